@@ -1,0 +1,213 @@
+"""The ``pixtral-desk`` command: the window by default, or a sub-command for scripts.
+
+``ask`` streams an answer to stdout (or prints one JSON object with ``--json``), ``tokens``
+prints what images will cost. Bad input ends with one line on stderr and a non-zero exit code,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.core.budget import KvType
+from app.core.conversation import Message
+from app.core.errors import UserFacingError
+from app.core.images import Detail, prepare_image
+from app.core.model_files import inspect_text_model
+from app.core.prompt import SystemPlacement
+from app.engine.base import EngineError, Finished, FinishReason, GenerationRequest, Sampling, Token, Usage
+from app.settings import SETTINGS, Settings
+
+EXIT_BAD_INPUT = 2
+EXIT_ENGINE = 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from app.main import run_gui
+
+        return run_gui(args)
+    try:
+        return int(args.run(args))
+    except UserFacingError as exc:
+        print(f"pixtral-desk: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixtral-desk", description="Chat with Pixtral, locally or on La Plateforme.")
+    parser.add_argument("--version", action="version", version=f"pixtral-desk {__version__}")
+    parser.add_argument("--config", type=Path, help="settings file (default: the user config folder)")
+    commands = parser.add_subparsers(dest="command")
+
+    ask = commands.add_parser("ask", help="answer one prompt, streaming to stdout")
+    ask.add_argument("prompt", help="what to ask")
+    ask.add_argument("--image", action="append", default=[], type=Path, help="an image to include (repeatable)")
+    ask.add_argument("--system", default="", help="system prompt")
+    ask.add_argument("--json", action="store_true", help="print one JSON object at the end instead of streaming")
+    _add_setting_flags(ask)
+    ask.set_defaults(run=_run_ask)
+
+    tokens = commands.add_parser("tokens", help="what images cost in tokens, locally and on La Plateforme")
+    tokens.add_argument("images", nargs="+", type=Path)
+    tokens.add_argument("--detail", choices=[d.value for d in Detail], default=None)
+    tokens.add_argument("--json", action="store_true")
+    tokens.set_defaults(run=_run_tokens)
+    return parser
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per declared setting; unset flags fall back to the saved settings."""
+    for setting in SETTINGS:
+        flag = "--" + setting.key.replace("_", "-")
+        kwargs: dict[str, Any] = {"dest": setting.key, "default": None, "help": f"{setting.doc} (default: {setting.default!r})"}
+        if setting.choices:
+            kwargs["choices"] = setting.choices
+        else:
+            kwargs["type"] = setting.kind
+        parser.add_argument(flag, **kwargs)
+
+
+def _resolved(args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings(args.config)
+    values = dict(settings.items())
+    for key in values:
+        flag_value = getattr(args, key, None)
+        if flag_value is not None:
+            values[key] = flag_value
+    return values
+
+
+def _run_tokens(args: argparse.Namespace) -> int:
+    detail = Detail.parse(args.detail or Settings(args.config)["detail"])
+    rows = []
+    for path in args.images:
+        image = prepare_image(path, detail)
+        rows.append(
+            {
+                "file": str(path),
+                "source_size": list(image.source_size),
+                "prepared_size": list(image.size),
+                "detail": detail.value,
+                "local_tokens": image.tokens,
+                "api_billed_tokens": image.api_billed_tokens,
+            }
+        )
+    if args.json:
+        print(json.dumps({"images": rows, "total_local_tokens": sum(r["local_tokens"] for r in rows)}))
+        return 0
+    print(f"{'image':<32} {'source':>11} {'prepared':>11} {'local':>7} {'API billed':>10}")
+    for row in rows:
+        print(
+            f"{Path(row['file']).name[:32]:<32} {'×'.join(map(str, row['source_size'])):>11} "
+            f"{'×'.join(map(str, row['prepared_size'])):>11} {row['local_tokens']:>7,} {row['api_billed_tokens']:>10,}"
+        )
+    print(f"{'total':<56} {sum(r['local_tokens'] for r in rows):>7,} {sum(r['api_billed_tokens'] for r in rows):>10,}")
+    return 0
+
+
+def _run_ask(args: argparse.Namespace) -> int:
+    from app.engine.local.backend import LocalBackend
+    from app.engine.local.protocol import LocalEngineConfig
+    from app.models.hardware import pick_context
+
+    values = _resolved(args)
+    if not values["model"]:
+        raise UserFacingError("No model given: pass --model M.gguf (and --mmproj P.gguf for images).")
+    detail = Detail.parse(values["detail"])
+    images = [prepare_image(path, detail) for path in args.image]
+    kv_type = KvType(values["kv_type"])
+    model_info = inspect_text_model(values["model"])
+    config = LocalEngineConfig(
+        model_path=str(values["model"]),
+        mmproj_path=str(values["mmproj"]) or None,
+        n_ctx=pick_context(values["n_ctx"], model_info, kv_type),
+        n_gpu_layers=values["n_gpu_layers"],
+        kv_type=kv_type,
+        n_threads=values["threads"],
+        n_batch=values["n_batch"],
+    )
+    request = GenerationRequest(
+        messages=[Message.user(args.prompt, images)],
+        system_prompt=args.system,
+        placement=SystemPlacement(values["system_placement"]),
+        sampling=Sampling(values["temperature"], values["top_p"], values["max_tokens"], values["seed"]),
+    )
+    backend = LocalBackend(config)
+    interrupted = threading.Event()
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        interrupted.set()
+        backend.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        return _stream(backend.generate(request), args.json, images)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        backend.close()
+
+
+def _stream(events: Any, as_json: bool, images: list) -> int:
+    usage: Usage | None = None
+    for event in events:
+        if isinstance(event, Token) and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Usage):
+            usage = event
+        elif isinstance(event, EngineError):
+            if event.text and not as_json:
+                print()
+            print(f"pixtral-desk: {event.message}", file=sys.stderr)
+            if as_json:
+                print(json.dumps({"error": event.kind.value, "message": event.message, "text": event.text}))
+            return EXIT_BAD_INPUT if event.kind.value in ("bad_input", "model_file", "context_overflow") else EXIT_ENGINE
+        elif isinstance(event, Finished):
+            if as_json:
+                print(json.dumps(_summary(event, usage, images)))
+            else:
+                print()
+                if event.reason is FinishReason.CANCELLED:
+                    print("[stopped]", file=sys.stderr)
+            return 130 if event.reason is FinishReason.CANCELLED else 0
+    return EXIT_ENGINE
+
+
+def _summary(finished: Finished, usage: Usage | None, images: list) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": finished.text, "finish_reason": finished.reason.value, "stopped": finished.reason is FinishReason.CANCELLED}
+    if usage is not None:
+        data = asdict(usage)
+        out.update(
+            prompt_tokens=usage.prompt_tokens,
+            image_tokens=list(usage.image_tokens),
+            cached_tokens=usage.cached_tokens,
+            evaluated_tokens=usage.evaluated_tokens,
+            images_encoded=usage.images_encoded,
+            generated_tokens=usage.generated_tokens,
+            ttft_s=round(usage.ttft_s, 4),
+            tokens_per_s=round(usage.tokens_per_s, 2),
+            prefill_s=round(data["prefill_s"], 4),
+            backend=usage.backend,
+            device=usage.device,
+            n_ctx=usage.n_ctx,
+        )
+    out["images"] = [{"name": i.name, "prepared_size": list(i.size), "tokens": i.tokens} for i in images]
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

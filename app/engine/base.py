@@ -1,0 +1,135 @@
+"""One streaming interface for every backend, and the events it produces.
+
+A backend turns a ``GenerationRequest`` into an iterator of events: loading progress, prefill
+progress, tokens, one ``Usage`` and one ``Finished`` or ``EngineError``. Chat logic and the
+window only ever see these events, so local llama.cpp, La Plateforme and OpenAI-compatible
+servers are interchangeable. ``cancel()`` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from app.core.conversation import Message
+from app.core.prompt import SystemPlacement
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling settings of one request; temperature 0 means greedy."""
+
+    temperature: float = 0.3
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    messages: Sequence[Message]
+    system_prompt: str = ""
+    placement: SystemPlacement = SystemPlacement.PIXTRAL
+    sampling: Sampling = field(default_factory=Sampling)
+
+
+class LoadStage(str, Enum):
+    STARTING = "starting"
+    MODEL = "model"
+    MMPROJ = "mmproj"
+
+
+@dataclass(frozen=True)
+class Loading:
+    """Model loading; ``progress`` runs 0→1 within each stage."""
+
+    stage: LoadStage
+    progress: float
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """Reading the prompt: tokens evaluated so far out of those that need evaluating."""
+
+    tokens_done: int
+    tokens_total: int
+    images_done: int
+    images_total: int
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a turn cost; the counters come from the engine itself, not from estimates."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    evaluated_tokens: int
+    image_tokens: tuple[int, ...]
+    images_encoded: int
+    generated_tokens: int
+    ttft_s: float
+    prefill_s: float
+    decode_s: float
+    backend: str
+    device: str
+    n_ctx: int = 0
+
+    @property
+    def tokens_per_s(self) -> float:
+        # The first token comes out of prefill; the decode rate counts the ones after it.
+        produced = max(self.generated_tokens - 1, 0)
+        return produced / self.decode_s if self.decode_s > 0 else 0.0
+
+
+class FinishReason(str, Enum):
+    STOP = "stop"
+    LENGTH = "length"
+    CONTEXT_FULL = "context_full"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: FinishReason
+    text: str
+
+
+class ErrorKind(str, Enum):
+    BAD_INPUT = "bad_input"
+    MODEL_FILE = "model_file"
+    CONTEXT_OVERFLOW = "context_overflow"
+    CRASH = "crash"
+    OUT_OF_MEMORY = "out_of_memory"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """A turn failed; ``text`` keeps what was produced before the failure."""
+
+    kind: ErrorKind
+    message: str
+    text: str = ""
+    detail: str = ""
+
+
+EngineEvent = Loading | Prefill | Token | Usage | Finished | EngineError
+
+
+class Backend(Protocol):
+    """What the chat logic needs of any backend."""
+
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,289 @@
+"""The local backend: the app's side of the llama.cpp worker process.
+
+Starts the worker on demand, (re)loads the model when the configuration changes, streams the
+worker's events to the caller, turns a dead worker into an ``EngineError`` with a human
+message, and makes cancel effective within 300 ms: the worker sees the shared cancel flag at
+once; if it has not finished 200 ms later (busy in the vision encoder, say), the worker is
+killed and the partial answer is returned as stopped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from app.core.errors import ModelFileError
+from app.core.model_files import check_pair
+from app.core.prompt import Piece, PromptError, build_prompt, prompt_images
+from app.engine.base import (
+    EngineError,
+    EngineEvent,
+    ErrorKind,
+    FinishReason,
+    Finished,
+    GenerationRequest,
+    Loading,
+    LoadStage,
+    Token,
+)
+from app.engine.local.cancel_flag import CancelFlag
+from app.engine.local.protocol import (
+    CacheStats,
+    Command,
+    CountCommand,
+    Counted,
+    GenerateCommand,
+    Loaded,
+    LoadCommand,
+    LocalEngineConfig,
+    ShutdownCommand,
+    StatsCommand,
+)
+from app.engine.local.worker import worker_main
+
+CANCEL_GRACE_S = 0.2
+POLL_S = 0.01
+_TERMINAL = (Loaded, Counted, CacheStats, Finished, EngineError)
+
+
+class LocalBackend:
+    """Pixtral on this computer through llama.cpp, in a worker process."""
+
+    name = "local"
+
+    def __init__(self, config: LocalEngineConfig, log_path: str | Path | None = None) -> None:
+        self.config = config
+        self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / "pixtral-desk-engine.log"
+        self._mp = multiprocessing.get_context("spawn")
+        self._cancel = CancelFlag(self._mp.RawArray("c", 2))
+        self._cancel_at: float | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn = None
+        self._loaded: Loaded | None = None
+        self._loaded_config: LocalEngineConfig | None = None
+        self._busy = threading.Lock()
+        self._phase = "starting the engine"
+
+    # ------------------------------------------------------------------------------ public
+    @property
+    def loaded(self) -> Loaded | None:
+        return self._loaded
+
+    @property
+    def device(self) -> str:
+        return self._loaded.device if self._loaded else "not loaded"
+
+    def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
+        """Stream one answer; always ends with ``Finished`` or ``EngineError``."""
+        with self._busy:
+            self._cancel.clear()
+            self._cancel_at = None
+            pieces = self._pieces(request)
+            if isinstance(pieces, EngineError):
+                yield pieces
+                return
+            produced: list[str] = []
+            for event in self._load_then(GenerateCommand(pieces, request.sampling), "answering"):
+                if isinstance(event, Token):
+                    produced.append(event.text)
+                elif isinstance(event, EngineError) and not event.text:
+                    event = EngineError(event.kind, event.message, "".join(produced), event.detail)
+                elif isinstance(event, Finished) and not event.text and produced:
+                    event = Finished(event.reason, "".join(produced))
+                if not isinstance(event, (Loaded, Counted, CacheStats)):
+                    yield event
+
+    def count_tokens(self, request: GenerationRequest) -> Counted | EngineError:
+        """Exact prompt size for the context meter (loads the model if needed)."""
+        with self._busy:
+            self._cancel.clear()
+            pieces = self._pieces(request)
+            if isinstance(pieces, EngineError):
+                return pieces
+            return self._last(self._load_then(CountCommand(pieces), "counting tokens"))
+
+    def stats(self) -> CacheStats | EngineError:
+        with self._busy:
+            return self._last(self._load_then(StatsCommand(), "reading statistics"))
+
+    def load(self) -> Iterator[EngineEvent | Loaded]:
+        """Load now (the window does this at start so the first answer comes sooner)."""
+        with self._busy:
+            self._cancel.clear()
+            self._cancel_at = None
+            yield from self._ensure_loaded()
+
+    def cancel(self) -> None:
+        """Stop whatever the engine is doing; safe from any thread."""
+        self._cancel.set()
+        if self._cancel_at is None:
+            self._cancel_at = time.monotonic()
+
+    def close(self) -> None:
+        if self._process is not None and self._process.is_alive() and self._conn is not None:
+            try:
+                self._conn.send(ShutdownCommand())
+                self._process.join(2.0)
+            except (OSError, BrokenPipeError):
+                pass
+        self._reset()
+
+    # ----------------------------------------------------------------------------- private
+    def _pieces(self, request: GenerationRequest) -> list[Piece] | EngineError:
+        try:
+            pieces = build_prompt(request.messages, request.system_prompt, request.placement)
+        except PromptError as exc:
+            return EngineError(ErrorKind.BAD_INPUT, str(exc))
+        if prompt_images(pieces) and not self.config.mmproj_path:
+            return EngineError(
+                ErrorKind.BAD_INPUT,
+                "This conversation has images, but no vision projector (mmproj) is set for "
+                f"'{Path(self.config.model_path).name}'. A text-only model cannot read images: "
+                "choose the Pixtral mmproj file in the model settings.",
+            )
+        return pieces
+
+    def _last(self, events: Iterator[object]) -> object:
+        last: object = None
+        for last in events:  # noqa: B007 - we want the final reply
+            pass
+        return last
+
+    def _load_then(self, command: Command, phase: str) -> Iterator[object]:
+        for event in self._ensure_loaded():
+            if isinstance(event, (EngineError, Finished)):
+                yield event
+                return
+            if not isinstance(event, Loaded):
+                yield event
+        yield from self._exchange(command, phase)
+
+    def _ensure_loaded(self) -> Iterator[object]:
+        if self._loaded is not None and self._loaded_config == self.config and self._alive():
+            yield self._loaded
+            return
+        try:
+            check_pair(self.config.model_path, self.config.mmproj_path)
+        except ModelFileError as exc:
+            yield EngineError(ErrorKind.MODEL_FILE, str(exc))
+            return
+        if not self._alive():
+            self._start()
+        yield Loading(LoadStage.STARTING, 0.0)
+        self._loaded = None
+        for event in self._exchange(LoadCommand(self.config), "loading the model"):
+            if isinstance(event, Loaded):
+                self._loaded = event
+                self._loaded_config = self.config
+            yield event
+
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _start(self) -> None:
+        self._reset()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        parent_conn, child_conn = self._mp.Pipe()
+        self._process = self._mp.Process(
+            target=worker_main,
+            args=(child_conn, self._cancel.raw, str(self.log_path)),
+            name="pixtral-engine",
+            daemon=True,
+        )
+        self._process.start()
+        child_conn.close()
+        self._conn = parent_conn
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def _exchange(self, command: Command, phase: str) -> Iterator[object]:
+        """Send ``command`` and yield replies until a terminal one, a crash or a cancel."""
+        assert self._conn is not None and self._process is not None
+        try:
+            self._conn.send(command)
+        except (OSError, BrokenPipeError):
+            yield self._crash(phase)
+            return
+        while True:
+            if self._conn.poll(POLL_S):
+                try:
+                    reply = self._conn.recv()
+                except (EOFError, OSError):
+                    yield self._crash(phase)
+                    return
+                yield reply
+                if isinstance(reply, _TERMINAL):
+                    return
+            elif not self._process.is_alive():
+                yield self._crash(phase)
+                return
+            if self._cancel_at is not None and time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
+                # The worker is deep inside a C call that does not check the flag: end it.
+                self._reset()
+                yield Finished(FinishReason.CANCELLED, "")
+                return
+
+    def _crash(self, phase: str) -> EngineError:
+        process = self._process
+        code = None
+        if process is not None:
+            process.join(2.0)
+            code = process.exitcode
+        detail = self._log_tail()
+        self._reset()
+        if code == -signal.SIGKILL:
+            return EngineError(
+                ErrorKind.OUT_OF_MEMORY,
+                f"The local engine was killed while {phase}, most likely because the computer "
+                "ran out of memory. Try a smaller context size, a q8_0 KV cache, fewer GPU "
+                "layers or a smaller model file. Your conversation is safe.",
+                detail=detail,
+            )
+        how = _describe_exit(code)
+        cause = next((line for line in reversed(detail.splitlines()) if "GGML_ASSERT" in line), "")
+        hint = (
+            " The model files look damaged or incompatible with this llama.cpp version."
+            if cause or phase == "loading the model"
+            else ""
+        )
+        return EngineError(
+            ErrorKind.CRASH,
+            f"The local engine crashed while {phase} ({how}).{hint} Your conversation is safe; "
+            "the engine restarts with your next message.",
+            detail=(cause + "\n" + detail).strip(),
+        )
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            with self.log_path.open("rb") as handle:
+                handle.seek(getattr(self, "_log_offset", 0))
+                text = handle.read()[-16384:].decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _reset(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(1.0)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._loaded = None
+        self._loaded_config = None
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            return f"it was stopped by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"

@@ -1,0 +1,87 @@
+"""The worker process: llama.cpp lives here, so its aborts cannot take the app down.
+
+llama.cpp calls ``abort()`` on some malformed files (``GGML_ASSERT``) and the OS may kill a
+process that runs out of memory. Either way only this process dies; the app sees the pipe
+close, reports a human error, and starts a fresh worker for the next request. The worker's
+stderr goes to a log file so the assert message can be shown as the technical detail.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from app.engine.base import EngineError, ErrorKind, FinishReason, Finished
+from app.engine.local.cancel_flag import CancelFlag
+from app.engine.local.protocol import (
+    CountCommand,
+    GenerateCommand,
+    LoadCommand,
+    ShutdownCommand,
+    StatsCommand,
+)
+
+
+def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None:
+    """Serve commands from ``conn`` until it closes or a shutdown arrives."""
+    if log_path:
+        _redirect_stderr(log_path)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C belongs to the app, which cancels
+    from app.engine.local.llama_session import Cancelled, EngineFailure, LlamaSession
+
+    cancel = CancelFlag(cancel_raw)
+    session: LlamaSession | None = None
+    while True:
+        try:
+            command = conn.recv()
+        except (EOFError, OSError):
+            break
+        if isinstance(command, ShutdownCommand):
+            break
+        try:
+            if isinstance(command, LoadCommand):
+                if session is not None:
+                    session.close()
+                    session = None
+                candidate = LlamaSession(command.config, cancel, conn.send)
+                try:
+                    loaded = candidate.load()
+                except BaseException:
+                    candidate.close()
+                    raise
+                session = candidate
+                conn.send(loaded)
+            elif session is None:
+                conn.send(EngineError(ErrorKind.INTERNAL, "The model is not loaded."))
+            elif isinstance(command, GenerateCommand):
+                session.generate(command.pieces, command.sampling)
+            elif isinstance(command, CountCommand):
+                conn.send(session.count(command.pieces))
+            elif isinstance(command, StatsCommand):
+                conn.send(session.stats())
+        except Cancelled:
+            conn.send(Finished(FinishReason.CANCELLED, ""))
+        except EngineFailure as failure:
+            conn.send(EngineError(failure.kind, failure.message, detail=failure.detail))
+        except Exception as exc:  # report, keep serving: the app decides what to do
+            conn.send(
+                EngineError(
+                    ErrorKind.INTERNAL,
+                    f"The local engine hit an unexpected error: {exc}",
+                    detail=traceback.format_exc(),
+                )
+            )
+    if session is not None:
+        session.close()
+
+
+def _redirect_stderr(log_path: str) -> None:
+    """Point fd 2 at the log file: llama.cpp and ggml write there directly, bypassing Python."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process

@@ -1,0 +1,31 @@
+"""Shared test setup: Qt offscreen, and the tiny Pixtral GGUF pair generated once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(tmp_path_factory: pytest.TempPathFactory) -> GgufPair:
+    """A random-weight Pixtral-shaped text model + mmproj, written in well under a second."""
+    return write_pixtral_pair(tmp_path_factory.mktemp("tiny-pixtral"))
+
+
+@pytest.fixture
+def image_file(tmp_path: Path):
+    """Write an RGB test image of the given size and format; returns its path."""
+    from PIL import Image
+
+    def make(width: int, height: int, name: str = "image.png", color: tuple[int, int, int] = (200, 40, 40)) -> Path:
+        path = tmp_path / name
+        Image.new("RGB", (width, height), color).save(path)
+        return path
+
+    return make
