@@ -97,6 +97,7 @@ class LlamaSession:
         self._layouts: dict[str, _ImageLayout] = {}
         self._embeddings: OrderedDict[str, ctypes.Array] = OrderedDict()
         self._embedding_bytes = 0
+        self._answers: OrderedDict[str, list[int]] = OrderedDict()
         self._callbacks: list[object] = []  # ctypes callbacks must outlive their C users
         self.tokens_evaluated = 0
         self.images_encoded = 0
@@ -240,7 +241,10 @@ class LlamaSession:
             if isinstance(piece, ControlPiece):
                 units.append(self._control_ids[piece.token])
             elif isinstance(piece, TextPiece):
-                units.extend(self._tokenize(piece.text))
+                # An answer this engine wrote is fed back as the tokens it sampled: re-tokenizing
+                # its text can split it differently and would throw the cache away from there.
+                answer = self._answers.get(piece.text)
+                units.extend(answer if answer is not None else self._tokenize(piece.text))
             elif isinstance(piece, ImagePiece):
                 layout = self._layout(piece.image)
                 units.extend(layout.head)
@@ -332,7 +336,9 @@ class LlamaSession:
         if not prefill_ok:
             self.emit(Finished(FinishReason.CANCELLED, ""))
             return
-        text, generated, reason, first_token_at, decode_s = self._decode(sampling)
+        text, sampled, reason, first_token_at, decode_s = self._decode(sampling)
+        generated = len(sampled)
+        self._remember_answer(text, sampled)
         ttft = (first_token_at or time.perf_counter()) - started
         self.emit(
             Usage(
@@ -351,6 +357,14 @@ class LlamaSession:
             )
         )
         self.emit(Finished(reason, text))
+
+    def _remember_answer(self, text: str, tokens: list[int]) -> None:
+        if not text or text != text.rstrip(" "):
+            return
+        self._answers[text] = tokens
+        self._answers.move_to_end(text)
+        while len(self._answers) > 256:
+            self._answers.popitem(last=False)
 
     def _truncate_cache(self, keep: int) -> None:
         memory = llama.llama_get_memory(self.ctx)
@@ -449,24 +463,24 @@ class LlamaSession:
             return EngineFailure(ErrorKind.CONTEXT_OVERFLOW, "The context is full; start a new chat or raise the context size.")
         return EngineFailure(ErrorKind.INTERNAL, f"llama.cpp failed to evaluate the prompt (status {status}).")
 
-    def _decode(self, sampling: Sampling) -> tuple[str, int, FinishReason, float | None, float]:
+    def _decode(self, sampling: Sampling) -> tuple[str, list[int], FinishReason, float | None, float]:
         sampler = self._sampler(sampling)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []
-        generated = 0
+        sampled: list[int] = []
         first_token_at: float | None = None
         reason = FinishReason.LENGTH
         piece_buffer = ctypes.create_string_buffer(256)
         token_array = (llama.llama_token * 1)()
         try:
-            while generated < sampling.max_tokens:
+            while len(sampled) < sampling.max_tokens:
                 token = llama.llama_sampler_sample(sampler, self.ctx, -1)
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
                 if llama.llama_vocab_is_eog(self.vocab, token):
                     reason = FinishReason.STOP
                     break
-                generated += 1
+                sampled.append(token)
                 n = llama.llama_token_to_piece(self.vocab, token, piece_buffer, 256, 0, False)
                 text = decoder.decode(piece_buffer.raw[: max(n, 0)])
                 if text:
@@ -492,7 +506,7 @@ class LlamaSession:
             pieces.append(tail)
             self.emit(Token(tail))
         decode_s = time.perf_counter() - first_token_at if first_token_at else 0.0
-        return "".join(pieces), generated, reason, first_token_at, decode_s
+        return "".join(pieces), sampled, reason, first_token_at, decode_s
 
     def _sampler(self, sampling: Sampling) -> object:
         chain = llama.llama_sampler_chain_init(llama.llama_sampler_chain_default_params())

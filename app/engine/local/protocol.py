@@ -82,5 +82,7 @@ class CacheStats:
     """The worker's own counters since it started (tests assert on these)."""
 
     tokens_evaluated: int
+    """Prompt positions evaluated (text tokens and image embeddings), generated ones excluded."""
     images_encoded: int
+    """Runs of the vision encoder; an image found in the cache or the embedding store is not one."""
     cached_positions: int
