@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -184,7 +185,10 @@ def _open_image(source: str | Path | bytes, label: str) -> Image.Image:
         except OSError as exc:
             raise ImageError(f"'{label}' cannot be read ({exc.strerror}).") from exc
     try:
-        img = Image.open(stream)
+        with warnings.catch_warnings():
+            # Our own limit (MAX_SOURCE_PIXELS) is checked right below, before any decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(stream)
     except Image.DecompressionBombError as exc:
         raise ImageError(_too_large(label)) from exc
     except UnidentifiedImageError as exc:

@@ -1,0 +1,207 @@
+"""What the history stores, as plain dataclasses, and the conversion to and from core types.
+
+The core ``Message`` knows nothing of ids, timestamps or branches; the storage records add
+them. Images are kept as the PNG of the *prepared* pixels (lossless, so the model sees the
+same image after a restart) plus the metadata that rebuilds a ``PreparedImage``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.conversation import (
+    Conversation,
+    ImagePart,
+    Message,
+    MessageStatus,
+    Part,
+    Role,
+    TextPart,
+)
+from app.core.images import Detail, PatchGrid, PreparedImage
+from app.storage.blobs import BlobStore, StagedBlob
+
+PART_KINDS = ("text", "image", "document")
+TITLE_SOURCES = ("auto", "model", "user")
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """One part of a message: text, or a blob (image/document) with metadata."""
+
+    kind: str
+    text: str | None = None
+    sha256: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of_text(cls, text: str) -> StoredPart:
+        return cls("text", text=text)
+
+
+@dataclass(frozen=True)
+class StagedPart:
+    """A part whose blob (if any) is already on disk, ready for a short insert transaction."""
+
+    part: StoredPart
+    blob: StagedBlob | None = None
+
+
+@dataclass
+class StoredMessage:
+    id: int
+    conversation_id: int
+    parent_id: int | None
+    role: Role
+    status: MessageStatus
+    parts: list[StoredPart]
+    created_at: float
+    updated_at: float
+    backend: str = ""
+    model: str = ""
+    usage: dict[str, Any] | None = None
+    timings: dict[str, Any] | None = None
+    error: str | None = None
+    sibling_ids: tuple[int, ...] = ()
+    """This message and its alternatives (same parent), oldest first: the "‹ 2/3 ›" control."""
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text or "" for p in self.parts if p.kind == "text")
+
+    @property
+    def sibling_index(self) -> int:
+        return self.sibling_ids.index(self.id) if self.id in self.sibling_ids else 0
+
+    @property
+    def sibling_count(self) -> int:
+        return max(len(self.sibling_ids), 1)
+
+    def to_core(self, blobs: BlobStore) -> Message:
+        """The engine's view; decodes images, so call it off the GUI thread for long chats."""
+        parts: list[Part] = []
+        for part in self.parts:
+            if part.kind == "text":
+                parts.append(TextPart(part.text or ""))
+            elif part.kind == "image" and part.sha256:
+                parts.append(ImagePart(image_from_blob(blobs.read(part.sha256), part.meta)))
+            elif part.kind == "document" and part.text:
+                parts.append(TextPart(part.text))
+        return Message(self.role, parts, self.status)
+
+
+@dataclass
+class ConversationInfo:
+    id: int
+    uid: str
+    title: str
+    title_source: str
+    created_at: float
+    updated_at: float
+    pinned: bool
+    archived: bool
+    trashed_at: float | None
+    backend: str
+    model: str
+    system_prompt: str
+    sampling: dict[str, Any]
+    private: bool
+    active_leaf_id: int | None
+
+    COLUMNS = (
+        "id, uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
+        "backend, model, system_prompt, sampling, private, active_leaf_id"
+    )
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> ConversationInfo:
+        values = list(row)
+        values[6], values[7], values[13] = bool(values[6]), bool(values[7]), bool(values[13])
+        values[12] = json.loads(values[12] or "{}")
+        return cls(*values)
+
+
+@dataclass
+class LoadedConversation:
+    """A conversation with the messages of the branch being shown, oldest first."""
+
+    info: ConversationInfo
+    messages: list[StoredMessage]
+
+    def to_core(self, blobs: BlobStore) -> Conversation:
+        return Conversation(
+            messages=[m.to_core(blobs) for m in self.messages],
+            system_prompt=self.info.system_prompt,
+        )
+
+
+def stage_part(part: Part | StoredPart | StagedPart, blobs: BlobStore) -> StagedPart:
+    """Write a part's blob to disk (slow for big images) and describe the row to insert."""
+    if isinstance(part, StagedPart):
+        return part
+    if isinstance(part, TextPart):
+        return StagedPart(StoredPart.of_text(part.text))
+    if isinstance(part, ImagePart):
+        image = part.image
+        blob = blobs.write(image.to_png(), "image/png")
+        meta = {
+            "name": image.name,
+            "source_size": list(image.source_size),
+            "detail": image.detail.value,
+            "grid": [image.grid.cols, image.grid.rows],
+            "prepared_sha256": image.sha256,
+        }
+        return StagedPart(StoredPart("image", sha256=blob.sha256, meta=meta), blob)
+    if isinstance(part, StoredPart):
+        if part.kind not in PART_KINDS:
+            raise ValueError(f"unknown part kind {part.kind!r}")
+        if part.sha256 and not blobs.exists(part.sha256):
+            raise ValueError(f"blob {part.sha256} is not in the store; write it first")
+        blob = None
+        if part.sha256:
+            size = blobs.path(part.sha256).stat().st_size
+            blob = StagedBlob(part.sha256, size, str(part.meta.get("mime", "")) or _mime(part))
+        return StagedPart(part, blob)
+    raise TypeError(f"cannot store a part of type {type(part).__name__}")
+
+
+def document_part(
+    blobs: BlobStore, data: bytes, name: str, mime: str, text: str = ""
+) -> StagedPart:
+    """A document (e.g. a PDF page) stored once; ``text`` is what search finds in it."""
+    blob = blobs.write(data, mime)
+    meta = {"name": name, "mime": mime}
+    return StagedPart(StoredPart("document", text=text or None, sha256=blob.sha256, meta=meta), blob)
+
+
+def image_from_blob(png: bytes, meta: dict[str, Any]) -> PreparedImage:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        rgb = img.convert("RGB").tobytes()
+    cols, rows = meta.get("grid") or [1, 1]
+    width, height = meta.get("source_size") or [cols * 16, rows * 16]
+    return PreparedImage(
+        name=str(meta.get("name", "image")),
+        source_size=(int(width), int(height)),
+        detail=Detail.parse(meta.get("detail", "native")),
+        grid=PatchGrid(int(cols), int(rows)),
+        rgb=rgb,
+        sha256=str(meta.get("prepared_sha256", "")),
+    )
+
+
+def _mime(part: StoredPart) -> str:
+    return "image/png" if part.kind == "image" else "application/octet-stream"
+
+
+def dumps(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def loads(value: str | None) -> dict[str, Any] | None:
+    return None if value is None else json.loads(value)

@@ -1,0 +1,150 @@
+"""The ``pixtral-desk`` command: streaming, JSON, token costs, and one clear line per bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from app.cli import EXIT_BAD_INPUT, main
+from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a subprocess: what a user's shell would see."""
+    env = {**os.environ, "PIXTRAL_DESK_CONFIG": str(config)}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+def test_ask_streams_then_json_has_every_field(tiny_pair: GgufPair, image_file, config: Path) -> None:
+    wide, tall = image_file(120, 40, "wide.png"), image_file(30, 100, "tall.jpg")
+    common = ["ask", "--model", str(tiny_pair.model), "--mmproj", str(tiny_pair.mmproj),
+              "--image", str(wide), "--image", str(tall), "--max-tokens", "8", "--temperature", "0",
+              "--n-ctx", "2048", "--threads", "2"]  # fmt: skip
+    streamed = _cli(*common, "Compare these", config=config)
+    assert streamed.returncode == 0, streamed.stderr
+    assert "Traceback" not in streamed.stderr
+    as_json = _cli(*common, "--json", "Compare these", config=config)
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)  # stdout is exactly one JSON object
+    for key in ("text", "prompt_tokens", "image_tokens", "cached_tokens", "generated_tokens",
+                "ttft_s", "tokens_per_s", "backend", "device"):  # fmt: skip
+        assert key in data, key
+    assert data["image_tokens"] == [27, 21]  # 3 rows × (8 + 1); 7 rows × (2 + 1)
+    assert data["backend"] == "local" and data["device"] == "CPU"
+    assert streamed.stdout.strip() == data["text"].strip()
+
+
+def test_tokens_prints_local_and_billed_costs(image_file, config: Path, capsys) -> None:
+    big = image_file(2048, 1536, "photo.png")
+    assert main(["--config", str(config), "tokens", str(big), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["images"][0]
+    assert row["prepared_size"] == [1024, 768]
+    assert row["local_tokens"] == 48 * 65 == row["api_billed_tokens"]
+    assert main(["--config", str(config), "tokens", str(big), "--detail", "low"]) == 0
+    table = capsys.readouterr().out
+    assert "256×192" in table and "photo.png" in table
+
+
+def _png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims ``width × height`` pixels, with no pixel data behind it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str], str]]:
+    """Each bad input: the extra arguments and a phrase the one-line message must contain."""
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"")
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("these are my notes, not a model")
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(tiny_pair.model.read_bytes()[: tiny_pair.model.stat().st_size // 2])
+    wide_proj = write_pixtral_pair(tmp_path / "wide", projection_dim=96).mmproj
+    llava_proj = write_pixtral_pair(tmp_path / "llava", projector_type="mlp").mmproj
+    text_file = tmp_path / "readme.txt"
+    text_file.write_text("hello")
+    svg = tmp_path / "drawing.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    broken_png = tmp_path / "broken.png"
+    broken_png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    bomb = _png_header_only(tmp_path / "bomb.png", 20_000, 20_000)
+    good = ["--model", str(tiny_pair.model), "--mmproj", str(tiny_pair.mmproj)]
+    model_only = ["--model", str(tiny_pair.model)]
+    return {
+        "missing model": (["--model", str(tmp_path / "nope.gguf")], "does not exist"),
+        "empty model": (["--model", str(empty)], "empty (0 bytes)"),
+        "not gguf": (["--model", str(not_gguf)], "GGUF signature"),
+        "truncated": (["--model", str(truncated)], "truncated"),
+        "mmproj given as model": (["--model", str(tiny_pair.mmproj)], "not the text model"),
+        "model given as mmproj": ([*model_only, "--mmproj", str(tiny_pair.model)], "not a vision projector"),
+        "projection mismatch": ([*model_only, "--mmproj", str(wide_proj)], "not a pair"),
+        "other projector": ([*model_only, "--mmproj", str(llava_proj)], "not for Pixtral"),
+        "missing image": ([*good, "--image", str(tmp_path / "gone.png")], "does not exist"),
+        "non-image": ([*good, "--image", str(text_file)], "not an image"),
+        "unsupported format": ([*good, "--image", str(svg)], "not an image"),
+        "broken image": ([*good, "--image", str(broken_png)], "broken.png"),
+        "decompression bomb": ([*good, "--image", str(bomb)], "100 megapixels"),
+        "folder as image": ([*good, "--image", str(tmp_path)], "is a folder"),
+        "no model at all": ([], "No model given"),
+    }
+
+
+def test_every_bad_input_gets_one_clear_line_and_a_nonzero_exit(bad_inputs, config: Path, capsys) -> None:
+    for label, (extra, phrase) in bad_inputs.items():
+        code = main(["--config", str(config), "ask", *extra, "hello"])
+        err = capsys.readouterr().err
+        assert code == EXIT_BAD_INPUT, label
+        assert phrase in err, f"{label}: {err!r}"
+        assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1, f"{label}: {err!r}"
+
+
+def test_images_sent_to_a_text_only_model_are_refused(tiny_pair: GgufPair, image_file, config: Path) -> None:
+    picture = image_file(32, 32)
+    result = _cli("ask", "--model", str(tiny_pair.model), "--image", str(picture), "--n-ctx", "1024", "look", config=config)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert "mmproj" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreadable_image_is_refused(image_file, config: Path, capsys, monkeypatch) -> None:
+    picture = image_file(16, 16)
+    if os.geteuid() == 0:  # root reads files whatever their mode: make the open fail as it would
+        import PIL.Image
+
+        def deny(*_args: object, **_kwargs: object) -> None:
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(PIL.Image, "open", deny)
+    else:
+        picture.chmod(0)
+    assert main(["--config", str(config), "tokens", str(picture)]) == EXIT_BAD_INPUT
+    assert "permission denied" in capsys.readouterr().err
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert "pixtral-desk" in capsys.readouterr().out
