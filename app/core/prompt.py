@@ -7,7 +7,8 @@ block where the image stands in the message. The layout below mirrors mistral-co
 
 - the system prompt is written at the start of the *last* user message, followed by a blank
   line; a text-only message is encoded as one string, a message with images chunk by chunk;
-- a message made of text followed by a single trailing image is reordered image-first;
+- empty texts are dropped and neighbouring texts joined by a blank line; then a message made of
+  text followed by a single trailing image is reordered image-first;
 - assistant answers lose trailing spaces and end with ``</s>``.
 
 Control tokens are separate pieces so user text is never parsed for them: a user typing
@@ -83,7 +84,7 @@ def build_prompt(
             pieces.extend(_user_content(message.parts, system))
             pieces.append(ControlPiece(Control.END_INST))
         else:
-            answer = message.text.rstrip(" ")
+            answer = "\n\n".join(p.text for p in _normalized(message.parts)).rstrip(" ")
             if answer:
                 pieces.append(TextPiece(answer))
             pieces.append(ControlPiece(Control.EOS))
@@ -94,7 +95,22 @@ def prompt_images(pieces: Sequence[Piece]) -> list[PreparedImage]:
     return [piece.image for piece in pieces if isinstance(piece, ImagePiece)]
 
 
+def _normalized(parts: Sequence[Part]) -> list[Part]:
+    """Drop empty texts and join neighbouring texts with a blank line, as mistral-common does."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            if not part.text:
+                continue
+            if out and isinstance(out[-1], TextPart):
+                out[-1] = TextPart(f"{out[-1].text}\n\n{part.text}")
+                continue
+        out.append(part)
+    return out
+
+
 def _user_content(parts: Sequence[Part], system: str) -> list[Piece]:
+    parts = _normalized(parts)
     if not any(isinstance(part, ImagePart) for part in parts):
         text = "".join(part.text for part in parts if isinstance(part, TextPart))
         if system:

@@ -14,7 +14,6 @@ app instance therefore never marks the first one's live answer as interrupted (r
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -175,14 +174,13 @@ class StreamWriter:
 
     def _text_part_id(self, message_id: int) -> int:
         with self.db.read() as conn:
+            if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is None:
+                raise NotFoundError(f"There is no message {message_id} in the history.")
             row = conn.execute(
                 "SELECT id FROM parts WHERE message_id = ? AND kind = 'text' "
                 "ORDER BY position DESC LIMIT 1",
                 (message_id,),
             ).fetchone()
-            exists = row or conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,))
-            if row is None and not exists.fetchone():
-                raise NotFoundError(f"There is no message {message_id} in the history.")
         if row is not None:
             return int(row[0])
         with self.db.write() as conn:
@@ -196,6 +194,3 @@ class StreamWriter:
             )
             return int(cursor.lastrowid or 0)
 
-
-def pid_tag() -> str:
-    return f"{os.getpid()}"
