@@ -61,8 +61,7 @@ class BlobStore:
             return self.path(sha256).read_bytes()
         except FileNotFoundError:
             raise StorageError(
-                f"An attachment of this conversation is missing from {self.root} "
-                f"({sha256[:12]}…)."
+                f"An attachment of this conversation is missing from {self.root} ({sha256[:12]}…)."
             ) from None
         except OSError as exc:
             raise translate(exc, self.root) from exc
@@ -89,7 +88,9 @@ class BlobStore:
             (blob.sha256, blob.size, blob.mime, time.time()),
         )
 
-    def release_unreferenced(self, conn: sqlite3.Connection, candidates: Iterable[str]) -> list[Path]:
+    def release_unreferenced(
+        self, conn: sqlite3.Connection, candidates: Iterable[str]
+    ) -> list[Path]:
         """Inside a write transaction: drop rows and park files of blobs no part uses any more.
 
         Returns the parked files; pass them to ``finish_release`` after COMMIT or to

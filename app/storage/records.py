@@ -27,6 +27,7 @@ from app.storage.blobs import BlobStore, StagedBlob
 
 PART_KINDS = ("text", "image", "document")
 TITLE_SOURCES = ("auto", "model", "user")
+TITLE_LENGTH = 60
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ def document_part(
     """A document (e.g. a PDF page) stored once; ``text`` is what search finds in it."""
     blob = blobs.write(data, mime)
     meta = {"name": name, "mime": mime}
-    return StagedPart(StoredPart("document", text=text or None, sha256=blob.sha256, meta=meta), blob)
+    return StagedPart(
+        StoredPart("document", text=text or None, sha256=blob.sha256, meta=meta), blob
+    )
 
 
 def image_from_blob(png: bytes, meta: dict[str, Any]) -> PreparedImage:
@@ -205,3 +208,12 @@ def dumps(value: dict[str, Any] | None) -> str | None:
 
 def loads(value: str | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(value)
+
+
+def auto_title(parts: Sequence[StoredPart]) -> str:
+    """First line of the first question, shortened; the image name for an image-only one."""
+    text = " ".join("".join(p.text or "" for p in parts if p.kind == "text").split())
+    if not text:
+        names = [str(p.meta.get("name", "")) for p in parts if p.sha256]
+        text = names[0] if names and names[0] else "Image"
+    return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rstrip() + "…"

@@ -88,8 +88,8 @@ def recover_interrupted(db: Database, lock: InstanceLock) -> int:
     marks = ",".join("?" * len(alive))
     with db.write() as conn:
         cursor = conn.execute(
-            "UPDATE messages SET status = 'interrupted', stream_owner = NULL "
-            f"WHERE status = 'streaming' AND (stream_owner IS NULL OR stream_owner NOT IN ({marks}))",
+            "UPDATE messages SET status = 'interrupted', stream_owner = NULL WHERE status = "
+            f"'streaming' AND (stream_owner IS NULL OR stream_owner NOT IN ({marks}))",
             alive,
         )
         return cursor.rowcount
@@ -164,9 +164,7 @@ class StreamWriter:
                     "UPDATE parts SET text = coalesce(text, '') || ? WHERE id = ?",
                     ("".join(pending.chunks), pending.part_id),
                 )
-                conn.execute(
-                    "UPDATE messages SET updated_at = ? WHERE id = ?", (now, message_id)
-                )
+                conn.execute("UPDATE messages SET updated_at = ? WHERE id = ?", (now, message_id))
         # Only forget the chunks once COMMIT succeeded: a failed write keeps them for retry.
         for message_id in message_ids:
             self._pending[message_id].chunks.clear()
@@ -174,7 +172,10 @@ class StreamWriter:
 
     def _text_part_id(self, message_id: int) -> int:
         with self.db.read() as conn:
-            if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is None:
+            if (
+                conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()
+                is None
+            ):
                 raise NotFoundError(f"There is no message {message_id} in the history.")
             row = conn.execute(
                 "SELECT id FROM parts WHERE message_id = ? AND kind = 'text' "
@@ -193,4 +194,3 @@ class StreamWriter:
                 (message_id, position),
             )
             return int(cursor.lastrowid or 0)
-
