@@ -24,7 +24,15 @@ from app.core.errors import UserFacingError
 from app.core.images import Detail, prepare_image
 from app.core.model_files import inspect_text_model
 from app.core.prompt import SystemPlacement
-from app.engine.base import EngineError, Finished, FinishReason, GenerationRequest, Sampling, Token, Usage
+from app.engine.base import (
+    EngineError,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Sampling,
+    Token,
+    Usage,
+)
 from app.settings import SETTINGS, Settings
 
 EXIT_BAD_INPUT = 2
@@ -48,20 +56,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pixtral-desk", description="Chat with Pixtral, locally or on La Plateforme.")
+    parser = argparse.ArgumentParser(
+        prog="pixtral-desk", description="Chat with Pixtral, locally or on La Plateforme."
+    )
     parser.add_argument("--version", action="version", version=f"pixtral-desk {__version__}")
-    parser.add_argument("--config", type=Path, help="settings file (default: the user config folder)")
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default: the user config folder)"
+    )
     commands = parser.add_subparsers(dest="command")
 
     ask = commands.add_parser("ask", help="answer one prompt, streaming to stdout")
     ask.add_argument("prompt", help="what to ask")
-    ask.add_argument("--image", action="append", default=[], type=Path, help="an image to include (repeatable)")
+    ask.add_argument(
+        "--image", action="append", default=[], type=Path, help="an image to include (repeatable)"
+    )
     ask.add_argument("--system", default="", help="system prompt")
-    ask.add_argument("--json", action="store_true", help="print one JSON object at the end instead of streaming")
+    ask.add_argument(
+        "--json", action="store_true", help="print one JSON object at the end instead of streaming"
+    )
     _add_setting_flags(ask)
     ask.set_defaults(run=_run_ask)
 
-    tokens = commands.add_parser("tokens", help="what images cost in tokens, locally and on La Plateforme")
+    tokens = commands.add_parser(
+        "tokens", help="what images cost in tokens, locally and on La Plateforme"
+    )
     tokens.add_argument("images", nargs="+", type=Path)
     tokens.add_argument("--detail", choices=[d.value for d in Detail], default=None)
     tokens.add_argument("--json", action="store_true")
@@ -73,7 +91,11 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per declared setting; unset flags fall back to the saved settings."""
     for setting in SETTINGS:
         flag = "--" + setting.key.replace("_", "-")
-        kwargs: dict[str, Any] = {"dest": setting.key, "default": None, "help": f"{setting.doc} (default: {setting.default!r})"}
+        kwargs: dict[str, Any] = {
+            "dest": setting.key,
+            "default": None,
+            "help": f"{setting.doc} (default: {setting.default!r})",
+        }
         if setting.choices:
             kwargs["choices"] = setting.choices
         else:
@@ -107,15 +129,22 @@ def _run_tokens(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        print(json.dumps({"images": rows, "total_local_tokens": sum(r["local_tokens"] for r in rows)}))
+        print(
+            json.dumps({"images": rows, "total_local_tokens": sum(r["local_tokens"] for r in rows)})
+        )
         return 0
     print(f"{'image':<32} {'source':>11} {'prepared':>11} {'local':>7} {'API billed':>10}")
     for row in rows:
+        source = "×".join(map(str, row["source_size"]))
+        prepared = "×".join(map(str, row["prepared_size"]))
+        name = Path(row["file"]).name[:32]
         print(
-            f"{Path(row['file']).name[:32]:<32} {'×'.join(map(str, row['source_size'])):>11} "
-            f"{'×'.join(map(str, row['prepared_size'])):>11} {row['local_tokens']:>7,} {row['api_billed_tokens']:>10,}"
+            f"{name:<32} {source:>11} {prepared:>11} "
+            f"{row['local_tokens']:>7,} {row['api_billed_tokens']:>10,}"
         )
-    print(f"{'total':<56} {sum(r['local_tokens'] for r in rows):>7,} {sum(r['api_billed_tokens'] for r in rows):>10,}")
+    local = sum(r["local_tokens"] for r in rows)
+    billed = sum(r["api_billed_tokens"] for r in rows)
+    print(f"{'total':<56} {local:>7,} {billed:>10,}")
     return 0
 
 
@@ -126,7 +155,9 @@ def _run_ask(args: argparse.Namespace) -> int:
 
     values = _resolved(args)
     if not values["model"]:
-        raise UserFacingError("No model given: pass --model M.gguf (and --mmproj P.gguf for images).")
+        raise UserFacingError(
+            "No model given: pass --model M.gguf (and --mmproj P.gguf for images)."
+        )
     detail = Detail.parse(values["detail"])
     images = [prepare_image(path, detail) for path in args.image]
     kv_type = KvType(values["kv_type"])
@@ -144,7 +175,9 @@ def _run_ask(args: argparse.Namespace) -> int:
         messages=[Message.user(args.prompt, images)],
         system_prompt=args.system,
         placement=SystemPlacement(values["system_placement"]),
-        sampling=Sampling(values["temperature"], values["top_p"], values["max_tokens"], values["seed"]),
+        sampling=Sampling(
+            values["temperature"], values["top_p"], values["max_tokens"], values["seed"]
+        ),
     )
     backend = LocalBackend(config)
     interrupted = threading.Event()
@@ -174,8 +207,16 @@ def _stream(events: Any, as_json: bool, images: list) -> int:
                 print()
             print(f"pixtral-desk: {event.message}", file=sys.stderr)
             if as_json:
-                print(json.dumps({"error": event.kind.value, "message": event.message, "text": event.text}))
-            return EXIT_BAD_INPUT if event.kind.value in ("bad_input", "model_file", "context_overflow") else EXIT_ENGINE
+                print(
+                    json.dumps(
+                        {"error": event.kind.value, "message": event.message, "text": event.text}
+                    )
+                )
+            return (
+                EXIT_BAD_INPUT
+                if event.kind.value in ("bad_input", "model_file", "context_overflow")
+                else EXIT_ENGINE
+            )
         elif isinstance(event, Finished):
             if as_json:
                 print(json.dumps(_summary(event, usage, images)))
@@ -188,7 +229,11 @@ def _stream(events: Any, as_json: bool, images: list) -> int:
 
 
 def _summary(finished: Finished, usage: Usage | None, images: list) -> dict[str, Any]:
-    out: dict[str, Any] = {"text": finished.text, "finish_reason": finished.reason.value, "stopped": finished.reason is FinishReason.CANCELLED}
+    out: dict[str, Any] = {
+        "text": finished.text,
+        "finish_reason": finished.reason.value,
+        "stopped": finished.reason is FinishReason.CANCELLED,
+    }
     if usage is not None:
         data = asdict(usage)
         out.update(
@@ -205,7 +250,9 @@ def _summary(finished: Finished, usage: Usage | None, images: list) -> dict[str,
             device=usage.device,
             n_ctx=usage.n_ctx,
         )
-    out["images"] = [{"name": i.name, "prepared_size": list(i.size), "tokens": i.tokens} for i in images]
+    out["images"] = [
+        {"name": i.name, "prepared_size": list(i.size), "tokens": i.tokens} for i in images
+    ]
     return out
 
 

@@ -9,6 +9,7 @@ keyring.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,18 +34,51 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("model", str, "", "Path of the Pixtral text model (.gguf)."),
     Setting("mmproj", str, "", "Path of the matching vision projector (mmproj .gguf)."),
-    Setting("n_gpu_layers", int, -1, "Layers to offload to the GPU; -1 = all when the build has a GPU, 0 = CPU only."),
-    Setting("n_ctx", int, 0, "Context size in tokens (up to 131072); 0 = pick from available memory."),
-    Setting("kv_type", str, "f16", "KV cache type; q8_0 and q4_0 halve or quarter its memory (they turn on flash attention).", ("f16", "q8_0", "q4_0")),
+    Setting(
+        "n_gpu_layers",
+        int,
+        -1,
+        "Layers to offload to the GPU; -1 = all when the build has a GPU, 0 = CPU only.",
+    ),
+    Setting(
+        "n_ctx", int, 0, "Context size in tokens (up to 131072); 0 = pick from available memory."
+    ),
+    Setting(
+        "kv_type",
+        str,
+        "f16",
+        "KV cache type; q8_0 and q4_0 halve or quarter its memory (they turn on flash attention).",
+        ("f16", "q8_0", "q4_0"),
+    ),
     Setting("threads", int, 0, "CPU threads; 0 = one per core."),
-    Setting("n_batch", int, 512, "Prompt tokens evaluated per batch (cancel is checked between batches)."),
+    Setting(
+        "n_batch",
+        int,
+        512,
+        "Prompt tokens evaluated per batch (cancel is checked between batches).",
+    ),
     Setting("temperature", float, 0.3, "Sampling temperature; 0 = greedy.", section="sampling"),
     Setting("top_p", float, 0.95, "Nucleus sampling threshold.", section="sampling"),
     Setting("max_tokens", int, 1024, "Most tokens an answer may have.", section="sampling"),
     Setting("seed", int, 42, "Sampling seed, for reproducible answers.", section="sampling"),
-    Setting("detail", str, "native", "Image detail: native = Mistral's full resolution (longest side 1024 px).", ("low", "medium", "high", "native"), section="sampling"),
-    Setting("system_placement", str, "pixtral", "Where the system prompt goes: 'pixtral' (the model's template) or 'first' (keeps the cache across turns).", ("pixtral", "first"), section="sampling"),
-)  # fmt: skip
+    Setting(
+        "detail",
+        str,
+        "native",
+        "Image detail: native = Mistral's full resolution (longest side 1024 px).",
+        ("low", "medium", "high", "native"),
+        section="sampling",
+    ),
+    Setting(
+        "system_placement",
+        str,
+        "pixtral",
+        "Where the system prompt goes: 'pixtral' (the model's template) "
+        "or 'first' (keeps the cache across turns).",
+        ("pixtral", "first"),
+        section="sampling",
+    ),
+)
 
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -91,10 +125,8 @@ class Settings:
         for setting in SETTINGS:
             raw = parser.get(setting.section, setting.key, fallback=None)
             if raw is not None:
-                try:
+                with contextlib.suppress(ValueError):  # a bad value keeps the default
                     self._values[setting.key] = _coerce(setting, raw)
-                except ValueError:
-                    pass
 
 
 def _coerce(setting: Setting, value: Any) -> Any:

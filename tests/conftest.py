@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair  # noqa: E402
+from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,12 @@ def image_file(tmp_path: Path):
     """Write an RGB test image of the given size and format; returns its path."""
     from PIL import Image
 
-    def make(width: int, height: int, name: str = "image.png", color: tuple[int, int, int] = (200, 40, 40)) -> Path:
+    def make(
+        width: int,
+        height: int,
+        name: str = "image.png",
+        color: tuple[int, int, int] = (200, 40, 40),
+    ) -> Path:
         path = tmp_path / name
         Image.new("RGB", (width, height), color).save(path)
         return path

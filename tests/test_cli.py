@@ -22,7 +22,12 @@ def _cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess: what a user's shell would see."""
     env = {**os.environ, "PIXTRAL_DESK_CONFIG": str(config)}
     return subprocess.run(
-        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -31,7 +36,9 @@ def config(tmp_path: Path) -> Path:
     return tmp_path / "settings.ini"
 
 
-def test_ask_streams_then_json_has_every_field(tiny_pair: GgufPair, image_file, config: Path) -> None:
+def test_ask_streams_then_json_has_every_field(
+    tiny_pair: GgufPair, image_file, config: Path
+) -> None:
     wide, tall = image_file(120, 40, "wide.png"), image_file(30, 100, "tall.jpg")
     common = ["ask", "--model", str(tiny_pair.model), "--mmproj", str(tiny_pair.mmproj),
               "--image", str(wide), "--image", str(tall), "--max-tokens", "8", "--temperature", "0",
@@ -65,7 +72,9 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG whose header claims ``width × height`` pixels, with no pixel data behind it."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
@@ -98,7 +107,10 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
         "not gguf": (["--model", str(not_gguf)], "GGUF signature"),
         "truncated": (["--model", str(truncated)], "truncated"),
         "mmproj given as model": (["--model", str(tiny_pair.mmproj)], "not the text model"),
-        "model given as mmproj": ([*model_only, "--mmproj", str(tiny_pair.model)], "not a vision projector"),
+        "model given as mmproj": (
+            [*model_only, "--mmproj", str(tiny_pair.model)],
+            "not a vision projector",
+        ),
         "projection mismatch": ([*model_only, "--mmproj", str(wide_proj)], "not a pair"),
         "other projector": ([*model_only, "--mmproj", str(llava_proj)], "not for Pixtral"),
         "missing image": ([*good, "--image", str(tmp_path / "gone.png")], "does not exist"),
@@ -108,10 +120,13 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
         "decompression bomb": ([*good, "--image", str(bomb)], "100 megapixels"),
         "folder as image": ([*good, "--image", str(tmp_path)], "is a folder"),
         "no model at all": ([], "No model given"),
+        "context too large": ([*good, "--n-ctx", "200000"], "more than Pixtral Desk supports"),
     }
 
 
-def test_every_bad_input_gets_one_clear_line_and_a_nonzero_exit(bad_inputs, config: Path, capsys) -> None:
+def test_every_bad_input_gets_one_clear_line_and_a_nonzero_exit(
+    bad_inputs, config: Path, capsys
+) -> None:
     for label, (extra, phrase) in bad_inputs.items():
         code = main(["--config", str(config), "ask", *extra, "hello"])
         err = capsys.readouterr().err
@@ -121,9 +136,21 @@ def test_every_bad_input_gets_one_clear_line_and_a_nonzero_exit(bad_inputs, conf
         assert len(err.strip().splitlines()) == 1, f"{label}: {err!r}"
 
 
-def test_images_sent_to_a_text_only_model_are_refused(tiny_pair: GgufPair, image_file, config: Path) -> None:
+def test_images_sent_to_a_text_only_model_are_refused(
+    tiny_pair: GgufPair, image_file, config: Path
+) -> None:
     picture = image_file(32, 32)
-    result = _cli("ask", "--model", str(tiny_pair.model), "--image", str(picture), "--n-ctx", "1024", "look", config=config)
+    result = _cli(
+        "ask",
+        "--model",
+        str(tiny_pair.model),
+        "--image",
+        str(picture),
+        "--n-ctx",
+        "1024",
+        "look",
+        config=config,
+    )
     assert result.returncode == EXIT_BAD_INPUT
     assert "mmproj" in result.stderr and "Traceback" not in result.stderr
 

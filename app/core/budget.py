@@ -8,7 +8,7 @@ Pixtral 12B's KV cache costs 2 × 40 layers × 8 KV heads × 128 dims per token:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from app.core.errors import ContextOverflowError
 
@@ -18,7 +18,7 @@ KIB = 1024
 GIB = 1024**3
 
 
-class KvType(str, Enum):
+class KvType(StrEnum):
     """KV cache element type; the quantized ones need flash attention in llama.cpp."""
 
     F16 = "f16"

@@ -7,17 +7,17 @@ images where they stand in the prompt.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from app.core.images import PreparedImage
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
 
 
-class MessageStatus(str, Enum):
+class MessageStatus(StrEnum):
     """Where a message stands; ``stopped`` keeps the text produced before a cancel."""
 
     COMPLETE = "complete"
@@ -47,7 +47,9 @@ class Message:
     status: MessageStatus = MessageStatus.COMPLETE
 
     @classmethod
-    def user(cls, text: str = "", images: list[PreparedImage] | tuple[PreparedImage, ...] = ()) -> Message:
+    def user(
+        cls, text: str = "", images: list[PreparedImage] | tuple[PreparedImage, ...] = ()
+    ) -> Message:
         """A user message with its images first, then its text (how the composer sends)."""
         parts: list[Part] = [ImagePart(image) for image in images]
         if text:

@@ -15,7 +15,7 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -27,7 +27,7 @@ MAX_SOURCE_PIXELS = 100_000_000
 """Refuse images above 100 megapixels before decoding them (decompression bombs)."""
 
 
-class Detail(str, Enum):
+class Detail(StrEnum):
     """How many pixels of an image the model sees; each level caps the longest side."""
 
     LOW = "low"

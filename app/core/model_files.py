@@ -105,7 +105,9 @@ def inspect_mmproj(path: str | Path) -> MmprojInfo:
     )
 
 
-def check_pair(model: str | Path, mmproj: str | Path | None) -> tuple[TextModelInfo, MmprojInfo | None]:
+def check_pair(
+    model: str | Path, mmproj: str | Path | None
+) -> tuple[TextModelInfo, MmprojInfo | None]:
     """Inspect both files and check that the projector feeds this model's embeddings."""
     text = inspect_text_model(model)
     if mmproj is None:
@@ -132,7 +134,9 @@ def _read(path: Path, role: str) -> GgufHeader:
     except GgufFormatError as exc:
         raise ModelFileError(f"'{path.name}' is not a usable GGUF {role} file: {exc}.") from exc
     except PermissionError as exc:
-        raise ModelFileError(f"The {role} file '{path.name}' cannot be read: permission denied.") from exc
+        raise ModelFileError(
+            f"The {role} file '{path.name}' cannot be read: permission denied."
+        ) from exc
     except OSError as exc:
         raise ModelFileError(f"The {role} file '{path.name}' cannot be read ({exc}).") from exc
     if header.data_end > header.file_size:

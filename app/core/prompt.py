@@ -19,20 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from app.core.conversation import ImagePart, Message, Part, Role, TextPart
 from app.core.images import PreparedImage
 
 
-class Control(str, Enum):
+class Control(StrEnum):
     BOS = "<s>"
     EOS = "</s>"
     INST = "[INST]"
     END_INST = "[/INST]"
 
 
-class SystemPlacement(str, Enum):
+class SystemPlacement(StrEnum):
     """Where the system prompt goes.
 
     ``pixtral`` is the model's own template (last user message). It moves every turn, so a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from app.core.conversation import Message
@@ -35,7 +35,7 @@ class GenerationRequest:
     sampling: Sampling = field(default_factory=Sampling)
 
 
-class LoadStage(str, Enum):
+class LoadStage(StrEnum):
     STARTING = "starting"
     MODEL = "model"
     MMPROJ = "mmproj"
@@ -88,7 +88,7 @@ class Usage:
         return produced / self.decode_s if self.decode_s > 0 else 0.0
 
 
-class FinishReason(str, Enum):
+class FinishReason(StrEnum):
     STOP = "stop"
     LENGTH = "length"
     CONTEXT_FULL = "context_full"
@@ -101,7 +101,7 @@ class Finished:
     text: str
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     BAD_INPUT = "bad_input"
     MODEL_FILE = "model_file"
     CONTEXT_OVERFLOW = "context_overflow"

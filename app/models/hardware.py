@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.core.budget import KvType, default_context
+from app.core.budget import MAX_CONTEXT, KvType, default_context
+from app.core.errors import UserFacingError
 from app.core.model_files import TextModelInfo
 
 
@@ -28,8 +29,13 @@ def available_memory_bytes() -> int:
 
 def pick_context(requested: int, model: TextModelInfo, kv_type: KvType) -> int:
     """``requested`` when set, else the largest context the memory allows (capped by training)."""
+    if requested > MAX_CONTEXT:
+        raise UserFacingError(
+            f"A context of {requested:,} tokens is more than Pixtral Desk supports "
+            f"({MAX_CONTEXT:,}); use --n-ctx {MAX_CONTEXT} or less."
+        )
     if requested > 0:
-        return requested
+        return max(requested, 256)
     chosen = default_context(available_memory_bytes(), model.file_size, model.kv_shape, kv_type)
     if model.n_ctx_train:
         chosen = min(chosen, model.n_ctx_train)

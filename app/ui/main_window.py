@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from app import __version__
 from app.core.errors import ModelFileError
 from app.core.model_files import check_pair
+from app.resources import resource
 from app.settings import Settings
 
 
@@ -22,6 +24,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.setWindowTitle("Pixtral Desk")
+        self.setWindowIcon(QIcon(str(resource("icons", "pixtral-desk.svg"))))
         self.resize(720, 480)
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -43,7 +46,8 @@ class MainWindow(QMainWindow):
         if not model:
             return (
                 "No model is set yet. Choose a Pixtral GGUF and its mmproj, for example:\n"
-                "pixtral-desk ask --model pixtral-12b-Q4_K_M.gguf --mmproj mmproj-pixtral-12b-f16.gguf "
+                "pixtral-desk ask --model pixtral-12b-Q4_K_M.gguf "
+                "--mmproj mmproj-pixtral-12b-f16.gguf "
                 '--image screenshot.png "Describe this"'
             )
         try:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.budget import GIB, KIB, MAX_CONTEXT, MIN_CONTEXT, PIXTRAL_12B_KV, KvType, TurnBudget, default_context
+from app.core.budget import (
+    GIB,
+    KIB,
+    MAX_CONTEXT,
+    MIN_CONTEXT,
+    PIXTRAL_12B_KV,
+    KvType,
+    TurnBudget,
+    default_context,
+)
 from app.core.errors import ContextOverflowError
 
 
@@ -33,8 +42,15 @@ def test_a_turn_that_does_not_fit_says_by_how_much_and_how_to_fix_it() -> None:
         budget.check()
     message = str(info.value)
     assert "1,832 tokens over" in message
-    for fix in ("lower the image detail", "remove some images", "raise the context size to at least 10240", "start a new chat"):
+    for fix in (
+        "lower the image detail",
+        "remove some images",
+        "raise the context size to at least 10240",
+        "start a new chat",
+    ):
         assert fix in message
-    text_only = TurnBudget(prompt_tokens=200_000, image_tokens=0, max_new_tokens=100, n_ctx=MAX_CONTEXT)
+    text_only = TurnBudget(
+        prompt_tokens=200_000, image_tokens=0, max_new_tokens=100, n_ctx=MAX_CONTEXT
+    )
     assert "raise the context" not in " ".join(text_only.fixes())
     assert "image" not in " ".join(text_only.fixes())

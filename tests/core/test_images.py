@@ -45,7 +45,12 @@ def test_patch_grid_follows_mistrals_rule(size, grid, tokens) -> None:
 
 
 def test_detail_levels_cap_the_longest_side() -> None:
-    for detail, side in [(Detail.LOW, 256), (Detail.MEDIUM, 512), (Detail.HIGH, 768), (Detail.NATIVE, 1024)]:
+    for detail, side in [
+        (Detail.LOW, 256),
+        (Detail.MEDIUM, 512),
+        (Detail.HIGH, 768),
+        (Detail.NATIVE, 1024),
+    ]:
         image = prepare_image(_encode(Image.new("RGB", (2000, 1000))), detail)
         assert max(image.size) == side
         assert image.size[0] % 16 == 0 and image.size[1] % 16 == 0
@@ -113,7 +118,7 @@ def test_large_photos_decode_at_the_target_size() -> None:
 
 
 def test_bad_files_are_refused_with_their_name(tmp_path) -> None:
-    with pytest.raises(ImageError, match="'gone.png' does not exist"):
+    with pytest.raises(ImageError, match=r"'gone\.png' does not exist"):
         prepare_image(tmp_path / "gone.png")
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
@@ -121,11 +126,11 @@ def test_bad_files_are_refused_with_their_name(tmp_path) -> None:
         prepare_image(empty)
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
-    with pytest.raises(ImageError, match="'notes.txt' is not an image"):
+    with pytest.raises(ImageError, match=r"'notes\.txt' is not an image"):
         prepare_image(text)
     truncated = tmp_path / "cut.jpg"
     truncated.write_bytes(_encode(Image.new("RGB", (300, 300), (9, 9, 9)), "JPEG")[:200])
-    with pytest.raises(ImageError, match="cut.jpg"):
+    with pytest.raises(ImageError, match=r"cut\.jpg"):
         prepare_image(truncated)
     with pytest.raises(ImageError, match="empty"):
         prepare_image(b"")

@@ -14,7 +14,11 @@ from tests.fixtures.pixtral_gguf import TINY, GgufPair, write_pixtral_pair
 def test_a_good_pair_is_described(tiny_pair: GgufPair) -> None:
     text, vision = check_pair(tiny_pair.model, tiny_pair.mmproj)
     assert text.architecture == "llama"
-    assert (text.n_layer, text.n_embd, text.n_head_kv) == (TINY.n_layer, TINY.n_embd, TINY.n_head_kv)
+    assert (text.n_layer, text.n_embd, text.n_head_kv) == (
+        TINY.n_layer,
+        TINY.n_embd,
+        TINY.n_head_kv,
+    )
     assert vision is not None and vision.projection_dim == TINY.n_embd
     assert vision.projector_type == "pixtral"
     assert check_pair(tiny_pair.model, None)[1] is None

@@ -47,3 +47,10 @@ def test_settings_round_trip(tmp_path: Path) -> None:
     (tmp_path / "s.ini").write_text("[engine]\nn_ctx = lots\nkv_type = q2\n")
     fallback = Settings(tmp_path / "s.ini")
     assert fallback["n_ctx"] == 0 and fallback["kv_type"] == "f16"
+
+
+def test_the_window_icon_is_found(qtbot, tmp_path: Path) -> None:
+    from app.resources import resource
+
+    assert resource("icons", "pixtral-desk.svg").is_file()
+    assert not _window(qtbot, tmp_path).windowIcon().isNull()

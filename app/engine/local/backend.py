@@ -24,8 +24,8 @@ from app.engine.base import (
     EngineError,
     EngineEvent,
     ErrorKind,
-    FinishReason,
     Finished,
+    FinishReason,
     GenerationRequest,
     Loading,
     LoadStage,
@@ -38,8 +38,8 @@ from app.engine.local.protocol import (
     CountCommand,
     Counted,
     GenerateCommand,
-    Loaded,
     LoadCommand,
+    Loaded,
     LocalEngineConfig,
     ShutdownCommand,
     StatsCommand,
@@ -48,6 +48,7 @@ from app.engine.local.worker import worker_main
 
 CANCEL_GRACE_S = 0.2
 POLL_S = 0.01
+LOG_LIMIT_BYTES = 4 * 1024 * 1024
 _TERMINAL = (Loaded, Counted, CacheStats, Finished, EngineError)
 
 
@@ -58,7 +59,9 @@ class LocalBackend:
 
     def __init__(self, config: LocalEngineConfig, log_path: str | Path | None = None) -> None:
         self.config = config
-        self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / "pixtral-desk-engine.log"
+        self.log_path = (
+            Path(log_path) if log_path else Path(tempfile.gettempdir()) / "pixtral-desk-engine.log"
+        )
         self._mp = multiprocessing.get_context("spawn")
         self._cancel = CancelFlag(self._mp.RawArray("c", 2))
         self._cancel_at: float | None = None
@@ -188,6 +191,8 @@ class LocalBackend:
     def _start(self) -> None:
         self._reset()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists() and self.log_path.stat().st_size > LOG_LIMIT_BYTES:
+            self.log_path.unlink()  # llama.cpp is chatty; keep only recent runs
         parent_conn, child_conn = self._mp.Pipe()
         self._process = self._mp.Process(
             target=worker_main,

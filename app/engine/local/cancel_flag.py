@@ -21,7 +21,9 @@ class CancelFlag:
     """Two bytes of shared memory: ``b"\\0"`` is running, ``b"x"`` is cancel requested."""
 
     def __init__(self, raw: Any = None) -> None:
-        self.raw = raw if raw is not None else multiprocessing.sharedctypes.RawArray(ctypes.c_char, 2)
+        self.raw = (
+            raw if raw is not None else multiprocessing.sharedctypes.RawArray(ctypes.c_char, 2)
+        )
 
     def set(self) -> None:
         self.raw[0] = b"x"

@@ -26,8 +26,8 @@ from app.core.images import PreparedImage
 from app.core.prompt import Control, ControlPiece, ImagePiece, Piece, TextPiece
 from app.engine.base import (
     ErrorKind,
-    FinishReason,
     Finished,
+    FinishReason,
     Loading,
     LoadStage,
     Prefill,
@@ -83,7 +83,9 @@ def build_backends() -> tuple[str, ...]:
 class LlamaSession:
     """Owns the llama.cpp model, context and vision projector inside the worker."""
 
-    def __init__(self, config: LocalEngineConfig, cancel: CancelFlag, emit: Callable[[object], None]):
+    def __init__(
+        self, config: LocalEngineConfig, cancel: CancelFlag, emit: Callable[[object], None]
+    ):
         self.config = config
         self.cancel = cancel
         self.emit = emit
@@ -113,7 +115,9 @@ class LlamaSession:
 
         mparams = llama.llama_model_default_params()
         mparams.n_gpu_layers = (999 if cfg.n_gpu_layers < 0 else cfg.n_gpu_layers) if use_gpu else 0
-        mparams.progress_callback = self._progress_callback(llama.llama_progress_callback, LoadStage.MODEL)
+        mparams.progress_callback = self._progress_callback(
+            llama.llama_progress_callback, LoadStage.MODEL
+        )
         self.model = llama.llama_model_load_from_file(cfg.model_path.encode(), mparams)
         if not self.model:
             self._raise_if_cancelled()
@@ -167,7 +171,9 @@ class LlamaSession:
         params.image_min_tokens = 1
         params.image_max_tokens = MAX_IMAGE_PATCHES
         params.flash_attn_type = FLASH_ATTN_ENABLED if flash else FLASH_ATTN_AUTO
-        params.progress_callback = self._progress_callback(mtmd.mtmd_progress_callback, LoadStage.MMPROJ)
+        params.progress_callback = self._progress_callback(
+            mtmd.mtmd_progress_callback, LoadStage.MMPROJ
+        )
         path = self.config.mmproj_path or ""
         self.mctx = mtmd.mtmd_init_from_file(path.encode(), self.model, params)
         if not self.mctx:
@@ -228,7 +234,9 @@ class LlamaSession:
         capacity = len(data) + 8
         while True:
             buffer = (llama.llama_token * capacity)()
-            n = llama.llama_tokenize(self.vocab, data, len(data), buffer, capacity, False, parse_special)
+            n = llama.llama_tokenize(
+                self.vocab, data, len(data), buffer, capacity, False, parse_special
+            )
             if n >= 0:
                 return list(buffer[:n])
             capacity = -n
@@ -280,7 +288,9 @@ class LlamaSession:
         mtmd.mtmd_bitmap_free(bitmap)
         if status != 0:
             mtmd.mtmd_input_chunks_free(chunks)
-            raise EngineFailure(ErrorKind.BAD_INPUT, f"'{image.name}' could not be prepared for the model.")
+            raise EngineFailure(
+                ErrorKind.BAD_INPUT, f"'{image.name}' could not be prepared for the model."
+            )
         head: list[int] = []
         tail: list[int] = []
         image_chunk = None
@@ -323,7 +333,9 @@ class LlamaSession:
         counted = self._counted(units)
         prompt_tokens = counted.prompt_tokens
         try:
-            TurnBudget(prompt_tokens, sum(counted.image_tokens), sampling.max_tokens, self.n_ctx).check()
+            TurnBudget(
+                prompt_tokens, sum(counted.image_tokens), sampling.max_tokens, self.n_ctx
+            ).check()
         except ContextOverflowError as exc:
             raise EngineFailure(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from exc
 
@@ -331,7 +343,9 @@ class LlamaSession:
         self._truncate_cache(keep)
         cached_tokens = count_positions(self._cached)
         images_before = self.images_encoded
-        prefill_ok = self._prefill(units[len(self._cached) :], images, prompt_tokens - cached_tokens)
+        prefill_ok = self._prefill(
+            units[len(self._cached) :], images, prompt_tokens - cached_tokens
+        )
         prefill_s = time.perf_counter() - started
         if not prefill_ok:
             self.emit(Finished(FinishReason.CANCELLED, ""))
@@ -424,7 +438,9 @@ class LlamaSession:
                 if mtmd.mtmd_encode_chunk(self.mctx, chunk) != 0:
                     if self.cancel.is_set():
                         return False
-                    raise EngineFailure(ErrorKind.INTERNAL, f"The vision encoder failed on '{image.name}'.")
+                    raise EngineFailure(
+                        ErrorKind.INTERNAL, f"The vision encoder failed on '{image.name}'."
+                    )
                 embedding = self._remember_embedding(unit)
                 self.images_encoded += 1
             if self.cancel.is_set():
@@ -460,10 +476,17 @@ class LlamaSession:
 
     def _decode_failure(self, status: int) -> EngineFailure:
         if status == 1:
-            return EngineFailure(ErrorKind.CONTEXT_OVERFLOW, "The context is full; start a new chat or raise the context size.")
-        return EngineFailure(ErrorKind.INTERNAL, f"llama.cpp failed to evaluate the prompt (status {status}).")
+            return EngineFailure(
+                ErrorKind.CONTEXT_OVERFLOW,
+                "The context is full; start a new chat or raise the context size.",
+            )
+        return EngineFailure(
+            ErrorKind.INTERNAL, f"llama.cpp failed to evaluate the prompt (status {status})."
+        )
 
-    def _decode(self, sampling: Sampling) -> tuple[str, list[int], FinishReason, float | None, float]:
+    def _decode(
+        self, sampling: Sampling
+    ) -> tuple[str, list[int], FinishReason, float | None, float]:
         sampler = self._sampler(sampling)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []
@@ -514,6 +537,10 @@ class LlamaSession:
             llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_greedy())
         else:
             llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_top_p(sampling.top_p, 1))
-            llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_temp(sampling.temperature))
-            llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF))
+            llama.llama_sampler_chain_add(
+                chain, llama.llama_sampler_init_temp(sampling.temperature)
+            )
+            llama.llama_sampler_chain_add(
+                chain, llama.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF)
+            )
         return chain

@@ -15,7 +15,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.engine.base import EngineError, ErrorKind, FinishReason, Finished
+from app.engine.base import EngineError, ErrorKind, Finished, FinishReason
 from app.engine.local.cancel_flag import CancelFlag
 from app.engine.local.protocol import (
     CountCommand,

@@ -18,8 +18,8 @@ from app.core.images import Detail, PreparedImage, prepare_image
 from app.engine.base import (
     EngineError,
     ErrorKind,
-    FinishReason,
     Finished,
+    FinishReason,
     GenerationRequest,
     Loading,
     Prefill,
@@ -47,20 +47,29 @@ def _config(pair: GgufPair, **overrides: object) -> LocalEngineConfig:
 
 
 @pytest.fixture(scope="module")
-def backend(tiny_pair: GgufPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
-    engine = LocalBackend(_config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log")
+def backend(
+    tiny_pair: GgufPair, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalBackend]:
+    engine = LocalBackend(
+        _config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log"
+    )
     yield engine
     engine.close()
 
 
 def _image(width: int, height: int, seed: int = 0, detail: str = "native") -> PreparedImage:
-    from PIL import Image
-
     import random
+
+    from PIL import Image
 
     rng = random.Random(seed)
     img = Image.new("RGB", (width, height))
-    img.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(width * height)])
+    img.putdata(
+        [
+            (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+            for _ in range(width * height)
+        ]
+    )
     import io
 
     buffer = io.BytesIO()
@@ -103,7 +112,9 @@ def test_streams_an_answer_about_two_images_of_different_shapes(backend: LocalBa
 
 
 def test_same_request_twice_gives_the_same_answer(backend: LocalBackend) -> None:
-    request = GenerationRequest([Message.user("Say something", [_image(48, 48, 3)])], sampling=GREEDY)
+    request = GenerationRequest(
+        [Message.user("Say something", [_image(48, 48, 3)])], sampling=GREEDY
+    )
     first = _run(backend, request)[-1]
     second = _run(backend, request)[-1]
     assert isinstance(first, Finished) and isinstance(second, Finished)
@@ -118,7 +129,11 @@ def test_follow_up_turn_evaluates_only_what_is_new(backend: LocalBackend) -> Non
     assert isinstance(answer, Finished)
     before = _stats(backend)
 
-    turn2 = [*turn1, Message.assistant(answer.text), Message.user("And a follow-up?", [_image(40, 40, 12)])]
+    turn2 = [
+        *turn1,
+        Message.assistant(answer.text),
+        Message.user("And a follow-up?", [_image(40, 40, 12)]),
+    ]
     events2 = _run(backend, GenerationRequest(turn2, sampling=GREEDY))
     usage = _usage(events2)
     after = _stats(backend)
@@ -133,7 +148,9 @@ def test_follow_up_turn_evaluates_only_what_is_new(backend: LocalBackend) -> Non
 
 
 def test_regenerate_reuses_all_but_the_last_prompt_token(backend: LocalBackend) -> None:
-    request = GenerationRequest([Message.user("Regenerate me", [_image(50, 50, 20)])], sampling=Sampling(0.8, 0.9, 8, 5))
+    request = GenerationRequest(
+        [Message.user("Regenerate me", [_image(50, 50, 20)])], sampling=Sampling(0.8, 0.9, 8, 5)
+    )
     _run(backend, request)
     again = _run(backend, GenerationRequest(request.messages, sampling=Sampling(0.8, 0.9, 8, 6)))
     usage = _usage(again)
@@ -144,9 +161,17 @@ def test_regenerate_reuses_all_but_the_last_prompt_token(backend: LocalBackend) 
 
 def test_editing_an_earlier_turn_reuses_the_common_prefix(backend: LocalBackend) -> None:
     photo = _image(64, 64, 30)
-    original = [Message.user("Describe", [photo]), Message.assistant("It is noise."), Message.user("Why?")]
+    original = [
+        Message.user("Describe", [photo]),
+        Message.assistant("It is noise."),
+        Message.user("Why?"),
+    ]
     _run(backend, GenerationRequest(original, sampling=GREEDY))
-    edited = [Message.user("Describe", [photo]), Message.assistant("It is noise."), Message.user("How come?")]
+    edited = [
+        Message.user("Describe", [photo]),
+        Message.assistant("It is noise."),
+        Message.user("How come?"),
+    ]
     usage = _usage(_run(backend, GenerationRequest(edited, sampling=GREEDY)))
     # BOS, [INST], the image block and its [IMG_END], "Describe", [/INST], the answer, </s>, [INST]
     assert usage.cached_tokens >= 2 + photo.tokens + 1
@@ -154,7 +179,11 @@ def test_editing_an_earlier_turn_reuses_the_common_prefix(backend: LocalBackend)
     # An edit before the image invalidates its KV positions, but the encoder output is kept.
     later = [Message.user("Hi"), Message.assistant("Hello"), Message.user("Describe", [photo])]
     _run(backend, GenerationRequest(later, sampling=GREEDY))
-    edited_first = [Message.user("Yo"), Message.assistant("Hello"), Message.user("Describe", [photo])]
+    edited_first = [
+        Message.user("Yo"),
+        Message.assistant("Hello"),
+        Message.user("Describe", [photo]),
+    ]
     usage = _usage(_run(backend, GenerationRequest(edited_first, sampling=GREEDY)))
     assert usage.images_encoded == 0
     assert usage.cached_tokens == 2  # <s>[INST]
@@ -165,15 +194,42 @@ def test_predicted_image_tokens_equal_the_engines_count(backend: LocalBackend) -
     import random
 
     rng = random.Random(7)
-    sizes = [(1, 1), (15, 15), (16, 16), (17, 16), (17, 3000), (3000, 17), (4000, 3000), (3000, 4000),
-             (1023, 1025), (1025, 1023), (1024, 1024), (1024, 1), (5000, 100), (100, 5000), (31, 33),
-             (640, 480), (1920, 1080), (1080, 1920), (2560, 1440), (800, 600), (333, 777), (48, 2000),
-             (12000, 300), (300, 12000), (513, 511), (255, 257), (1, 4000), (4000, 1), (1500, 1500),
-             (999, 1)]  # fmt: skip
+    sizes = [
+        (1, 1),
+        (15, 15),
+        (16, 16),
+        (17, 16),
+        (17, 3000),
+        (3000, 17),
+        (4000, 3000),
+        (3000, 4000),
+        (1023, 1025),
+        (1025, 1023),
+        (1024, 1024),
+        (1024, 1),
+        (5000, 100),
+        (100, 5000),
+        (31, 33),
+        (640, 480),
+        (1920, 1080),
+        (1080, 1920),
+        (2560, 1440),
+        (800, 600),
+        (333, 777),
+        (48, 2000),
+        (12000, 300),
+        (300, 12000),
+        (513, 511),
+        (255, 257),
+        (1, 4000),
+        (4000, 1),
+        (1500, 1500),
+        (999, 1),
+    ]
     sizes += [(rng.randint(1, 3000), rng.randint(1, 3000)) for _ in range(14)]
-    from PIL import Image
-
     import io
+
+    from PIL import Image
 
     prepared = []
     for width, height in sizes:
@@ -187,12 +243,18 @@ def test_predicted_image_tokens_equal_the_engines_count(backend: LocalBackend) -
     assert list(counted.image_tokens) == [image.tokens for image in prepared]
     # And a real generation reports the same counts in its usage.
     subset = prepared[:4]
-    usage = _usage(_run(backend, GenerationRequest([Message.user("go", subset)], sampling=Sampling(0, 1, 1, 0))))
+    usage = _usage(
+        _run(
+            backend, GenerationRequest([Message.user("go", subset)], sampling=Sampling(0, 1, 1, 0))
+        )
+    )
     assert list(usage.image_tokens) == [image.tokens for image in subset]
 
 
 def test_cancel_during_decode_keeps_the_partial_answer(backend: LocalBackend) -> None:
-    request = GenerationRequest([Message.user("Talk for a long time")], sampling=Sampling(0.7, 0.95, 3000, 1))
+    request = GenerationRequest(
+        [Message.user("Talk for a long time")], sampling=Sampling(0.7, 0.95, 3000, 1)
+    )
     seen: list[str] = []
     cancelled_at = 0.0
     finished: Finished | None = None
@@ -210,7 +272,9 @@ def test_cancel_during_decode_keeps_the_partial_answer(backend: LocalBackend) ->
     assert len(seen) < 3000
 
 
-def _cancel_when(backend: LocalBackend, request: GenerationRequest, trigger) -> tuple[Finished, float]:
+def _cancel_when(
+    backend: LocalBackend, request: GenerationRequest, trigger
+) -> tuple[Finished, float]:
     cancelled_at = None
     finished = None
     for event in backend.generate(request):
@@ -241,7 +305,9 @@ def test_cancel_during_image_encoding(backend: LocalBackend) -> None:
     images = [_image(256, 256, 40 + i) for i in range(4)]
     request = GenerationRequest([Message.user("Look", images)], sampling=GREEDY)
     finished, latency = _cancel_when(
-        backend, request, lambda e: isinstance(e, Prefill) and e.images_total == 4 and e.images_done < 4
+        backend,
+        request,
+        lambda e: isinstance(e, Prefill) and e.images_total == 4 and e.images_done < 4,
     )
     assert finished.reason is FinishReason.CANCELLED
     assert latency < 0.3
@@ -261,7 +327,9 @@ def test_cancel_during_model_load(tiny_pair: GgufPair, tmp_path: Path) -> None:
 
 
 def test_cancel_from_another_thread(backend: LocalBackend) -> None:
-    request = GenerationRequest([Message.user("Go on")], sampling=Sampling(0.7, 0.95, 100_000 // 40, 3))
+    request = GenerationRequest(
+        [Message.user("Go on")], sampling=Sampling(0.7, 0.95, 100_000 // 40, 3)
+    )
     timer = threading.Timer(0.05, backend.cancel)
     timer.start()
     events = _run(backend, request)
@@ -269,7 +337,9 @@ def test_cancel_from_another_thread(backend: LocalBackend) -> None:
     assert isinstance(events[-1], Finished)
 
 
-def test_a_crashing_mmproj_kills_the_worker_not_the_app(tiny_pair: GgufPair, tmp_path: Path) -> None:
+def test_a_crashing_mmproj_kills_the_worker_not_the_app(
+    tiny_pair: GgufPair, tmp_path: Path
+) -> None:
     broken = write_pixtral_pair(tmp_path / "broken", corrupt_tensor=CRASHING_TENSOR)
     engine = LocalBackend(_config(broken), log_path=tmp_path / "engine.log")
     try:
@@ -288,7 +358,9 @@ def test_a_crashing_mmproj_kills_the_worker_not_the_app(tiny_pair: GgufPair, tmp
         engine.close()
 
 
-def test_a_killed_worker_is_reported_as_out_of_memory_and_restarted(tiny_pair: GgufPair, tmp_path: Path) -> None:
+def test_a_killed_worker_is_reported_as_out_of_memory_and_restarted(
+    tiny_pair: GgufPair, tmp_path: Path
+) -> None:
     engine = LocalBackend(_config(tiny_pair), log_path=tmp_path / "engine.log")
     try:
         request = GenerationRequest([Message.user("hi")], sampling=Sampling(0.7, 0.95, 3000, 1))
@@ -300,7 +372,9 @@ def test_a_killed_worker_is_reported_as_out_of_memory_and_restarted(tiny_pair: G
         error = events[-1]
         assert isinstance(error, EngineError) and error.kind is ErrorKind.OUT_OF_MEMORY
         assert error.text  # the partial answer is kept
-        assert isinstance(_run(engine, GenerationRequest([Message.user("again")], sampling=GREEDY))[-1], Finished)
+        assert isinstance(
+            _run(engine, GenerationRequest([Message.user("again")], sampling=GREEDY))[-1], Finished
+        )
     finally:
         engine.close()
 
@@ -321,9 +395,31 @@ def test_context_overflow_is_refused_with_the_numbers(tiny_pair: GgufPair, tmp_p
 def test_images_without_an_mmproj_are_refused(tiny_pair: GgufPair, tmp_path: Path) -> None:
     engine = LocalBackend(_config(tiny_pair, mmproj_path=None), log_path=tmp_path / "engine.log")
     try:
-        events = _run(engine, GenerationRequest([Message.user("see", [_image(16, 16)])], sampling=GREEDY))
+        events = _run(
+            engine, GenerationRequest([Message.user("see", [_image(16, 16)])], sampling=GREEDY)
+        )
         assert isinstance(events[-1], EngineError) and "mmproj" in events[-1].message
         # Text-only chat still works with a text-only model.
-        assert isinstance(_run(engine, GenerationRequest([Message.user("hi")], sampling=GREEDY))[-1], Finished)
+        assert isinstance(
+            _run(engine, GenerationRequest([Message.user("hi")], sampling=GREEDY))[-1], Finished
+        )
+    finally:
+        engine.close()
+
+
+def test_quantized_kv_cache_turns_on_flash_attention_and_answers(
+    tiny_pair: GgufPair, tmp_path: Path
+) -> None:
+    from app.core.budget import KvType
+
+    log = tmp_path / "engine.log"
+    engine = LocalBackend(_config(tiny_pair, kv_type=KvType.Q8_0, n_ctx=1024), log_path=log)
+    try:
+        events = _run(
+            engine, GenerationRequest([Message.user("hi", [_image(32, 48, 70)])], sampling=GREEDY)
+        )
+        assert isinstance(events[-1], Finished)
+        assert _usage(events).n_ctx == 1024
+        assert "flash attention is enabled" in log.read_text(errors="replace")
     finally:
         engine.close()

@@ -1,0 +1,140 @@
+"""``pixtral-desk history …``: the archive from a terminal, for people who script it.
+
+``app/cli.py`` calls ``add_history_commands(subparsers)``; each command sets ``run`` and
+raises ``UserFacingError`` subclasses for bad input, which the main CLI prints as one line
+and turns into exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from app.storage.errors import StorageError
+from app.storage.history import HistoryStore
+
+
+def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
+    history = subparsers.add_parser("history", help="list, show, search, export and import chats")
+    history.add_argument(
+        "--data-dir", type=Path, default=None, help="history folder (default: the user data folder)"
+    )
+    commands = history.add_subparsers(dest="history_command", required=True)
+
+    listing = commands.add_parser("list", help="the most recent conversations")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--trash", action="store_true", help="list the trash instead")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_run_list)
+
+    show = commands.add_parser("show", help="print a conversation (the branch shown in the app)")
+    show.add_argument("id", type=int)
+    show.set_defaults(run=_run_show)
+
+    search = commands.add_parser("search", help="full-text search over titles and messages")
+    search.add_argument("text", nargs="+")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(run=_run_search)
+
+    export = commands.add_parser("export", help="export one conversation, or all of them")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", type=int, nargs="?", help="the conversation to export")
+    which.add_argument("--all", action="store_true", help="every conversation, as one zip")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--out", type=Path, required=True, help="file or folder to write")
+    export.set_defaults(run=_run_export)
+
+    importing = commands.add_parser("import", help="import a JSON or zip export")
+    importing.add_argument("file", type=Path)
+    importing.set_defaults(run=_run_import)
+
+
+def _open(args: argparse.Namespace) -> HistoryStore:
+    store = HistoryStore.open(args.data_dir)
+    if store.recovery_notice:
+        print(f"pixtral-desk: {store.recovery_notice}", file=sys.stderr)
+    return store
+
+
+def _date(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        rows = store.list_trash() if args.trash else store.list_conversations(limit=args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": r.id, "title": r.title, "updated_at": r.updated_at, "pinned": r.pinned}
+                    for r in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for row in rows:
+        pin = "*" if row.pinned else " "
+        print(f"{row.id:>6} {pin} {_date(row.updated_at)}  {row.title or '(untitled)'}")
+    return 0
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from app.storage.export import render_markdown
+
+    with _open(args) as store:
+        text, _files = render_markdown(store, args.id, None)
+    sys.stdout.write(text)
+    return 0
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
+    with _open(args) as store:
+        from app.storage.search import search
+
+        hits = search(store.db, text, limit=args.limit, highlight=marks)
+    if args.json:
+        print(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
+        return 0
+    for hit in hits:
+        snippet = " ".join(hit.snippet.split())
+        print(f"{hit.conversation_id:>6}  {hit.title or '(untitled)'}\n        {snippet}")
+    if not hits:
+        print(f"No conversation matches '{text}'.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from app.storage import export
+
+    with _open(args) as store:
+        if args.all:
+            if args.format == "json":
+                out = export.export_all_json(store, args.out)
+            else:
+                out = export.export_all_markdown(store, args.out)
+        elif args.format == "json":
+            out = export.export_json(store, args.id, args.out)
+        else:
+            out = export.export_markdown(store, args.id, args.out)
+    print(out)
+    return 0
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from app.storage.importer import import_file
+
+    with _open(args) as store:
+        ids = import_file(store, args.file)
+    if not ids:
+        raise StorageError(f"{args.file.name} holds no conversations; nothing was imported.")
+    print(f"Imported {len(ids)} conversation(s): {', '.join(map(str, ids))}")
+    return 0

@@ -1,0 +1,1 @@
+"""Benchmarks run as plain scripts (not collected by pytest)."""

@@ -1,0 +1,960 @@
+"""Benchmark of the local engine against llama-cpp-python's own multimodal path.
+
+What it measures, on a random-weight Pixtral-shaped GGUF pair written by
+``tests/fixtures/pixtral_gguf.py`` (so it runs anywhere, with the real llama.cpp and mtmd code
+paths and real tensor shapes, but gibberish answers):
+
+a. **This engine** (``LocalBackend``: one KV sequence kept across turns, prefix reuse, image
+   embeddings cached by hash) over a multi-turn conversation with several images: time to first
+   token per turn (``Usage.ttft_s`` measured in the worker, and the wall time from calling
+   ``generate`` to the first ``Token`` event) with the engine's own prompt/cached/evaluated token
+   counts and the number of images it encoded.
+b. **llama-cpp-python's ``MTMDChatHandler``** on the same prompts and the same prepared pixels
+   (PNG data URIs of ``PreparedImage.to_png()``): time to the first streamed chunk. It clears the
+   KV cache and re-encodes every image on every call, which is what (a) is meant to avoid.
+c. **Decode throughput**: ``Usage.tokens_per_s`` of a 128-token generation versus a bare
+   low-level ``llama_cpp`` decode loop (same model, threads, context parameters and sampler),
+   median of 3 runs each, both counted the same way (tokens after the first one, timed from the
+   first sampled token).
+d. **Full re-prefill**: each follow-up turn's whole prompt on a fresh engine (no KV cache, no
+   embedding cache), the baseline for "follow-up TTFT as a fraction of a full re-prefill".
+
+With ``--gpu`` it also times one turn with a single 1024×1024 image (4,160 image tokens) and
+records the peak GPU memory of each phase (``nvidia-smi`` polled every 100 ms, minus the reading
+before loading). Why: issue 2, requirement 11 asks for follow-up TTFT ≤ 10 % of a full
+re-prefill and decode throughput ≥ 97 % of bare llama.cpp; this script produces the numbers and
+says PASS or FAIL for each, and prints a missed target as missed.
+
+Usage::
+
+    python tests/bench/engine_bench.py [--shape mid|12b] [--dtype f16|q8_0|q4_k] [--gpu]
+        [--out FILE.md] [--workdir DIR] [--turns 6] [--images 4] [--skip-handler]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from app.core.conversation import Message  # noqa: E402
+from app.core.images import Detail, PreparedImage, prepare_image  # noqa: E402
+from app.engine.base import (  # noqa: E402
+    EngineError,
+    Finished,
+    GenerationRequest,
+    Sampling,
+    Token,
+    Usage,
+)
+from app.engine.local.backend import LocalBackend  # noqa: E402
+from app.engine.local.protocol import LocalEngineConfig  # noqa: E402
+from tests.fixtures.pixtral_gguf import SHAPES, GgufPair, write_pixtral_pair  # noqa: E402
+
+IMAGE_SIZES: tuple[tuple[int, int], ...] = ((512, 384), (384, 512), (640, 256), (448, 448))
+BIG_IMAGE_SIZE = (1024, 1024)
+QUESTIONS: tuple[str, ...] = (
+    "Compare these two images: how do their colours and layout differ?",
+    "Which of the two has more fine detail, and why do you think so?",
+    "Here are two more images. How do they relate to the first two?",
+    "Rank all the images so far by apparent brightness.",
+    "Describe the third image in one short paragraph.",
+    "Summarise everything we discussed in three bullet points.",
+)
+DECODE_PROMPT = (
+    "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle, "
+    "with many characters, places and events."
+)
+TTFT_RATIO_TARGET = 0.10
+DECODE_RATIO_TARGET = 0.97
+GPU_POLL_S = 0.1
+
+
+# ------------------------------------------------------------------------------- machine
+def _run_text(command: list[str]) -> str | None:
+    """stdout of ``command``, or None when it is missing or fails (never raises)."""
+    if shutil.which(command[0]) is None:
+        return None
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def describe_machine() -> list[tuple[str, str]]:
+    import llama_cpp
+    import llama_cpp.llama_cpp as llama
+
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+                break
+    except OSError:
+        pass
+    gpu = _run_text(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"])
+    system_info = llama.llama_print_system_info().decode(errors="replace").strip(" |")
+    return [
+        ("CPU", cpu),
+        ("Cores (nproc)", str(os.cpu_count())),
+        ("RAM", ram),
+        ("GPU", gpu.replace("\n", "; ") if gpu else "none (nvidia-smi not found)"),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        ("llama-cpp-python", llama_cpp.__version__),
+        ("llama.cpp system info", system_info),
+    ]
+
+
+class GpuMemoryMonitor:
+    """Peak GPU memory used during a ``with`` block, above the reading taken on entry.
+
+    Polls ``nvidia-smi`` in a background thread; without ``nvidia-smi`` (or when it fails) every
+    reading is None and nothing raises.
+    """
+
+    def __init__(self, interval_s: float = GPU_POLL_S) -> None:
+        self.interval_s = interval_s
+        self.available = shutil.which("nvidia-smi") is not None
+        self.baseline: int | None = None
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def read_mib() -> int | None:
+        text = _run_text(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"])
+        if not text:
+            return None
+        try:
+            return sum(int(line.strip()) for line in text.splitlines() if line.strip())
+        except ValueError:
+            return None
+
+    def __enter__(self) -> GpuMemoryMonitor:
+        if self.available:
+            self.baseline = self.read_mib()
+            self.peak = self.baseline
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            value = self.read_mib()
+            if value is not None:
+                self.peak = value if self.peak is None else max(self.peak, value)
+            self._stop.wait(self.interval_s)
+
+    @property
+    def peak_above_baseline_mib(self) -> int | None:
+        if self.peak is None or self.baseline is None:
+            return None
+        return self.peak - self.baseline
+
+
+# -------------------------------------------------------------------------------- inputs
+def model_pair(workdir: Path, shape: str, dtype: str) -> GgufPair:
+    """The random-weight pair for ``shape``/``dtype``, written once and then reused."""
+    folder = workdir / f"{shape}-{dtype}"
+    marker = folder / "complete"
+    pair = GgufPair(model=folder / "model.gguf", mmproj=folder / "mmproj.gguf")
+    if marker.exists() and pair.model.exists() and pair.mmproj.exists():
+        print(f"reusing {folder}", flush=True)
+        return pair
+    print(f"writing the {shape} {dtype} pair into {folder} …", flush=True)
+    start = time.perf_counter()
+    pair = write_pixtral_pair(folder, SHAPES[shape], text_dtype=dtype)
+    marker.write_text(f"{shape} {dtype}\n")
+    print(f"written in {time.perf_counter() - start:.1f} s", flush=True)
+    return pair
+
+
+def noise_image(width: int, height: int, seed: int) -> PreparedImage:
+    """A seeded random-noise PNG of ``width``×``height``, prepared at native detail."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, format="PNG")
+    return prepare_image(out.getvalue(), Detail.NATIVE, name=f"noise-{width}x{height}.png")
+
+
+@dataclass
+class Turn:
+    question: str
+    images: list[PreparedImage]
+
+
+def conversation_plan(n_turns: int, n_images: int) -> list[Turn]:
+    """Half the images (rounded up) with turn 1, the rest with turn 3; text-only otherwise."""
+    sizes = [IMAGE_SIZES[i % len(IMAGE_SIZES)] for i in range(n_images)]
+    images = [noise_image(w, h, seed=100 + i) for i, (w, h) in enumerate(sizes)]
+    first = math.ceil(n_images / 2) if n_turns >= 3 else n_images
+    turns = []
+    for index in range(n_turns):
+        question = QUESTIONS[index % len(QUESTIONS)]
+        if index >= len(QUESTIONS):
+            question += f" (follow-up {index + 1})"
+        batch = images[:first] if index == 0 else images[first:] if index == 2 else []
+        turns.append(Turn(question, batch))
+    return turns
+
+
+def messages_for(turns: list[Turn], answers: list[str], upto: int) -> list[Message]:
+    """The conversation as sent on turn ``upto`` (0-based): earlier answers included."""
+    messages: list[Message] = []
+    for index in range(upto + 1):
+        messages.append(Message.user(turns[index].question, turns[index].images))
+        if index < upto:
+            messages.append(Message.assistant(answers[index]))
+    return messages
+
+
+def openai_messages(turns: list[Turn], answers: list[str], upto: int) -> list[dict[str, Any]]:
+    """The same conversation for ``create_chat_completion`` (images as PNG data URIs)."""
+    messages: list[dict[str, Any]] = []
+    for index in range(upto + 1):
+        content: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": _data_uri(image)}}
+            for image in turns[index].images
+        ]
+        content.append({"type": "text", "text": turns[index].question})
+        messages.append({"role": "user", "content": content})
+        if index < upto:
+            messages.append({"role": "assistant", "content": answers[index].rstrip(" ")})
+    return messages
+
+
+_URIS: dict[str, str] = {}
+
+
+def _data_uri(image: PreparedImage) -> str:
+    uri = _URIS.get(image.sha256)
+    if uri is None:
+        uri = "data:image/png;base64," + base64.b64encode(image.to_png()).decode("ascii")
+        _URIS[image.sha256] = uri
+    return uri
+
+
+# ----------------------------------------------------------------------------- our engine
+@dataclass
+class EngineTurn:
+    usage: Usage
+    wall_ttft_s: float | None
+    text: str
+
+
+@dataclass
+class Options:
+    pair: GgufPair
+    n_ctx: int
+    n_batch: int
+    n_threads: int
+    gpu: bool
+    max_tokens: int
+    log_path: Path
+
+    @property
+    def n_gpu_layers(self) -> int:
+        return -1 if self.gpu else 0
+
+
+def new_backend(opts: Options) -> LocalBackend:
+    config = LocalEngineConfig(
+        model_path=str(opts.pair.model),
+        mmproj_path=str(opts.pair.mmproj),
+        n_ctx=opts.n_ctx,
+        n_batch=opts.n_batch,
+        n_threads=opts.n_threads,
+        n_gpu_layers=opts.n_gpu_layers,
+    )
+    backend = LocalBackend(config, log_path=opts.log_path)
+    for event in backend.load():
+        if isinstance(event, EngineError):
+            backend.close()
+            raise RuntimeError(f"engine failed to load: {event.message}\n{event.detail}")
+    return backend
+
+
+def run_turn(backend: LocalBackend, messages: list[Message], sampling: Sampling) -> EngineTurn:
+    """One ``generate`` call, timed from the call to the first ``Token`` event."""
+    start = time.perf_counter()
+    first: float | None = None
+    usage: Usage | None = None
+    text = ""
+    for event in backend.generate(GenerationRequest(messages=messages, sampling=sampling)):
+        if isinstance(event, Token) and first is None:
+            first = time.perf_counter()
+        elif isinstance(event, Usage):
+            usage = event
+        elif isinstance(event, Finished):
+            text = event.text
+        elif isinstance(event, EngineError):
+            raise RuntimeError(f"engine error: {event.kind.value}: {event.message}\n{event.detail}")
+    if usage is None:
+        raise RuntimeError("the engine finished without a Usage event")
+    return EngineTurn(usage, None if first is None else first - start, text)
+
+
+def bench_engine_conversation(opts: Options, turns: list[Turn]) -> list[EngineTurn]:
+    greedy = Sampling(temperature=0.0, max_tokens=opts.max_tokens, seed=1)
+    backend = new_backend(opts)
+    results: list[EngineTurn] = []
+    answers: list[str] = []
+    try:
+        for index in range(len(turns)):
+            result = run_turn(backend, messages_for(turns, answers, index), greedy)
+            results.append(result)
+            answers.append(result.text)
+            u = result.usage
+            print(
+                f"  ours turn {index + 1}: ttft {u.ttft_s:.3f} s, prompt {u.prompt_tokens}, "
+                f"cached {u.cached_tokens}, evaluated {u.evaluated_tokens}, "
+                f"images encoded {u.images_encoded}",
+                flush=True,
+            )
+    finally:
+        backend.close()
+    return results
+
+
+def bench_full_reprefill(
+    opts: Options, turns: list[Turn], answers: list[str], indexes: list[int]
+) -> dict[int, EngineTurn]:
+    """Each listed turn's whole prompt on a fresh engine (new worker: empty caches)."""
+    greedy = Sampling(temperature=0.0, max_tokens=opts.max_tokens, seed=1)
+    results: dict[int, EngineTurn] = {}
+    for index in indexes:
+        backend = new_backend(opts)
+        try:
+            results[index] = run_turn(backend, messages_for(turns, answers, index), greedy)
+        finally:
+            backend.close()
+        u = results[index].usage
+        print(
+            f"  fresh turn {index + 1}: ttft {u.ttft_s:.3f} s, prompt {u.prompt_tokens}, "
+            f"images encoded {u.images_encoded}",
+            flush=True,
+        )
+    return results
+
+
+def bench_big_image(opts: Options) -> EngineTurn:
+    image = noise_image(*BIG_IMAGE_SIZE, seed=999)
+    backend = new_backend(opts)
+    try:
+        greedy = Sampling(temperature=0.0, max_tokens=opts.max_tokens, seed=1)
+        return run_turn(backend, [Message.user("Describe this image.", [image])], greedy)
+    finally:
+        backend.close()
+
+
+def bench_engine_decode(
+    opts: Options, n_tokens: int, runs: int
+) -> tuple[list[float], Sampling, list[int]]:
+    """``Usage.tokens_per_s`` of ``runs`` generations that reach ``n_tokens`` tokens."""
+    backend = new_backend(opts)
+    rates: list[float] = []
+    generated: list[int] = []
+    sampling = Sampling(temperature=0.0, max_tokens=n_tokens, seed=1)
+    messages = [Message.user(DECODE_PROMPT)]
+    try:
+        attempts = 0
+        while len(rates) < runs:
+            attempts += 1
+            if attempts > runs + 8:
+                raise RuntimeError("the model keeps stopping early; cannot time decoding")
+            result = run_turn(backend, messages, sampling)
+            if result.usage.generated_tokens < n_tokens:
+                # EOS came early: switch to sampling with another seed (and keep it, so every
+                # timed run uses the same sampler as the bare loop).
+                print(
+                    f"  ours decode stopped after {result.usage.generated_tokens} tokens; "
+                    "retrying with temperature 0.8",
+                    flush=True,
+                )
+                sampling = Sampling(temperature=0.8, top_p=0.95, max_tokens=n_tokens, seed=attempts)
+                rates.clear()
+                generated.clear()
+                continue
+            rates.append(result.usage.tokens_per_s)
+            generated.append(result.usage.generated_tokens)
+            print(f"  ours decode run {len(rates)}: {rates[-1]:.2f} tok/s", flush=True)
+    finally:
+        backend.close()
+    return rates, sampling, generated
+
+
+# --------------------------------------------------------------------- bare llama.cpp loop
+def bench_bare_decode(opts: Options, n_tokens: int, runs: int, sampling: Sampling) -> list[float]:
+    """The same decode with low-level ``llama_cpp`` calls only, in this process.
+
+    Same context parameters as the engine (n_ctx, n_batch = n_ubatch, threads, f16 KV, flash
+    attention auto) and the same sampler chain. Timed from the first sampled token to the end
+    of the last ``llama_decode``; the rate counts the ``n_tokens - 1`` tokens after the first,
+    exactly like ``Usage.tokens_per_s``.
+    """
+    import llama_cpp.llama_cpp as llama
+
+    llama.llama_backend_init()
+    mparams = llama.llama_model_default_params()
+    mparams.n_gpu_layers = 999 if opts.gpu else 0
+    model = llama.llama_model_load_from_file(str(opts.pair.model).encode(), mparams)
+    if not model:
+        raise RuntimeError("bare llama.cpp could not load the model")
+    cparams = llama.llama_context_default_params()
+    cparams.n_ctx = opts.n_ctx
+    cparams.n_batch = opts.n_batch
+    cparams.n_ubatch = opts.n_batch
+    cparams.n_threads = opts.n_threads
+    cparams.n_threads_batch = opts.n_threads
+    cparams.type_k = cparams.type_v = 1  # GGML_TYPE_F16, as the engine's default KV type
+    cparams.flash_attn_type = llama.LLAMA_FLASH_ATTN_TYPE_AUTO
+    ctx = llama.llama_init_from_model(model, cparams)
+    if not ctx:
+        llama.llama_model_free(model)
+        raise RuntimeError("bare llama.cpp could not create a context")
+    vocab = llama.llama_model_get_vocab(model)
+    text = f"[INST]{DECODE_PROMPT}[/INST]".encode()
+    buffer = (llama.llama_token * (len(text) + 8))()
+    n_prompt = llama.llama_tokenize(vocab, text, len(text), buffer, len(buffer), True, True)
+    if n_prompt <= 0:
+        raise RuntimeError("bare llama.cpp could not tokenize the prompt")
+    rates: list[float] = []
+    token_array = (llama.llama_token * 1)()
+    try:
+        for run in range(runs):
+            llama.llama_memory_clear(llama.llama_get_memory(ctx), True)
+            prompt = (llama.llama_token * n_prompt)(*buffer[:n_prompt])
+            if llama.llama_decode(ctx, llama.llama_batch_get_one(prompt, n_prompt)) != 0:
+                raise RuntimeError("bare llama.cpp failed to evaluate the prompt")
+            sampler = _sampler_chain(llama, sampling)
+            try:
+                token = llama.llama_sampler_sample(sampler, ctx, -1)
+                started = time.perf_counter()
+                for produced in range(1, n_tokens + 1):
+                    token_array[0] = token
+                    status = llama.llama_decode(ctx, llama.llama_batch_get_one(token_array, 1))
+                    if status != 0:
+                        raise RuntimeError(f"bare llama_decode failed ({status})")
+                    if produced < n_tokens:
+                        token = llama.llama_sampler_sample(sampler, ctx, -1)
+                elapsed = time.perf_counter() - started
+            finally:
+                llama.llama_sampler_free(sampler)
+            rates.append((n_tokens - 1) / elapsed)
+            print(f"  bare decode run {run + 1}: {rates[-1]:.2f} tok/s", flush=True)
+    finally:
+        llama.llama_free(ctx)
+        llama.llama_model_free(model)
+    return rates
+
+
+def _sampler_chain(llama: Any, sampling: Sampling) -> Any:
+    chain = llama.llama_sampler_chain_init(llama.llama_sampler_chain_default_params())
+    if sampling.temperature <= 0:
+        llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_greedy())
+    else:
+        llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_top_p(sampling.top_p, 1))
+        llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_temp(sampling.temperature))
+        llama.llama_sampler_chain_add(
+            chain, llama.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF)
+        )
+    return chain
+
+
+# ------------------------------------------------------------------------ MTMDChatHandler
+class _CountingMtmd:
+    """Stands in for ``llama_cpp.mtmd_cpp`` inside the handler to record image chunk sizes."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.image_tokens: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def mtmd_input_chunk_get_n_tokens(self, chunk: Any) -> int:
+        n = int(self._module.mtmd_input_chunk_get_n_tokens(chunk))
+        self.image_tokens.append(n)
+        return n
+
+
+@dataclass
+class HandlerTurn:
+    ttft_s: float
+    prompt_tokens: int
+    image_tokens: list[int] = field(default_factory=list)
+    text: str = ""
+
+
+class HandlerBench:
+    """``Llama`` + ``MTMDChatHandler`` with the engine's context settings."""
+
+    handler_name = "llama_cpp.llama_chat_format.MTMDChatHandler"
+
+    def __init__(self, opts: Options) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import MTMDChatHandler
+
+        self.handler = MTMDChatHandler(
+            clip_model_path=str(opts.pair.mmproj), verbose=False, use_gpu=opts.gpu
+        )
+        self.counter = _CountingMtmd(self.handler._mtmd_cpp)
+        self.handler._mtmd_cpp = self.counter
+        self.llm: Any = Llama(
+            model_path=str(opts.pair.model),
+            chat_handler=self.handler,
+            n_ctx=opts.n_ctx,
+            n_batch=opts.n_batch,
+            n_ubatch=opts.n_batch,
+            n_threads=opts.n_threads,
+            n_threads_batch=opts.n_threads,
+            n_gpu_layers=opts.n_gpu_layers,
+            # The engine's "auto" resolves to flash attention on CPU and CUDA; match it.
+            flash_attn=True,
+            verbose=False,
+        )
+        self._prompt_len = 0
+        original: Callable[..., Any] = self.llm.create_completion
+
+        def recording(*args: Any, **kwargs: Any) -> Any:
+            prompt = kwargs.get("prompt", args[0] if args else [])
+            self._prompt_len = len(prompt)
+            return original(*args, **kwargs)
+
+        self.llm.create_completion = recording
+
+    def turn(self, messages: list[dict[str, Any]], max_tokens: int) -> HandlerTurn:
+        self.counter.image_tokens = []
+        start = time.perf_counter()
+        first: float | None = None
+        pieces: list[str] = []
+        stream: Iterator[Any] = self.llm.create_chat_completion(
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            repeat_penalty=1.0,
+            stream=True,
+        )
+        for chunk in stream:
+            if first is None:
+                first = time.perf_counter()
+            pieces.append(chunk["choices"][0]["delta"].get("content") or "")
+        ttft = (first or time.perf_counter()) - start
+        return HandlerTurn(ttft, self._prompt_len, list(self.counter.image_tokens), "".join(pieces))
+
+    def close(self) -> None:
+        self.llm.close()
+        del self.llm
+
+
+def bench_handler(
+    opts: Options, turns: list[Turn], answers: list[str], big: PreparedImage | None
+) -> tuple[list[HandlerTurn], HandlerTurn | None]:
+    bench = HandlerBench(opts)
+    results: list[HandlerTurn] = []
+    big_result: HandlerTurn | None = None
+    try:
+        for index in range(len(turns)):
+            result = bench.turn(openai_messages(turns, answers, index), opts.max_tokens)
+            results.append(result)
+            print(
+                f"  handler turn {index + 1}: ttft {result.ttft_s:.3f} s, prompt "
+                f"{result.prompt_tokens}, image chunks {result.image_tokens}",
+                flush=True,
+            )
+        if big is not None:
+            big_turn = Turn("Describe this image.", [big])
+            big_result = bench.turn(openai_messages([big_turn], [], 0), opts.max_tokens)
+            print(f"  handler 1024x1024: ttft {big_result.ttft_s:.3f} s", flush=True)
+    finally:
+        bench.close()
+    return results, big_result
+
+
+# ------------------------------------------------------------------------------- report
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def verdict(ok: bool) -> str:
+    return "**PASS**" if ok else "**FAIL (missed)**"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", choices=["mid", "12b"], default="mid")
+    parser.add_argument("--dtype", choices=["f16", "q8_0", "q4_k"], default="f16")
+    parser.add_argument("--gpu", action="store_true", help="offload all layers (n_gpu_layers -1)")
+    parser.add_argument("--out", type=Path, default=None, help="write the tables here (.md)")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "pixtral-desk-bench"
+    )
+    parser.add_argument("--turns", type=int, default=6)
+    parser.add_argument("--images", type=int, default=4)
+    parser.add_argument("--max-tokens", type=int, default=32, help="answer length per turn")
+    parser.add_argument("--decode-tokens", type=int, default=128)
+    parser.add_argument("--decode-runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 4)
+    parser.add_argument("--n-ctx", type=int, default=16384)
+    parser.add_argument("--n-batch", type=int, default=512)
+    parser.add_argument("--skip-handler", action="store_true", help="skip MTMDChatHandler")
+    parser.add_argument(
+        "--big-image",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="time a single 1024x1024 image turn (default: on with --gpu)",
+    )
+    args = parser.parse_args(argv)
+    if args.turns < 1 or args.images < 0:
+        parser.error("--turns must be ≥ 1 and --images ≥ 0")
+    big_image = args.gpu if args.big_image is None else args.big_image
+    run_started = time.perf_counter()
+
+    machine = describe_machine()
+    pair = model_pair(args.workdir, args.shape, args.dtype)
+    opts = Options(
+        pair=pair,
+        n_ctx=args.n_ctx,
+        n_batch=args.n_batch,
+        n_threads=args.threads,
+        gpu=args.gpu,
+        max_tokens=args.max_tokens,
+        log_path=args.workdir / "engine.log",
+    )
+    turns = conversation_plan(args.turns, args.images)
+    images = [image for turn in turns for image in turn.images]
+    gpu_peaks: dict[str, int | None] = {}
+
+    print("(a) this engine, one conversation", flush=True)
+    with GpuMemoryMonitor() as monitor:
+        ours = bench_engine_conversation(opts, turns)
+    gpu_peaks["this engine, conversation"] = monitor.peak_above_baseline_mib
+    answers = [turn.text for turn in ours]
+
+    follow_ups = list(range(1, len(turns)))
+    print("(d) full re-prefill on a fresh engine", flush=True)
+    fresh = bench_full_reprefill(opts, turns, answers, follow_ups)
+
+    big_ours: EngineTurn | None = None
+    big_prepared: PreparedImage | None = None
+    if big_image:
+        print("single 1024x1024 image turn, this engine", flush=True)
+        big_prepared = noise_image(*BIG_IMAGE_SIZE, seed=999)
+        with GpuMemoryMonitor() as monitor:
+            big_ours = bench_big_image(opts)
+        gpu_peaks["this engine, 1024×1024 image"] = monitor.peak_above_baseline_mib
+
+    print("(c) decode throughput", flush=True)
+    ours_rates, decode_sampling, _generated = bench_engine_decode(
+        opts, args.decode_tokens, args.decode_runs
+    )
+    bare_rates = bench_bare_decode(opts, args.decode_tokens, args.decode_runs, decode_sampling)
+
+    handler: list[HandlerTurn] = []
+    big_handler: HandlerTurn | None = None
+    handler_skipped = args.skip_handler
+    if not handler_skipped:
+        print("(b) MTMDChatHandler", flush=True)
+        with GpuMemoryMonitor() as monitor:
+            handler, big_handler = bench_handler(opts, turns, answers, big_prepared)
+        gpu_peaks["MTMDChatHandler"] = monitor.peak_above_baseline_mib
+
+    # ------------------------------------------------------------------ tables
+    mode = "GPU (n_gpu_layers -1)" if args.gpu else "CPU (n_gpu_layers 0)"
+    out: list[str] = [
+        f"# Engine benchmark: {args.shape} {args.dtype}, {mode}",
+        "",
+        "Random-weight Pixtral-shaped pair from `tests/fixtures/pixtral_gguf.py` "
+        f"(`{pair.model.name}` {pair.model.stat().st_size / 1e6:,.0f} MB, "
+        f"`{pair.mmproj.name}` {pair.mmproj.stat().st_size / 1e6:,.0f} MB). "
+        f"n_ctx {args.n_ctx}, n_batch {args.n_batch}, n_threads {args.threads}, greedy, "
+        f"{args.max_tokens} tokens per answer, {args.turns} turns, {args.images} images "
+        "(seeded noise, detail native). "
+        f"Command: `python tests/bench/engine_bench.py {' '.join(argv or sys.argv[1:])}`",
+        "",
+        "## Machine",
+        "",
+        md_table(["", ""], [[k, v] for k, v in machine]),
+        "",
+        "## Time to first token per turn",
+        "",
+        "*ours* = `LocalBackend` keeping its KV cache across turns (`Usage.ttft_s`, measured "
+        "in the worker; *wall* = from calling `generate` to the first `Token` event). "
+        "*fresh* = the same turn's whole prompt on a new engine (no KV or embedding cache). "
+        "*handler* = `MTMDChatHandler`, from `create_chat_completion` to the first streamed "
+        "chunk. Times in seconds.",
+        "",
+    ]
+    header = [
+        "turn",
+        "new images",
+        "prompt tok",
+        "cached",
+        "evaluated",
+        "imgs encoded",
+        "ours TTFT",
+        "ours wall",
+        "fresh TTFT",
+        "ours / fresh",
+    ]
+    if not handler_skipped:
+        header += ["handler TTFT", "handler prompt tok", "handler imgs encoded", "handler / ours"]
+    rows: list[list[str]] = []
+    ratios: dict[int, float] = {}
+    for index, result in enumerate(ours):
+        u = result.usage
+        f = fresh.get(index)
+        ratio = u.ttft_s / f.usage.ttft_s if f and f.usage.ttft_s > 0 else None
+        if ratio is not None:
+            ratios[index] = ratio
+        row = [
+            str(index + 1),
+            str(len(turns[index].images)),
+            f"{u.prompt_tokens:,}",
+            f"{u.cached_tokens:,}",
+            f"{u.evaluated_tokens:,}",
+            str(u.images_encoded),
+            fmt_s(u.ttft_s),
+            fmt_s(result.wall_ttft_s),
+            fmt_s(f.usage.ttft_s) if f else "—",
+            f"{ratio:.1%}" if ratio is not None else "—",
+        ]
+        if not handler_skipped:
+            h = handler[index]
+            row += [
+                fmt_s(h.ttft_s),
+                f"{h.prompt_tokens:,}",
+                str(len(h.image_tokens)),
+                f"{h.ttft_s / u.ttft_s:.1f}×" if u.ttft_s > 0 else "—",
+            ]
+        rows.append(row)
+    out += [md_table(header, rows), ""]
+    fresh_prompts = ", ".join(
+        f"turn {i + 1}: {r.usage.prompt_tokens:,}" for i, r in sorted(fresh.items())
+    )
+    out += [f"Fresh-engine prompt tokens ({fresh_prompts}).", ""]
+    if not handler_skipped and handler:
+        total_ours = sum(r.usage.ttft_s for r in ours)
+        total_handler = sum(h.ttft_s for h in handler)
+        out += [
+            f"Sum of TTFT over the {len(ours)} turns: ours {total_ours:.2f} s, "
+            f"handler {total_handler:.2f} s ({total_handler / total_ours:.1f}×).",
+            "",
+        ]
+
+    # image tokens
+    out += ["## Image token counts", ""]
+    if images:
+        per_image_ours = ours[-1].usage.image_tokens if ours else ()
+        handler_first_seen: list[int] = []
+        if not handler_skipped and handler:
+            handler_first_seen = list(handler[-1].image_tokens)
+        rows = []
+        for index, image in enumerate(images):
+            w, h = image.size
+            row = [
+                image.name,
+                f"{w}×{h}",
+                f"{image.grid.cols}×{image.grid.rows}",
+                f"{image.tokens:,}",
+                f"{per_image_ours[index]:,}" if index < len(per_image_ours) else "—",
+                f"{handler_first_seen[index]:,}" if index < len(handler_first_seen) else "—",
+            ]
+            rows.append(row)
+        out += [
+            md_table(
+                [
+                    "image",
+                    "prepared px",
+                    "patches",
+                    "app count (`PreparedImage.tokens`)",
+                    "ours (`Usage.image_tokens`)",
+                    "handler (mtmd image chunk n_tokens)",
+                ],
+                rows,
+            ),
+            "",
+            "`Usage.image_tokens` counts the image block plus the text tokens mtmd puts around "
+            "it; the handler column is `mtmd_input_chunk_get_n_tokens` of the image chunk "
+            "(recorded by wrapping the handler's `mtmd_cpp` module), with mtmd's default "
+            "`image_max_tokens`.",
+            "",
+        ]
+    if big_ours is not None:
+        u = big_ours.usage
+        out += [
+            "## Single 1024×1024 image turn",
+            "",
+            md_table(
+                ["", "TTFT s", "wall s", "prompt tok", "image tokens", "imgs encoded"],
+                [
+                    [
+                        "ours (fresh engine)",
+                        fmt_s(u.ttft_s),
+                        fmt_s(big_ours.wall_ttft_s),
+                        f"{u.prompt_tokens:,}",
+                        ", ".join(f"{t:,}" for t in u.image_tokens),
+                        str(u.images_encoded),
+                    ]
+                ]
+                + (
+                    [
+                        [
+                            "handler",
+                            fmt_s(big_handler.ttft_s),
+                            "—",
+                            f"{big_handler.prompt_tokens:,}",
+                            ", ".join(f"{t:,}" for t in big_handler.image_tokens),
+                            str(len(big_handler.image_tokens)),
+                        ]
+                    ]
+                    if big_handler is not None
+                    else []
+                ),
+            ),
+            "",
+        ]
+
+    # decode
+    ours_median = statistics.median(ours_rates)
+    bare_median = statistics.median(bare_rates)
+    decode_ratio = ours_median / bare_median if bare_median > 0 else 0.0
+    how = (
+        "greedy"
+        if decode_sampling.temperature <= 0
+        else f"temperature {decode_sampling.temperature}, top_p {decode_sampling.top_p}, "
+        f"seed {decode_sampling.seed} (greedy stopped early)"
+    )
+    out += [
+        "## Decode throughput",
+        "",
+        f"{args.decode_tokens} tokens, {how}, {args.decode_runs} runs, median. Both count the "
+        f"{args.decode_tokens - 1} tokens after the first, timed from the first sampled token.",
+        "",
+        md_table(
+            ["", "runs (tok/s)", "median tok/s"],
+            [
+                [
+                    "ours (`Usage.tokens_per_s`)",
+                    ", ".join(f"{r:.2f}" for r in ours_rates),
+                    f"{ours_median:.2f}",
+                ],
+                [
+                    "bare `llama_cpp` loop",
+                    ", ".join(f"{r:.2f}" for r in bare_rates),
+                    f"{bare_median:.2f}",
+                ],
+            ],
+        ),
+        "",
+        f"Ours / bare: {decode_ratio:.1%}.",
+        "",
+    ]
+
+    if any(v is not None for v in gpu_peaks.values()) or args.gpu:
+        out += [
+            "## Peak GPU memory",
+            "",
+            md_table(
+                ["phase", "peak above baseline (MiB)"],
+                [[k, "—" if v is None else f"{v:,}"] for k, v in gpu_peaks.items()],
+            ),
+            "",
+        ]
+
+    # targets
+    follow = [ratios[i] for i in follow_ups if i in ratios]
+    text_only = [ratios[i] for i in follow_ups if i in ratios and not turns[i].images]
+    mean_follow = statistics.mean(follow) if follow else None
+    mean_text = statistics.mean(text_only) if text_only else None
+    target_rows = []
+    if mean_follow is not None:
+        target_rows.append(
+            [
+                f"follow-up TTFT / full re-prefill, mean of turns 2–{len(turns)}",
+                f"≤ {TTFT_RATIO_TARGET:.0%}",
+                f"{mean_follow:.1%}",
+                verdict(mean_follow <= TTFT_RATIO_TARGET),
+            ]
+        )
+    if mean_text is not None and len(text_only) != len(follow):
+        target_rows.append(
+            [
+                "(info) same, text-only follow-ups only",
+                f"≤ {TTFT_RATIO_TARGET:.0%}",
+                f"{mean_text:.1%}",
+                verdict(mean_text <= TTFT_RATIO_TARGET),
+            ]
+        )
+    target_rows.append(
+        [
+            "decode tok/s, ours / bare llama.cpp",
+            f"≥ {DECODE_RATIO_TARGET:.0%}",
+            f"{decode_ratio:.1%}",
+            verdict(decode_ratio >= DECODE_RATIO_TARGET),
+        ]
+    )
+    out += [
+        "## Targets",
+        "",
+        md_table(["target", "goal", "measured", "result"], target_rows),
+        "",
+        f"Benchmark wall time: {time.perf_counter() - run_started:.0f} s.",
+        "",
+    ]
+    report = "\n".join(out)
+    print()
+    print(report)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report)
+        print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
