@@ -1,0 +1,166 @@
+"""Engine events to Qt signals on the GUI thread, and slow work off it.
+
+Backends are plain iterators that block; the window must never wait on them. ``EngineBridge``
+runs one generation in a ``QThread`` and re-emits each event as a signal, which Qt delivers on
+the GUI thread (queued connection). Tokens are coalesced to at most one signal per frame
+(~16 ms): a fast local model produces thousands of tokens per second and the transcript
+only needs to repaint at screen rate. ``run_in_background`` is the small Anki-style helper
+for everything else slow (image decoding, thumbnails, history writes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+
+from app.engine.base import (
+    Backend,
+    EngineError,
+    ErrorKind,
+    Finished,
+    GenerationRequest,
+    Loading,
+    Prefill,
+    Token,
+    Usage,
+)
+
+FRAME_S = 0.016
+
+
+class _GenerationThread(QThread):
+    event_ready = Signal(object)
+
+    def __init__(self, backend: Backend, request: GenerationRequest) -> None:
+        super().__init__()
+        self.backend = backend
+        self.request = request
+
+    def run(self) -> None:
+        pending: list[str] = []
+        last_flush = 0.0
+        try:
+            for event in self.backend.generate(self.request):
+                if isinstance(event, Token):
+                    pending.append(event.text)
+                    now = time.monotonic()
+                    if now - last_flush >= FRAME_S:
+                        self.event_ready.emit(Token("".join(pending)))
+                        pending.clear()
+                        last_flush = now
+                    continue
+                if pending:
+                    self.event_ready.emit(Token("".join(pending)))
+                    pending.clear()
+                self.event_ready.emit(event)
+        except Exception as exc:  # a backend bug must not kill the window
+            self.event_ready.emit(EngineError(ErrorKind.INTERNAL, f"The engine failed: {exc}"))
+
+
+class EngineBridge(QObject):
+    """One generation at a time; signals name what happened."""
+
+    loading_progressed = Signal(object)  # Loading
+    prefill_progressed = Signal(object)  # Prefill
+    token_received = Signal(str)
+    usage_ready = Signal(object)  # Usage
+    reply_finished = Signal(object)  # Finished
+    reply_failed = Signal(object)  # EngineError
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: _GenerationThread | None = None
+        self._backend: Backend | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self, backend: Backend, request: GenerationRequest) -> None:
+        if self.busy:
+            raise RuntimeError("a generation is already running")
+        self._backend = backend
+        thread = _GenerationThread(backend, request)
+        thread.event_ready.connect(self._on_thread_event_ready)
+        thread.finished.connect(thread.deleteLater)
+        self._thread = thread
+        thread.start()
+
+    def stop(self) -> None:
+        if self._backend is not None and self.busy:
+            self._backend.cancel()
+
+    def wait(self, ms: int = 5000) -> bool:
+        return self._thread.wait(ms) if self._thread is not None else True
+
+    def _on_thread_event_ready(self, event: object) -> None:
+        if isinstance(event, Token):
+            self.token_received.emit(event.text)
+        elif isinstance(event, Prefill):
+            self.prefill_progressed.emit(event)
+        elif isinstance(event, Loading):
+            self.loading_progressed.emit(event)
+        elif isinstance(event, Usage):
+            self.usage_ready.emit(event)
+        elif isinstance(event, Finished):
+            self.reply_finished.emit(event)
+        elif isinstance(event, EngineError):
+            self.reply_failed.emit(event)
+
+
+class _Delivery(QObject):
+    """Lives on the GUI thread; its slots run there because the signals cross threads (queued)."""
+
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(
+        self, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None] | None
+    ):
+        super().__init__()
+        self._on_done = on_done
+        self._on_failed = on_failed
+        self.done.connect(self._deliver_done)
+        self.failed.connect(self._deliver_failed)
+
+    def _deliver_done(self, result: object) -> None:
+        _PENDING.discard(self)
+        self._on_done(result)
+
+    def _deliver_failed(self, error: object) -> None:
+        _PENDING.discard(self)
+        if self._on_failed is not None:
+            self._on_failed(error)  # type: ignore[arg-type]
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], Any], delivery: _Delivery) -> None:
+        super().__init__()
+        self.fn = fn
+        self.delivery = delivery
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:
+            self.delivery.failed.emit(exc)
+        else:
+            self.delivery.done.emit(result)
+
+
+_PENDING: set[_Delivery] = set()
+
+
+def run_in_background(
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_failed: Callable[[Exception], None] | None = None,
+    pool: QThreadPool | None = None,
+) -> None:
+    """Run ``fn`` on a pool thread; ``on_done`` / ``on_failed`` are called on the GUI thread."""
+    delivery = _Delivery(on_done, on_failed)
+    _PENDING.add(delivery)  # keep it alive until it has delivered
+    (pool or QThreadPool.globalInstance()).start(_Task(fn, delivery))
