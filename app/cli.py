@@ -34,6 +34,7 @@ from app.engine.base import (
     Usage,
 )
 from app.settings import SETTINGS, Settings
+from app.storage.history_cli import add_history_commands
 
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE = 3
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.main import run_gui
 
         return run_gui(args)
+    if args.command == "history" and args.data_dir is None:
+        args.data_dir = Settings(args.config)["data_dir"] or None
     try:
         return int(args.run(args))
     except UserFacingError as exc:
@@ -84,12 +87,16 @@ def _parser() -> argparse.ArgumentParser:
     tokens.add_argument("--detail", choices=[d.value for d in Detail], default=None)
     tokens.add_argument("--json", action="store_true")
     tokens.set_defaults(run=_run_tokens)
+
+    add_history_commands(commands)
     return parser
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per declared setting; unset flags fall back to the saved settings."""
+    """One flag per engine and sampling setting; unset flags fall back to the saved settings."""
     for setting in SETTINGS:
+        if setting.section not in ("engine", "sampling"):
+            continue
         flag = "--" + setting.key.replace("_", "-")
         kwargs: dict[str, Any] = {
             "dest": setting.key,

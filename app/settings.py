@@ -32,6 +32,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        str,
+        "",
+        "History folder (conversations and images); empty = the user data folder.",
+        section="storage",
+    ),
     Setting("model", str, "", "Path of the Pixtral text model (.gguf)."),
     Setting("mmproj", str, "", "Path of the matching vision projector (mmproj .gguf)."),
     Setting(

@@ -89,14 +89,14 @@ class BlobStore:
         )
 
     def release_unreferenced(
-        self, conn: sqlite3.Connection, candidates: Iterable[str]
-    ) -> list[Path]:
+        self, conn: sqlite3.Connection, candidates: Iterable[str], parked: list[Path]
+    ) -> None:
         """Inside a write transaction: drop rows and park files of blobs no part uses any more.
 
-        Returns the parked files; pass them to ``finish_release`` after COMMIT or to
-        ``undo_release`` after a rollback.
+        Parked files are appended to ``parked`` as they move (so a failure half-way still
+        knows them); pass it to ``finish_release`` after COMMIT or ``undo_release`` after a
+        rollback.
         """
-        parked: list[Path] = []
         for sha256 in sorted(set(candidates)):
             used = conn.execute(
                 "SELECT 1 FROM parts WHERE blob_sha256 = ? LIMIT 1", (sha256,)
@@ -110,7 +110,6 @@ class BlobStore:
                 target = self._trash / f"{sha256}.{uuid.uuid4().hex[:8]}"
                 os.replace(source, target)
                 parked.append(target)
-        return parked
 
     def finish_release(self, parked: Iterable[Path]) -> None:
         for path in parked:

@@ -156,7 +156,7 @@ class ConversationsMixin:
                     )
                 ]
                 conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)
-                parked = self.blobs.release_unreferenced(conn, hashes)
+                self.blobs.release_unreferenced(conn, hashes, parked)
         except BaseException:
             self.blobs.undo_release(parked)
             raise

@@ -50,10 +50,13 @@ class Database:
     def open(cls, path: Path, *, verify: bool = False) -> Database:
         """Open (creating and migrating as needed) the database at ``path``.
 
-        ``verify`` runs ``PRAGMA quick_check`` too; without it a damaged file is still caught
-        when its header or schema cannot be read.
+        ``verify`` runs ``PRAGMA quick_check`` too (seconds on a big history, so not by
+        default); without it a damaged file is still caught when its header or schema cannot
+        be read. Damage found while running leaves a marker that makes the next open verify.
         """
         path = Path(path)
+        marker = _check_marker(path)
+        verify = verify or marker.exists()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -70,6 +73,9 @@ class Database:
         except BaseException:
             conn.close()
             raise
+        if verify:
+            with suppress(OSError):
+                marker.unlink()
         return db
 
     @property
@@ -96,7 +102,7 @@ class Database:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise translate(exc, self.path) from exc
+                raise self._translate(exc) from exc
             started = time.perf_counter()
             try:
                 yield conn
@@ -105,8 +111,8 @@ class Database:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error | OSError):
-                    raise translate(exc, self.path) from exc
+                if isinstance(exc, sqlite3.Error | OSError | MemoryError):
+                    raise self._translate(exc) from exc
                 raise
             finally:
                 self.last_write_seconds = time.perf_counter() - started
@@ -122,8 +128,8 @@ class Database:
             try:
                 conn.execute("BEGIN")
                 yield conn
-            except sqlite3.Error as exc:
-                raise translate(exc, self.path) from exc
+            except (sqlite3.Error, MemoryError) as exc:
+                raise self._translate(exc) from exc
             finally:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):
@@ -140,6 +146,15 @@ class Database:
                 # Fold the WAL back so the file can be copied on its own after quitting.
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.close()
+
+    def _translate(self, exc: BaseException) -> StorageError:
+        error = translate(exc, self.path)
+        # SQLite reports some damage (e.g. a scribbled FTS index) as SQLITE_NOMEM, which
+        # Python raises as MemoryError: have the next open check the file to be sure.
+        if isinstance(error, CorruptDatabaseError) or isinstance(exc, MemoryError):
+            with suppress(OSError):
+                _check_marker(self.path).touch()  # the next open runs the full check
+        return error
 
     def _migrate(self) -> None:
         conn = self.conn
@@ -205,6 +220,10 @@ def _connect(path: Path, verify: bool) -> sqlite3.Connection:
             raise _Damaged from exc
         raise translate(exc, path) from exc
     return conn
+
+
+def _check_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".needs-check")
 
 
 def _move_aside(path: Path) -> Path:

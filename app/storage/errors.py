@@ -83,6 +83,11 @@ def translate(exc: BaseException, where: Path | str) -> StorageError:
     """Map a sqlite3 or OS error to the StorageError a person can act on."""
     if isinstance(exc, StorageError):
         return exc
+    if isinstance(exc, MemoryError):
+        return StorageError(
+            f"The history could not be read ({where}): SQLite ran out of memory, which can "
+            "also mean the file is damaged. Restart Pixtral Desk to check it."
+        )
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             return disk_full(where)

@@ -167,7 +167,7 @@ class HistoryStore(ConversationsMixin):
         model: str = "",
     ) -> int:
         """An empty assistant message marked ``streaming``; feed it with ``append_stream``."""
-        return self.add_message(
+        message_id = self.add_message(
             conversation_id,
             Role.ASSISTANT,
             [StoredPart.of_text("")],
@@ -176,6 +176,12 @@ class HistoryStore(ConversationsMixin):
             backend=backend,
             model=model,
         )
+        with self.db.read() as conn:
+            part_id = conn.execute(
+                "SELECT id FROM parts WHERE message_id = ?", (message_id,)
+            ).fetchone()[0]
+        self.streams.begin(message_id, part_id)
+        return message_id
 
     def append_stream(self, message_id: int, text: str) -> bool:
         """Add streamed text; committed at most ~1 s apart. True when this call committed."""

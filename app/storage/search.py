@@ -1,9 +1,15 @@
 """Full-text search over message text and conversation titles (SQLite FTS5).
 
-Ranking mixes relevance and recency: FTS5's bm25 picks the best few hundred matches (cheap,
-done inside SQLite), then each score is boosted by how recent the message is, so last week's
-answer beats an equally relevant one from two years ago without burying a much better match.
-One hit per conversation, with a highlighted snippet (issue 3, req. 6).
+Ranking mixes relevance and recency: each match's bm25 score is boosted by how recent the
+message is, so last week's answer beats an equally relevant one from two years ago without
+burying a much better match. One hit per conversation, with a highlighted snippet
+(issue 3, req. 6).
+
+Cost is bounded by scoring only the newest ``CANDIDATES`` matches (FTS5 walks its doclists in
+rowid order and stops; rowids grow with time). A word found in fewer places is ranked over all
+of its matches; for a word in hundreds of thousands of messages, where bm25 barely tells them
+apart anyway, only the newest few thousand compete. ``ORDER BY rank`` over every match took
+~400 ms for such words on 500,000 messages; this takes under 10 ms (tests/bench).
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from dataclasses import dataclass
 
 from app.storage.database import Database
 
-CANDIDATES = 200
-"""How many bm25-best matches are re-ranked by recency; bounds the cost of common words."""
+CANDIDATES = 2000
+"""How many of the newest matches are scored; bounds the cost of very common words."""
 RECENCY_HALF_LIFE_DAYS = 30.0
 TITLE_WEIGHT = 2.0
 """A match in a title someone chose counts double (an automatic title repeats the first
@@ -77,7 +83,7 @@ def search(
     with db.read() as conn:
         rows = conn.execute(
             "WITH hits AS (SELECT rowid, rank FROM parts_fts WHERE parts_fts MATCH ? "
-            "ORDER BY rank LIMIT ?) "
+            "ORDER BY rowid DESC LIMIT ?) "
             "SELECT m.conversation_id, p.id, hits.rank, m.updated_at, c.title "
             "FROM hits JOIN parts p ON p.id = hits.rowid "
             "JOIN messages m ON m.id = p.message_id "
@@ -86,7 +92,7 @@ def search(
         ).fetchall()
         rows += conn.execute(
             "WITH hits AS (SELECT rowid, rank FROM conversations_fts "
-            "WHERE conversations_fts MATCH ? ORDER BY rank LIMIT ?) "
+            "WHERE conversations_fts MATCH ? ORDER BY rowid DESC LIMIT ?) "
             "SELECT c.id, NULL, hits.rank * CASE c.title_source WHEN 'auto' THEN 1.0 "
             f"ELSE {TITLE_WEIGHT} END, c.updated_at, c.title "
             f"FROM hits JOIN conversations c ON c.id = hits.rowid WHERE 1 {trash}",

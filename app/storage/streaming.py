@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from app.storage.database import Database
-from app.storage.errors import NotFoundError
+from app.storage.errors import NotFoundError, translate
 
 try:  # POSIX
     import fcntl
@@ -52,9 +52,12 @@ class InstanceLock:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.id = uuid.uuid4().hex
-        self._handle: IO[bytes] | None = (self.directory / f"{self.id}.lock").open("wb")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._handle: IO[bytes] | None = (self.directory / f"{self.id}.lock").open("wb")
+        except OSError as exc:
+            raise translate(exc, self.directory) from exc
         _try_lock(self._handle)
 
     def live_instances(self) -> set[str]:
@@ -118,6 +121,11 @@ class StreamWriter:
         self._wall_clock = wall_clock
         self._pending: dict[int, _Pending] = {}
         self._lock = threading.Lock()
+
+    def begin(self, message_id: int, part_id: int) -> None:
+        """Start the clock for a new streaming message (its first commit is ~1 s later)."""
+        with self._lock:
+            self._pending[message_id] = _Pending(part_id, last_commit=self._clock())
 
     def append(self, message_id: int, text: str) -> bool:
         """Buffer ``text``; returns True when this call committed the buffer to disk."""

@@ -172,3 +172,28 @@ def test_two_processes_write_concurrently_and_nothing_is_lost(tmp_path: Path) ->
                 "".join(f"{tag}-{i}-{t} " for t in range(5)),
             ]
             assert messages[1].status.value == "complete"
+
+
+def test_damage_found_while_running_makes_the_next_open_check(tmp_path: Path) -> None:
+    with HistoryStore.open(tmp_path) as store:
+        for i in range(300):
+            cid = store.create_conversation(title=f"chat {i}")
+            store.add_message(cid, "user", [TextPart(f"words {i} " * 60)])
+    path = tmp_path / DB_FILENAME
+    data = bytearray(path.read_bytes())
+    for offset in range(len(data) // 2, len(data) - 4096, 4096):
+        data[offset : offset + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    db = Database.open(path)  # header and schema still read fine
+    assert db.recovered_from is None
+    with pytest.raises(StorageError, match="damaged"), db.read() as conn:
+        conn.execute("SELECT count(*), sum(length(text)) FROM parts").fetchone()
+        conn.execute("SELECT count(*) FROM parts_fts WHERE parts_fts MATCH 'words'").fetchone()
+    db.close()
+    assert path.with_name(path.name + ".needs-check").exists()
+    db = Database.open(path)
+    try:
+        assert db.recovered_from is not None
+        assert not path.with_name(path.name + ".needs-check").exists()
+    finally:
+        db.close()

@@ -1,0 +1,169 @@
+"""Export to Markdown and JSON, import back: lossless, never overwriting, all or nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from app.core.conversation import ImagePart, MessageStatus, TextPart
+from app.storage.errors import ImportFormatError
+from app.storage.export import (
+    export_all_json,
+    export_all_markdown,
+    export_json,
+    export_markdown,
+)
+from app.storage.history import HistoryStore
+from app.storage.importer import import_file
+from app.storage.records import document_part
+
+
+def _rich_conversation(store: HistoryStore, make_image) -> int:
+    cid = store.create_conversation(
+        backend="local", model="pixtral", system_prompt="Be exact.", sampling={"seed": 7}
+    )
+    q = store.add_message(cid, "user", [ImagePart(make_image(name="chart 1.png")), TextPart("ç?")])
+    a = store.add_message(
+        cid, "assistant", [TextPart("Sales rose.")], usage={"prompt_tokens": 99}, model="pixtral"
+    )
+    store.regenerate(a)  # left streaming on purpose: exported as is
+    store.finish_reply(store.regenerate(a), MessageStatus.STOPPED, error=None)
+    pdf = document_part(store.blobs, b"%PDF-1.4 fake", "report.pdf", "application/pdf", "page 1")
+    store.edit_message(q, [pdf, TextPart("and this report?")])
+    store.set_pinned(cid, True)
+    return cid
+
+
+def test_json_round_trip_is_byte_for_byte(tmp_path: Path, store: HistoryStore, make_image) -> None:
+    cid = _rich_conversation(store, make_image)
+    first = export_json(store, cid, tmp_path / "chat.json")
+    with HistoryStore.open(tmp_path / "other") as other:
+        (new_id,) = import_file(other, first)
+        second = export_json(other, new_id, tmp_path / "again.json")
+        assert second.read_bytes().replace(b"interrupted", b"streaming") == first.read_bytes()
+        loaded = other.load(new_id)
+        assert loaded.info.pinned and loaded.info.sampling == {"seed": 7}
+        assert loaded.messages[0].parts[0].kind == "document"
+        # The imported blob is a real file in the other store.
+        sha = loaded.messages[0].parts[0].sha256
+        assert other.blobs.read(sha) == b"%PDF-1.4 fake"
+
+
+def test_round_trip_without_streaming_messages_is_exact(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    cid = store.create_conversation()
+    store.add_message(cid, "user", [ImagePart(make_image()), TextPart("hi")])
+    store.add_message(cid, "assistant", [TextPart("hello")], timings={"ttft_s": 0.1})
+    first = export_json(store, cid, tmp_path / "a.json")
+    with HistoryStore.open(tmp_path / "other") as other:
+        second = export_json(other, import_file(other, first)[0], tmp_path / "b.json")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_import_never_overwrites(tmp_path: Path, store: HistoryStore, make_image) -> None:
+    cid = _rich_conversation(store, make_image)
+    path = export_json(store, cid, tmp_path / "chat.json")
+    (copy,) = import_file(store, path)
+    assert copy != cid
+    assert store.get_conversation(copy).uid != store.get_conversation(cid).uid
+    assert len(store.load(copy).messages) == len(store.load(cid).messages)
+
+
+def test_export_all_zip_round_trip(tmp_path: Path, store: HistoryStore, make_image) -> None:
+    ids = [_rich_conversation(store, make_image), store.create_conversation(title="empty")]
+    store.trash(ids[1])
+    archive = export_all_json(store, tmp_path / "all.zip")
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+    assert "pixtral-desk-history.json" in names and any(n.startswith("blobs/") for n in names)
+    with HistoryStore.open(tmp_path / "other") as other:
+        assert len(import_file(other, archive)) == 2
+        assert [c.title for c in other.list_trash()] == ["empty"]
+        again = export_all_json(other, tmp_path / "again.zip")
+        with zipfile.ZipFile(archive) as a, zipfile.ZipFile(again) as b:
+            first = a.read("pixtral-desk-history.json").replace(b"streaming", b"interrupted")
+            assert first == b.read("pixtral-desk-history.json")
+
+
+def test_markdown_has_images_beside_it_with_relative_links(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    cid = _rich_conversation(store, make_image)
+    store.show_sibling(store.load(cid).messages[0].id, 0)  # the branch with the image
+    store.show_sibling(store.load(cid).messages[-1].id, 0)  # and its first answer
+    out = export_markdown(store, cid, tmp_path / "export" / "chat.md")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# ç?") and "## You" in text and "Sales rose." in text
+    links = [line.split("](")[1].rstrip(")") for line in text.splitlines() if "](" in line]
+    assert links and all(not Path(unquote(link)).is_absolute() for link in links)
+    for link in links:
+        assert (out.parent / unquote(link)).is_file()
+    assert "(version 1 of 3)" in text and "(version 1 of 2)" in text
+
+
+def test_markdown_zip_for_everything(tmp_path: Path, store: HistoryStore, make_image) -> None:
+    _rich_conversation(store, make_image)
+    out = export_all_markdown(store, tmp_path / "md.zip")
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+    assert any(n.endswith("/conversation.md") for n in names)
+
+
+def _valid_payload(tmp_path: Path, store: HistoryStore, make_image) -> dict:
+    cid = _rich_conversation(store, make_image)
+    return json.loads(export_json(store, cid, tmp_path / "ok.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda p: p.update(format="other-app"), "format"),
+        (lambda p: p.update(version=99), "newer Pixtral Desk"),
+        (lambda p: p["conversations"][0]["messages"][1].update(role="robot"), "messages[1].role"),
+        (lambda p: p["conversations"][0]["messages"][1].update(parent=5), "messages[1].parent"),
+        (lambda p: p["conversations"][0].update(active_leaf=77), "active_leaf"),
+        (lambda p: p["conversations"][0].update(pinned="yes"), "pinned"),
+        (lambda p: p.update(blobs={}), "not in the file"),
+        (
+            lambda p: next(iter(p["blobs"].values())).update(
+                data=base64.b64encode(b"tampered").decode()
+            ),
+            "does not match",
+        ),
+        (lambda p: next(iter(p["blobs"].values())).update(data="@@@"), "base64"),
+    ],
+)
+def test_malformed_import_is_rejected_whole(
+    tmp_path: Path, store: HistoryStore, make_image, mutate, reason
+) -> None:
+    payload = _valid_payload(tmp_path, store, make_image)
+    # A valid conversation first, so a half-import would be visible.
+    payload["conversations"].insert(0, json.loads(json.dumps(payload["conversations"][0])))
+    mutate(payload)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(payload), encoding="utf-8")
+    with HistoryStore.open(tmp_path / "fresh") as fresh:
+        with pytest.raises(ImportFormatError, match=reason.replace("[", r"\[").replace("]", r"\]")):
+            import_file(fresh, bad)
+        assert fresh.list_conversations(include_archived=True) == []
+        assert fresh.db.conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+
+
+def test_not_json_and_not_our_zip(tmp_path: Path, store: HistoryStore) -> None:
+    garbage = tmp_path / "x.json"
+    garbage.write_bytes(b"\x00\x01 not json")
+    with pytest.raises(ImportFormatError, match="not JSON"):
+        import_file(store, garbage)
+    other_zip = tmp_path / "x.zip"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(ImportFormatError, match="not a Pixtral Desk export"):
+        import_file(store, other_zip)
+    with pytest.raises(ImportFormatError, match="no file"):
+        import_file(store, tmp_path / "missing.json")

@@ -1,0 +1,88 @@
+"""``pixtral-desk history …`` through the same argparse wiring ``app/cli.py`` uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.core.conversation import ImagePart, TextPart
+from app.core.errors import UserFacingError
+from app.storage.history import HistoryStore
+from app.storage.history_cli import add_history_commands
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="pixtral-desk")
+    add_history_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+@pytest.fixture
+def data(tmp_path: Path, make_image) -> Path:
+    root = tmp_path / "data"
+    with HistoryStore.open(root) as store:
+        cid = store.create_conversation()
+        store.add_message(cid, "user", [ImagePart(make_image()), TextPart("what is the weather?")])
+        store.add_message(cid, "assistant", [TextPart("Sunny with light wind.")])
+        store.create_conversation(title="Second chat")
+    return root
+
+
+def test_list_show_search(data: Path, capsys) -> None:
+    assert run("history", "--data-dir", str(data), "list") == 0
+    out = capsys.readouterr().out
+    assert "what is the weather?" in out and "Second chat" in out
+    assert run("history", "--data-dir", str(data), "list", "--json") == 0
+    assert {row["id"] for row in json.loads(capsys.readouterr().out)} == {1, 2}
+    assert run("history", "--data-dir", str(data), "show", "1") == 0
+    out = capsys.readouterr().out
+    assert "## You" in out and "[image: shot.png]" in out and "Sunny" in out
+    assert run("history", "--data-dir", str(data), "search", "light", "wind") == 0
+    assert "[light] [wind]" in capsys.readouterr().out
+    assert run("history", "--data-dir", str(data), "search", "nothing-like-this") == 1
+
+
+def test_export_and_import(data: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert (
+        run("history", "--data-dir", str(data), "export", "1", "--format", "md", "--out", str(out))
+        == 0
+    )
+    md = Path(capsys.readouterr().out.strip())
+    assert md.parent == out and md.suffix == ".md"
+    assert (out / f"{md.stem}_files").is_dir()
+    archive = tmp_path / "all.zip"
+    assert (
+        run(
+            "history",
+            "--data-dir",
+            str(data),
+            "export",
+            "--all",
+            "--format",
+            "json",
+            "--out",
+            str(archive),
+        )
+        == 0
+    )
+    assert zipfile.is_zipfile(archive)
+    capsys.readouterr()
+    assert run("history", "--data-dir", str(tmp_path / "new"), "import", str(archive)) == 0
+    assert "Imported 2 conversation(s)" in capsys.readouterr().out
+
+
+def test_bad_input_is_one_user_facing_error(data: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserFacingError, match="no conversation 42"):
+        run("history", "--data-dir", str(data), "show", "42")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(UserFacingError, match="cannot be imported"):
+        run("history", "--data-dir", str(data), "import", str(bad))
+    with pytest.raises(SystemExit):
+        run("history", "--data-dir", str(data), "export", "1", "--all", "--out", "x")
