@@ -1,0 +1,360 @@
+"""Where a message is written: text, pending images, the context meter, Send/Stop.
+
+Images come in by drop (files from a file manager, image data from a browser), by paste
+(clipboard images and copied files) and by the file picker. Reading a QMimeData here is cheap
+(urls and encoded bytes); every decode happens on the pool via ``PendingImagesModel``. Remote
+urls are never fetched: a chat app that downloads whatever is dropped on it leaks the user's
+address to any page they drag from.
+
+Nothing is cleared when Send is pressed: the window clears the composer with
+``clear_after_send()`` once the turn is really under way, so a failure loses nothing (issue 4,
+requirement 7).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.budget import TurnBudget
+from app.core.images import Detail, PreparedImage
+from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
+from app.ui.pending_images import ImageSource, PendingImagesModel, PendingImagesStrip
+
+IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+FILE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
+_SEND_STYLE = """
+QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text);
+    border: none; border-radius: 6px; padding: 6px 18px; font-weight: 600; }
+QPushButton#sendButton:hover { background: palette(link); }
+QPushButton#sendButton:focus { outline: none; border: 2px solid palette(text); }
+QPushButton#sendButton:disabled { background: rgba(128, 128, 128, 50);
+    color: rgba(128, 128, 128, 230); }
+QPushButton#sendButton[stop="true"] { background: #dc2626; color: white; }
+"""
+
+
+def sources_from_mime(
+    mime: QMimeData, detail: Detail, *, pasted: bool = False
+) -> tuple[list[ImageSource], list[str]] | None:
+    """Images in a drop or paste, and messages for what was refused; None when there are none.
+
+    Local files win over image data (a file manager offers both for the same picture). Remote
+    urls alone are refused on a drop, but on paste they are just text (a copied link).
+    """
+    urls: list[QUrl] = mime.urls() if mime.hasUrls() else []
+    files = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+    if files:
+        return [ImageSource(f, f.name, detail) for f in files], []
+    remote = [u for u in urls if not u.isLocalFile()]
+    label = _data_name(remote, pasted)
+    for fmt in IMAGE_FORMATS:
+        if mime.hasFormat(fmt):
+            return [ImageSource(bytes(mime.data(fmt).data()), label, detail)], []
+    if mime.hasImage():
+        image = QImage(mime.imageData())  # in-process images arrive decoded; encoded off-thread
+        return [ImageSource(image, label, detail)], []
+    if remote and not pasted:
+        return [], [
+            f"'{u.fileName() or u.host()}' is on the web ({u.toDisplayString()}); Pixtral Desk "
+            "does not download images. Save it, then drop the file."
+            for u in remote
+        ]
+    return None
+
+
+def _data_name(remote: list[QUrl], pasted: bool) -> str:
+    name = next((u.fileName() for u in remote if u.fileName()), "")
+    return name or ("pasted image" if pasted else "dropped image")
+
+
+class _MessageEdit(QPlainTextEdit):
+    """Enter sends, Shift+Enter breaks the line, Esc stops; images pasted or dropped go up."""
+
+    send_pressed = Signal()
+    escape_pressed = Signal()
+
+    def __init__(self, composer: Composer) -> None:
+        super().__init__(composer)
+        self._composer = composer
+
+    def sizeHint(self) -> QSize:
+        lines = self.fontMetrics().lineSpacing() * 3
+        return QSize(super().sizeHint().width(), lines + 2 * self.frameWidth() + 12)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.textCursor().insertText("\n")  # a real newline, not U+2028
+            elif not mods & ~Qt.KeyboardModifier.KeypadModifier:
+                self.send_pressed.emit()
+            else:
+                super().keyPressEvent(event)
+            return
+        if key == Qt.Key.Key_Escape:
+            self.escape_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._composer.dropping = True  # a dropped web link is refused; a pasted one is text
+        try:
+            super().dropEvent(event)
+        finally:
+            self._composer.dropping = False
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return self._composer.accepts_mime(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        pasted = not self._composer.dropping
+        if not self._composer.add_from_mime(source, pasted=pasted):
+            super().insertFromMimeData(source)
+
+
+class Composer(QWidget):
+    """The message box with its pending images, context meter and Send/Stop button."""
+
+    send_requested = Signal(str, list)  # text, list[PreparedImage] in order
+    stop_requested = Signal()
+    composition_changed = Signal()  # text or images changed: recompute the meter
+    images_refused = Signal(list)  # list[str], each naming a file
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composer")
+        self.setAcceptDrops(True)
+        self.default_detail = Detail.NATIVE
+        self.dropping = False
+        self._generating = False
+        self.images = PendingImagesModel(self)
+        self.images.images_changed.connect(self._on_images_images_changed)
+        self.images.image_refused.connect(self._on_images_image_refused)
+        self.notice = _Notice(self)
+        self.strip = PendingImagesStrip(self.images, self)
+        self.strip.accepts_drop = self.accepts_mime
+        self.strip.drop = self.add_from_mime
+        self.editor = _MessageEdit(self)
+        self.editor.setPlaceholderText(
+            "Ask about your images…  (Enter sends, Shift+Enter: new line)"
+        )
+        self.editor.setAccessibleName("Message")
+        self.editor.setToolTip("Your message. Enter sends, Shift+Enter adds a line, Esc stops.")
+        self.editor.setTabChangesFocus(True)
+        self.editor.setMinimumHeight(60)
+        self.editor.setMaximumHeight(160)
+        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.send_pressed.connect(self._on_editor_send_pressed)
+        self.editor.escape_pressed.connect(self.stop_requested)
+        self.add_button = QPushButton("Add images…", self)
+        self.add_button.setAccessibleName("Add images")
+        self.add_button.setToolTip("Choose image files to send (you can also drop or paste them)")
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.meter = ContextMeter(self)
+        self.meter.budget_changed.connect(self._on_meter_budget_changed)
+        self.budget_line = QLabel(self)
+        self.budget_line.setObjectName("budgetLine")
+        self.budget_line.setAccessibleName("Why the message cannot be sent")
+        self.budget_line.setWordWrap(True)
+        self.budget_line.hide()
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(True)
+        self.send_button.setStyleSheet(_SEND_STYLE)
+        self.send_button.setMinimumWidth(88)
+        self.send_button.clicked.connect(self._on_send_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.meter, 1)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 10)
+        layout.setSpacing(6)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.budget_line)
+        layout.addLayout(buttons)
+        self.setTabOrder(self.editor, self.add_button)
+        self.setTabOrder(self.add_button, self.send_button)
+        self._update_send()
+
+    # ------------------------------------------------------------------ the window's API
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def pending_images(self) -> list[PreparedImage]:
+        return self.images.images()
+
+    def pending_image_tokens(self) -> int:
+        return self.images.total_tokens
+
+    def set_generating(self, generating: bool) -> None:
+        """While an answer streams, Send becomes Stop (typing the next message still works)."""
+        self._generating = generating
+        self._update_send()
+
+    def clear_after_send(self) -> None:
+        """The window accepted the turn: now the text and images may go."""
+        self.editor.clear()
+        self.images.clear()
+        self.notice.dismiss()
+
+    def take_composition(self) -> tuple[str, list[ImageSource]]:
+        """Text and image sources (with their detail), e.g. to keep a draft per chat."""
+        return self.text(), self.images.sources()
+
+    def restore_composition(self, text: str, sources: list[ImageSource]) -> None:
+        self.editor.setPlainText(text)
+        self.images.clear()
+        self.images.add(sources)
+
+    def add_files(self, paths: list[str | Path]) -> None:
+        self.images.add(ImageSource(Path(p), Path(p).name, self.default_detail) for p in paths)
+
+    def accepts_mime(self, mime: QMimeData) -> bool:
+        """True when a drop of ``mime`` holds images (or web urls we must explain refusing)."""
+        return bool(mime.hasUrls() or mime.hasImage() or any(map(mime.hasFormat, IMAGE_FORMATS)))
+
+    def add_from_mime(self, mime: QMimeData, *, pasted: bool = False) -> bool:
+        """Add what ``mime`` holds; False when it held no images (a paste of plain text)."""
+        found = sources_from_mime(mime, self.default_detail, pasted=pasted)
+        if found is None:
+            return False
+        sources, refused = found
+        self.images.add(sources)
+        if refused:
+            self._refuse(refused)
+        return True
+
+    # ------------------------------------------------------------------------- drops
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.accepts_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.add_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------------------- slots
+    def _on_editor_send_pressed(self) -> None:
+        if self.send_button.isEnabled() and not self._generating:
+            self.send_requested.emit(self.text().strip(), self.images.images())
+
+    def _on_send_button_clicked(self) -> None:
+        if self._generating:
+            self.stop_requested.emit()
+        else:
+            self._on_editor_send_pressed()
+
+    def _on_editor_text_changed(self) -> None:
+        self._update_send()
+        self.composition_changed.emit()
+
+    def _on_add_button_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add images", "", FILE_FILTER)
+        self.add_files(paths)
+
+    def _on_images_images_changed(self) -> None:
+        self._update_send()
+        self.composition_changed.emit()
+
+    def _on_images_image_refused(self, message: str) -> None:
+        self._refuse([message])
+
+    def _on_meter_budget_changed(self, budget: TurnBudget) -> None:
+        self._update_send()
+
+    def _refuse(self, messages: list[str]) -> None:
+        self.notice.add(messages)
+        self.images_refused.emit(messages)
+
+    def _update_send(self) -> None:
+        """Send is enabled only when there is something to send and it fits; the tooltip and
+        the inline line say why not."""
+        button, budget = self.send_button, self.meter.budget
+        over = budget is not None and not budget.fits
+        self.budget_line.setText(over_budget_text(budget) if over and budget else "")
+        self.budget_line.setVisible(over)
+        self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
+        if button.property("stop") != self._generating:
+            button.setProperty("stop", self._generating)
+            button.style().unpolish(button)
+            button.style().polish(button)
+        if self._generating:
+            button.setText("Stop")
+            button.setAccessibleName("Stop the answer")
+            button.setToolTip("Stop the answer (Esc); what was written so far is kept")
+            button.setEnabled(True)
+            return
+        button.setText("Send")
+        button.setAccessibleName("Send message")
+        empty = not self.text().strip() and not self.images.rowCount()
+        if over and budget is not None:
+            reason = "Cannot send: " + over_budget_text(budget)
+        elif self.images.preparing:
+            reason = f"Preparing {self.images.preparing} image(s)…"
+        elif empty:
+            reason = "Type a message or add images to send"
+        else:
+            reason = ""
+        button.setEnabled(not reason)
+        button.setToolTip(reason or "Send (Enter)")
+
+
+class _Notice(QFrame):
+    """A dismissible inline list of refused files; it grows until the user closes it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("refusedNotice")
+        self.setStyleSheet(
+            "#refusedNotice { background: rgba(220, 38, 38, 0.10);"
+            " border: 1px solid rgba(220, 38, 38, 0.45); border-radius: 6px; }"
+        )
+        self.messages: list[str] = []
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName("Refused files")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setAccessibleName("Dismiss refused files")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.dismiss)
+        self.close_button = close
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def add(self, messages: list[str]) -> None:
+        self.messages.extend(messages)
+        self.label.setText("\n".join(self.messages))
+        self.show()
+
+    def dismiss(self) -> None:
+        self.messages.clear()
+        self.label.clear()
+        self.hide()

@@ -1,0 +1,180 @@
+"""How full the context window is, live while composing (issue 4, requirement 3).
+
+The numbers are the engine's where it has them: image costs are exact before sending
+(``PreparedImage.tokens`` is what mtmd will use) and the window passes the engine's count of the
+conversation. Only the text being typed is estimated (≈ 4 characters per token) until the
+engine has counted it; the label says "≈" for as long as any part is an estimate.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from app.core.budget import TurnBudget
+
+AMBER_FROM = 0.8
+_AMBER = ("#b45309", "#f59e0b")  # (on light, on dark): both readable against their base
+_RED = ("#dc2626", "#f87171")
+
+
+def alert_colour(widget: QWidget) -> str:
+    """The red that reads well on this widget's background (light or dark palette)."""
+    return _RED[_is_dark(widget)]
+
+
+def _is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def estimate_tokens(text: str) -> int:
+    """A quick upper-ish guess for text the engine has not counted yet: ⌈len / 4⌉."""
+    return math.ceil(len(text) / 4)
+
+
+def over_budget_text(budget: TurnBudget) -> str:
+    """One sentence: how far over, and the engine's fixes."""
+    return (
+        f"{budget.over_by:,} tokens over the {budget.n_ctx:,}-token context "
+        f"({budget.max_new_tokens:,} kept for the answer). To fix: "
+        + "; ".join(budget.fixes())
+        + "."
+    )
+
+
+class _Bar(QWidget):
+    """A thin rounded bar: the prompt solid, the answer reserve faint behind it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.used = 0.0
+        self.reserved = 0.0
+        self.color = QColor()
+        self.setFixedHeight(6)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        rect = QRectF(self.rect())
+        radius = rect.height() / 2
+        track = self.palette().color(QPalette.ColorRole.WindowText)
+        track.setAlphaF(0.12)
+        painter.setBrush(track)
+        painter.drawRoundedRect(rect, radius, radius)
+        reserve = QColor(self.color)
+        reserve.setAlphaF(0.35)
+        for fraction, color in ((self.used + self.reserved, reserve), (self.used, self.color)):
+            if fraction > 0:
+                width = max(rect.height(), rect.width() * min(fraction, 1.0))
+                painter.setBrush(color)
+                painter.drawRoundedRect(QRectF(0, 0, width, rect.height()), radius, radius)
+
+
+class ContextMeter(QWidget):
+    """ "12,345 / 32,768 tokens" over a thin bar; amber above 80 %, red when it will not fit."""
+
+    budget_changed = Signal(object)  # TurnBudget: the composer enables Send from it
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._budget: TurnBudget | None = None
+        self._estimated = False
+        self._parts: tuple[int, int, int] = (0, 0, 0)  # conversation, text, images
+        self.setAccessibleName("Context usage")
+        self.label = QLabel("No model loaded", self)
+        self.label.setObjectName("contextMeterLabel")
+        self.label.setAccessibleName("Context usage")
+        self.bar = _Bar(self)
+        self.bar.setFixedWidth(120)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addStretch(1)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.setToolTip("How much of the context window this conversation and message use")
+
+    @property
+    def budget(self) -> TurnBudget | None:
+        return self._budget
+
+    @property
+    def estimated(self) -> bool:
+        return self._estimated
+
+    def set_budget(
+        self,
+        conversation_tokens: int,
+        pending_text_tokens: int,
+        pending_image_tokens: int,
+        max_new_tokens: int,
+        n_ctx: int,
+        *,
+        text_exact: bool = False,
+    ) -> None:
+        """The numbers as the window knows them; the text is an estimate unless ``text_exact``."""
+        self._parts = (conversation_tokens, pending_text_tokens, pending_image_tokens)
+        prompt = conversation_tokens + pending_text_tokens + pending_image_tokens
+        budget = TurnBudget(prompt, pending_image_tokens, max_new_tokens, n_ctx)
+        self._apply(budget, estimated=not text_exact and pending_text_tokens > 0)
+
+    def set_turn_budget(self, budget: TurnBudget, *, estimated: bool = False) -> None:
+        """A budget built elsewhere (e.g. the engine's own count of the whole turn)."""
+        self._parts = (budget.prompt_tokens - budget.image_tokens, 0, budget.image_tokens)
+        self._apply(budget, estimated=estimated)
+
+    def set_exact(self, pending_text_tokens: int) -> None:
+        """The engine has counted the pending text: replace the estimate, drop the "≈"."""
+        if self._budget is None:
+            return
+        conversation, _, images = self._parts
+        self.set_budget(
+            conversation,
+            pending_text_tokens,
+            images,
+            self._budget.max_new_tokens,
+            self._budget.n_ctx,
+            text_exact=True,
+        )
+
+    def _apply(self, budget: TurnBudget, *, estimated: bool) -> None:
+        self._budget, self._estimated = budget, estimated
+        approx = "≈ " if estimated else ""
+        self.label.setText(f"{approx}{budget.prompt_tokens:,} / {budget.n_ctx:,} tokens")
+        n_ctx = max(budget.n_ctx, 1)
+        self.bar.used = budget.prompt_tokens / n_ctx
+        self.bar.reserved = budget.max_new_tokens / n_ctx
+        dark = _is_dark(self)
+        if not budget.fits:
+            self.bar.color = QColor(_RED[dark])
+        elif budget.needed / n_ctx > AMBER_FROM:
+            self.bar.color = QColor(_AMBER[dark])
+        else:
+            self.bar.color = self.palette().color(QPalette.ColorRole.Highlight)
+        colour = "" if budget.fits else f"color: {_RED[dark]};"
+        self.label.setStyleSheet(colour)
+        details = self._details(budget, approx)
+        self.setToolTip(details)
+        self.label.setToolTip(details)
+        self.setAccessibleDescription(details)
+        self.label.setAccessibleDescription(details)
+        self.bar.update()
+        self.budget_changed.emit(budget)
+
+    def _details(self, budget: TurnBudget, approx: str) -> str:
+        conversation, text, images = self._parts
+        lines = [
+            f"Conversation so far: {conversation:,} tokens",
+            f"Your message: {approx}{text:,} tokens" if text else "Your message: empty",
+            f"Images to send: {images:,} tokens",
+            f"Kept for the answer: {budget.max_new_tokens:,} tokens",
+            f"Context size: {budget.n_ctx:,} tokens",
+        ]
+        if not budget.fits:
+            lines.append(over_budget_text(budget))
+        return "\n".join(lines)

@@ -1,0 +1,244 @@
+"""The composer: images in by drop and paste, keys, Send/Stop, and the budget gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QWidget
+
+from app.core.images import Detail
+from app.ui.composer import Composer
+from tests.ui.test_pending_images import tab_order
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def composer(qtbot) -> Composer:
+    widget = Composer()
+    qtbot.addWidget(widget)
+    widget.resize(760, 420)
+    widget.show()
+    return widget
+
+
+def _urls(*paths: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def _drop(target: QWidget, mime: QMimeData) -> None:
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    target.dropEvent(event)
+
+
+def _png_bytes(image_file, name: str, width: int, height: int) -> bytes:
+    return image_file(width, height, name).read_bytes()
+
+
+def _names(composer: Composer) -> list[str]:
+    return [item.name for item in composer.images.items()]
+
+
+def _ready(qtbot, composer: Composer, count: int) -> None:
+    qtbot.waitUntil(
+        lambda: composer.images.rowCount() == count and composer.images.all_ready,
+        timeout=WAIT_MS,
+    )
+
+
+def test_drop_three_files_and_browser_image_data(qtbot, composer: Composer, image_file) -> None:
+    files = [image_file(64 * (i + 1), 48, f"shot{i}.png") for i in range(3)]
+    with qtbot.waitSignal(composer.composition_changed):
+        _drop(composer, _urls(*files))
+    browser = QMimeData()
+    browser.setData("image/png", _png_bytes(image_file, "cat.png", 100, 80))
+    browser.setUrls([QUrl("https://example.com/pics/cat.png")])
+    _drop(composer.editor, browser)  # dropped on the text box: an image, not a url in the text
+    _ready(qtbot, composer, 4)
+    assert _names(composer) == ["shot0.png", "shot1.png", "shot2.png", "cat.png"]
+    assert composer.text() == ""
+    assert composer.pending_image_tokens() == sum(i.tokens for i in composer.pending_images())
+
+
+def test_drop_on_the_strip_adds_files(qtbot, composer: Composer, image_file) -> None:
+    composer.add_files([image_file(32, 32, "first.png")])
+    _ready(qtbot, composer, 1)
+    mime = _urls(image_file(32, 32, "second.png"))  # the event does not own it: keep it alive
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    composer.strip.dropEvent(event)
+    _ready(qtbot, composer, 2)
+    assert _names(composer) == ["first.png", "second.png"]
+
+
+def test_refused_files_are_named_and_the_others_go_in(
+    qtbot, composer: Composer, image_file, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    broken = image_file(200, 200, "broken.png")
+    broken.write_bytes(broken.read_bytes()[:50])
+    good = [image_file(40, 40, "one.png"), image_file(40, 40, "two.png")]
+    refused: list[str] = []
+    composer.images_refused.connect(refused.extend)
+    _drop(composer, _urls(good[0], notes, broken, good[1]))
+    qtbot.waitUntil(lambda: len(refused) == 2, timeout=WAIT_MS)
+    _ready(qtbot, composer, 2)
+    assert _names(composer) == ["one.png", "two.png"]
+    assert sorted("notes.txt" in m for m in refused) == [False, True]
+    assert sorted("broken.png" in m for m in refused) == [False, True]
+    assert not composer.notice.isHidden()
+    assert "notes.txt" in composer.notice.label.text()
+    composer.notice.close_button.click()
+    assert composer.notice.isHidden()
+
+
+def test_a_web_address_alone_is_refused_not_fetched(qtbot, composer: Composer) -> None:
+    refused: list[str] = []
+    composer.images_refused.connect(refused.extend)
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/photo.jpg")])
+    _drop(composer, mime)
+    assert composer.images.rowCount() == 0
+    assert len(refused) == 1 and "photo.jpg" in refused[0] and "download" in refused[0]
+
+
+def test_paste_an_image_and_copied_files(qtbot, composer: Composer, image_file) -> None:
+    image = QImage(200, 100, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkMagenta)
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setImage(image)
+    composer.editor.setFocus()
+    qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    _ready(qtbot, composer, 1)
+    assert _names(composer) == ["pasted image"]
+    assert composer.pending_images()[0].source_size == (200, 100)
+    clipboard.setMimeData(_urls(image_file(50, 50, "copied.png")))
+    qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    _ready(qtbot, composer, 2)
+    assert _names(composer) == ["pasted image", "copied.png"]
+    assert composer.text() == ""
+
+
+def test_pasting_text_or_a_link_stays_text(qtbot, composer: Composer) -> None:
+    mime = QMimeData()
+    mime.setText("https://example.com/a.png")
+    mime.setUrls([QUrl("https://example.com/a.png")])
+    QGuiApplication.clipboard().setMimeData(mime)
+    qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert composer.text() == "https://example.com/a.png"
+    assert composer.images.rowCount() == 0 and composer.notice.isHidden()
+
+
+def test_enter_sends_text_and_images_in_order_and_keeps_them_until_confirmed(
+    qtbot, composer: Composer, image_file
+) -> None:
+    composer.add_files([image_file(32, 32, n) for n in ("a.png", "b.png", "c.png")])
+    _ready(qtbot, composer, 3)
+    composer.images.remove(1)
+    composer.images.move(1, 0)
+    qtbot.keyClicks(composer.editor, "compare")
+    qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(composer.editor, "them")
+    assert composer.text() == "compare\nthem"
+    with qtbot.waitSignal(composer.send_requested) as sent:
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
+    text, images = sent.args
+    assert text == "compare\nthem"
+    assert [i.name for i in images] == ["c.png", "a.png"]
+    assert composer.text() == "compare\nthem" and composer.images.rowCount() == 2
+    composer.clear_after_send()
+    assert composer.text() == "" and composer.images.rowCount() == 0
+
+
+def test_enter_waits_for_images_being_prepared(qtbot, composer: Composer, image_file) -> None:
+    composer.editor.setPlainText("hi")
+    composer.add_files([image_file(32, 32, "slow.png")])
+    assert not composer.send_button.isEnabled()
+    assert "Preparing" in composer.send_button.toolTip()
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
+    _ready(qtbot, composer, 1)
+    assert composer.send_button.isEnabled()
+
+
+def test_nothing_to_send_means_send_is_disabled(qtbot, composer: Composer) -> None:
+    assert not composer.send_button.isEnabled()
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(composer.editor, "x")
+    assert composer.send_button.isEnabled()
+
+
+def test_escape_and_the_stop_button_emit_stop(qtbot, composer: Composer) -> None:
+    composer.set_generating(True)
+    assert composer.send_button.text() == "Stop" and composer.send_button.isEnabled()
+    with qtbot.waitSignal(composer.stop_requested):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(composer.stop_requested):
+        composer.send_button.click()
+    composer.editor.setPlainText("next question")
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
+    composer.set_generating(False)
+    assert composer.send_button.text() == "Send"
+
+
+def test_over_budget_disables_send_and_explains_the_fixes(qtbot, composer: Composer) -> None:
+    composer.editor.setPlainText("a question")
+    composer.meter.set_budget(30_000, 3, 3_000, 4_096, 32_768)
+    assert not composer.send_button.isEnabled()
+    tip = composer.send_button.toolTip()
+    budget = composer.meter.budget
+    assert budget is not None and f"{budget.over_by:,} tokens over" in tip
+    for fix in budget.fixes():
+        assert fix in tip
+    assert not composer.budget_line.isHidden() and "lower the image detail" in (
+        composer.budget_line.text()
+    )
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
+    composer.meter.set_budget(3_000, 3, 0, 4_096, 32_768)
+    assert composer.send_button.isEnabled() and composer.budget_line.isHidden()
+
+
+def test_composition_can_be_taken_and_restored(qtbot, composer: Composer, image_file) -> None:
+    composer.editor.setPlainText("draft")
+    composer.add_files([image_file(32, 32, "a.png")])
+    _ready(qtbot, composer, 1)
+    composer.images.set_detail(0, "low")
+    text, sources = composer.take_composition()
+    composer.clear_after_send()
+    composer.restore_composition(text, sources)
+    _ready(qtbot, composer, 1)
+    assert composer.text() == "draft"
+    assert composer.pending_images()[0].detail is Detail.LOW
+
+
+def test_every_control_is_named_and_reachable_by_tab(composer: Composer) -> None:
+    for widget in (composer.editor, composer.add_button, composer.send_button):
+        assert widget.accessibleName() and widget.toolTip()
+        assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert composer.editor.tabChangesFocus()
+    assert tab_order(composer.editor, 2) == [
+        composer.editor,
+        composer.add_button,
+        composer.send_button,
+    ]
+    assert composer.meter.accessibleName()
