@@ -60,6 +60,21 @@ class _GenerationThread(QThread):
             self.event_ready.emit(EngineError(ErrorKind.INTERNAL, f"The engine failed: {exc}"))
 
 
+class _LoadThread(QThread):
+    event_ready = Signal(object)
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__()
+        self.backend = backend
+
+    def run(self) -> None:
+        try:
+            for event in self.backend.load():
+                self.event_ready.emit(event)
+        except Exception as exc:
+            self.event_ready.emit(EngineError(ErrorKind.INTERNAL, f"The engine failed: {exc}"))
+
+
 class EngineBridge(QObject):
     """One generation at a time; signals name what happened."""
 
@@ -69,23 +84,59 @@ class EngineBridge(QObject):
     usage_ready = Signal(object)  # Usage
     reply_finished = Signal(object)  # Finished
     reply_failed = Signal(object)  # EngineError
+    model_loaded = Signal(object)  # the backend's Loaded description
+    load_failed = Signal(object)  # EngineError
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: _GenerationThread | None = None
+        self._loader: _LoadThread | None = None
         self._backend: Backend | None = None
+        self._active = False
+
+    def preload(self, backend: Any) -> None:
+        """Load the model now, off the GUI thread, so the first answer starts sooner."""
+        if self._active or self._loader is not None:
+            return
+        loader = _LoadThread(backend)
+        loader.event_ready.connect(self._on_loader_event_ready)
+        loader.finished.connect(self._on_loader_finished)
+        self._loader = loader
+        loader.start()
+
+    def _on_loader_finished(self) -> None:
+        loader, self._loader = self._loader, None
+        if loader is not None:
+            loader.deleteLater()
+
+    def _on_thread_finished(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.deleteLater()
+
+    def _on_loader_event_ready(self, event: object) -> None:
+        if isinstance(event, Loading):
+            self.loading_progressed.emit(event)
+        elif isinstance(event, EngineError):
+            self.load_failed.emit(event)
+        elif not isinstance(event, Finished):
+            self.model_loaded.emit(event)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
+        """True from ``start`` until the reply's final event has been delivered."""
+        return self._active
 
     def start(self, backend: Backend, request: GenerationRequest) -> None:
-        if self.busy:
+        if self._active:
             raise RuntimeError("a generation is already running")
+        if self._thread is not None:  # its last event is delivered; it is returning
+            self._thread.wait(2000)
+        self._active = True
         self._backend = backend
         thread = _GenerationThread(backend, request)
         thread.event_ready.connect(self._on_thread_event_ready)
-        thread.finished.connect(thread.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         thread.start()
 
@@ -94,7 +145,8 @@ class EngineBridge(QObject):
             self._backend.cancel()
 
     def wait(self, ms: int = 5000) -> bool:
-        return self._thread.wait(ms) if self._thread is not None else True
+        loaded = self._loader.wait(ms) if self._loader is not None else True
+        return (self._thread.wait(ms) if self._thread is not None else True) and loaded
 
     def _on_thread_event_ready(self, event: object) -> None:
         if isinstance(event, Token):
@@ -106,8 +158,10 @@ class EngineBridge(QObject):
         elif isinstance(event, Usage):
             self.usage_ready.emit(event)
         elif isinstance(event, Finished):
+            self._active = False
             self.reply_finished.emit(event)
         elif isinstance(event, EngineError):
+            self._active = False
             self.reply_failed.emit(event)
 
 
