@@ -1,25 +1,135 @@
-"""Composition root: builds settings, engine and window, and runs the Qt event loop.
+"""Composition root: settings, history, engine and window, built once and passed in.
 
-No globals: everything the window needs is created here and passed in.
+No globals: every object the window needs is created here. The local engine is created lazily
+from the settings and rebuilt when they change; the model starts loading in the background as
+soon as the window is up, so the first answer does not wait for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from app.core.budget import KvType
+from app.core.errors import UserFacingError
+from app.core.prompt import SystemPlacement
+from app.engine.base import Sampling
 from app.settings import Settings
+
+if TYPE_CHECKING:  # llama.cpp and Qt load only when needed
+    from app.engine.local.backend import LocalBackend
+    from app.ui.main_window import MainWindow
+
+
+class EngineHolder:
+    """The local backend for the current settings, or None when no model is set up."""
+
+    def __init__(self, settings: Settings, log_path: Path | None = None) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self._backend = None
+        self._key: tuple | None = None
+
+    def key(self) -> tuple:
+        s = self.settings
+        return tuple(
+            s[k]
+            for k in ("model", "mmproj", "n_ctx", "n_gpu_layers", "kv_type", "threads", "n_batch")
+        )
+
+    def backend(self) -> LocalBackend | None:
+        if not self.settings["model"]:
+            return None
+        if self._backend is None or self._key != self.key():
+            self.close()
+            self._backend = self._build()
+            self._key = self.key()
+        return self._backend
+
+    def sampling(self) -> Sampling:
+        s = self.settings
+        return Sampling(s["temperature"], s["top_p"], s["max_tokens"], s["seed"])
+
+    def placement(self) -> SystemPlacement:
+        return SystemPlacement(self.settings["system_placement"])
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def _build(self) -> LocalBackend:
+        from app.core.model_files import inspect_text_model
+        from app.engine.local.backend import LocalBackend
+        from app.engine.local.protocol import LocalEngineConfig
+        from app.models.hardware import pick_context
+
+        s = self.settings
+        kv_type = KvType(s["kv_type"])
+        try:
+            n_ctx = pick_context(s["n_ctx"], inspect_text_model(s["model"]), kv_type)
+        except UserFacingError:
+            n_ctx = s["n_ctx"] or 8192  # the engine reports the file problem when it loads
+        config = LocalEngineConfig(
+            model_path=str(s["model"]),
+            mmproj_path=str(s["mmproj"]) or None,
+            n_ctx=n_ctx,
+            n_gpu_layers=s["n_gpu_layers"],
+            kv_type=kv_type,
+            n_threads=s["threads"],
+            n_batch=s["n_batch"],
+        )
+        return LocalBackend(config, log_path=self.log_path)
+
+
+def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow:
+    """The main window with its session, history and engine (used by the app and the tests)."""
+    from app.storage.history import HistoryStore
+    from app.ui.chat_session import ChatSession
+    from app.ui.main_window import MainWindow
+
+    store = HistoryStore.open(data_dir or (settings["data_dir"] or None))
+    engine = EngineHolder(settings)
+    session = ChatSession(store, engine.backend, engine.sampling, engine.placement)
+
+    def engine_changed() -> None:
+        backend = engine.backend()
+        if backend is not None and not session.generating:
+            session.bridge.preload(backend)
+
+    window = MainWindow(settings, session, engine_changed)
+    window.engine = engine
+    window.store = store
+    return window
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from app.ui.main_window import MainWindow
+    from app.storage.errors import StorageError
 
     settings = Settings(getattr(args, "config", None))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
-    window = MainWindow(settings)
+    app.setDesktopFileName("pixtral-desk")
+    try:
+        window = build_window(settings)
+    except StorageError as exc:
+        QMessageBox.critical(None, "Pixtral Desk", str(exc))
+        return 1
+    if window.store.recovery_notice:
+        QMessageBox.warning(window, "Pixtral Desk", window.store.recovery_notice)
     window.show()
-    return app.exec()
+    backend = window.engine.backend()
+    if backend is not None:
+        window.session.bridge.preload(backend)
+    try:
+        return app.exec()
+    finally:
+        window.session.bridge.stop()
+        window.session.bridge.wait(3000)
+        window.engine.close()
+        window.store.close()

@@ -1,58 +1,520 @@
-"""The main window. For now: what the engine is set to, and how to set it.
+"""The main window: conversations on the left, the transcript and the composer on the right,
+the engine's state in the header.
 
-The full chat window (sidebar, transcript, composer) arrives with issue 4; this window already
-reads the same settings and never blocks the GUI thread (it only reads file headers).
+The window owns widgets only; ``ChatSession`` owns the history and the engine. Window geometry,
+splitter sizes and the last open chat persist in ``window.ini`` beside the settings file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app import __version__
-from app.core.errors import ModelFileError
-from app.core.model_files import check_pair
+from app.core.budget import TurnBudget
+from app.core.conversation import Message, MessageStatus, Role
+from app.core.images import Detail
+from app.engine.base import (
+    EngineError,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Loading,
+    Prefill,
+    Usage,
+)
+from app.engine.local.protocol import Counted
 from app.resources import resource
 from app.settings import Settings
+from app.ui.bridge import run_in_background
+from app.ui.chat_session import ChatSession, OpenedConversation
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.context_meter import estimate_tokens
+from app.ui.image_viewer import ImageViewerDialog
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.sidebar import Sidebar
+from app.ui.transcript_model import TranscriptItem, TranscriptModel
+
+COUNT_DELAY_MS = 400
+"""How long the composition must rest before the engine counts it exactly."""
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: ChatSession,
+        engine_changed: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__()
         self.settings = settings
+        self.session = session
+        self._engine_changed = engine_changed
         self.setWindowTitle("Pixtral Desk")
         self.setWindowIcon(QIcon(str(resource("icons", "pixtral-desk.svg"))))
-        self.resize(720, 480)
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        title = QLabel(f"<h1>Pixtral Desk</h1><p>Version {__version__}</p>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label = QLabel(self._model_status())
-        self.status_label.setAccessibleName("Model status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(self.status_label)
-        layout.addStretch(2)
-        self.setCentralWidget(body)
+        self.state = QSettings(
+            str(settings.path.with_name("window.ini")), QSettings.Format.IniFormat
+        )
+        self.device = ""
+        self.n_ctx = 0
 
-    def _model_status(self) -> str:
-        model, mmproj = self.settings["model"], self.settings["mmproj"]
-        if not model:
-            return (
-                "No model is set yet. Choose a Pixtral GGUF and its mmproj, for example:\n"
-                "pixtral-desk ask --model pixtral-12b-Q4_K_M.gguf "
-                "--mmproj mmproj-pixtral-12b-f16.gguf "
-                '--image screenshot.png "Describe this"'
+        self.sidebar = Sidebar()
+        self.transcript = TranscriptModel(self)
+        self.chat_view = ChatView(self.transcript)
+        self.composer = Composer()
+        self.composer.default_detail = Detail.parse(settings["detail"])
+        self.activity = QLabel("")
+        self.activity.setAccessibleName("Engine activity")
+        self.model_label = QLabel()
+        self.model_label.setAccessibleName("Model and device")
+        self.load_bar = QProgressBar()
+        self.load_bar.setAccessibleName("Model loading progress")
+        self.load_bar.setMaximumWidth(160)
+        self.load_bar.setRange(0, 100)
+        self.load_bar.hide()
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setAccessibleName("Settings")
+        self.choose_button = QPushButton("Choose model files…")
+        self.choose_button.setAccessibleName("Choose model files")
+        self.exact_count: Counted | None = None
+        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
+        self._count_timer.timeout.connect(self._on_count_timer_timeout)
+        self.setCentralWidget(self._layout())
+        self._connect()
+        self._restore_state()
+        self.refresh_engine_label()
+        self.session.refresh_list()
+
+    # ------------------------------------------------------------------------------ layout
+    def _layout(self) -> QWidget:
+        header = QWidget()
+        bar = QHBoxLayout(header)
+        bar.setContentsMargins(12, 6, 12, 6)
+        bar.addWidget(self.model_label, 1)
+        bar.addWidget(self.load_bar)
+        bar.addWidget(self.choose_button)
+        bar.addWidget(self.settings_button)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._empty_page())
+        self.stack.addWidget(self.chat_view)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.activity)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 900])
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(header)
+        outer.addWidget(self.splitter, 1)
+        return body
+
+    def _empty_page(self) -> QWidget:
+        """What an empty chat shows: how to start, never a blank area."""
+        page = QWidget()
+        page.setAccessibleName("Getting started")
+        self.empty_title = QLabel()
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text = QLabel()
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        self.empty_choose = QPushButton("Choose model files…")
+        self.empty_choose.setAccessibleName("Choose model files")
+        self.empty_choose.clicked.connect(self.choose_model_files)
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        layout.addWidget(self.empty_title)
+        layout.addWidget(self.empty_text)
+        layout.addWidget(self.empty_choose, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+        return page
+
+    def _refresh_page(self) -> None:
+        has_model = bool(self.settings["model"])
+        if not has_model:
+            self.empty_title.setText("<h2>Set up a local Pixtral</h2>")
+            self.empty_text.setText(
+                "Pixtral Desk runs Pixtral 12B on this computer through llama.cpp. Choose the "
+                "model file (.gguf) and its vision projector (mmproj .gguf), for example "
+                "pixtral-12b-Q4_K_M.gguf and mmproj-pixtral-12b-f16.gguf from ggml-org."
             )
-        try:
-            text, vision = check_pair(model, mmproj or None)
-        except ModelFileError as exc:
-            return str(exc)
-        images = "with images" if vision else "text only (no mmproj)"
-        return f"Model: {text.name} ({Path(model).name}), {images}."
+        else:
+            self.empty_title.setText("<h2>What would you like to look at?</h2>")
+            self.empty_text.setText(
+                "Drop screenshots, photos or scans here, paste them with Ctrl+V, or use "
+                "“Add images…”. The cost of each image in tokens shows before you send."
+            )
+        self.empty_choose.setVisible(not has_model)
+        self.stack.setCurrentIndex(1 if self.transcript.rowCount() else 0)
+
+    def _connect(self) -> None:
+        s, c, v = self.session, self.composer, self.chat_view
+        s.conversations_listed.connect(self._on_session_conversations_listed)
+        s.conversation_opened.connect(self._on_session_conversation_opened)
+        s.turn_started.connect(self._on_session_turn_started)
+        s.token_received.connect(self._on_session_token_received)
+        s.prefill_progressed.connect(self._on_session_prefill_progressed)
+        s.loading_progressed.connect(self._on_session_loading_progressed)
+        s.usage_ready.connect(self._on_session_usage_ready)
+        s.turn_finished.connect(self._on_session_turn_finished)
+        s.turn_failed.connect(self._on_session_turn_failed)
+        s.storage_failed.connect(self._on_session_storage_failed)
+        s.bridge.model_loaded.connect(self._on_bridge_model_loaded)
+        s.bridge.load_failed.connect(self._on_bridge_load_failed)
+        c.send_requested.connect(self._on_composer_send_requested)
+        c.stop_requested.connect(self._on_composer_stop_requested)
+        c.composition_changed.connect(self.update_meter)
+        v.regenerate_requested.connect(self._on_view_regenerate_requested)
+        v.retry_requested.connect(self._on_view_regenerate_requested)
+        v.edit_requested.connect(self._on_view_edit_requested)
+        v.branch_requested.connect(self._on_view_branch_requested)
+        v.delete_requested.connect(self._on_view_delete_requested)
+        v.image_activated.connect(self._on_view_image_activated)
+        self.sidebar.conversation_selected.connect(s.open)
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.search_changed.connect(s.refresh_list)
+        self.sidebar.rename_requested.connect(self._on_sidebar_rename_requested)
+        self.sidebar.pin_toggled.connect(s.set_pinned)
+        self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
+        self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
+        self.settings_button.clicked.connect(self.open_settings)
+        self.choose_button.clicked.connect(self.choose_model_files)
+        for keys, slot in (
+            (QKeySequence.StandardKey.New, self.new_chat),
+            (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
+            (QKeySequence("Ctrl+,"), self.open_settings),
+        ):
+            QShortcut(keys, self, activated=slot)
+
+    # ------------------------------------------------------------------------------ engine
+    def refresh_engine_label(self) -> None:
+        self._refresh_page()
+        model = self.settings["model"]
+        self.choose_button.setVisible(not model)
+        if not model:
+            self.model_label.setText(
+                "<b>No model is set up.</b> Choose a Pixtral GGUF and its mmproj to chat locally "
+                "— nothing leaves this computer."
+            )
+            return
+        where = f" · {self.device}" if self.device else ""
+        self.model_label.setText(
+            f"<b>Local</b> · {Path(model).name}{where} · nothing leaves this computer"
+        )
+
+    def _on_bridge_model_loaded(self, loaded: object) -> None:
+        self.device = getattr(loaded, "device", "")
+        self.n_ctx = getattr(loaded, "n_ctx", 0)
+        self.load_bar.hide()
+        self.refresh_engine_label()
+        self.update_meter()
+
+    def _on_bridge_load_failed(self, error: EngineError) -> None:
+        self.load_bar.hide()
+        self.model_label.setText(f"<b>The model could not be loaded.</b> {error.message}")
+
+    def _on_session_loading_progressed(self, event: Loading) -> None:
+        self.load_bar.show()
+        self.load_bar.setFormat(f"Loading {event.stage.value} %p%")
+        self.load_bar.setValue(int(event.progress * 100))
+
+    def choose_model_files(self) -> None:
+        model, _ = QFileDialog.getOpenFileName(
+            self, "Choose the Pixtral model", "", "GGUF (*.gguf)"
+        )
+        if not model:
+            return
+        mmproj, _ = QFileDialog.getOpenFileName(
+            self, "Choose its vision projector (mmproj)", str(Path(model).parent), "GGUF (*.gguf)"
+        )
+        self.settings["model"] = model
+        self.settings["mmproj"] = mmproj
+        self.settings.save()
+        self._engine_changed()
+        self.refresh_engine_label()
+
+    def open_settings(self) -> None:
+        info = self.session.info
+        dialog = SettingsDialog(self.settings, info.system_prompt if info else None, self)
+        if dialog.exec():
+            before = {
+                k: self.settings[k] for k in ("model", "mmproj", "n_ctx", "kv_type", "n_gpu_layers")
+            }
+            dialog.apply()
+            if info is not None and dialog.system_prompt.toPlainText() != info.system_prompt:
+                self.session.update_settings(system_prompt=dialog.system_prompt.toPlainText())
+            if before != {k: self.settings[k] for k in before}:
+                self.device = ""
+                self._engine_changed()
+            self.composer.default_detail = Detail.parse(self.settings["detail"])
+            self.refresh_engine_label()
+
+    # ------------------------------------------------------------------------------- turns
+    def new_chat(self) -> None:
+        self.session.new_chat()
+        self.composer.editor.setFocus()
+
+    def _on_composer_send_requested(self, text: str, images: list) -> None:
+        if self.session.generating:
+            return
+        self.activity.setText("Saving…")
+        self.session.send(text, images)
+
+    def _on_composer_stop_requested(self) -> None:
+        if self.session.generating:
+            self.session.stop()
+
+    def _on_session_turn_started(self, opened: OpenedConversation) -> None:
+        self.composer.clear_after_send()
+        self.composer.set_generating(True)
+        self._show_messages(opened)
+        self.activity.setText("Starting…")
+
+    def _on_session_token_received(self, text: str) -> None:
+        if self.transcript.rowCount():
+            self.transcript.append_text(self.transcript.rowCount() - 1, text)
+
+    def _on_session_prefill_progressed(self, event: Prefill) -> None:
+        if event.images_total and event.images_done < event.images_total:
+            self.activity.setText(f"Encoding image {event.images_done + 1} of {event.images_total}")
+        elif event.tokens_total:
+            percent = int(100 * event.tokens_done / max(event.tokens_total, 1))
+            self.activity.setText(f"Reading {event.tokens_total:,} tokens — {percent} %")
+
+    def _on_session_usage_ready(self, usage: Usage) -> None:
+        reused = f", {usage.cached_tokens:,} reused" if usage.cached_tokens else ""
+        self.activity.setText(
+            f"{usage.generated_tokens:,} tokens at {usage.tokens_per_s:.1f} tokens/s · "
+            f"first token after {usage.ttft_s:.2f} s · prompt {usage.prompt_tokens:,}{reused} · "
+            f"{usage.device}"
+        )
+        self.device = usage.device
+        self.n_ctx = usage.n_ctx or self.n_ctx
+        self.refresh_engine_label()
+
+    def _on_session_turn_finished(self, finished: Finished) -> None:
+        row = self.transcript.rowCount() - 1
+        stopped = finished.reason is FinishReason.CANCELLED
+        if row >= 0:
+            self.transcript.set_text(row, finished.text)
+            self.transcript.set_status(
+                row, MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
+            )
+        if stopped:
+            self.activity.setText("Stopped; the partial answer is kept.")
+        self.composer.set_generating(False)
+        self.update_meter()
+
+    def _on_session_turn_failed(self, error: EngineError) -> None:
+        row = self.transcript.rowCount() - 1
+        if row >= 0:
+            if error.text:
+                self.transcript.set_text(row, error.text)
+            self.transcript.set_error(row, error.message)
+        self.activity.setText("")
+        self.composer.set_generating(False)
+
+    def _on_session_storage_failed(self, message: str) -> None:
+        self.activity.setText("")
+        self.composer.set_generating(self.session.generating)
+        QMessageBox.warning(self, "Pixtral Desk", f"{message}\n\nYour message is still in the box.")
+
+    def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
+        self._show_messages(opened)
+        self.activity.setText("")
+        if opened.info is not None:
+            self.sidebar.select(opened.info.id)
+            self.state.setValue("last_conversation", opened.info.id)
+
+    def _show_messages(self, opened: OpenedConversation) -> None:
+        items = [
+            TranscriptItem.from_message(
+                shown.core,
+                shown.stored.id,
+                branch_index=shown.stored.sibling_index,
+                branch_count=shown.stored.sibling_count,
+                error=shown.stored.error or "",
+            )
+            for shown in opened.messages
+        ]
+        self.transcript.set_messages(items)
+        self._refresh_page()
+        self.update_meter()
+
+    def _on_session_conversations_listed(self, rows: list) -> None:
+        self.sidebar.set_rows(rows, self.session.conversation_id)
+
+    # ------------------------------------------------------------------ transcript actions
+    def _message_id(self, row: int) -> int | None:
+        if 0 <= row < self.transcript.rowCount():
+            value = self.transcript.item(row).message_id
+            return int(value) if value is not None else None
+        return None
+
+    def _on_view_regenerate_requested(self, row: int) -> None:
+        item_id = self._message_id(row)
+        if item_id is None or self.session.generating:
+            return
+        if self.transcript.item(row).role is Role.USER:
+            next_id = self._message_id(row + 1)
+            if next_id is None:
+                return
+            item_id = next_id
+        self.session.regenerate(item_id)
+
+    def _on_view_edit_requested(self, row: int) -> None:
+        item_id = self._message_id(row)
+        if (
+            item_id is None
+            or self.session.generating
+            or self.transcript.item(row).role is not Role.USER
+        ):
+            return
+        text, ok = QInputDialog.getMultiLineText(
+            self,
+            "Edit message",
+            "Edit and resend (the earlier version is kept):",
+            self.transcript.item(row).text,
+        )
+        if ok:
+            self.session.edit(item_id, text)
+
+    def _on_view_branch_requested(self, row: int, delta: int) -> None:
+        item_id = self._message_id(row)
+        if item_id is not None and not self.session.generating:
+            self.session.show_sibling(item_id, delta)
+
+    def _on_view_delete_requested(self, row: int) -> None:
+        QMessageBox.information(
+            self,
+            "Pixtral Desk",
+            "Single messages cannot be deleted yet; delete the conversation from the sidebar, "
+            "or edit the question to start another branch.",
+        )
+
+    def _on_view_image_activated(self, row: int, index: int) -> None:
+        images = self.transcript.item(row).images
+        if 0 <= index < len(images):
+            ImageViewerDialog(images[index], self).exec()
+
+    # ------------------------------------------------------------------------ conversations
+    def _on_sidebar_rename_requested(self, conversation_id: int) -> None:
+        title, ok = QInputDialog.getText(self, "Rename", "New title:")
+        if ok and title.strip():
+            self.session.rename(conversation_id, title.strip())
+
+    def _on_sidebar_delete_requested(self, conversation_id: int) -> None:
+        self.session.trash(conversation_id)
+        self.activity.setText("Moved to the trash (restore it with `pixtral-desk history`).")
+
+    def _on_sidebar_export_requested(self, conversation_id: int) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export conversation", "conversation.md", "Markdown (*.md);;JSON (*.json)"
+        )
+        if path:
+            self.session.export(conversation_id, Path(path))
+
+    # -------------------------------------------------------------------------------- meter
+    def update_meter(self) -> None:
+        usage = self.session.last_usage
+        if usage is not None:
+            used = usage.prompt_tokens + usage.generated_tokens
+        else:
+            used = sum(
+                estimate_tokens(m.core.text) + sum(i.tokens for i in m.core.images) + 4
+                for m in self.session.messages
+            )
+        self.composer.meter.set_budget(
+            used,
+            estimate_tokens(self.composer.text()),
+            self.composer.pending_image_tokens(),
+            int(self.settings["max_tokens"]),
+            self._n_ctx(),
+        )
+        self._count_timer.start()
+
+    def _n_ctx(self) -> int:
+        return self.n_ctx or int(self.settings["n_ctx"]) or 4096
+
+    def _on_count_timer_timeout(self) -> None:
+        """Ask the engine for the exact size of the next turn, off the GUI thread."""
+        count = getattr(self.session.backend(), "count_tokens", None)
+        text, images = self.composer.text(), self.composer.pending_images()
+        if (
+            count is None
+            or self.session.generating
+            or not (text or images or self.session.messages)
+        ):
+            return
+        request = self.session.request()
+        messages = [shown.core for shown in self.session.messages]
+        if text or images or not messages or messages[-1].role is not Role.USER:
+            messages.append(Message.user(text or " ", images))
+        counted = GenerationRequest(
+            messages, request.system_prompt, request.placement, request.sampling
+        )
+        expected = (text, len(images))
+
+        def done(result: object) -> None:
+            if not isinstance(result, Counted) or expected != (
+                self.composer.text(),
+                len(self.composer.pending_images()),
+            ):
+                return
+            self.exact_count = result
+            self.composer.meter.set_turn_budget(
+                TurnBudget(
+                    result.prompt_tokens,
+                    sum(result.image_tokens),
+                    int(self.settings["max_tokens"]),
+                    self._n_ctx(),
+                )
+            )
+
+        run_in_background(lambda: count(counted), done)
+
+    # -------------------------------------------------------------------------------- state
+    def _restore_state(self) -> None:
+        geometry = self.state.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 800)
+        splitter = self.state.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        last = self.state.value("last_conversation")
+        if last is not None:
+            self.session.open(int(last), quiet=True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.state.setValue("geometry", self.saveGeometry())
+        self.state.setValue("splitter", self.splitter.saveState())
+        self.state.sync()
+        if self.session.generating:
+            self.session.stop()
+        super().closeEvent(event)

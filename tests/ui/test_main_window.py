@@ -1,56 +1,199 @@
-"""The placeholder window: it opens, says what the engine is set to, and never shows a traceback."""
+"""The chat window end to end, against the real engine on the tiny fixture model.
+
+Drops, paste, send, streaming, stop, regenerate, edit-and-resend, reopening the app: what a
+person does in the first five minutes, checked through the same widgets they use.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtTest import QTest
+
+from app.core.conversation import MessageStatus, Role
+from app.engine.base import FinishReason
+from app.main import build_window
 from app.settings import Settings
 from app.ui.main_window import MainWindow
 from tests.fixtures.pixtral_gguf import GgufPair
 
+TIMEOUT_MS = 60_000
 
-def _window(qtbot, tmp_path: Path, **values: str) -> MainWindow:
+
+def _settings(tmp_path: Path, pair: GgufPair | None, **values: object) -> Settings:
     settings = Settings(tmp_path / "settings.ini")
+    if pair is not None:
+        settings["model"] = str(pair.model)
+        settings["mmproj"] = str(pair.mmproj)
+    settings["n_ctx"] = 4096
+    settings["threads"] = 2
+    settings["temperature"] = 0.0
+    settings["max_tokens"] = 24
     for key, value in values.items():
         settings[key] = value
-    window = MainWindow(settings)
+    settings.save()
+    return settings
+
+
+def _open(qtbot, settings: Settings, data: Path) -> MainWindow:
+    window = build_window(settings, data)
     qtbot.addWidget(window)
     window.show()
     return window
 
 
-def test_without_a_model_it_says_how_to_set_one(qtbot, tmp_path: Path) -> None:
-    window = _window(qtbot, tmp_path)
-    assert "No model is set yet" in window.status_label.text()
-    assert window.windowTitle() == "Pixtral Desk"
+def _close(window: MainWindow) -> None:
+    if getattr(window, "closed_for_test", False):
+        return
+    window.closed_for_test = True
+    window.session.bridge.stop()
+    window.session.bridge.wait(5000)
+    window.session.db_pool.waitForDone(5000)
+    window.close()
+    window.engine.close()
+    window.store.close()
 
 
-def test_with_a_model_pair_it_names_it(qtbot, tmp_path: Path, tiny_pair: GgufPair) -> None:
-    window = _window(qtbot, tmp_path, model=str(tiny_pair.model), mmproj=str(tiny_pair.mmproj))
-    assert "with images" in window.status_label.text()
+@pytest.fixture
+def window(qtbot, tmp_path: Path, tiny_pair: GgufPair) -> Iterator[MainWindow]:
+    opened = _open(qtbot, _settings(tmp_path, tiny_pair), tmp_path / "data")
+    yield opened
+    _close(opened)
 
 
-def test_a_broken_model_is_explained(qtbot, tmp_path: Path) -> None:
+def _png(path: Path, size: tuple[int, int], color: tuple[int, int, int]) -> Path:
+    Image.new("RGB", size, color).save(path)
+    return path
+
+
+def _send(qtbot, window: MainWindow, text: str) -> None:
+    window.composer.editor.setPlainText(text)
+    with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+        QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+
+
+def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) -> None:
+    window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
+    try:
+        assert window.stack.currentIndex() == 0
+        assert window.empty_choose.isVisible()
+        assert "No model is set up" in window.model_label.text()
+    finally:
+        _close(window)
+
+
+def test_compose_send_stop_regenerate_edit_and_reopen(
+    qtbot, window: MainWindow, tmp_path: Path, tiny_pair: GgufPair
+) -> None:
+    composer = window.composer
+    # Three files dropped from a file manager, one image dragged from a browser as data.
+    files = [
+        _png(tmp_path / f"shot{i}.png", (64 + 16 * i, 48), (40 * i, 90, 200)) for i in range(3)
+    ]
+    dropped = QMimeData()
+    dropped.setUrls([QUrl.fromLocalFile(str(p)) for p in files])
+    assert composer.add_from_mime(dropped)
+    from_browser = QMimeData()
+    from_browser.setImageData(QImage(str(files[0])).scaled(80, 40))
+    assert composer.add_from_mime(from_browser)
+    # A pasted image.
+    QGuiApplication.clipboard().setImage(QImage(str(files[1])).scaled(32, 96))
+    composer.editor.setFocus()
+    QTest.keySequence(composer.editor, "Ctrl+V")
+    qtbot.waitUntil(
+        lambda: composer.images.rowCount() == 5 and composer.images.all_ready, timeout=10_000
+    )
+    composer.images.remove(1)
+    qtbot.waitUntil(lambda: len(composer.pending_images()) == 4)
+    sent_images = composer.pending_images()
+
+    # Send: the answer streams into the transcript.
+    tokens: list[str] = []
+    window.session.token_received.connect(tokens.append)
+    with qtbot.waitSignal(window.session.usage_ready, timeout=TIMEOUT_MS) as usage_signal:
+        _send(qtbot, window, "What is in these screenshots?")
+    usage = usage_signal.args[0]
+    assert tokens
+    assert window.transcript.rowCount() == 2
+    question, answer = window.transcript.item(0), window.transcript.item(1)
+    assert question.role is Role.USER and len(question.images) == 4
+    assert answer.text == "".join(tokens) and answer.status is MessageStatus.COMPLETE
+    assert list(usage.image_tokens) == [image.tokens for image in sent_images]
+    assert window.composer.text() == "" and composer.images.rowCount() == 0
+    # The context meter shows the engine's own count of the conversation.
+    budget = window.composer.meter.budget
+    assert budget is not None
+    assert budget.prompt_tokens == usage.prompt_tokens + usage.generated_tokens
+    # When the composition rests, the engine counts the next turn exactly.
+    window.composer.editor.setPlainText("And now?")
+    qtbot.waitUntil(lambda: window.exact_count is not None, timeout=10_000)
+    assert window.composer.meter.budget.prompt_tokens == window.exact_count.prompt_tokens
+
+    # Stop mid-answer: the partial answer is kept and marked stopped.
+    window.settings["max_tokens"] = 3000
+    window.settings["temperature"] = 0.8
+    window.session.token_received.connect(lambda _t: window.composer.stop_requested.emit())
+    window.composer.editor.setPlainText("Tell me everything")
+    with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS) as stopped:
+        QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+    assert stopped.args[0].reason is FinishReason.CANCELLED
+    last = window.transcript.item(window.transcript.rowCount() - 1)
+    assert last.status is MessageStatus.STOPPED and last.text == stopped.args[0].text
+    window.session.token_received.disconnect()
+    window.settings["max_tokens"] = 16
+
+    # Regenerate the last answer: a second version beside the first.
+    row = window.transcript.rowCount() - 1
+    with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+        window.chat_view.regenerate_requested.emit(row)
+    assert window.transcript.item(row).branch_count == 2
+    assert window.transcript.item(row).branch_index == 1
+
+    # Edit the first question and resend: the old branch is kept and navigable.
+    first_id = window.transcript.item(0).message_id
+    with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+        window.session.edit(int(first_id), "Describe them one by one")
+    assert window.transcript.rowCount() == 2
+    assert window.transcript.item(0).branch_count == 2
+    assert window.transcript.item(0).text == "Describe them one by one"
+    assert len(window.transcript.item(0).images) == 4
+    with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+        window.chat_view.branch_requested.emit(0, -1)
+    assert window.transcript.item(0).text == "What is in these screenshots?"
+    assert window.transcript.rowCount() == 4
+    shown = [(i.role, i.text, len(i.images)) for i in window.transcript.items()]
+    conversation = window.session.conversation_id
+
+    # Reopen the app: the conversation is intact, on the branch last shown.
+    settings_path = window.settings.path
+    _close(window)
+    again = _open(qtbot, Settings(settings_path), tmp_path / "data")
+    try:
+        qtbot.waitUntil(lambda: again.transcript.rowCount() == 4, timeout=10_000)
+        assert again.session.conversation_id == conversation
+        assert [(i.role, i.text, len(i.images)) for i in again.transcript.items()] == shown
+        assert again.sidebar.model.rowCount() == 1
+    finally:
+        _close(again)
+
+
+def test_an_engine_error_shows_inline_and_keeps_the_question(qtbot, tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
-    broken.write_text("these are my notes, definitely not a model file")
-    window = _window(qtbot, tmp_path, model=str(broken))
-    assert "GGUF signature" in window.status_label.text()
-
-
-def test_settings_round_trip(tmp_path: Path) -> None:
-    settings = Settings(tmp_path / "s.ini")
-    settings["n_ctx"] = "8192"
-    settings["kv_type"] = "q8_0"
-    settings.save()
-    again = Settings(tmp_path / "s.ini")
-    assert again["n_ctx"] == 8192 and again["kv_type"] == "q8_0"
-    (tmp_path / "s.ini").write_text("[engine]\nn_ctx = lots\nkv_type = q2\n")
-    fallback = Settings(tmp_path / "s.ini")
-    assert fallback["n_ctx"] == 0 and fallback["kv_type"] == "f16"
-
-
-def test_the_window_icon_is_found(qtbot, tmp_path: Path) -> None:
-    from app.resources import resource
-
-    assert resource("icons", "pixtral-desk.svg").is_file()
-    assert not _window(qtbot, tmp_path).windowIcon().isNull()
+    broken.write_bytes(b"GGUF" + b"\0" * 100)
+    settings = _settings(tmp_path, None, model=str(broken))
+    window = _open(qtbot, settings, tmp_path / "data")
+    try:
+        window.composer.editor.setPlainText("Hello?")
+        with qtbot.waitSignal(window.session.turn_failed, timeout=TIMEOUT_MS):
+            QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+        assert window.transcript.item(0).text == "Hello?"
+        answer = window.transcript.item(1)
+        assert answer.status is MessageStatus.FAILED and "broken.gguf" in answer.error
+        assert not window.composer.send_button.text() == "Stop"
+    finally:
+        _close(window)

@@ -1,0 +1,329 @@
+"""The conversation on screen: history, engine and the answer being written.
+
+The window only talks to this object. Every history call runs on one storage thread (a pool of
+one, so writes keep their order and the GUI thread never waits on the disk); every generation
+runs through ``EngineBridge``. Results come back as signals on the GUI thread.
+
+The branch shown is kept as ``ShownMessage`` pairs: the stored row (ids, siblings, status) and
+the engine's view of it (decoded images), so a follow-up turn never re-reads the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
+from app.core.images import PreparedImage
+from app.core.prompt import SystemPlacement
+from app.engine.base import (
+    Backend,
+    EngineError,
+    ErrorKind,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Sampling,
+    Usage,
+)
+from app.storage.errors import NotFoundError
+from app.storage.history import HistoryStore
+from app.storage.records import ConversationInfo, StoredMessage
+from app.ui.bridge import EngineBridge, run_in_background
+from app.ui.sidebar import SidebarRow
+
+
+@dataclass
+class ShownMessage:
+    stored: StoredMessage
+    core: Message
+
+
+@dataclass
+class OpenedConversation:
+    info: ConversationInfo | None
+    messages: list[ShownMessage]
+
+
+class ChatSession(QObject):
+    conversations_listed = Signal(list)  # list[SidebarRow]
+    conversation_opened = Signal(object)  # OpenedConversation
+    turn_started = Signal(object)  # OpenedConversation, last message = the reply being written
+    token_received = Signal(str)
+    prefill_progressed = Signal(object)
+    loading_progressed = Signal(object)
+    usage_ready = Signal(object)  # Usage
+    turn_finished = Signal(object)  # Finished
+    turn_failed = Signal(object)  # EngineError
+    storage_failed = Signal(str)
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        backend: Callable[[], Backend | None],
+        sampling: Callable[[], Sampling],
+        placement: Callable[[], SystemPlacement] = lambda: SystemPlacement.PIXTRAL,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._backend = backend
+        self._sampling = sampling
+        self._placement = placement
+        self.bridge = EngineBridge(self)
+        self.db_pool = QThreadPool(self)
+        self.db_pool.setMaxThreadCount(1)
+        self.info: ConversationInfo | None = None
+        self.messages: list[ShownMessage] = []
+        self.last_usage: Usage | None = None
+        self._core: dict[int, Message] = {}
+        self._reply_id: int | None = None
+        self._reply_text: list[str] = []
+        self._query = ""
+        self.bridge.token_received.connect(self._on_bridge_token_received)
+        self.bridge.prefill_progressed.connect(self.prefill_progressed)
+        self.bridge.loading_progressed.connect(self.loading_progressed)
+        self.bridge.usage_ready.connect(self._on_bridge_usage_ready)
+        self.bridge.reply_finished.connect(self._on_bridge_reply_finished)
+        self.bridge.reply_failed.connect(self._on_bridge_reply_failed)
+
+    # ------------------------------------------------------------------------ conversations
+    @property
+    def conversation_id(self) -> int | None:
+        return self.info.id if self.info else None
+
+    def backend(self) -> Backend | None:
+        return self._backend()
+
+    @property
+    def generating(self) -> bool:
+        return self.bridge.busy
+
+    def refresh_list(self, query: str | None = None) -> None:
+        if query is not None:
+            self._query = query
+        text = self._query
+
+        def work() -> list[SidebarRow]:
+            if text:
+                return [
+                    SidebarRow(hit.conversation_id, hit.title, hit.updated_at, snippet=hit.snippet)
+                    for hit in self.store.search(text, limit=50)
+                ]
+            return [
+                SidebarRow(info.id, info.title, info.updated_at, info.pinned)
+                for info in self.store.list_conversations(limit=500)
+            ]
+
+        self._db(work, self.conversations_listed.emit)
+
+    def new_chat(self) -> None:
+        self.info = None
+        self.messages = []
+        self.last_usage = None
+        self.conversation_opened.emit(OpenedConversation(None, []))
+
+    def open(self, conversation_id: int, *, quiet: bool = False) -> None:
+        """Show a conversation; ``quiet`` ignores one that no longer exists (last session's)."""
+
+        def failed(error: Exception) -> None:
+            if not (quiet and isinstance(error, NotFoundError)):
+                self._on_db_failed(error)
+
+        run_in_background(
+            lambda: self._load(conversation_id), self._show, failed, pool=self.db_pool
+        )
+
+    def export(self, conversation_id: int, out: Path) -> None:
+        """Markdown (images in a folder beside it) or lossless JSON, by the file's suffix."""
+        from app.storage.export import export_json, export_markdown
+
+        write = export_json if out.suffix.lower() == ".json" else export_markdown
+        self._db(lambda: write(self.store, conversation_id, out), _ignore)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._db(lambda: self.store.rename(conversation_id, title), lambda _r: self.refresh_list())
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        self._db(
+            lambda: self.store.set_pinned(conversation_id, pinned), lambda _r: self.refresh_list()
+        )
+
+    def trash(self, conversation_id: int) -> None:
+        def done(_result: object) -> None:
+            if conversation_id == self.conversation_id:
+                self.new_chat()
+            self.refresh_list()
+
+        self._db(lambda: self.store.trash(conversation_id), done)
+
+    def update_settings(self, **fields: Any) -> None:
+        """Per-conversation system prompt / sampling (saved with the conversation)."""
+        if self.info is None:
+            return
+        cid = self.info.id
+        self._db(
+            lambda: (self.store.update_conversation(cid, **fields), self._load(cid))[1], self._show
+        )
+
+    # -------------------------------------------------------------------------------- turns
+    def send(self, text: str, images: list[PreparedImage]) -> None:
+        """Save the question and an empty answer, then start answering."""
+        parts: list[Part] = [ImagePart(image) for image in images]
+        if text:
+            parts.append(TextPart(text))
+        cid = self.conversation_id
+        backend = self._backend()
+        name = getattr(backend, "name", "")
+
+        def work() -> OpenedConversation:
+            conversation = cid or self.store.create_conversation(backend=name)
+            user_id = self.store.add_message(conversation, Role.USER, parts)
+            self._core[user_id] = Message(Role.USER, parts)
+            self.store.start_reply(conversation, backend=name)
+            return self._load(conversation)
+
+        self._db(work, self._begin_turn)
+
+    def regenerate(self, answer_id: int) -> None:
+        def work() -> OpenedConversation:
+            reply = self.store.regenerate(answer_id)
+            return self._load(self.store.get_message(reply).conversation_id)
+
+        self._db(work, self._begin_turn)
+
+    def edit(self, question_id: int, text: str) -> None:
+        """A new version of a question (its images kept), answered afresh; the old one stays."""
+
+        def work() -> OpenedConversation:
+            old = self.store.get_message(question_id)
+            images = [p for p in self._core_of(old).parts if isinstance(p, ImagePart)]
+            parts: list[Part] = [*images, TextPart(text)] if text else list(images)
+            new_id = self.store.edit_message(question_id, parts)
+            self._core[new_id] = Message(Role.USER, parts)
+            self.store.start_reply(old.conversation_id, backend=old.backend)
+            return self._load(old.conversation_id)
+
+        self._db(work, self._begin_turn)
+
+    def show_sibling(self, message_id: int, delta: int) -> None:
+        def work() -> OpenedConversation:
+            message = self.store.get_message(message_id)
+            index = message.sibling_index + delta
+            if 0 <= index < message.sibling_count:
+                self.store.show_sibling(message_id, index)
+            return self._load(message.conversation_id)
+
+        self._db(work, self._show)
+
+    def stop(self) -> None:
+        self.bridge.stop()
+
+    def request(self) -> GenerationRequest:
+        """What the engine is asked: the shown branch up to the last question."""
+        messages = [m.core for m in self.messages]
+        if messages and messages[-1].role is Role.ASSISTANT:
+            messages = messages[:-1]
+        info = self.info
+        sampling = self._sampling()
+        if info is not None and info.sampling:
+            known = {k: v for k, v in info.sampling.items() if k in Sampling.__dataclass_fields__}
+            sampling = Sampling(**{**asdict(sampling), **known})
+        return GenerationRequest(
+            messages=messages,
+            system_prompt=info.system_prompt if info else "",
+            placement=self._placement(),
+            sampling=sampling,
+        )
+
+    # ------------------------------------------------------------------------------ private
+    def _db(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        run_in_background(work, done, self._on_db_failed, pool=self.db_pool)
+
+    def _on_db_failed(self, error: Exception) -> None:
+        self.storage_failed.emit(str(error))
+
+    def _core_of(self, stored: StoredMessage) -> Message:
+        core = self._core.get(stored.id)
+        if core is None or core.status != stored.status:
+            core = stored.to_core(self.store.blobs)
+            if stored.role is Role.USER:
+                self._core[stored.id] = core
+        return core
+
+    def _load(self, conversation_id: int) -> OpenedConversation:
+        loaded = self.store.load(conversation_id)
+        shown = [ShownMessage(m, self._core_of(m)) for m in loaded.messages]
+        return OpenedConversation(loaded.info, shown)
+
+    def _show(self, opened: OpenedConversation) -> None:
+        self.info = opened.info
+        self.messages = opened.messages
+        self.last_usage = None
+        self.conversation_opened.emit(opened)
+
+    def _begin_turn(self, opened: OpenedConversation) -> None:
+        backend = self._backend()
+        self.info = opened.info
+        self.messages = opened.messages
+        reply = opened.messages[-1].stored
+        self._reply_id = reply.id
+        self._reply_text = []
+        self.turn_started.emit(opened)
+        self.refresh_list()
+        if backend is None:
+            self._on_bridge_reply_failed(
+                EngineError(
+                    ErrorKind.MODEL_FILE,
+                    "No model is set up. Choose the Pixtral model files in Settings.",
+                )
+            )
+            return
+        self.bridge.start(backend, self.request())
+
+    def _on_bridge_token_received(self, text: str) -> None:
+        self._reply_text.append(text)
+        reply = self._reply_id
+        if reply is not None:
+            self._db(lambda: self.store.append_stream(reply, text), _ignore)
+        self.token_received.emit(text)
+
+    def _on_bridge_usage_ready(self, usage: Usage) -> None:
+        self.last_usage = usage
+        self.usage_ready.emit(usage)
+
+    def _on_bridge_reply_finished(self, finished: Finished) -> None:
+        status = (
+            MessageStatus.STOPPED
+            if finished.reason is FinishReason.CANCELLED
+            else MessageStatus.COMPLETE
+        )
+        self._finish(status, finished.text)
+        self.turn_finished.emit(finished)
+
+    def _on_bridge_reply_failed(self, error: EngineError) -> None:
+        self._finish(MessageStatus.FAILED, error.text, error.message)
+        self.turn_failed.emit(error)
+
+    def _finish(self, status: MessageStatus, text: str, error: str | None = None) -> None:
+        reply = self._reply_id
+        self._reply_id = None
+        if reply is None:
+            return
+        usage = asdict(self.last_usage) if self.last_usage else None
+        if self.messages and self.messages[-1].stored.id == reply:
+            self.messages[-1].core = Message(Role.ASSISTANT, [TextPart(text)], status)
+            self.messages[-1].stored.status = status
+
+        def work() -> None:
+            self.store.finish_reply(reply, status, usage=usage, error=error)
+
+        self._db(work, lambda _r: self.refresh_list())
+
+
+def _ignore(_result: object) -> None:
+    pass

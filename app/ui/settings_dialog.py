@@ -1,0 +1,167 @@
+"""Settings: the engine options (built from the declarations in ``app.settings``) and, for the
+open conversation, its system prompt.
+
+The form is generated from ``SETTINGS`` so a new setting appears here, in the INI file and on
+the command line at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import SETTINGS, Setting, Settings
+
+_FILE_SETTINGS = {
+    "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
+    "mmproj": ("Choose the vision projector (mmproj)", "GGUF models (*.gguf);;All files (*)"),
+}
+_LABELS = {
+    "model": "Model file",
+    "mmproj": "Vision projector (mmproj)",
+    "n_gpu_layers": "GPU layers",
+    "n_ctx": "Context size (tokens)",
+    "kv_type": "KV cache type",
+    "threads": "CPU threads",
+    "n_batch": "Prompt batch size",
+    "temperature": "Temperature",
+    "top_p": "Top p",
+    "max_tokens": "Answer limit (tokens)",
+    "seed": "Seed",
+    "detail": "Image detail",
+    "system_placement": "System prompt placement",
+    "data_dir": "History folder",
+}
+_RANGES = {
+    "n_gpu_layers": (-1, 999),
+    "n_ctx": (0, 131_072),
+    "threads": (0, 256),
+    "n_batch": (32, 8192),
+    "max_tokens": (1, 131_072),
+    "seed": (0, 2**31 - 1),
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+}
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self, settings: Settings, system_prompt: str | None, parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.settings = settings
+        self.editors: dict[str, QWidget] = {}
+        tabs = QTabWidget()
+        tabs.addTab(self._form(("engine",)), "Engine")
+        tabs.addTab(self._form(("sampling",)), "Answers")
+        tabs.addTab(self._form(("storage",)), "History")
+        self.system_prompt = QPlainTextEdit(system_prompt or "")
+        self.system_prompt.setAccessibleName("System prompt of this conversation")
+        self.system_prompt.setPlaceholderText("Instructions for this conversation (optional)")
+        self.system_prompt.setEnabled(system_prompt is not None)
+        chat = QWidget()
+        QVBoxLayout(chat).addWidget(self.system_prompt)
+        tabs.addTab(chat, "This chat")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.resize(560, 460)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, editor in self.editors.items():
+            if isinstance(editor, QComboBox):
+                out[key] = editor.currentText()
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                out[key] = editor.value()
+            elif isinstance(editor, QLineEdit):
+                out[key] = editor.text().strip()
+        return out
+
+    def apply(self) -> None:
+        """Write the edited values to the settings file."""
+        for key, value in self.values().items():
+            self.settings[key] = value
+        self.settings.save()
+
+    def _form(self, sections: tuple[str, ...]) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for setting in SETTINGS:
+            if setting.section in sections:
+                editor, row = self._editor(setting)
+                editor.setToolTip(setting.doc)
+                editor.setAccessibleName(_LABELS.get(setting.key, setting.key))
+                self.editors[setting.key] = editor
+                form.addRow(_LABELS.get(setting.key, setting.key), row)
+        return page
+
+    def _editor(self, setting: Setting) -> tuple[QWidget, QWidget]:
+        value = self.settings[setting.key]
+        if setting.choices:
+            combo = QComboBox()
+            combo.addItems(list(setting.choices))
+            combo.setCurrentText(str(value))
+            return combo, combo
+        if setting.kind is int:
+            spin = QSpinBox()
+            spin.setRange(*_RANGES.get(setting.key, (0, 2**31 - 1)))
+            spin.setValue(int(value))
+            if setting.key in ("n_ctx", "threads"):
+                spin.setSpecialValueText("automatic")
+            if setting.key == "n_gpu_layers":
+                spin.setSpecialValueText("all")
+            return spin, spin
+        if setting.kind is float:
+            double = QDoubleSpinBox()
+            double.setRange(*_RANGES.get(setting.key, (0.0, 100.0)))
+            double.setSingleStep(0.05)
+            double.setDecimals(2)
+            double.setValue(float(value))
+            return double, double
+        line = QLineEdit(str(value))
+        if setting.key not in _FILE_SETTINGS and setting.key != "data_dir":
+            return line, line
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName(f"Browse for {_LABELS.get(setting.key, setting.key)}")
+        browse.clicked.connect(lambda: self._browse(setting.key, line))
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(line, 1)
+        box.addWidget(browse)
+        return line, row
+
+    def _browse(self, key: str, line: QLineEdit) -> None:
+        if key == "data_dir":
+            chosen = QFileDialog.getExistingDirectory(
+                self, "Choose the history folder", line.text()
+            )
+        else:
+            title, filters = _FILE_SETTINGS[key]
+            chosen, _ = QFileDialog.getOpenFileName(self, title, line.text(), filters)
+        if chosen:
+            line.setText(chosen)
