@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import math
 import os
@@ -134,7 +135,15 @@ def describe_machine() -> list[tuple[str, str]]:
         ("Python", platform.python_version()),
         ("llama-cpp-python", llama_cpp.__version__),
         ("llama.cpp system info", system_info),
+        ("Load average at start (1/5/15 min)", _loadavg()),
     ]
+
+
+def _loadavg() -> str:
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 class GpuMemoryMonitor:
@@ -187,6 +196,50 @@ class GpuMemoryMonitor:
         if self.peak is None or self.baseline is None:
             return None
         return self.peak - self.baseline
+
+
+class OtherLoad:
+    """CPU time other processes used during a ``with`` block (from ``/proc/stat``).
+
+    Machine-wide busy time minus this process's and its reaped children's (the engine
+    workers are joined on close, so their time counts as ours). Reads 0 where ``/proc/stat``
+    is missing.
+    """
+
+    def __init__(self) -> None:
+        self.wall_s = 0.0
+        self.other_cpu_s = 0.0
+
+    @staticmethod
+    def _machine_busy_s() -> float:
+        try:
+            with open("/proc/stat") as handle:
+                fields = [int(v) for v in handle.readline().split()[1:]]
+        except (OSError, ValueError):
+            return 0.0
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own_cpu_s() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def __enter__(self) -> OtherLoad:
+        self._start = (time.perf_counter(), self._machine_busy_s(), self._own_cpu_s())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        wall, busy, own = self._start
+        self.wall_s = time.perf_counter() - wall
+        machine = self._machine_busy_s() - busy
+        self.other_cpu_s = max(machine - (self._own_cpu_s() - own), 0.0) if machine else 0.0
+
+    @property
+    def share(self) -> float:
+        """Average fraction of all cores other processes kept busy."""
+        cores = os.cpu_count() or 1
+        return self.other_cpu_s / (self.wall_s * cores) if self.wall_s > 0 else 0.0
 
 
 # -------------------------------------------------------------------------------- inputs
@@ -385,50 +438,23 @@ def bench_big_image(opts: Options) -> EngineTurn:
         backend.close()
 
 
-def bench_engine_decode(
-    opts: Options, n_tokens: int, runs: int
-) -> tuple[list[float], Sampling, list[int]]:
-    """``Usage.tokens_per_s`` of ``runs`` generations that reach ``n_tokens`` tokens."""
+def engine_decode_once(opts: Options, n_tokens: int, sampling: Sampling) -> Usage:
+    """One generation of up to ``n_tokens`` tokens on a freshly loaded engine."""
     backend = new_backend(opts)
-    rates: list[float] = []
-    generated: list[int] = []
-    sampling = Sampling(temperature=0.0, max_tokens=n_tokens, seed=1)
-    messages = [Message.user(DECODE_PROMPT)]
     try:
-        attempts = 0
-        while len(rates) < runs:
-            attempts += 1
-            if attempts > runs + 8:
-                raise RuntimeError("the model keeps stopping early; cannot time decoding")
-            result = run_turn(backend, messages, sampling)
-            if result.usage.generated_tokens < n_tokens:
-                # EOS came early: switch to sampling with another seed (and keep it, so every
-                # timed run uses the same sampler as the bare loop).
-                print(
-                    f"  ours decode stopped after {result.usage.generated_tokens} tokens; "
-                    "retrying with temperature 0.8",
-                    flush=True,
-                )
-                sampling = Sampling(temperature=0.8, top_p=0.95, max_tokens=n_tokens, seed=attempts)
-                rates.clear()
-                generated.clear()
-                continue
-            rates.append(result.usage.tokens_per_s)
-            generated.append(result.usage.generated_tokens)
-            print(f"  ours decode run {len(rates)}: {rates[-1]:.2f} tok/s", flush=True)
+        return run_turn(backend, [Message.user(DECODE_PROMPT)], sampling).usage
     finally:
         backend.close()
-    return rates, sampling, generated
 
 
-# --------------------------------------------------------------------- bare llama.cpp loop
-def bench_bare_decode(opts: Options, n_tokens: int, runs: int, sampling: Sampling) -> list[float]:
+def bare_decode_once(opts: Options, n_tokens: int, sampling: Sampling) -> float:
     """The same decode with low-level ``llama_cpp`` calls only, in this process.
 
     Same context parameters as the engine (n_ctx, n_batch = n_ubatch, threads, f16 KV, flash
-    attention auto) and the same sampler chain. Timed from the first sampled token to the end
-    of the last ``llama_decode``; the rate counts the ``n_tokens - 1`` tokens after the first,
-    exactly like ``Usage.tokens_per_s``.
+    attention auto), the same prompt tokens and the same sampler chain. Timed from the first
+    sampled token to the end of the last ``llama_decode``; the rate counts the ``n_tokens - 1``
+    tokens after the first, exactly like ``Usage.tokens_per_s`` (the engine also decodes its
+    last sampled token, so both loops make ``n_tokens`` decode calls). EOS is not checked.
     """
     import llama_cpp.llama_cpp as llama
 
@@ -444,46 +470,94 @@ def bench_bare_decode(opts: Options, n_tokens: int, runs: int, sampling: Samplin
     cparams.n_ubatch = opts.n_batch
     cparams.n_threads = opts.n_threads
     cparams.n_threads_batch = opts.n_threads
-    cparams.type_k = cparams.type_v = 1  # GGML_TYPE_F16, as the engine's default KV type
+    cparams.type_k = cparams.type_v = 1  # GGML_TYPE_F16, the engine's default KV type
     cparams.flash_attn_type = llama.LLAMA_FLASH_ATTN_TYPE_AUTO
     ctx = llama.llama_init_from_model(model, cparams)
     if not ctx:
         llama.llama_model_free(model)
         raise RuntimeError("bare llama.cpp could not create a context")
-    vocab = llama.llama_model_get_vocab(model)
-    text = f"[INST]{DECODE_PROMPT}[/INST]".encode()
-    buffer = (llama.llama_token * (len(text) + 8))()
-    n_prompt = llama.llama_tokenize(vocab, text, len(text), buffer, len(buffer), True, True)
-    if n_prompt <= 0:
-        raise RuntimeError("bare llama.cpp could not tokenize the prompt")
-    rates: list[float] = []
-    token_array = (llama.llama_token * 1)()
     try:
-        for run in range(runs):
-            llama.llama_memory_clear(llama.llama_get_memory(ctx), True)
-            prompt = (llama.llama_token * n_prompt)(*buffer[:n_prompt])
-            if llama.llama_decode(ctx, llama.llama_batch_get_one(prompt, n_prompt)) != 0:
-                raise RuntimeError("bare llama.cpp failed to evaluate the prompt")
-            sampler = _sampler_chain(llama, sampling)
-            try:
-                token = llama.llama_sampler_sample(sampler, ctx, -1)
-                started = time.perf_counter()
-                for produced in range(1, n_tokens + 1):
-                    token_array[0] = token
-                    status = llama.llama_decode(ctx, llama.llama_batch_get_one(token_array, 1))
-                    if status != 0:
-                        raise RuntimeError(f"bare llama_decode failed ({status})")
-                    if produced < n_tokens:
-                        token = llama.llama_sampler_sample(sampler, ctx, -1)
-                elapsed = time.perf_counter() - started
-            finally:
-                llama.llama_sampler_free(sampler)
-            rates.append((n_tokens - 1) / elapsed)
-            print(f"  bare decode run {run + 1}: {rates[-1]:.2f} tok/s", flush=True)
+        vocab = llama.llama_model_get_vocab(model)
+        text = f"[INST]{DECODE_PROMPT}[/INST]".encode()
+        buffer = (llama.llama_token * (len(text) + 8))()
+        n_prompt = llama.llama_tokenize(vocab, text, len(text), buffer, len(buffer), True, True)
+        if n_prompt <= 0:
+            raise RuntimeError("bare llama.cpp could not tokenize the prompt")
+        if llama.llama_decode(ctx, llama.llama_batch_get_one(buffer, n_prompt)) != 0:
+            raise RuntimeError("bare llama.cpp failed to evaluate the prompt")
+        token_array = (llama.llama_token * 1)()
+        sampler = _sampler_chain(llama, sampling)
+        try:
+            token = llama.llama_sampler_sample(sampler, ctx, -1)
+            started = time.perf_counter()
+            for produced in range(1, n_tokens + 1):
+                token_array[0] = token
+                status = llama.llama_decode(ctx, llama.llama_batch_get_one(token_array, 1))
+                if status != 0:
+                    raise RuntimeError(f"bare llama_decode failed ({status})")
+                if produced < n_tokens:
+                    token = llama.llama_sampler_sample(sampler, ctx, -1)
+            elapsed = time.perf_counter() - started
+        finally:
+            llama.llama_sampler_free(sampler)
     finally:
         llama.llama_free(ctx)
         llama.llama_model_free(model)
-    return rates
+    return (n_tokens - 1) / elapsed
+
+
+@dataclass
+class DecodeResult:
+    ours: list[float]
+    bare: list[float]
+    sampling: Sampling
+
+
+def bench_decode(opts: Options, n_tokens: int, runs: int, log: Path) -> DecodeResult:
+    """``runs`` rounds of (this engine, bare loop), each on a fresh load, interleaved so that
+    load from other processes on the machine hits both sides alike."""
+    sampling = Sampling(temperature=0.0, max_tokens=n_tokens, seed=1)
+    ours: list[float] = []
+    bare: list[float] = []
+    attempts = 0
+    while len(ours) < runs:
+        attempts += 1
+        if attempts > runs + 8:
+            raise RuntimeError("the model keeps stopping early; cannot time decoding")
+        usage = engine_decode_once(opts, n_tokens, sampling)
+        if usage.generated_tokens < n_tokens:
+            # EOS came early: sample instead (another seed each time) and start over, so every
+            # timed pair uses one sampler on both sides.
+            print(
+                f"  ours decode stopped after {usage.generated_tokens} tokens; "
+                "switching to temperature 0.8",
+                flush=True,
+            )
+            sampling = Sampling(temperature=0.8, top_p=0.95, max_tokens=n_tokens, seed=attempts)
+            ours.clear()
+            bare.clear()
+            continue
+        ours.append(usage.tokens_per_s)
+        with stderr_to(log):
+            bare.append(bare_decode_once(opts, n_tokens, sampling))
+        print(f"  decode round {len(ours)}: ours {ours[-1]:.2f}, bare {bare[-1]:.2f} tok/s")
+    return DecodeResult(ours, bare, sampling)
+
+
+@contextlib.contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's fd 2 (where llama.cpp and mtmd log) to ``path`` for a while."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
 
 
 def _sampler_chain(llama: Any, sampling: Sampling) -> Any:
@@ -665,41 +739,47 @@ def main(argv: list[str] | None = None) -> int:
         max_tokens=args.max_tokens,
         log_path=args.workdir / "engine.log",
     )
+    in_process_log = args.workdir / "in-process.log"
     turns = conversation_plan(args.turns, args.images)
     images = [image for turn in turns for image in turn.images]
     gpu_peaks: dict[str, int | None] = {}
+    loads: dict[str, OtherLoad] = {}
 
     print("(a) this engine, one conversation", flush=True)
-    with GpuMemoryMonitor() as monitor:
+    with GpuMemoryMonitor() as monitor, OtherLoad() as loads["(a) this engine, conversation"]:
         ours = bench_engine_conversation(opts, turns)
     gpu_peaks["this engine, conversation"] = monitor.peak_above_baseline_mib
     answers = [turn.text for turn in ours]
 
     follow_ups = list(range(1, len(turns)))
     print("(d) full re-prefill on a fresh engine", flush=True)
-    fresh = bench_full_reprefill(opts, turns, answers, follow_ups)
+    with OtherLoad() as loads["(d) full re-prefill, fresh engines"]:
+        fresh = bench_full_reprefill(opts, turns, answers, follow_ups)
 
     big_ours: EngineTurn | None = None
     big_prepared: PreparedImage | None = None
     if big_image:
         print("single 1024x1024 image turn, this engine", flush=True)
         big_prepared = noise_image(*BIG_IMAGE_SIZE, seed=999)
-        with GpuMemoryMonitor() as monitor:
+        with GpuMemoryMonitor() as monitor, OtherLoad() as loads["1024×1024 image, this engine"]:
             big_ours = bench_big_image(opts)
         gpu_peaks["this engine, 1024×1024 image"] = monitor.peak_above_baseline_mib
 
     print("(c) decode throughput", flush=True)
-    ours_rates, decode_sampling, _generated = bench_engine_decode(
-        opts, args.decode_tokens, args.decode_runs
-    )
-    bare_rates = bench_bare_decode(opts, args.decode_tokens, args.decode_runs, decode_sampling)
+    with OtherLoad() as loads["(c) decode, ours and bare"]:
+        decode = bench_decode(opts, args.decode_tokens, args.decode_runs, in_process_log)
+    ours_rates, bare_rates, decode_sampling = decode.ours, decode.bare, decode.sampling
 
     handler: list[HandlerTurn] = []
     big_handler: HandlerTurn | None = None
     handler_skipped = args.skip_handler
     if not handler_skipped:
         print("(b) MTMDChatHandler", flush=True)
-        with GpuMemoryMonitor() as monitor:
+        with (
+            GpuMemoryMonitor() as monitor,
+            OtherLoad() as loads["(b) MTMDChatHandler"],
+            stderr_to(in_process_log),
+        ):
             handler, big_handler = bench_handler(opts, turns, answers, big_prepared)
         gpu_peaks["MTMDChatHandler"] = monitor.peak_above_baseline_mib
 
@@ -713,6 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`{pair.mmproj.name}` {pair.mmproj.stat().st_size / 1e6:,.0f} MB). "
         f"n_ctx {args.n_ctx}, n_batch {args.n_batch}, n_threads {args.threads}, greedy, "
         f"{args.max_tokens} tokens per answer, {args.turns} turns, {args.images} images "
+        f"(engine device: {ours[0].usage.device if ours else '?'}) "
         "(seeded noise, detail native). "
         f"Command: `python tests/bench/engine_bench.py {' '.join(argv or sys.argv[1:])}`",
         "",
@@ -872,8 +953,10 @@ def main(argv: list[str] | None = None) -> int:
     out += [
         "## Decode throughput",
         "",
-        f"{args.decode_tokens} tokens, {how}, {args.decode_runs} runs, median. Both count the "
-        f"{args.decode_tokens - 1} tokens after the first, timed from the first sampled token.",
+        f"{args.decode_tokens} tokens, {how}; {args.decode_runs} rounds, each loading this "
+        "engine then the bare loop afresh (interleaved, so load from other processes hits both "
+        f"alike); median. Both count the {args.decode_tokens - 1} tokens after the first, "
+        "timed from the first sampled token, with the same sampler chain and context settings.",
         "",
         md_table(
             ["", "runs (tok/s)", "median tok/s"],
@@ -905,6 +988,23 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "",
         ]
+
+    out += [
+        "## Other load on the machine",
+        "",
+        "CPU time used by *other* processes while each phase ran (machine busy time from "
+        "`/proc/stat` minus this benchmark's own). With n_threads = all cores, any of it slows "
+        "llama.cpp's thread pool down a lot more than its share, so compare phases with care.",
+        "",
+        md_table(
+            ["phase", "wall s", "other CPU s", "share of all cores"],
+            [
+                [name, f"{load.wall_s:.1f}", f"{load.other_cpu_s:.1f}", f"{load.share:.0%}"]
+                for name, load in loads.items()
+            ],
+        ),
+        "",
+    ]
 
     # targets
     follow = [ratios[i] for i in follow_ups if i in ratios]
@@ -943,7 +1043,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         md_table(["target", "goal", "measured", "result"], target_rows),
         "",
-        f"Benchmark wall time: {time.perf_counter() - run_started:.0f} s.",
+        f"Benchmark wall time: {time.perf_counter() - run_started:.0f} s; load average at the "
+        f"end {_loadavg()} (other processes on the machine skew every timing above).",
         "",
     ]
     report = "\n".join(out)
