@@ -15,16 +15,20 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +36,45 @@ from PySide6.QtWidgets import (
 SEARCH_DELAY_MS = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
 PinnedRole = Qt.ItemDataRole.UserRole + 2
+DetailRole = Qt.ItemDataRole.UserRole + 3
+ROW_PADDING = 6
+
+
+class ConversationDelegate(QStyledItemDelegate):
+    """Two lines per chat: the title, and when it was last used (or the search snippet)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(option.rect.width(), 2 * line + 3 * ROW_PADDING)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        if selected:
+            painter.fillRect(option.rect, palette.highlight())
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(option.rect, palette.alternateBase())
+        text_color = palette.highlightedText() if selected else palette.text()
+        rect = option.rect.adjusted(10, ROW_PADDING, -10, -ROW_PADDING)
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(text_color.color())
+        metrics = QFontMetrics(title_font)
+        title = metrics.elidedText(str(index.data()), Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), title)
+        painter.setFont(option.font)
+        detail_color = QColor(text_color.color())
+        detail_color.setAlphaF(0.65)
+        painter.setPen(detail_color)
+        detail = option.fontMetrics.elidedText(
+            str(index.data(DetailRole) or ""), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(
+            rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), detail
+        )
+        painter.restore()
 
 
 @dataclass(frozen=True)
@@ -58,10 +101,10 @@ class ConversationListModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            pin = "📌 " if row.pinned else ""
-            title = row.title or "New chat"
+            return row.title or "New chat"
+        if role == DetailRole:
             detail = _plain(row.snippet) if row.snippet else _when(row.updated_at)
-            return f"{pin}{title}\n{detail}"
+            return f"Pinned · {detail}" if row.pinned else detail
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.title or "New chat"
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -113,7 +156,8 @@ class Sidebar(QWidget):
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setAccessibleName("Conversations")
-        self.list.setWordWrap(True)
+        self.list.setItemDelegate(ConversationDelegate(self.list))
+        self.list.setMouseTracking(True)
         self.list.setUniformItemSizes(True)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QVBoxLayout(self)

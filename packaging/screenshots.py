@@ -1,0 +1,199 @@
+"""Render the README screenshots of the main window's states to PNG.
+
+    python packaging/screenshots.py [--out resources/screenshots]
+
+The window is the real one; only the content is scripted (no model runs), so the pictures are
+reproducible on any machine, offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PIL import Image, ImageDraw  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.core.conversation import Message, MessageStatus  # noqa: E402
+from app.core.images import prepare_image  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+ANSWER = """## What the screenshots show
+
+The first two are the **settings page** of a mail client; the third is its sign-in dialog.
+
+| Screenshot | Screen | Problem |
+|---|---|---|
+| 1 | Settings → Accounts | the *Save* button is disabled |
+| 2 | Settings → Sync | the interval field accepts text |
+| 3 | Sign in | the error message is cut off |
+
+A form that validates the interval as it is typed:
+
+```python
+def parse_interval(text: str) -> int:
+    \"\"\"Minutes between syncs; 5 to 1440.\"\"\"
+    minutes = int(text.strip())
+    if not 5 <= minutes <= 1440:
+        raise ValueError("between 5 minutes and one day")
+    return minutes
+```
+
+See the [Qt documentation](https://doc.qt.io/) for `QIntValidator`.
+"""
+
+
+def fake_screenshot(title: str, accent: tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    """A plausible UI screenshot: title bar, sidebar, a form."""
+    width, height = size
+    img = Image.new("RGB", size, (246, 247, 249))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, width, 36), fill=accent)
+    draw.text((12, 11), title, fill=(255, 255, 255))
+    draw.rectangle((0, 36, 150, height), fill=(228, 231, 236))
+    for row in range(5):
+        draw.rectangle((14, 56 + row * 30, 130, 72 + row * 30), fill=(205, 209, 216))
+        draw.rectangle(
+            (180, 60 + row * 44, width - 40, 86 + row * 44),
+            outline=(180, 184, 190),
+            fill=(255, 255, 255),
+        )
+    draw.rounded_rectangle((width - 150, height - 56, width - 40, height - 24), 6, fill=accent)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, color in (
+        (QPalette.ColorRole.Window, "#1e1f22"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#25262a"),
+        (QPalette.ColorRole.AlternateBase, "#2b2d31"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#2b2d31"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Highlight, "#3d6fd9"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.PlaceholderText, "#8a8d93"),
+        (QPalette.ColorRole.Link, "#7aa7ff"),
+        (QPalette.ColorRole.ToolTipBase, "#2b2d31"),
+        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+    ):
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    from app.main import build_window
+    from app.ui.sidebar import SidebarRow
+    from app.ui.transcript_model import TranscriptItem
+
+    work = Path(tempfile.mkdtemp(prefix="pixtral-shots-"))
+    shots = [
+        prepare_image(
+            fake_screenshot("Mail — Settings", (52, 101, 164), (1280, 800)), name="settings.png"
+        ),
+        prepare_image(fake_screenshot("Mail — Sync", (52, 101, 164), (1280, 800)), name="sync.png"),
+        prepare_image(fake_screenshot("Sign in", (46, 125, 50), (800, 900)), name="sign-in.png"),
+    ]
+
+    def window_for(model: str):
+        settings = Settings(work / f"settings-{model or 'none'}.ini")
+        settings["model"] = model
+        window = build_window(settings, work / f"data-{model or 'none'}")
+        window.resize(1280, 820)
+        window.show()
+        return window
+
+    def grab(window, name: str) -> None:
+        for _ in range(30):
+            app.processEvents()
+        window.grab().save(str(args.out / f"{name}.png"))
+        print(args.out / f"{name}.png")
+
+    empty = window_for("")
+    grab(empty, "empty")
+    empty.close()
+
+    window = window_for("pixtral-12b-Q4_K_M.gguf")
+    now = time.time()
+    window.session.db_pool.waitForDone(5000)
+    app.processEvents()
+    window.n_ctx = 32_768
+    window.sidebar.set_rows(
+        [
+            SidebarRow(1, "Mail client settings review", now - 60, pinned=True),
+            SidebarRow(2, "Receipt from the hardware store", now - 3_000),
+            SidebarRow(3, "Landing page sketch to HTML", now - 90_000),
+            SidebarRow(4, "Quarterly revenue chart", now - 200_000),
+            SidebarRow(5, "Lease contract, clause 7", now - 400_000),
+        ]
+    )
+    window.device = "CUDA"
+    window.refresh_engine_label()
+    window.composer.editor.setPlainText("What is wrong in these three screens?")
+    window.composer.images.add([_source(shot) for shot in shots])
+    deadline = time.monotonic() + 30
+    while not window.composer.images.all_ready and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    window.update_meter()
+    grab(window, "composing")
+
+    question = TranscriptItem.from_message(
+        Message.user("What is wrong in these three screens?", shots), 1
+    )
+    partial = ANSWER[: len(ANSWER) // 3]
+    window.transcript.set_messages(
+        [question, TranscriptItem.from_message(Message.assistant(partial), 2)]
+    )
+    window.transcript.set_status(1, MessageStatus.STREAMING)
+    window.composer.clear_after_send()
+    window.composer.set_generating(True)
+    window.activity.setText(
+        "41 tokens at 38.2 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
+    )
+    window._refresh_page()
+    grab(window, "streaming")
+
+    window.transcript.set_text(1, ANSWER)
+    window.transcript.set_status(1, MessageStatus.COMPLETE)
+    window.transcript.set_branch(1, 1, 2)
+    window.composer.set_generating(False)
+    window.activity.setText(
+        "212 tokens at 38.0 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
+    )
+    grab(window, "answer-with-code")
+
+    app.setPalette(dark_palette())
+    window.chat_view.delegate.restyle()
+    grab(window, "dark")
+    window.close()
+    return 0
+
+
+def _source(image):
+    from app.ui.pending_images import ImageSource
+
+    return ImageSource(data=image.to_png(), name=image.name)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
