@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from app.engine.base import (
@@ -172,21 +173,30 @@ class _Delivery(QObject):
     failed = Signal(object)
 
     def __init__(
-        self, on_done: Callable[[Any], None], on_failed: Callable[[Exception], None] | None
+        self,
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[Exception], None] | None,
+        guard: QObject | None = None,
     ):
         super().__init__()
         self._on_done = on_done
         self._on_failed = on_failed
+        self._guard = guard
         self.done.connect(self._deliver_done)
         self.failed.connect(self._deliver_failed)
 
+    def _gone(self) -> bool:
+        """The widget that asked has been deleted meanwhile: its result has nowhere to go."""
+        return self._guard is not None and not shiboken6.isValid(self._guard)
+
     def _deliver_done(self, result: object) -> None:
         _PENDING.discard(self)
-        self._on_done(result)
+        if not self._gone():
+            self._on_done(result)
 
     def _deliver_failed(self, error: object) -> None:
         _PENDING.discard(self)
-        if self._on_failed is not None:
+        if self._on_failed is not None and not self._gone():
             self._on_failed(error)  # type: ignore[arg-type]
 
 
@@ -213,8 +223,12 @@ def run_in_background(
     on_done: Callable[[Any], None],
     on_failed: Callable[[Exception], None] | None = None,
     pool: QThreadPool | None = None,
+    guard: QObject | None = None,
 ) -> None:
-    """Run ``fn`` on a pool thread; ``on_done`` / ``on_failed`` are called on the GUI thread."""
-    delivery = _Delivery(on_done, on_failed)
+    """Run ``fn`` on a pool thread; ``on_done`` / ``on_failed`` are called on the GUI thread.
+
+    With ``guard``, nothing is called if that object was deleted before the result arrived.
+    """
+    delivery = _Delivery(on_done, on_failed, guard)
     _PENDING.add(delivery)  # keep it alive until it has delivered
     (pool or QThreadPool.globalInstance()).start(_Task(fn, delivery))

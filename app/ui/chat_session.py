@@ -242,7 +242,7 @@ class ChatSession(QObject):
 
     # ------------------------------------------------------------------------------ private
     def _db(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        run_in_background(work, done, self._on_db_failed, pool=self.db_pool)
+        run_in_background(work, done, self._on_db_failed, pool=self.db_pool, guard=self)
 
     def _on_db_failed(self, error: Exception) -> None:
         self.storage_failed.emit(str(error))

@@ -535,7 +535,9 @@ class TranscriptDelegate(QStyledItemDelegate):
             self._thumbs[key] = thumb
             self._view.viewport().update()
 
-        run_in_background(lambda: _thumbnail(image, pixels), done, pool=self._pool)
+        run_in_background(
+            lambda: _thumbnail(image, pixels), done, pool=self._pool, guard=self._view
+        )
         return None
 
     # --- hit-testing ----------------------------------------------------------------------

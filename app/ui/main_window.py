@@ -495,7 +495,7 @@ class MainWindow(QMainWindow):
                 )
             )
 
-        run_in_background(lambda: count(counted), done)
+        run_in_background(lambda: count(counted), done, guard=self)
 
     # -------------------------------------------------------------------------------- state
     def _restore_state(self) -> None:

@@ -318,6 +318,7 @@ class PendingImagesModel(QAbstractListModel):
             lambda result: self._on_job_done(item.key, ticket, result),
             lambda error: self._on_job_failed(item.key, ticket, error),
             pool=image_pool(),
+            guard=self,
         )
 
     def _live(self, key: int, ticket: int) -> PendingImage | None:
