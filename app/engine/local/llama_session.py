@@ -9,6 +9,7 @@ by image hash too, so an image is encoded once even when the text before it chan
 
 from __future__ import annotations
 
+import array
 import codecs
 import ctypes
 import os
@@ -36,7 +37,14 @@ from app.engine.base import (
     Usage,
 )
 from app.engine.local.cancel_flag import CancelFlag, c_strlen_address
-from app.engine.local.prefix_cache import ImageUnit, Unit, count_positions, reusable_units
+from app.engine.local.img_break import all_finite, read_img_break, repair_breaks
+from app.engine.local.prefix_cache import (
+    ImageUnit,
+    KvRecord,
+    Unit,
+    count_positions,
+    reusable_units,
+)
 from app.engine.local.protocol import CacheStats, Counted, Loaded, LocalEngineConfig
 
 GGML_TYPE = {KvType.F16: 1, KvType.Q8_0: 8, KvType.Q4_0: 2}
@@ -95,11 +103,12 @@ class LlamaSession:
         self.vocab = None
         self.n_ctx = 0
         self.device = "CPU"
-        self._cached: list[Unit] = []
+        self._cached = KvRecord()
         self._layouts: dict[str, _ImageLayout] = {}
         self._embeddings: OrderedDict[str, ctypes.Array] = OrderedDict()
         self._embedding_bytes = 0
         self._answers: OrderedDict[str, list[int]] = OrderedDict()
+        self._img_break: array.array | None = None
         self._callbacks: list[object] = []  # ctypes callbacks must outlive their C users
         self.tokens_evaluated = 0
         self.images_encoded = 0
@@ -175,6 +184,7 @@ class LlamaSession:
             mtmd.mtmd_progress_callback, LoadStage.MMPROJ
         )
         path = self.config.mmproj_path or ""
+        self._img_break = read_img_break(path)
         self.mctx = mtmd.mtmd_init_from_file(path.encode(), self.model, params)
         if not self.mctx:
             self._raise_if_cancelled()
@@ -323,7 +333,7 @@ class LlamaSession:
         return Counted(prompt_tokens=count_positions(units), image_tokens=tuple(image_tokens))
 
     def stats(self) -> CacheStats:
-        return CacheStats(self.tokens_evaluated, self.images_encoded, count_positions(self._cached))
+        return CacheStats(self.tokens_evaluated, self.images_encoded, self._cached.positions)
 
     # -------------------------------------------------------------------------- generating
     def generate(self, pieces: Sequence[Piece], sampling: Sampling) -> None:
@@ -339,9 +349,9 @@ class LlamaSession:
         except ContextOverflowError as exc:
             raise EngineFailure(ErrorKind.CONTEXT_OVERFLOW, str(exc)) from exc
 
-        keep = reusable_units(self._cached, units)
+        keep = reusable_units(self._cached.units, units)
         self._truncate_cache(keep)
-        cached_tokens = count_positions(self._cached)
+        cached_tokens = self._cached.positions
         images_before = self.images_encoded
         prefill_ok = self._prefill(
             units[len(self._cached) :], images, prompt_tokens - cached_tokens
@@ -382,12 +392,12 @@ class LlamaSession:
 
     def _truncate_cache(self, keep: int) -> None:
         memory = llama.llama_get_memory(self.ctx)
-        position = count_positions(self._cached[:keep])
+        position = self._cached.positions_of(keep)
         if llama.llama_memory_seq_rm(memory, 0, position, -1):
-            del self._cached[keep:]
+            self._cached.truncate(keep)
         else:
             llama.llama_memory_clear(memory, True)
-            self._cached.clear()
+            self._cached.truncate(0)
 
     def _prefill(self, todo: Sequence[Unit], images: dict[str, PreparedImage], total: int) -> bool:
         """Evaluate ``todo`` after the cached prefix; False when cancelled."""
@@ -441,11 +451,11 @@ class LlamaSession:
                     raise EngineFailure(
                         ErrorKind.INTERNAL, f"The vision encoder failed on '{image.name}'."
                     )
-                embedding = self._remember_embedding(unit)
+                embedding = self._remember_embedding(unit, image)
                 self.images_encoded += 1
             if self.cancel.is_set():
                 return False
-            position = count_positions(self._cached)
+            position = self._cached.positions
             new_position = llama.llama_pos(0)
             status = mtmd.mtmd_helper_decode_image_chunk(
                 self.mctx, self.ctx, chunk, embedding, position, 0, self.config.n_batch,
@@ -462,10 +472,18 @@ class LlamaSession:
         finally:
             mtmd.mtmd_input_chunks_free(chunks)
 
-    def _remember_embedding(self, unit: ImageUnit) -> ctypes.Array:
+    def _remember_embedding(self, unit: ImageUnit, image: PreparedImage) -> ctypes.Array:
         count = unit.n_pos * self.n_embd
         embedding = (ctypes.c_float * count)()
         ctypes.memmove(embedding, mtmd.mtmd_get_output_embd(self.mctx), count * 4)
+        if self._img_break is not None:
+            repair_breaks(embedding, image.grid, self.n_embd, self._img_break)
+        if not all_finite(embedding):
+            raise EngineFailure(
+                ErrorKind.INTERNAL,
+                f"The vision encoder produced invalid numbers for '{image.name}'. "
+                "The vision projector file may be damaged.",
+            )
         self._embeddings[unit.sha256] = embedding
         self._embedding_bytes += count * 4
         budget = self.config.image_cache_mb * 1024 * 1024
@@ -512,7 +530,7 @@ class LlamaSession:
                 if self.cancel.is_set():
                     reason = FinishReason.CANCELLED
                     break
-                if count_positions(self._cached) >= self.n_ctx:
+                if self._cached.positions >= self.n_ctx:
                     reason = FinishReason.CONTEXT_FULL
                     break
                 token_array[0] = token

@@ -54,3 +54,34 @@ def reusable_units(cached: Sequence[Unit], new: Sequence[Unit]) -> int:
     """
     keep = common_prefix(cached, new)
     return min(keep, max(len(new) - 1, 0))
+
+
+class KvRecord:
+    """What fills the KV sequence, unit by unit, with its length in positions kept current.
+
+    The decode loop asks for the position after every token; counting the list each time would
+    cost O(context) per token, so the count is maintained as units come and go.
+    """
+
+    def __init__(self) -> None:
+        self.units: list[Unit] = []
+        self.positions = 0
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def append(self, unit: Unit) -> None:
+        self.units.append(unit)
+        self.positions += unit_positions(unit)
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        self.units.extend(tokens)
+        self.positions += len(tokens)
+
+    def truncate(self, keep: int) -> None:
+        """Keep the first ``keep`` units."""
+        del self.units[keep:]
+        self.positions = count_positions(self.units)
+
+    def positions_of(self, keep: int) -> int:
+        return count_positions(self.units[:keep])
