@@ -9,8 +9,10 @@ killed and the partial answer is returned as stopped.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -200,7 +202,8 @@ class LocalBackend:
             name="pixtral-engine",
             daemon=True,
         )
-        self._process.start()
+        with _main_script_hidden():
+            self._process.start()
         child_conn.close()
         self._conn = parent_conn
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -281,6 +284,27 @@ class LocalBackend:
             self._conn = None
         self._loaded = None
         self._loaded_config = None
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Keep the spawned worker from re-running the parent's main script.
+
+    ``spawn`` imports the parent's ``__main__`` file in the child (unless it was started with
+    ``-m``). The worker needs none of it, and it can be harmful: a script that imports other
+    native libraries (a benchmark importing sentencepiece through ``gguf``; the app's Qt) loads
+    them next to llama.cpp, and one such mix crashed llama.cpp's tokenizer with SIGSEGV.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def _describe_exit(code: int | None) -> str:
