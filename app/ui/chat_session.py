@@ -220,6 +220,16 @@ class ChatSession(QObject):
 
         self._db(work, self._show)
 
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and what follows it in this branch (other versions stay)."""
+
+        def work() -> OpenedConversation:
+            cid = self.store.get_message(message_id).conversation_id
+            self.store.delete_message(message_id)
+            return self._load(cid)
+
+        self._db(work, self._show)
+
     def stop(self) -> None:
         self.bridge.stop()
 

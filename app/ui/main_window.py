@@ -409,12 +409,20 @@ class MainWindow(QMainWindow):
             self.session.show_sibling(item_id, delta)
 
     def _on_view_delete_requested(self, row: int) -> None:
-        QMessageBox.information(
+        item_id = self._message_id(row)
+        if item_id is None or self.session.generating:
+            return
+        later = self.transcript.rowCount() - row - 1
+        question = "Delete this message"
+        if later:
+            question += f" and the {later} message{'s' if later > 1 else ''} after it"
+        answer = QMessageBox.question(
             self,
-            "Pixtral Desk",
-            "Single messages cannot be deleted yet; delete the conversation from the sidebar, "
-            "or edit the question to start another branch.",
+            "Delete message",
+            f"{question}? Other versions of it are kept. This cannot be undone.",
         )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.session.delete_message(item_id)
 
     def _on_view_image_activated(self, row: int, index: int) -> None:
         images = self.transcript.item(row).images

@@ -225,3 +225,29 @@ def test_unknown_message_ids_raise(store: HistoryStore) -> None:
         store.get_message(12345)
     with pytest.raises(NotFoundError):
         store.append_stream(12345, "x")
+
+
+def test_delete_message_removes_its_branch_keeps_other_versions_and_frees_blobs(
+    store: HistoryStore, make_image
+) -> None:
+    image = make_image()
+    cid = store.create_conversation()
+    q1 = store.add_message(cid, Role.USER, [TextPart("first")])
+    a1 = store.add_message(cid, Role.ASSISTANT, [TextPart("answer one")])
+    q2 = store.add_message(cid, Role.USER, [ImagePart(image), TextPart("look")])
+    a2 = store.add_message(cid, Role.ASSISTANT, [TextPart("seen")])
+    a1b = store.regenerate(a1)  # a second version of the first answer, now shown
+    store.finish_reply(a1b)
+    store.show_sibling(a1, 0)  # back to the first version and its continuation
+    shown = store.load(cid).messages
+    assert [m.id for m in shown] == [q1, a1, q2, a2]
+    blob = next(p.sha256 for p in shown[2].parts if p.sha256)
+    assert store.blobs.exists(blob)
+
+    leaf = store.delete_message(a1)  # removes a1, q2, a2; a1b remains
+    assert leaf == a1b
+    assert [m.id for m in store.load(cid).messages] == [q1, a1b]
+    assert not store.blobs.exists(blob)  # only the deleted question used it
+
+    assert store.delete_message(a1b) == q1
+    assert [m.id for m in store.load(cid).messages] == [q1]

@@ -197,3 +197,20 @@ def test_an_engine_error_shows_inline_and_keeps_the_question(qtbot, tmp_path: Pa
         assert window.composer.send_button.text() != "Stop"
     finally:
         _close(window)
+
+
+def test_deleting_a_message_removes_it_and_what_follows(
+    qtbot, window: MainWindow, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    _send(qtbot, window, "First question")
+    _send(qtbot, window, "Second question")
+    assert window.transcript.rowCount() == 4
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+        window.chat_view.delete_requested.emit(2)
+    assert [i.text for i in window.transcript.items()][:1] == ["First question"]
+    assert window.transcript.rowCount() == 2
+    conversation = window.session.conversation_id
+    assert len(window.store.load(conversation).messages) == 2
