@@ -129,7 +129,6 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         return app.exec()
     finally:
-        window.session.bridge.stop()
-        window.session.bridge.wait(3000)
+        window.session.close()
         window.engine.close()
         window.store.close()

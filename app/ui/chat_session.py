@@ -84,6 +84,7 @@ class ChatSession(QObject):
         self._reply_id: int | None = None
         self._reply_text: list[str] = []
         self._query = ""
+        self._closed = False
         self.bridge.token_received.connect(self._on_bridge_token_received)
         self.bridge.prefill_progressed.connect(self.prefill_progressed)
         self.bridge.loading_progressed.connect(self.loading_progressed)
@@ -251,11 +252,21 @@ class ChatSession(QObject):
         )
 
     # ------------------------------------------------------------------------------ private
+    def close(self) -> None:
+        """Stop answering and finish pending history writes; later work is ignored."""
+        self.bridge.stop()
+        self.bridge.wait(5000)
+        self._closed = True
+        self.db_pool.waitForDone(10_000)
+
     def _db(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        if self._closed:
+            return
         run_in_background(work, done, self._on_db_failed, pool=self.db_pool, guard=self)
 
     def _on_db_failed(self, error: Exception) -> None:
-        self.storage_failed.emit(str(error))
+        if not self._closed:
+            self.storage_failed.emit(str(error))
 
     def _core_of(self, stored: StoredMessage) -> Message:
         core = self._core.get(stored.id)

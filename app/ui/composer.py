@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from app.core.budget import TurnBudget
 from app.core.images import Detail, PreparedImage
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
-from app.ui.pending_images import ImageSource, PendingImagesModel, PendingImagesStrip
+from app.ui.pending_images import ImageSource, PendingImagesModel
+from app.ui.pending_strip import PendingImagesStrip
 
 IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"

@@ -10,50 +10,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.budget import TurnBudget
-from app.core.conversation import Message, MessageStatus, Role
+from app.core.conversation import MessageStatus, Role
 from app.core.images import Detail
 from app.engine.base import (
     EngineError,
     Finished,
     FinishReason,
-    GenerationRequest,
-    Loading,
     Prefill,
     Usage,
 )
-from app.engine.local.protocol import Counted
 from app.resources import resource
 from app.settings import Settings
-from app.ui.bridge import run_in_background
 from app.ui.chat_session import ChatSession, OpenedConversation
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
-from app.ui.context_meter import estimate_tokens
+from app.ui.empty_state import EmptyState
+from app.ui.engine_header import EngineHeader
 from app.ui.image_viewer import ImageViewerDialog
+from app.ui.meter_feed import MeterFeed
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.sidebar import Sidebar
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
-
-COUNT_DELAY_MS = 400
-"""How long the composition must rest before the engine counts it exactly."""
 
 
 class MainWindow(QMainWindow):
@@ -82,20 +73,11 @@ class MainWindow(QMainWindow):
         self.composer.default_detail = Detail.parse(settings["detail"])
         self.activity = QLabel("")
         self.activity.setAccessibleName("Engine activity")
-        self.model_label = QLabel()
-        self.model_label.setAccessibleName("Model and device")
-        self.load_bar = QProgressBar()
-        self.load_bar.setAccessibleName("Model loading progress")
-        self.load_bar.setMaximumWidth(160)
-        self.load_bar.setRange(0, 100)
-        self.load_bar.hide()
-        self.settings_button = QPushButton("Settings…")
-        self.settings_button.setAccessibleName("Settings")
-        self.choose_button = QPushButton("Choose model files…")
-        self.choose_button.setAccessibleName("Choose model files")
-        self.exact_count: Counted | None = None
-        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
-        self._count_timer.timeout.connect(self._on_count_timer_timeout)
+        self.header = EngineHeader()
+        self.empty_state = EmptyState()
+        self.meter_feed = MeterFeed(
+            session, self.composer, lambda: int(self.settings["max_tokens"]), self._n_ctx, self
+        )
         self.setCentralWidget(self._layout())
         self._connect()
         self._restore_state()
@@ -104,18 +86,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ layout
     def _layout(self) -> QWidget:
-        header = QWidget()
-        bar = QHBoxLayout(header)
-        bar.setContentsMargins(12, 6, 12, 6)
-        bar.addWidget(self.model_label, 1)
-        bar.addWidget(self.load_bar)
-        bar.addWidget(self.choose_button)
-        bar.addWidget(self.settings_button)
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self._empty_page())
+        self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.chat_view)
         column.addWidget(self.stack, 1)
         column.addWidget(self.activity)
@@ -129,46 +104,12 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(body)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        outer.addWidget(header)
+        outer.addWidget(self.header)
         outer.addWidget(self.splitter, 1)
         return body
 
-    def _empty_page(self) -> QWidget:
-        """What an empty chat shows: how to start, never a blank area."""
-        page = QWidget()
-        page.setAccessibleName("Getting started")
-        self.empty_title = QLabel()
-        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_text = QLabel()
-        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_text.setWordWrap(True)
-        self.empty_choose = QPushButton("Choose model files…")
-        self.empty_choose.setAccessibleName("Choose model files")
-        self.empty_choose.clicked.connect(self.choose_model_files)
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        layout.addWidget(self.empty_title)
-        layout.addWidget(self.empty_text)
-        layout.addWidget(self.empty_choose, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(3)
-        return page
-
     def _refresh_page(self) -> None:
-        has_model = bool(self.settings["model"])
-        if not has_model:
-            self.empty_title.setText("<h2>Set up a local Pixtral</h2>")
-            self.empty_text.setText(
-                "Pixtral Desk runs Pixtral 12B on this computer through llama.cpp. Choose the "
-                "model file (.gguf) and its vision projector (mmproj .gguf), for example "
-                "pixtral-12b-Q4_K_M.gguf and mmproj-pixtral-12b-f16.gguf from ggml-org."
-            )
-        else:
-            self.empty_title.setText("<h2>What would you like to look at?</h2>")
-            self.empty_text.setText(
-                "Drop screenshots, photos or scans here, paste them with Ctrl+V, or use "
-                "“Add images…”. The cost of each image in tokens shows before you send."
-            )
-        self.empty_choose.setVisible(not has_model)
+        self.empty_state.show_for(bool(self.settings["model"]))
         self.stack.setCurrentIndex(1 if self.transcript.rowCount() else 0)
 
     def _connect(self) -> None:
@@ -178,7 +119,7 @@ class MainWindow(QMainWindow):
         s.turn_started.connect(self._on_session_turn_started)
         s.token_received.connect(self._on_session_token_received)
         s.prefill_progressed.connect(self._on_session_prefill_progressed)
-        s.loading_progressed.connect(self._on_session_loading_progressed)
+        s.loading_progressed.connect(self.header.show_loading)
         s.usage_ready.connect(self._on_session_usage_ready)
         s.turn_finished.connect(self._on_session_turn_finished)
         s.turn_failed.connect(self._on_session_turn_failed)
@@ -201,8 +142,9 @@ class MainWindow(QMainWindow):
         self.sidebar.pin_toggled.connect(s.set_pinned)
         self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
         self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
-        self.settings_button.clicked.connect(self.open_settings)
-        self.choose_button.clicked.connect(self.choose_model_files)
+        self.header.settings_requested.connect(self.open_settings)
+        self.header.choose_requested.connect(self.choose_model_files)
+        self.empty_state.choose_requested.connect(self.choose_model_files)
         for keys, slot in (
             (QKeySequence.StandardKey.New, self.new_chat),
             (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
@@ -213,34 +155,17 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ engine
     def refresh_engine_label(self) -> None:
         self._refresh_page()
-        model = self.settings["model"]
-        self.choose_button.setVisible(not model)
-        if not model:
-            self.model_label.setText(
-                "<b>No model is set up.</b> Choose a Pixtral GGUF and its mmproj to chat locally "
-                "— nothing leaves this computer."
-            )
-            return
-        where = f" · {self.device}" if self.device else ""
-        self.model_label.setText(
-            f"<b>Local</b> · {Path(model).name}{where} · nothing leaves this computer"
-        )
+        self.header.show_model(self.settings["model"], self.device)
 
     def _on_bridge_model_loaded(self, loaded: object) -> None:
         self.device = getattr(loaded, "device", "")
         self.n_ctx = getattr(loaded, "n_ctx", 0)
-        self.load_bar.hide()
+        self.header.show_loaded()
         self.refresh_engine_label()
         self.update_meter()
 
     def _on_bridge_load_failed(self, error: EngineError) -> None:
-        self.load_bar.hide()
-        self.model_label.setText(f"<b>The model could not be loaded.</b> {error.message}")
-
-    def _on_session_loading_progressed(self, event: Loading) -> None:
-        self.load_bar.show()
-        self.load_bar.setFormat(f"Loading {event.stage.value} %p%")
-        self.load_bar.setValue(int(event.progress * 100))
+        self.header.show_failure(error.message)
 
     def choose_model_files(self) -> None:
         model, _ = QFileDialog.getOpenFileName(
@@ -289,6 +214,7 @@ class MainWindow(QMainWindow):
             self.session.stop()
 
     def _on_session_turn_started(self, opened: OpenedConversation) -> None:
+        self.activity.setStyleSheet("")
         self.composer.clear_after_send()
         self.composer.set_generating(True)
         self._show_messages(opened)
@@ -339,9 +265,10 @@ class MainWindow(QMainWindow):
         self.composer.set_generating(False)
 
     def _on_session_storage_failed(self, message: str) -> None:
-        self.activity.setText("")
+        """Shown inline, never as a modal box: whatever was typed stays in the composer."""
         self.composer.set_generating(self.session.generating)
-        QMessageBox.warning(self, "Pixtral Desk", f"{message}\n\nYour message is still in the box.")
+        self.activity.setText(f"⚠ {message} Your message is still in the box.")
+        self.activity.setStyleSheet("color: #c62828;")
 
     def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
         self._show_messages(opened)
@@ -448,62 +375,10 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------- meter
     def update_meter(self) -> None:
-        usage = self.session.last_usage
-        if usage is not None:
-            used = usage.prompt_tokens + usage.generated_tokens
-        else:
-            used = sum(
-                estimate_tokens(m.core.text) + sum(i.tokens for i in m.core.images) + 4
-                for m in self.session.messages
-            )
-        self.composer.meter.set_budget(
-            used,
-            estimate_tokens(self.composer.text()),
-            self.composer.pending_image_tokens(),
-            int(self.settings["max_tokens"]),
-            self._n_ctx(),
-        )
-        self._count_timer.start()
+        self.meter_feed.update()
 
     def _n_ctx(self) -> int:
         return self.n_ctx or int(self.settings["n_ctx"]) or 4096
-
-    def _on_count_timer_timeout(self) -> None:
-        """Ask the engine for the exact size of the next turn, off the GUI thread."""
-        count = getattr(self.session.backend(), "count_tokens", None)
-        text, images = self.composer.text(), self.composer.pending_images()
-        if (
-            count is None
-            or self.session.generating
-            or not (text or images or self.session.messages)
-        ):
-            return
-        request = self.session.request()
-        messages = [shown.core for shown in self.session.messages]
-        if text or images or not messages or messages[-1].role is not Role.USER:
-            messages.append(Message.user(text or " ", images))
-        counted = GenerationRequest(
-            messages, request.system_prompt, request.placement, request.sampling
-        )
-        expected = (text, len(images))
-
-        def done(result: object) -> None:
-            if not isinstance(result, Counted) or expected != (
-                self.composer.text(),
-                len(self.composer.pending_images()),
-            ):
-                return
-            self.exact_count = result
-            self.composer.meter.set_turn_budget(
-                TurnBudget(
-                    result.prompt_tokens,
-                    sum(result.image_tokens),
-                    int(self.settings["max_tokens"]),
-                    self._n_ctx(),
-                )
-            )
-
-        run_in_background(lambda: count(counted), done, guard=self)
 
     # -------------------------------------------------------------------------------- state
     def _restore_state(self) -> None:

@@ -51,9 +51,7 @@ def _close(window: MainWindow) -> None:
     if getattr(window, "closed_for_test", False):
         return
     window.closed_for_test = True
-    window.session.bridge.stop()
-    window.session.bridge.wait(5000)
-    window.session.db_pool.waitForDone(5000)
+    window.session.close()
     window.close()
     window.engine.close()
     window.store.close()
@@ -81,8 +79,8 @@ def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) ->
     window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
     try:
         assert window.stack.currentIndex() == 0
-        assert window.empty_choose.isVisible()
-        assert "No model is set up" in window.model_label.text()
+        assert window.empty_state.choose_button.isVisible()
+        assert "No model is set up" in window.header.model_label.text()
     finally:
         _close(window)
 
@@ -131,8 +129,8 @@ def test_compose_send_stop_regenerate_edit_and_reopen(
     assert budget.prompt_tokens == usage.prompt_tokens + usage.generated_tokens
     # When the composition rests, the engine counts the next turn exactly.
     window.composer.editor.setPlainText("And now?")
-    qtbot.waitUntil(lambda: window.exact_count is not None, timeout=10_000)
-    assert window.composer.meter.budget.prompt_tokens == window.exact_count.prompt_tokens
+    qtbot.waitUntil(lambda: window.meter_feed.exact_count is not None, timeout=10_000)
+    assert window.composer.meter.budget.prompt_tokens == window.meter_feed.exact_count.prompt_tokens
 
     # Stop mid-answer: the partial answer is kept and marked stopped.
     window.settings["max_tokens"] = 3000

@@ -1,0 +1,67 @@
+"""The strip above the chat: where the conversation runs, model loading, settings.
+
+It says where answers come from ("Local · model · CUDA · nothing leaves this computer"), so
+the privacy of a conversation is visible at all times, and shows model loading progress.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from app.engine.base import Loading
+
+
+class EngineHeader(QWidget):
+    choose_requested = Signal()
+    settings_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_label = QLabel()
+        self.model_label.setAccessibleName("Model and device")
+        self.load_bar = QProgressBar()
+        self.load_bar.setAccessibleName("Model loading progress")
+        self.load_bar.setMaximumWidth(160)
+        self.load_bar.setRange(0, 100)
+        self.load_bar.hide()
+        self.choose_button = QPushButton("Choose model files…")
+        self.choose_button.setAccessibleName("Choose model files")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("Engine, answers and history settings (Ctrl+,)")
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(12, 6, 12, 6)
+        bar.addWidget(self.model_label, 1)
+        bar.addWidget(self.load_bar)
+        bar.addWidget(self.choose_button)
+        bar.addWidget(self.settings_button)
+        self.choose_button.clicked.connect(self.choose_requested)
+        self.settings_button.clicked.connect(self.settings_requested)
+
+    def show_model(self, model: str, device: str) -> None:
+        self.choose_button.setVisible(not model)
+        if not model:
+            self.model_label.setText(
+                "<b>No model is set up.</b> Choose a Pixtral GGUF and its mmproj to chat locally "
+                "— nothing leaves this computer."
+            )
+            return
+        where = f" · {device}" if device else ""
+        self.model_label.setText(
+            f"<b>Local</b> · {Path(model).name}{where} · nothing leaves this computer"
+        )
+
+    def show_loading(self, event: Loading) -> None:
+        self.load_bar.show()
+        self.load_bar.setFormat(f"Loading {event.stage.value} %p%")
+        self.load_bar.setValue(int(event.progress * 100))
+
+    def show_loaded(self) -> None:
+        self.load_bar.hide()
+
+    def show_failure(self, message: str) -> None:
+        self.load_bar.hide()
+        self.model_label.setText(f"<b>The model could not be loaded.</b> {message}")
