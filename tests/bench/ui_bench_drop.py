@@ -36,7 +36,8 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.ui.composer import Composer  # noqa: E402
-from app.ui.pending_images import CARDS_PER_TURN, image_pool  # noqa: E402
+from app.ui.pending_images import image_pool  # noqa: E402
+from app.ui.pending_strip import CARDS_PER_TURN  # noqa: E402
 
 TICK_MS = 5
 TARGET_MS = 50.0

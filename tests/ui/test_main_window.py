@@ -175,7 +175,7 @@ def test_compose_send_stop_regenerate_edit_and_reopen(
         qtbot.waitUntil(lambda: again.transcript.rowCount() == 4, timeout=10_000)
         assert again.session.conversation_id == conversation
         assert [(i.role, i.text, len(i.images)) for i in again.transcript.items()] == shown
-        assert again.sidebar.model.rowCount() == 1
+        qtbot.waitUntil(lambda: again.sidebar.model.rowCount() == 1, timeout=10_000)
     finally:
         _close(again)
 

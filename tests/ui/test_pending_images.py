@@ -10,12 +10,8 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QWidget
 
 from app.core.images import Detail, prepare_image
-from app.ui.pending_images import (
-    CARD_MIME,
-    ImageSource,
-    PendingImagesModel,
-    PendingImagesStrip,
-)
+from app.ui.pending_images import ImageSource, PendingImagesModel
+from app.ui.pending_strip import CARD_MIME, PendingImagesStrip
 
 WAIT_MS = 10_000
 
