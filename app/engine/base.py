@@ -107,6 +107,11 @@ class ErrorKind(StrEnum):
     CONTEXT_OVERFLOW = "context_overflow"
     CRASH = "crash"
     OUT_OF_MEMORY = "out_of_memory"
+    AUTH = "auth"
+    RATE_LIMITED = "rate_limited"
+    NETWORK = "network"
+    SERVER = "server"
+    PRIVACY = "privacy"
     INTERNAL = "internal"
 
 

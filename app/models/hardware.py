@@ -7,9 +7,13 @@ The default context size depends on it: Pixtral's KV cache costs 160 KiB per tok
 from __future__ import annotations
 
 import os
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.budget import MAX_CONTEXT, KvType, default_context
+from app.core.budget import GIB, MAX_CONTEXT, KvType, default_context
 from app.core.errors import UserFacingError
 from app.core.model_files import TextModelInfo
 
@@ -40,3 +44,179 @@ def pick_context(requested: int, model: TextModelInfo, kv_type: KvType) -> int:
     if model.n_ctx_train:
         chosen = min(chosen, model.n_ctx_train)
     return chosen
+
+
+# --- Probe (issue 5, req. 2): what the machine and the installed llama.cpp can do ------------
+
+GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL", "MUSA", "CANN")
+CUDA_REINSTALL = (
+    'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+)
+METAL_REINSTALL = (
+    'CMAKE_ARGS="-DGGML_METAL=on" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+)
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    """One accelerator; on Apple Silicon the memory is the unified system RAM."""
+
+    name: str
+    total_bytes: int
+    free_bytes: int
+    vendor: str  # "nvidia" | "apple"
+    unified: bool = False
+
+
+@dataclass(frozen=True)
+class HardwareReport:
+    backends: tuple[str, ...]
+    gpu_offload: bool
+    gpus: tuple[GpuInfo, ...]
+    ram_total_bytes: int
+    ram_available_bytes: int
+    disk_free_bytes: int
+    disk_path: Path
+
+    @property
+    def gpu_backends(self) -> tuple[str, ...]:
+        return tuple(b for b in self.backends if b in GPU_BACKENDS)
+
+    @property
+    def can_offload(self) -> bool:
+        """A GPU is present *and* this llama.cpp build can use it."""
+        return bool(self.gpus) and self.gpu_offload and bool(self.gpu_backends)
+
+    @property
+    def gpu_free_bytes(self) -> int:
+        """Free memory on the first GPU the build can use; 0 when it cannot use one."""
+        return self.gpus[0].free_bytes if self.can_offload else 0
+
+    def gpu_support_warning(self) -> str | None:
+        """The sentence to show when a GPU sits idle because of how llama.cpp was built."""
+        if not self.gpus or self.can_offload:
+            return None
+        gpu = self.gpus[0]
+        command = METAL_REINSTALL if gpu.vendor == "apple" else CUDA_REINSTALL
+        built = ", ".join(self.backends) or "CPU"
+        return (
+            f"This computer has a GPU ({gpu.name}) but the installed llama-cpp-python was built "
+            f"without GPU support ({built} only), so Pixtral will run on the CPU, many times "
+            f"slower. To use the GPU, reinstall it with GPU support:\n{command}"
+        )
+
+    def summary_lines(self) -> list[str]:
+        """Human-readable lines for the CLI and the setup assistant."""
+        lines = [f"llama.cpp backends: {', '.join(self.backends) or 'CPU'}"]
+        for gpu in self.gpus:
+            kind = " (unified memory)" if gpu.unified else ""
+            lines.append(
+                f"GPU: {gpu.name}{kind}, {gpu.free_bytes / GIB:.1f} GiB free of "
+                f"{gpu.total_bytes / GIB:.1f} GiB"
+            )
+        if not self.gpus:
+            lines.append("GPU: none found")
+        lines.append(
+            f"RAM: {self.ram_available_bytes / GIB:.1f} GiB available of "
+            f"{self.ram_total_bytes / GIB:.1f} GiB"
+        )
+        lines.append(f"Disk: {self.disk_free_bytes / GIB:.1f} GiB free in {self.disk_path}")
+        warning = self.gpu_support_warning()
+        if warning:
+            lines.append(warning)
+        return lines
+
+
+def parse_system_info(info: str) -> tuple[str, ...]:
+    """Backend names in ``llama_print_system_info()`` text: ``"CUDA : ARCHS = … | CPU : …"``."""
+    names: list[str] = []
+    for segment in info.split("|"):
+        if " : " in segment:
+            name = segment.split(" : ")[0].strip()
+            if name and name not in names:
+                names.append(name)
+    return tuple(names) or ("CPU",)
+
+
+def llama_build() -> tuple[tuple[str, ...], bool]:
+    """(backends compiled into the installed llama.cpp, whether it can offload to a GPU).
+
+    Importing ``llama_cpp`` loads the shared library but no model; it costs ~100 ms.
+    """
+    try:
+        import llama_cpp.llama_cpp as llama
+    except Exception:
+        return ("CPU",), False
+    info = llama.llama_print_system_info().decode(errors="replace")
+    return parse_system_info(info), bool(llama.llama_supports_gpu_offload())
+
+
+def nvidia_gpus(timeout_s: float = 5.0) -> tuple[GpuInfo, ...]:
+    """GPUs reported by ``nvidia-smi`` (on PATH); empty when it is absent or fails."""
+    exe = shutil.which("nvidia-smi")
+    if not exe:
+        return ()
+    query = "--query-gpu=name,memory.total,memory.free"
+    try:
+        done = subprocess.run(
+            [exe, query, "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    if done.returncode != 0:
+        return ()
+    gpus = []
+    for line in done.stdout.splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != 3:
+            continue
+        try:
+            total, free = int(float(parts[1]) * MIB), int(float(parts[2]) * MIB)
+        except ValueError:
+            continue
+        gpus.append(GpuInfo(parts[0], total, free, "nvidia"))
+    return tuple(gpus)
+
+
+def total_memory_bytes() -> int:
+    """Physical RAM (Linux ``MemTotal``; elsewhere ``sysconf``)."""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return available_memory_bytes()
+
+
+def apple_gpus(ram_total: int, ram_available: int) -> tuple[GpuInfo, ...]:
+    """Apple Silicon's GPU shares system RAM, so its memory is the RAM figures."""
+    if platform.system() != "Darwin" or platform.machine() != "arm64":
+        return ()
+    return (GpuInfo("Apple Silicon GPU", ram_total, ram_available, "apple", unified=True),)
+
+
+def probe(disk_path: str | Path | None = None) -> HardwareReport:
+    """Everything the setup assistant needs, without loading a model (well under a second)."""
+    backends, offload = llama_build()
+    ram_total, ram_free = total_memory_bytes(), available_memory_bytes()
+    gpus = nvidia_gpus() or apple_gpus(ram_total, ram_free)
+    path = Path(disk_path) if disk_path else Path.home()
+    while not path.exists() and path != path.parent:
+        path = path.parent  # a download folder that does not exist yet
+    return HardwareReport(
+        backends=backends,
+        gpu_offload=offload,
+        gpus=gpus,
+        ram_total_bytes=ram_total,
+        ram_available_bytes=ram_free,
+        disk_free_bytes=shutil.disk_usage(path).free,
+        disk_path=path,
+    )

@@ -1,0 +1,174 @@
+"""Where a conversation runs, and when it may move: the privacy and fallback policy.
+
+Pure Python so the rules are tested without a window. Three promises (issue 6):
+- every conversation says where it runs, in words a person understands;
+- a private conversation never reaches a remote backend — not by a click, not by fallback;
+- fallback to a remote backend is opt-in per conversation: when the local engine cannot answer
+  (model missing, load failure, out of memory, context overflow) the app *offers* the switch,
+  and performs it without asking only if the user allowed that for this conversation.
+Remote backends keep no state and receive the whole history every turn (remote_common), so a
+switch mid-conversation replays it exactly; answers produced remotely are marked by their
+``backend`` (stored with each message) and labelled with ``answer_badge``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from app.core.errors import UserFacingError
+from app.engine.base import EngineError, ErrorKind
+
+
+class BackendKind(StrEnum):
+    LOCAL = "local"
+    MISTRAL = "mistral"
+    OPENAI = "openai"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A backend a conversation can run on; ``base_url`` only for OpenAI-compatible servers."""
+
+    kind: BackendKind
+    base_url: str = ""
+
+    @property
+    def remote(self) -> bool:
+        return self.kind is not BackendKind.LOCAL
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    @property
+    def label(self) -> str:
+        """What the conversation header shows."""
+        if self.kind is BackendKind.LOCAL:
+            return "Local — nothing leaves this computer"
+        if self.kind is BackendKind.MISTRAL:
+            return "La Plateforme (Mistral servers)"
+        return f"{self.host} (your server)" if self.host else "OpenAI-compatible server"
+
+
+LOCAL = Target(BackendKind.LOCAL)
+PLATEFORME = Target(BackendKind.MISTRAL)
+
+
+@dataclass(frozen=True)
+class ConversationPolicy:
+    """Per-conversation choices: private (local only) and whether fallback may run unasked."""
+
+    private: bool = False
+    allow_fallback: bool = False
+
+
+class PrivacyError(UserFacingError):
+    """A remote backend was requested for a private conversation."""
+
+
+def check_allowed(policy: ConversationPolicy, target: Target) -> None:
+    """Raise ``PrivacyError`` if ``target`` would send a private conversation off the machine."""
+    if policy.private and target.remote:
+        raise PrivacyError(
+            f"This conversation is private: it stays on this computer and cannot be sent to "
+            f"{target.label}. Turn off “private” for this conversation first."
+        )
+
+
+class LocalFailure(StrEnum):
+    MODEL_MISSING = "model_missing"
+    LOAD_FAILED = "load_failed"
+    OUT_OF_MEMORY = "out_of_memory"
+    CONTEXT_OVERFLOW = "context_overflow"
+
+
+def local_failure(error: EngineError, model_configured: bool = True) -> LocalFailure | None:
+    """Which fallback-worthy failure a local ``EngineError`` is, if any.
+
+    Bad input (a broken image) or a cancelled turn would fail remotely too, so they are not
+    reasons to move a conversation.
+    """
+    if not model_configured:
+        return LocalFailure.MODEL_MISSING
+    if error.kind is ErrorKind.OUT_OF_MEMORY:
+        return LocalFailure.OUT_OF_MEMORY
+    if error.kind is ErrorKind.CONTEXT_OVERFLOW:
+        return LocalFailure.CONTEXT_OVERFLOW
+    if error.kind is ErrorKind.MODEL_FILE:
+        missing = "not found" in error.message.lower() or "no such file" in error.detail.lower()
+        return LocalFailure.MODEL_MISSING if missing else LocalFailure.LOAD_FAILED
+    if error.kind is ErrorKind.CRASH:
+        return LocalFailure.LOAD_FAILED
+    return None
+
+
+class Action(StrEnum):
+    PERFORM = "perform"  # switch now, the user allowed it for this conversation
+    OFFER = "offer"  # ask the user, with ``message`` as the question
+    REFUSE = "refuse"  # no switch possible; ``message`` says why
+
+
+@dataclass(frozen=True)
+class FallbackDecision:
+    action: Action
+    target: Target | None
+    message: str
+
+
+_REASONS = {
+    LocalFailure.MODEL_MISSING: "No local model is installed",
+    LocalFailure.LOAD_FAILED: "The local model could not be loaded",
+    LocalFailure.OUT_OF_MEMORY: "This computer ran out of memory for the local model",
+    LocalFailure.CONTEXT_OVERFLOW: "This conversation no longer fits the local context window",
+}
+
+
+def decide_fallback(
+    failure: LocalFailure | None,
+    policy: ConversationPolicy,
+    remote: Target | None,
+) -> FallbackDecision:
+    """What to do after a local failure: perform, offer or refuse a switch to ``remote``.
+
+    ``remote`` is the configured remote target, or None when none is usable (no API key, no
+    server configured).
+    """
+    if failure is None:
+        return FallbackDecision(Action.REFUSE, None, "This error would not be fixed by a switch.")
+    reason = _REASONS[failure]
+    if policy.private:
+        return FallbackDecision(
+            Action.REFUSE,
+            None,
+            f"{reason}. This conversation is private, so it will not be sent elsewhere.",
+        )
+    if remote is None or not remote.remote:
+        return FallbackDecision(
+            Action.REFUSE,
+            None,
+            f"{reason}, and no remote backend is set up (add a La Plateforme key or a server "
+            "in Settings).",
+        )
+    if policy.allow_fallback:
+        return FallbackDecision(
+            Action.PERFORM,
+            remote,
+            f"{reason}: this answer comes from {remote.label}, as allowed for this conversation.",
+        )
+    return FallbackDecision(
+        Action.OFFER,
+        remote,
+        f"{reason}. Send this conversation — including its images and earlier messages — to "
+        f"{remote.label}?",
+    )
+
+
+def answer_badge(backend: str, base_url: str = "") -> str:
+    """The mark shown on an answer produced remotely ("" for local answers)."""
+    if backend in ("", BackendKind.LOCAL):
+        return ""
+    if backend == BackendKind.MISTRAL:
+        return "Answered on La Plateforme"
+    return f"Answered by {Target(BackendKind.OPENAI, base_url).host or 'a remote server'}"

@@ -1,0 +1,224 @@
+"""Any OpenAI-compatible chat server (vLLM, llama-server, Ollama, LM Studio) over plain HTTP.
+
+The path for users who outgrow one machine: Pixtral served elsewhere, reached by base URL,
+optional key and model name. We speak the chat-completions SSE wire format with httpx ourselves
+instead of pulling in the ``openai`` package — the format is small and stable, and the same
+``remote_common`` loop gives identical events, cancel and error messages to La Plateforme.
+httpx here is ``httpx2``, the one the ``mistralai`` SDK already brings in.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
+from app.engine.remote_common import (
+    Chunk,
+    HttpFailure,
+    NetworkFailure,
+    NoticeSink,
+    RemoteTurn,
+    build_payload,
+    http_error,
+    network_error,
+    sampling_args,
+)
+
+try:
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - environments with plain httpx
+    import httpx  # type: ignore[no-redef]
+
+
+def server_host(base_url: str) -> str:
+    """What the UI shows as "where this runs": the host (and port) of the server."""
+    parts = urlsplit(base_url)
+    return parts.netloc or base_url
+
+
+def classify(exc: BaseException) -> Exception:
+    if isinstance(exc, HttpFailure | NetworkFailure):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkFailure("timeout", repr(exc))
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkFailure("offline", repr(exc))
+    if isinstance(exc, httpx.TransportError):
+        return NetworkFailure("cut", repr(exc))
+    return exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
+
+
+class OpenAICompatBackend:
+    """The ``Backend`` protocol on an OpenAI-compatible server.
+
+    ``base_url`` is the API root including ``/v1`` (``http://gpu-box:8000/v1``). Image limits
+    default to none because local servers differ; pass La Plateforme's to be conservative.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str = "",
+        api_key: str | Callable[[], str | None] | None = None,
+        *,
+        timeout_s: float = 120.0,
+        connect_timeout_s: float = 10.0,
+        max_retries: int = 3,
+        max_wait_s: float = 60.0,
+        max_images: int | None = None,
+        max_image_bytes: int | None = None,
+        on_notice: NoticeSink | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.host = server_host(self.base_url)
+        self.max_retries, self.max_wait_s = max_retries, max_wait_s
+        self.max_images, self.max_image_bytes = max_images, max_image_bytes
+        self.notices: list[str] = []
+        self._api_key = api_key
+        self._on_notice = on_notice
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._response: Any = None
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s), follow_redirects=False
+        )
+
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key() if callable(self._api_key) else self._api_key
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def list_models(self) -> list[str]:
+        """Model ids from ``GET /models`` (servers do not say which read images)."""
+        try:
+            response = self._client.get(f"{self.base_url}/models", headers=self._headers())
+        except Exception as exc:
+            raise RemoteServerError(self._error(exc)) from exc
+        if response.status_code != 200:
+            failure = HttpFailure(response.status_code, response.text, response.headers)
+            raise RemoteServerError(http_error(failure, self.host))
+        return [m.get("id", "") for m in response.json().get("data", []) if m.get("id")]
+
+    def _error(self, exc: BaseException) -> EngineError:
+        failure = classify(exc)
+        if isinstance(failure, NetworkFailure):
+            return network_error(failure, self.host)
+        if isinstance(failure, HttpFailure):
+            return http_error(failure, self.host)
+        return EngineError(ErrorKind.INTERNAL, f"Unexpected error: {failure}", detail=repr(exc))
+
+    def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
+        self._cancelled.clear()
+        self.notices = []
+        try:
+            payload = build_payload(request, self.max_images, self.max_image_bytes)
+        except ValueError as exc:
+            yield EngineError(ErrorKind.BAD_INPUT, str(exc))
+            return
+        for notice in payload.notices:
+            self._notify(notice)
+        body = {
+            "model": self.model,
+            "messages": payload.messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "seed": request.sampling.seed,
+            **sampling_args(request),
+        }
+        turn = RemoteTurn(
+            service=self.host,
+            backend=self.name,
+            device=self.host,
+            n_ctx=0,
+            cancelled=self._cancelled,
+            notify=self._notify,
+            max_retries=self.max_retries,
+            max_wait_s=self.max_wait_s,
+            classify=classify,
+        )
+
+        @contextmanager
+        def open_stream() -> Iterator[Iterator[Chunk]]:
+            headers = {**self._headers(), "accept": "text/event-stream"}
+            with self._client.stream(
+                "POST", f"{self.base_url}/chat/completions", json=body, headers=headers
+            ) as response:
+                with self._lock:
+                    self._response = response
+                try:
+                    if response.status_code != 200:
+                        text = response.read().decode("utf-8", "replace")
+                        raise HttpFailure(response.status_code, text, response.headers)
+                    yield iter(()) if self._cancelled.is_set() else _chunks(response)
+                finally:
+                    with self._lock:
+                        self._response = None
+
+        yield from turn.run(payload, open_stream)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        with self._lock:
+            response = self._response
+        if response is not None:
+            with suppress(Exception):
+                response.close()
+
+    def close(self) -> None:
+        self.cancel()
+        self._client.close()
+
+    def _notify(self, text: str) -> None:
+        self.notices.append(text)
+        if self._on_notice is not None:
+            self._on_notice(text)
+
+
+class RemoteServerError(Exception):
+    """A non-streaming call failed; ``error`` carries the human message."""
+
+    def __init__(self, error: EngineError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _chunks(response: Any) -> Iterator[Chunk]:
+    """Decode ``data:`` lines; ``[DONE]`` ends the stream, comments and blanks are skipped."""
+    for line in response.iter_lines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise NetworkFailure("cut", f"undecodable event: {data[:80]!r}") from exc
+        if "error" in event:  # llama-server / vLLM report late errors in-band
+            err = event["error"] if isinstance(event["error"], dict) else {}
+            status = int(err.get("code", 500)) if str(err.get("code", "")).isdigit() else 500
+            raise HttpFailure(status, json.dumps(event["error"]))
+        text, finish = "", None
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta") or {}
+            text += delta.get("content") or ""
+            finish = choice.get("finish_reason") or finish
+        usage = event.get("usage")
+        if usage:
+            details = usage.get("prompt_tokens_details") or {}
+            yield Chunk(
+                text,
+                finish,
+                usage.get("prompt_tokens"),
+                usage.get("completion_tokens"),
+                details.get("cached_tokens") or 0,
+            )
+        else:
+            yield Chunk(text, finish)
