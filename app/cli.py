@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.core.budget import KvType
+from app.backends import make_backend
 from app.core.conversation import Message
 from app.core.errors import UserFacingError
 from app.core.images import Detail, prepare_image
-from app.core.model_files import inspect_text_model
 from app.core.prompt import SystemPlacement
 from app.engine.base import (
     EngineError,
@@ -95,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per engine and sampling setting; unset flags fall back to the saved settings."""
     for setting in SETTINGS:
-        if setting.section not in ("engine", "sampling"):
+        if setting.section not in ("engine", "sampling", "remote"):
             continue
         flag = "--" + setting.key.replace("_", "-")
         kwargs: dict[str, Any] = {
@@ -156,28 +155,9 @@ def _run_tokens(args: argparse.Namespace) -> int:
 
 
 def _run_ask(args: argparse.Namespace) -> int:
-    from app.engine.local.backend import LocalBackend
-    from app.engine.local.protocol import LocalEngineConfig
-    from app.models.hardware import pick_context
-
     values = _resolved(args)
-    if not values["model"]:
-        raise UserFacingError(
-            "No model given: pass --model M.gguf (and --mmproj P.gguf for images)."
-        )
     detail = Detail.parse(values["detail"])
     images = [prepare_image(path, detail) for path in args.image]
-    kv_type = KvType(values["kv_type"])
-    model_info = inspect_text_model(values["model"])
-    config = LocalEngineConfig(
-        model_path=str(values["model"]),
-        mmproj_path=str(values["mmproj"]) or None,
-        n_ctx=pick_context(values["n_ctx"], model_info, kv_type),
-        n_gpu_layers=values["n_gpu_layers"],
-        kv_type=kv_type,
-        n_threads=values["threads"],
-        n_batch=values["n_batch"],
-    )
     request = GenerationRequest(
         messages=[Message.user(args.prompt, images)],
         system_prompt=args.system,
@@ -186,7 +166,7 @@ def _run_ask(args: argparse.Namespace) -> int:
             values["temperature"], values["top_p"], values["max_tokens"], values["seed"]
         ),
     )
-    backend = LocalBackend(config)
+    backend = make_backend(values, lambda text: print(f"pixtral-desk: {text}", file=sys.stderr))
     interrupted = threading.Event()
 
     def on_interrupt(_signum: int, _frame: object) -> None:
@@ -221,7 +201,8 @@ def _stream(events: Any, as_json: bool, images: list) -> int:
                 )
             return (
                 EXIT_BAD_INPUT
-                if event.kind.value in ("bad_input", "model_file", "context_overflow")
+                if event.kind.value
+                in ("bad_input", "model_file", "context_overflow", "auth", "privacy")
                 else EXIT_ENGINE
             )
         elif isinstance(event, Finished):

@@ -12,40 +12,44 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.budget import KvType
+from app.backends import make_backend
 from app.core.errors import UserFacingError
 from app.core.prompt import SystemPlacement
-from app.engine.base import Sampling
+from app.engine.base import Backend, Sampling
 from app.settings import Settings
 
-if TYPE_CHECKING:  # llama.cpp and Qt load only when needed
-    from app.engine.local.backend import LocalBackend
+if TYPE_CHECKING:  # Qt loads only when needed
     from app.ui.main_window import MainWindow
 
 
 class EngineHolder:
-    """The local backend for the current settings, or None when no model is set up."""
+    """The backend for the current settings, rebuilt when they change; None when unusable."""
+
+    KEYS = (
+        "backend", "model", "mmproj", "n_ctx", "n_gpu_layers", "kv_type", "threads", "n_batch",
+        "mistral_model", "mistral_server_url", "openai_base_url", "openai_model",
+    )  # fmt: skip
 
     def __init__(self, settings: Settings, log_path: Path | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
-        self._backend = None
+        self._backend: Backend | None = None
         self._key: tuple | None = None
+        self.problem = ""
+        """Why there is no backend (shown by the window), or ""."""
 
     def key(self) -> tuple:
-        s = self.settings
-        return tuple(
-            s[k]
-            for k in ("model", "mmproj", "n_ctx", "n_gpu_layers", "kv_type", "threads", "n_batch")
-        )
+        return tuple(self.settings[k] for k in self.KEYS)
 
-    def backend(self) -> LocalBackend | None:
-        if not self.settings["model"]:
-            return None
+    def backend(self) -> Backend | None:
         if self._backend is None or self._key != self.key():
             self.close()
-            self._backend = self._build()
             self._key = self.key()
+            try:
+                self._backend = make_backend(dict(self.settings.items()), log_path=self.log_path)
+                self.problem = ""
+            except UserFacingError as exc:
+                self.problem = str(exc)
         return self._backend
 
     def sampling(self) -> Sampling:
@@ -60,29 +64,6 @@ class EngineHolder:
             self._backend.close()
             self._backend = None
 
-    def _build(self) -> LocalBackend:
-        from app.core.model_files import inspect_text_model
-        from app.engine.local.backend import LocalBackend
-        from app.engine.local.protocol import LocalEngineConfig
-        from app.models.hardware import pick_context
-
-        s = self.settings
-        kv_type = KvType(s["kv_type"])
-        try:
-            n_ctx = pick_context(s["n_ctx"], inspect_text_model(s["model"]), kv_type)
-        except UserFacingError:
-            n_ctx = s["n_ctx"] or 8192  # the engine reports the file problem when it loads
-        config = LocalEngineConfig(
-            model_path=str(s["model"]),
-            mmproj_path=str(s["mmproj"]) or None,
-            n_ctx=n_ctx,
-            n_gpu_layers=s["n_gpu_layers"],
-            kv_type=kv_type,
-            n_threads=s["threads"],
-            n_batch=s["n_batch"],
-        )
-        return LocalBackend(config, log_path=self.log_path)
-
 
 def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow:
     """The main window with its session, history and engine (used by the app and the tests)."""
@@ -92,11 +73,13 @@ def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow
 
     store = HistoryStore.open(data_dir or (settings["data_dir"] or None))
     engine = EngineHolder(settings)
-    session = ChatSession(store, engine.backend, engine.sampling, engine.placement)
+    session = ChatSession(
+        store, engine.backend, engine.sampling, engine.placement, lambda: engine.problem
+    )
 
     def engine_changed() -> None:
         backend = engine.backend()
-        if backend is not None and not session.generating:
+        if backend is not None and hasattr(backend, "load") and not session.generating:
             session.bridge.preload(backend)
 
     window = MainWindow(settings, session, engine_changed)
@@ -124,7 +107,7 @@ def run_gui(args: argparse.Namespace) -> int:
         QMessageBox.warning(window, "Pixtral Desk", window.store.recovery_notice)
     window.show()
     backend = window.engine.backend()
-    if backend is not None:
+    if backend is not None and hasattr(backend, "load"):
         window.session.bridge.preload(backend)
     try:
         return app.exec()

@@ -33,6 +33,36 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
+        "backend",
+        str,
+        "local",
+        "Where answers are computed: local (this computer), mistral (La Plateforme) "
+        "or openai (an OpenAI-compatible server).",
+        ("local", "mistral", "openai"),
+    ),
+    Setting(
+        "mistral_model",
+        str,
+        "",
+        "La Plateforme model; empty = the best vision model it offers.",
+        section="remote",
+    ),
+    Setting(
+        "mistral_server_url",
+        str,
+        "https://api.mistral.ai",
+        "La Plateforme address.",
+        section="remote",
+    ),
+    Setting(
+        "openai_base_url",
+        str,
+        "",
+        "OpenAI-compatible server root including /v1, e.g. http://gpu-box:8000/v1.",
+        section="remote",
+    ),
+    Setting("openai_model", str, "", "Model name on that server.", section="remote"),
+    Setting(
         "data_dir",
         str,
         "",

@@ -175,3 +175,54 @@ def test_version(capsys) -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert "pixtral-desk" in capsys.readouterr().out
+
+
+def test_ask_on_la_plateforme_uses_the_same_command(image_file, config: Path) -> None:
+    from tests.engine.fake_servers import FakeChatServer
+
+    picture = image_file(64, 32, "shot.png")
+    with FakeChatServer("mistral") as server:
+        env_key = {"MISTRAL_API_KEY": "test-key-123"}
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "ask", "--backend", "mistral",
+             "--mistral-server-url", server.url, "--image", str(picture), "--json", "Hi"],
+            cwd=ROOT, env={**os.environ, **env_key, "PIXTRAL_DESK_CONFIG": str(config)},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["backend"] == "mistral" and data["text"]
+        body = server.chat_requests()[-1]
+        assert body["stream"] is True
+        content = body["messages"][-1]["content"]
+        assert any(c.get("type") == "image_url" for c in content)
+
+
+def test_ask_on_an_openai_compatible_server(config: Path) -> None:
+    from tests.engine.fake_servers import FakeChatServer
+
+    with FakeChatServer("openai") as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "ask", "--backend", "openai", "--openai-base-url",
+             f"{server.url}/v1", "--openai-model", "pixtral", "--json", "Hi"],
+            cwd=ROOT, env={**os.environ, "PIXTRAL_DESK_CONFIG": str(config)},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["backend"] == "openai" and data["device"].startswith("127.0.0.1")
+
+
+def test_la_plateforme_without_a_key_is_one_clear_line(config: Path, monkeypatch, capsys) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        code = main(["--config", str(config), "ask", "--backend", "mistral", "hello"])
+    finally:
+        keyring.set_keyring(previous)
+    assert code == EXIT_BAD_INPUT
+    assert "No La Plateforme API key" in capsys.readouterr().err

@@ -20,6 +20,13 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
 from app.core.images import PreparedImage
 from app.core.prompt import SystemPlacement
+from app.engine.backend_choice import (
+    BackendKind,
+    ConversationPolicy,
+    PrivacyError,
+    Target,
+    check_allowed,
+)
 from app.engine.base import (
     Backend,
     EngineError,
@@ -67,6 +74,7 @@ class ChatSession(QObject):
         backend: Callable[[], Backend | None],
         sampling: Callable[[], Sampling],
         placement: Callable[[], SystemPlacement] = lambda: SystemPlacement.PIXTRAL,
+        problem: Callable[[], str] = lambda: "",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -74,6 +82,7 @@ class ChatSession(QObject):
         self._backend = backend
         self._sampling = sampling
         self._placement = placement
+        self._problem = problem
         self.bridge = EngineBridge(self)
         self.db_pool = QThreadPool(self)
         self.db_pool.setMaxThreadCount(1)
@@ -300,11 +309,29 @@ class ChatSession(QObject):
             self._on_bridge_reply_failed(
                 EngineError(
                     ErrorKind.MODEL_FILE,
-                    "No model is set up. Choose the Pixtral model files in Settings.",
+                    self._problem()
+                    or "No model is set up. Choose the Pixtral model files in Settings.",
                 )
             )
             return
+        refusal = self._privacy_refusal(backend)
+        if refusal is not None:
+            self._on_bridge_reply_failed(refusal)
+            return
         self.bridge.start(backend, self.request())
+
+    def _privacy_refusal(self, backend: Backend) -> EngineError | None:
+        """A private conversation never goes to a remote backend, whatever the settings say."""
+        target = target_of(backend)
+        policy = ConversationPolicy(private=bool(self.info and self.info.private))
+        try:
+            check_allowed(policy, target)
+        except PrivacyError as exc:
+            return EngineError(ErrorKind.PRIVACY, str(exc))
+        return None
+
+    def set_private(self, private: bool) -> None:
+        self.update_settings(private=private)
 
     def _on_bridge_token_received(self, text: str) -> None:
         self._reply_text.append(text)
@@ -348,3 +375,10 @@ class ChatSession(QObject):
 
 def _ignore(_result: object) -> None:
     pass
+
+
+def target_of(backend: Backend | None) -> Target:
+    """Where a backend sends conversations (local when unknown)."""
+    name = getattr(backend, "name", "local")
+    kind = BackendKind(name) if name in {k.value for k in BackendKind} else BackendKind.LOCAL
+    return Target(kind, getattr(backend, "base_url", ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.engine.base import Loading
 
@@ -17,6 +17,7 @@ from app.engine.base import Loading
 class EngineHeader(QWidget):
     choose_requested = Signal()
     settings_requested = Signal()
+    private_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +30,12 @@ class EngineHeader(QWidget):
         self.load_bar.hide()
         self.choose_button = QPushButton("Choose model files…")
         self.choose_button.setAccessibleName("Choose model files")
+        self.private_box = QCheckBox("Private")
+        self.private_box.setAccessibleName("Private conversation")
+        self.private_box.setToolTip(
+            "A private conversation never leaves this computer: remote backends refuse it."
+        )
+        self.private_box.hide()
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setAccessibleName("Settings")
         self.settings_button.setToolTip("Engine, answers and history settings (Ctrl+,)")
@@ -36,10 +43,23 @@ class EngineHeader(QWidget):
         bar.setContentsMargins(12, 6, 12, 6)
         bar.addWidget(self.model_label, 1)
         bar.addWidget(self.load_bar)
+        bar.addWidget(self.private_box)
         bar.addWidget(self.choose_button)
         bar.addWidget(self.settings_button)
         self.choose_button.clicked.connect(self.choose_requested)
         self.settings_button.clicked.connect(self.settings_requested)
+        self.private_box.clicked.connect(self.private_toggled)
+
+    def show_private(self, private: bool | None) -> None:
+        """None hides the box (no conversation yet)."""
+        self.private_box.setVisible(private is not None)
+        self.private_box.setChecked(bool(private))
+
+    def show_remote(self, where: str, model: str) -> None:
+        """A remote backend: say plainly that messages leave this computer, and where to."""
+        self.choose_button.hide()
+        name = f" · {model}" if model else ""
+        self.model_label.setText(f"<b>{where}</b>{name} · messages and images are sent there")
 
     def show_model(self, model: str, device: str) -> None:
         self.choose_button.setVisible(not model)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.core.conversation import MessageStatus, Role
 from app.core.images import Detail
+from app.engine.backend_choice import BackendKind, Target
 from app.engine.base import (
     EngineError,
     Finished,
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
         self.header.settings_requested.connect(self.open_settings)
         self.header.choose_requested.connect(self.choose_model_files)
+        self.header.private_toggled.connect(self.session.set_private)
         self.empty_state.choose_requested.connect(self.choose_model_files)
         for keys, slot in (
             (QKeySequence.StandardKey.New, self.new_chat),
@@ -155,7 +157,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ engine
     def refresh_engine_label(self) -> None:
         self._refresh_page()
-        self.header.show_model(self.settings["model"], self.device)
+        kind = self.settings["backend"]
+        if kind == "local":
+            self.header.show_model(self.settings["model"], self.device)
+        else:
+            target = Target(BackendKind(kind), self.settings["openai_base_url"])
+            model = self.settings["mistral_model" if kind == "mistral" else "openai_model"]
+            self.header.show_remote(target.label, model)
+        info = self.session.info
+        self.header.show_private(info.private if info is not None else None)
 
     def _on_bridge_model_loaded(self, loaded: object) -> None:
         self.device = getattr(loaded, "device", "")
@@ -272,6 +282,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
         self._show_messages(opened)
+        self.refresh_engine_label()
         self.activity.setText("")
         if opened.info is not None:
             self.sidebar.select(opened.info.id)

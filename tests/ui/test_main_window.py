@@ -212,3 +212,30 @@ def test_deleting_a_message_removes_it_and_what_follows(
     assert window.transcript.rowCount() == 2
     conversation = window.session.conversation_id
     assert len(window.store.load(conversation).messages) == 2
+
+
+def test_la_plateforme_conversations_say_so_and_private_ones_never_leave(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
+) -> None:
+    from tests.engine.fake_servers import FakeChatServer
+
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key-456")
+    with FakeChatServer("mistral") as server:
+        settings = _settings(tmp_path, tiny_pair, backend="mistral", mistral_server_url=server.url)
+        window = _open(qtbot, settings, tmp_path / "data")
+        try:
+            assert "La Plateforme" in window.header.model_label.text()
+            _send(qtbot, window, "Hello from the desk")
+            assert window.transcript.item(1).status is MessageStatus.COMPLETE
+            assert len(server.chat_requests()) == 1
+            # Mark it private: the next turn is refused before anything is sent.
+            with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+                window.header.private_box.click()
+            assert window.session.info.private and window.header.private_box.isChecked()
+            window.composer.editor.setPlainText("Secret follow-up")
+            with qtbot.waitSignal(window.session.turn_failed, timeout=TIMEOUT_MS) as failed:
+                QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+            assert "private" in failed.args[0].message
+            assert len(server.chat_requests()) == 1
+        finally:
+            _close(window)

@@ -1,0 +1,80 @@
+"""Which backend answers, built from the settings: the one place the CLI and the window share.
+
+``local`` is llama.cpp in a worker process (nothing leaves the computer); ``mistral`` is La
+Plateforme with the key from the OS keyring or ``MISTRAL_API_KEY``; ``openai`` is any
+OpenAI-compatible server. Building a backend never touches the network: remote model lists
+are fetched when the user asks for them, not here (this runs on the GUI thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.core.budget import KvType
+from app.core.errors import ModelFileError, UserFacingError
+
+DEFAULT_MISTRAL_MODEL = "pixtral-large-latest"
+
+
+def local_config(values: dict[str, Any]) -> Any:
+    """The local engine's configuration; the context size is picked from memory when 0."""
+    from app.core.model_files import inspect_text_model
+    from app.engine.local.protocol import LocalEngineConfig
+    from app.models.hardware import pick_context
+
+    if not values["model"]:
+        raise UserFacingError(
+            "No model given: pass --model M.gguf (and --mmproj P.gguf for images), "
+            "or choose the model files in the app."
+        )
+    kv_type = KvType(values["kv_type"])
+    try:
+        n_ctx = pick_context(values["n_ctx"], inspect_text_model(values["model"]), kv_type)
+    except ModelFileError:
+        n_ctx = values["n_ctx"] or 8192  # the engine checks the files and says what is wrong
+    return LocalEngineConfig(
+        model_path=str(values["model"]),
+        mmproj_path=str(values["mmproj"]) or None,
+        n_ctx=n_ctx,
+        n_gpu_layers=values["n_gpu_layers"],
+        kv_type=kv_type,
+        n_threads=values["threads"],
+        n_batch=values["n_batch"],
+    )
+
+
+def make_backend(
+    values: dict[str, Any],
+    notice: Callable[[str], None] | None = None,
+    log_path: Any = None,
+) -> Any:
+    """A backend for ``values`` (the settings, flags applied); raises ``UserFacingError``."""
+    kind = values.get("backend", "local")
+    if kind == "mistral":
+        from app.engine.api_keys import MISTRAL, ApiKeys
+        from app.engine.mistral_api import MistralBackend
+
+        keys = ApiKeys()
+        if not keys.get(MISTRAL):
+            raise UserFacingError(
+                "No La Plateforme API key: set MISTRAL_API_KEY or save one in Settings."
+            )
+        return MistralBackend(
+            keys.provider(MISTRAL),
+            values.get("mistral_model") or DEFAULT_MISTRAL_MODEL,
+            server_url=values.get("mistral_server_url") or "https://api.mistral.ai",
+            on_notice=notice,
+        )
+    if kind == "openai":
+        from app.engine.api_keys import ApiKeys, openai_account
+        from app.engine.openai_compat import OpenAICompatBackend
+
+        url = values.get("openai_base_url") or ""
+        if not url:
+            raise UserFacingError("No server given: pass --openai-base-url http://host:port/v1.")
+        key = ApiKeys().provider(openai_account(url))
+        return OpenAICompatBackend(url, values.get("openai_model") or "", key, on_notice=notice)
+    from app.engine.local.backend import LocalBackend
+
+    return LocalBackend(local_config(values), log_path=log_path)
