@@ -44,6 +44,7 @@ from app.ui.engine_header import EngineHeader
 from app.ui.image_viewer import ImageViewerDialog
 from app.ui.meter_feed import MeterFeed
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
 
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.composer.default_detail = Detail.parse(settings["detail"])
         self.activity = QLabel("")
         self.activity.setAccessibleName("Engine activity")
+        self.setup: SetupAssistant | None = None
         self.header = EngineHeader()
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
@@ -110,8 +112,63 @@ class MainWindow(QMainWindow):
         return body
 
     def _refresh_page(self) -> None:
-        self.empty_state.show_for(bool(self.settings["model"]))
-        self.stack.setCurrentIndex(1 if self.transcript.rowCount() else 0)
+        has_model = bool(self.settings["model"]) or self.settings["backend"] != "local"
+        self.empty_state.show_for(has_model)
+        if self.transcript.rowCount():
+            self.stack.setCurrentWidget(self.chat_view)
+        elif has_model:
+            self.stack.setCurrentWidget(self.empty_state)
+        else:
+            self.stack.setCurrentWidget(self._setup_assistant())
+
+    def _setup_assistant(self) -> SetupAssistant:
+        """The first-run page, built only when needed (it scans the disk for models)."""
+        if self.setup is None:
+            self.setup = SetupAssistant(self)
+            self.setup.model_chosen.connect(self._on_setup_model_chosen)
+            self.setup.plateforme_requested.connect(self.use_plateforme)
+            self.setup.server_requested.connect(self.use_server)
+            self.stack.addWidget(self.setup)
+            self.setup.start()
+        return self.setup
+
+    def _on_setup_model_chosen(self, model: str, mmproj: str) -> None:
+        self._use_backend(backend="local", model=model, mmproj=mmproj)
+
+    def use_plateforme(self) -> None:
+        """Ask for the La Plateforme key (kept in the OS keyring), then answer from there."""
+        from app.engine.api_keys import MISTRAL, ApiKeys
+        from app.ui.api_key_dialog import ApiKeyDialog, mistral_key_tester
+
+        keys = ApiKeys()
+        tester = mistral_key_tester(self.settings["mistral_server_url"])
+        ApiKeyDialog(keys, tester, MISTRAL, self).exec()
+        if keys.get(MISTRAL):
+            self._use_backend(backend="mistral")
+
+    def use_server(self) -> None:
+        url, ok = QInputDialog.getText(
+            self,
+            "OpenAI-compatible server",
+            "Server address (vLLM, llama-server, Ollama, LM Studio), including /v1:",
+            text=self.settings["openai_base_url"] or "http://localhost:8000/v1",
+        )
+        if not ok or not url.strip():
+            return
+        model, ok = QInputDialog.getText(
+            self, "OpenAI-compatible server", "Model name on that server:",
+            text=self.settings["openai_model"] or "pixtral",
+        )  # fmt: skip
+        if ok:
+            self._use_backend(backend="openai", openai_base_url=url.strip(), openai_model=model)
+
+    def _use_backend(self, **values: str) -> None:
+        for key, value in values.items():
+            self.settings[key] = value
+        self.settings.save()
+        self.device = ""
+        self._engine_changed()
+        self.refresh_engine_label()
 
     def _connect(self) -> None:
         s, c, v = self.session, self.composer, self.chat_view
@@ -186,11 +243,7 @@ class MainWindow(QMainWindow):
         mmproj, _ = QFileDialog.getOpenFileName(
             self, "Choose its vision projector (mmproj)", str(Path(model).parent), "GGUF (*.gguf)"
         )
-        self.settings["model"] = model
-        self.settings["mmproj"] = mmproj
-        self.settings.save()
-        self._engine_changed()
-        self.refresh_engine_label()
+        self._use_backend(backend="local", model=model, mmproj=mmproj)
 
     def open_settings(self) -> None:
         info = self.session.info

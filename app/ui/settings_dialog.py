@@ -47,6 +47,11 @@ _LABELS = {
     "detail": "Image detail",
     "system_placement": "System prompt placement",
     "data_dir": "History folder",
+    "backend": "Answers computed by",
+    "mistral_model": "La Plateforme model",
+    "mistral_server_url": "La Plateforme address",
+    "openai_base_url": "Server address",
+    "openai_model": "Server model",
 }
 _RANGES = {
     "n_gpu_layers": (-1, 999),
@@ -72,6 +77,8 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget()
         tabs.addTab(self._form(("engine",)), "Engine")
         tabs.addTab(self._form(("sampling",)), "Answers")
+        tabs.addTab(self._models_tab(), "Models")
+        tabs.addTab(self._remote_tab(), "Remote")
         tabs.addTab(self._form(("storage",)), "History")
         self.system_prompt = QPlainTextEdit(system_prompt or "")
         self.system_prompt.setAccessibleName("System prompt of this conversation")
@@ -106,6 +113,41 @@ class SettingsDialog(QDialog):
         for key, value in self.values().items():
             self.settings[key] = value
         self.settings.save()
+
+    def _models_tab(self) -> QWidget:
+        """Installed model pairs, found by their GGUF headers; "Use" sets the model at once."""
+        from app.ui.models_page import ModelsPage
+
+        self.models_page = ModelsPage(self, default_model=str(self.settings["model"]))
+        self.models_page.default_changed.connect(self._on_models_page_default_changed)
+        self.models_page.refresh()
+        return self.models_page
+
+    def _on_models_page_default_changed(self, model: str, mmproj: str) -> None:
+        for key, value in (("model", model), ("mmproj", mmproj), ("backend", "local")):
+            editor = self.editors.get(key)
+            if isinstance(editor, QLineEdit):
+                editor.setText(value)
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentText(value)
+
+    def _remote_tab(self) -> QWidget:
+        page = self._form(("remote",))
+        key_button = QPushButton("La Plateforme API key…")
+        key_button.setAccessibleName("La Plateforme API key")
+        key_button.setToolTip("Set, test or remove the key; it is kept in the OS keyring.")
+        key_button.clicked.connect(self._on_key_button_clicked)
+        form = page.layout()
+        if isinstance(form, QFormLayout):
+            form.addRow("", key_button)
+        return page
+
+    def _on_key_button_clicked(self) -> None:
+        from app.engine.api_keys import MISTRAL, ApiKeys
+        from app.ui.api_key_dialog import ApiKeyDialog, mistral_key_tester
+
+        url = self.values().get("mistral_server_url") or self.settings["mistral_server_url"]
+        ApiKeyDialog(ApiKeys(), mistral_key_tester(url), MISTRAL, self).exec()
 
     def _form(self, sections: tuple[str, ...]) -> QWidget:
         page = QWidget()

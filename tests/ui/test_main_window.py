@@ -78,9 +78,17 @@ def _send(qtbot, window: MainWindow, text: str) -> None:
 def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) -> None:
     window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
     try:
-        assert window.stack.currentIndex() == 0
-        assert window.empty_state.choose_button.isVisible()
+        assert window.setup is not None and window.stack.currentWidget() is window.setup
         assert "No model is set up" in window.header.model_label.text()
+        # Choosing a pair in the assistant makes it the model and leaves the assistant.
+        pair_dir = tmp_path / "pair"
+        from tests.fixtures.pixtral_gguf import write_pixtral_pair
+
+        pair = write_pixtral_pair(pair_dir)
+        window.setup.model_chosen.emit(str(pair.model), str(pair.mmproj))
+        assert window.settings["model"] == str(pair.model)
+        assert window.stack.currentWidget() is window.empty_state
+        assert "Local" in window.header.model_label.text()
     finally:
         _close(window)
 
