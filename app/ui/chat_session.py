@@ -94,6 +94,7 @@ class ChatSession(QObject):
         self._reply_text: list[str] = []
         self._query = ""
         self._closed = False
+        self._turn_backend: Backend | None = None
         self.bridge.token_received.connect(self._on_bridge_token_received)
         self.bridge.prefill_progressed.connect(self.prefill_progressed)
         self.bridge.loading_progressed.connect(self.loading_progressed)
@@ -199,9 +200,13 @@ class ChatSession(QObject):
 
         self._db(work, self._begin_turn)
 
-    def regenerate(self, answer_id: int) -> None:
+    def regenerate(self, answer_id: int, backend: Backend | None = None) -> None:
+        """A new version of an answer; ``backend`` answers this one turn (a fallback)."""
+        self._turn_backend = backend
+        name = getattr(backend, "name", "")
+
         def work() -> OpenedConversation:
-            reply = self.store.regenerate(answer_id)
+            reply = self.store.regenerate(answer_id, backend=name)
             return self._load(self.store.get_message(reply).conversation_id)
 
         self._db(work, self._begin_turn)
@@ -297,7 +302,7 @@ class ChatSession(QObject):
         self.conversation_opened.emit(opened)
 
     def _begin_turn(self, opened: OpenedConversation) -> None:
-        backend = self._backend()
+        backend, self._turn_backend = self._turn_backend or self._backend(), None
         self.info = opened.info
         self.messages = opened.messages
         reply = opened.messages[-1].stored

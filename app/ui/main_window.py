@@ -24,9 +24,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends import make_backend
 from app.core.conversation import MessageStatus, Role
+from app.core.errors import UserFacingError
 from app.core.images import Detail
-from app.engine.backend_choice import BackendKind, Target
+from app.engine.api_keys import MISTRAL, ApiKeys
+from app.engine.backend_choice import (
+    PLATEFORME,
+    Action,
+    BackendKind,
+    ConversationPolicy,
+    Target,
+    decide_fallback,
+    local_failure,
+)
 from app.engine.base import (
     EngineError,
     Finished,
@@ -326,6 +337,32 @@ class MainWindow(QMainWindow):
             self.transcript.set_error(row, error.message)
         self.activity.setText("")
         self.composer.set_generating(False)
+        if row >= 0:
+            self._offer_fallback(error, self._message_id(row))
+
+    def _offer_fallback(self, error: EngineError, answer_id: int | None) -> None:
+        """When the local engine cannot answer, offer La Plateforme (never for private chats)."""
+        if answer_id is None or self.settings["backend"] != "local":
+            return
+        failure = local_failure(error, bool(self.settings["model"]))
+        if failure is None:
+            return
+        remote = PLATEFORME if ApiKeys().get(MISTRAL) else None
+        info = self.session.info
+        decision = decide_fallback(failure, ConversationPolicy(bool(info and info.private)), remote)
+        if decision.action is Action.REFUSE:
+            self.activity.setText(decision.message)
+            return
+        answer = QMessageBox.question(self, "Answer elsewhere?", decision.message)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        values = {**dict(self.settings.items()), "backend": "mistral"}
+        try:
+            backend = make_backend(values, self.activity.setText)
+        except UserFacingError as exc:
+            self.activity.setText(str(exc))
+            return
+        self.session.regenerate(answer_id, backend=backend)
 
     def _on_session_storage_failed(self, message: str) -> None:
         """Shown inline, never as a modal box: whatever was typed stays in the composer."""

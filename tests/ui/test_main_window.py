@@ -247,3 +247,39 @@ def test_la_plateforme_conversations_say_so_and_private_ones_never_leave(
             assert len(server.chat_requests()) == 1
         finally:
             _close(window)
+
+
+def test_a_failed_local_turn_offers_la_plateforme_and_replays_the_chat(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.engine.fake_servers import FakeChatServer
+
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key-789")
+    asked: list[str] = []
+
+    def yes(_parent: object, _title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    missing = tmp_path / "gone.gguf"
+    with FakeChatServer("mistral") as server:
+        settings = _settings(tmp_path, None, model=str(missing), mistral_server_url=server.url)
+        window = _open(qtbot, settings, tmp_path / "data")
+        try:
+            window.composer.editor.setPlainText("Are you there?")
+            with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS) as done:
+                QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+            assert asked and "La Plateforme" in asked[0]
+            assert done.args[0].text
+            body = server.chat_requests()[-1]
+            assert body["messages"][-1]["role"] == "user"
+            assert "Are you there?" in str(body["messages"][-1]["content"])
+            answer = window.transcript.item(window.transcript.rowCount() - 1)
+            assert answer.status is MessageStatus.COMPLETE and answer.branch_count == 2
+            stored = window.store.get_message(int(answer.message_id))
+            assert stored.backend == "mistral"
+        finally:
+            _close(window)
