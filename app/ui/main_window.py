@@ -35,6 +35,7 @@ from app.engine.backend_choice import (
     BackendKind,
     ConversationPolicy,
     Target,
+    answer_badge,
     decide_fallback,
     local_failure,
 )
@@ -386,6 +387,7 @@ class MainWindow(QMainWindow):
                 branch_index=shown.stored.sibling_index,
                 branch_count=shown.stored.sibling_count,
                 error=shown.stored.error or "",
+                badge=answer_badge(shown.stored.backend),
             )
             for shown in opened.messages
         ]

@@ -334,6 +334,8 @@ class TranscriptDelegate(QStyledItemDelegate):
             prev = link("branch-prev", "‹") if i > 0 else "‹"
             nxt = link("branch-next", "›") if i < n - 1 else "›"
             parts.append(f"{prev}&nbsp;{i + 1}/{n}&nbsp;{nxt}")
+        if item.badge:
+            parts.append(_escape(item.badge))
         if item.status == MessageStatus.STREAMING:
             parts.append("Generating…")
         else:

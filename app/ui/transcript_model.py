@@ -64,6 +64,8 @@ class TranscriptItem:
     branch_index: int = 0
     branch_count: int = 1
     error: str = ""
+    badge: str = ""
+    """Where a remote answer came from ("La Plateforme", a host); empty for local answers."""
 
     @classmethod
     def from_message(

@@ -281,5 +281,7 @@ def test_a_failed_local_turn_offers_la_plateforme_and_replays_the_chat(
             assert answer.status is MessageStatus.COMPLETE and answer.branch_count == 2
             stored = window.store.get_message(int(answer.message_id))
             assert stored.backend == "mistral"
+            assert answer.badge == "Answered on La Plateforme"
+            assert window.transcript.item(0).badge == ""
         finally:
             _close(window)
