@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import SETTINGS, Setting, Settings
+from app.ui.bridge import run_in_background
 
 _FILE_SETTINGS = {
     "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
@@ -137,10 +140,54 @@ class SettingsDialog(QDialog):
         key_button.setAccessibleName("La Plateforme API key")
         key_button.setToolTip("Set, test or remove the key; it is kept in the OS keyring.")
         key_button.clicked.connect(self._on_key_button_clicked)
+        models_button = QPushButton("Choose from La Plateforme…")
+        models_button.setAccessibleName("Choose a La Plateforme model")
+        models_button.setToolTip("Ask La Plateforme which models accept images")
+        models_button.clicked.connect(self._on_models_button_clicked)
+        self.remote_status = QLabel("")
+        self.remote_status.setWordWrap(True)
         form = page.layout()
         if isinstance(form, QFormLayout):
             form.addRow("", key_button)
+            form.addRow("", models_button)
+            form.addRow("", self.remote_status)
         return page
+
+    def _on_models_button_clicked(self) -> None:
+        """List the vision models off the GUI thread, then let the user pick one."""
+        values = {**dict(self.settings.items()), **self.values(), "backend": "mistral"}
+        self.remote_status.setText("Asking La Plateforme…")
+
+        def fetch() -> tuple[list[str], str]:
+            from app.backends import make_backend
+            from app.engine.mistral_api import default_model
+
+            backend = make_backend(values)
+            try:
+                models = backend.vision_models()
+            finally:
+                backend.close()
+            return [m.id for m in models], default_model(models, values["mistral_model"])
+
+        def failed(error: Exception) -> None:
+            message = getattr(getattr(error, "error", None), "message", None) or str(error)
+            self.remote_status.setText(message)
+
+        run_in_background(fetch, self._on_models_fetched, failed, guard=self)
+
+    def _on_models_fetched(self, result: tuple[list[str], str]) -> None:
+        names, preferred = result
+        if not names:
+            self.remote_status.setText("This key offers no model that accepts images.")
+            return
+        self.remote_status.setText(f"{len(names)} vision models offered.")
+        current = names.index(preferred) if preferred in names else 0
+        chosen, ok = QInputDialog.getItem(
+            self, "La Plateforme model", "Models that accept images:", names, current, False
+        )
+        editor = self.editors.get("mistral_model")
+        if ok and isinstance(editor, QLineEdit):
+            editor.setText(chosen)
 
     def _on_key_button_clicked(self) -> None:
         from app.engine.api_keys import MISTRAL, ApiKeys
