@@ -60,6 +60,9 @@ from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
 
+ALLOW_FALLBACK = "allow_fallback"
+"""Per-conversation opt-in, kept in the conversation's settings: fall back without asking."""
+
 
 class MainWindow(QMainWindow):
     def __init__(
@@ -350,13 +353,28 @@ class MainWindow(QMainWindow):
             return
         remote = PLATEFORME if ApiKeys().get(MISTRAL) else None
         info = self.session.info
-        decision = decide_fallback(failure, ConversationPolicy(bool(info and info.private)), remote)
+        allowed = bool(info and (info.sampling or {}).get(ALLOW_FALLBACK))
+        policy = ConversationPolicy(bool(info and info.private), allow_fallback=allowed)
+        decision = decide_fallback(failure, policy, remote)
         if decision.action is Action.REFUSE:
             self.activity.setText(decision.message)
             return
-        answer = QMessageBox.question(self, "Answer elsewhere?", decision.message)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
+        if decision.action is Action.OFFER:
+            buttons = QMessageBox.StandardButton
+            answer = QMessageBox.question(
+                self,
+                "Answer elsewhere?",
+                decision.message + "\n\n“Yes to All” does this for the rest of this chat.",
+                buttons.Yes | buttons.YesToAll | buttons.No,
+            )
+            if answer == buttons.YesToAll and info is not None:
+                self.session.update_settings(
+                    sampling={**(info.sampling or {}), ALLOW_FALLBACK: True}
+                )
+            elif answer != buttons.Yes:
+                return
+        else:
+            self.activity.setText(decision.message)
         values = {**dict(self.settings.items()), "backend": "mistral"}
         try:
             backend = make_backend(values, self.activity.setText)

@@ -285,3 +285,35 @@ def test_a_failed_local_turn_offers_la_plateforme_and_replays_the_chat(
             assert window.transcript.item(0).badge == ""
         finally:
             _close(window)
+
+
+def test_yes_to_all_lets_this_chat_fall_back_without_asking_again(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.engine.fake_servers import FakeChatServer
+
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key-789")
+    asked: list[str] = []
+
+    def yes_to_all(_parent: object, _title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.YesToAll
+
+    monkeypatch.setattr(QMessageBox, "question", yes_to_all)
+    with FakeChatServer("mistral") as server:
+        settings = _settings(
+            tmp_path, None, model=str(tmp_path / "gone.gguf"), mistral_server_url=server.url
+        )
+        window = _open(qtbot, settings, tmp_path / "data")
+        try:
+            for question in ("One?", "Two?"):
+                window.composer.editor.setPlainText(question)
+                with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+                    QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
+            assert len(asked) == 1  # the second failure fell back as allowed, unasked
+            assert len(server.chat_requests()) == 2
+            assert window.session.info.sampling.get("allow_fallback") is True
+        finally:
+            _close(window)
