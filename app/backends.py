@@ -9,6 +9,7 @@ are fetched when the user asks for them, not here (this runs on the GUI thread).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from app.core.budget import KvType
@@ -17,8 +18,13 @@ from app.core.errors import ModelFileError, UserFacingError
 DEFAULT_MISTRAL_MODEL = "pixtral-large-latest"
 
 
-def local_config(values: dict[str, Any]) -> Any:
-    """The local engine's configuration; the context size is picked from memory when 0."""
+def local_config(values: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
+    """The local engine's configuration; the context size is picked from memory when 0.
+
+    ``overrides`` are the selected model's own GPU layers / context / KV type (issue 5, req. 7):
+    they win over the global settings, because those numbers only fit the model they were
+    chosen for.
+    """
     from app.core.model_files import inspect_text_model
     from app.engine.local.protocol import LocalEngineConfig
     from app.models.hardware import pick_context
@@ -28,6 +34,7 @@ def local_config(values: dict[str, Any]) -> Any:
             "No model given: pass --model M.gguf (and --mmproj P.gguf for images), "
             "or choose the model files in the app."
         )
+    values = {**values, **(overrides or {})}
     kv_type = KvType(values["kv_type"])
     try:
         n_ctx = pick_context(values["n_ctx"], inspect_text_model(values["model"]), kv_type)
@@ -48,8 +55,12 @@ def make_backend(
     values: dict[str, Any],
     notice: Callable[[str], None] | None = None,
     log_path: Any = None,
+    settings_path: str | Path | None = None,
 ) -> Any:
-    """A backend for ``values`` (the settings, flags applied); raises ``UserFacingError``."""
+    """A backend for ``values`` (the settings, flags applied); raises ``UserFacingError``.
+
+    With ``settings_path``, the local model's saved overrides (``models.json`` beside it) apply.
+    """
     kind = values.get("backend", "local")
     if kind == "mistral":
         from app.engine.api_keys import MISTRAL, ApiKeys
@@ -77,4 +88,15 @@ def make_backend(
         return OpenAICompatBackend(url, values.get("openai_model") or "", key, on_notice=notice)
     from app.engine.local.backend import LocalBackend
 
-    return LocalBackend(local_config(values), log_path=log_path)
+    return LocalBackend(
+        local_config(values, model_overrides(values, settings_path)), log_path=log_path
+    )
+
+
+def model_overrides(values: dict[str, Any], settings_path: str | Path | None) -> dict[str, Any]:
+    """The per-model values saved for ``values["model"]``; none without a settings path."""
+    if settings_path is None or not values.get("model"):
+        return {}
+    from app.models.model_overrides import ModelOverrides
+
+    return ModelOverrides.beside(settings_path).get(values["model"])

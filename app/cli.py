@@ -32,6 +32,7 @@ from app.engine.base import (
     Token,
     Usage,
 )
+from app.models.models_cli import add_models_commands
 from app.settings import SETTINGS, Settings
 from app.storage.history_cli import add_history_commands
 
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     tokens.set_defaults(run=_run_tokens)
 
     add_history_commands(commands)
+    add_models_commands(commands)
     return parser
 
 
@@ -166,7 +168,11 @@ def _run_ask(args: argparse.Namespace) -> int:
             values["temperature"], values["top_p"], values["max_tokens"], values["seed"]
         ),
     )
-    backend = make_backend(values, lambda text: print(f"pixtral-desk: {text}", file=sys.stderr))
+    backend = make_backend(
+        values,
+        lambda text: print(f"pixtral-desk: {text}", file=sys.stderr),
+        settings_path=Settings(args.config).path,
+    )
     interrupted = threading.Event()
 
     def on_interrupt(_signum: int, _frame: object) -> None:

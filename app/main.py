@@ -46,7 +46,11 @@ class EngineHolder:
             self.close()
             self._key = self.key()
             try:
-                self._backend = make_backend(dict(self.settings.items()), log_path=self.log_path)
+                self._backend = make_backend(
+                    dict(self.settings.items()),
+                    log_path=self.log_path,
+                    settings_path=self.settings.path,
+                )
                 self.problem = ""
             except UserFacingError as exc:
                 self.problem = str(exc)
@@ -58,6 +62,10 @@ class EngineHolder:
 
     def placement(self) -> SystemPlacement:
         return SystemPlacement(self.settings["system_placement"])
+
+    def forget(self) -> None:
+        """Rebuild on next use (per-model settings changed)."""
+        self._key = None
 
     def close(self) -> None:
         if self._backend is not None:
@@ -78,8 +86,11 @@ def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow
     )
 
     def engine_changed() -> None:
+        if session.generating:
+            return  # the settings key differs, so the next turn rebuilds the backend anyway
+        engine.forget()
         backend = engine.backend()
-        if backend is not None and hasattr(backend, "load") and not session.generating:
+        if backend is not None and hasattr(backend, "load"):
             session.bridge.preload(backend)
 
     window = MainWindow(settings, session, engine_changed)

@@ -24,20 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.backends import make_backend
 from app.core.conversation import MessageStatus, Role
-from app.core.errors import UserFacingError
 from app.core.images import Detail
-from app.engine.api_keys import MISTRAL, ApiKeys
 from app.engine.backend_choice import (
-    PLATEFORME,
-    Action,
     BackendKind,
-    ConversationPolicy,
     Target,
     answer_badge,
-    decide_fallback,
-    local_failure,
 )
 from app.engine.base import (
     EngineError,
@@ -48,6 +40,7 @@ from app.engine.base import (
 )
 from app.resources import resource
 from app.settings import Settings
+from app.ui.backend_switch import BackendSwitcher
 from app.ui.chat_session import ChatSession, OpenedConversation
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
@@ -59,9 +52,6 @@ from app.ui.settings_dialog import SettingsDialog
 from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
-
-ALLOW_FALLBACK = "allow_fallback"
-"""Per-conversation opt-in, kept in the conversation's settings: fall back without asking."""
 
 
 class MainWindow(QMainWindow):
@@ -91,6 +81,7 @@ class MainWindow(QMainWindow):
         self.activity = QLabel("")
         self.activity.setAccessibleName("Engine activity")
         self.setup: SetupAssistant | None = None
+        self.switcher = BackendSwitcher(self)
         self.header = EngineHeader()
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
@@ -141,49 +132,14 @@ class MainWindow(QMainWindow):
         if self.setup is None:
             self.setup = SetupAssistant(self)
             self.setup.model_chosen.connect(self._on_setup_model_chosen)
-            self.setup.plateforme_requested.connect(self.use_plateforme)
-            self.setup.server_requested.connect(self.use_server)
+            self.setup.plateforme_requested.connect(self.switcher.use_plateforme)
+            self.setup.server_requested.connect(self.switcher.use_server)
             self.stack.addWidget(self.setup)
             self.setup.start()
         return self.setup
 
     def _on_setup_model_chosen(self, model: str, mmproj: str) -> None:
-        self._use_backend(backend="local", model=model, mmproj=mmproj)
-
-    def use_plateforme(self) -> None:
-        """Ask for the La Plateforme key (kept in the OS keyring), then answer from there."""
-        from app.engine.api_keys import MISTRAL, ApiKeys
-        from app.ui.api_key_dialog import ApiKeyDialog, mistral_key_tester
-
-        keys = ApiKeys()
-        tester = mistral_key_tester(self.settings["mistral_server_url"])
-        ApiKeyDialog(keys, tester, MISTRAL, self).exec()
-        if keys.get(MISTRAL):
-            self._use_backend(backend="mistral")
-
-    def use_server(self) -> None:
-        url, ok = QInputDialog.getText(
-            self,
-            "OpenAI-compatible server",
-            "Server address (vLLM, llama-server, Ollama, LM Studio), including /v1:",
-            text=self.settings["openai_base_url"] or "http://localhost:8000/v1",
-        )
-        if not ok or not url.strip():
-            return
-        model, ok = QInputDialog.getText(
-            self, "OpenAI-compatible server", "Model name on that server:",
-            text=self.settings["openai_model"] or "pixtral",
-        )  # fmt: skip
-        if ok:
-            self._use_backend(backend="openai", openai_base_url=url.strip(), openai_model=model)
-
-    def _use_backend(self, **values: str) -> None:
-        for key, value in values.items():
-            self.settings[key] = value
-        self.settings.save()
-        self.device = ""
-        self._engine_changed()
-        self.refresh_engine_label()
+        self.switcher.use_backend(backend="local", model=model, mmproj=mmproj)
 
     def _connect(self) -> None:
         s, c, v = self.session, self.composer, self.chat_view
@@ -216,9 +172,9 @@ class MainWindow(QMainWindow):
         self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
         self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
         self.header.settings_requested.connect(self.open_settings)
-        self.header.choose_requested.connect(self.choose_model_files)
+        self.header.choose_requested.connect(self.switcher.choose_model_files)
         self.header.private_toggled.connect(self.session.set_private)
-        self.empty_state.choose_requested.connect(self.choose_model_files)
+        self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
         for keys, slot in (
             (QKeySequence.StandardKey.New, self.new_chat),
             (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
@@ -249,20 +205,10 @@ class MainWindow(QMainWindow):
     def _on_bridge_load_failed(self, error: EngineError) -> None:
         self.header.show_failure(error.message)
 
-    def choose_model_files(self) -> None:
-        model, _ = QFileDialog.getOpenFileName(
-            self, "Choose the Pixtral model", "", "GGUF (*.gguf)"
-        )
-        if not model:
-            return
-        mmproj, _ = QFileDialog.getOpenFileName(
-            self, "Choose its vision projector (mmproj)", str(Path(model).parent), "GGUF (*.gguf)"
-        )
-        self._use_backend(backend="local", model=model, mmproj=mmproj)
-
     def open_settings(self) -> None:
         info = self.session.info
         dialog = SettingsDialog(self.settings, info.system_prompt if info else None, self)
+        dialog.overrides_changed.connect(self._engine_changed)
         if dialog.exec():
             before = {
                 k: self.settings[k] for k in ("model", "mmproj", "n_ctx", "kv_type", "n_gpu_layers")
@@ -342,46 +288,7 @@ class MainWindow(QMainWindow):
         self.activity.setText("")
         self.composer.set_generating(False)
         if row >= 0:
-            self._offer_fallback(error, self._message_id(row))
-
-    def _offer_fallback(self, error: EngineError, answer_id: int | None) -> None:
-        """When the local engine cannot answer, offer La Plateforme (never for private chats)."""
-        if answer_id is None or self.settings["backend"] != "local":
-            return
-        failure = local_failure(error, bool(self.settings["model"]))
-        if failure is None:
-            return
-        remote = PLATEFORME if ApiKeys().get(MISTRAL) else None
-        info = self.session.info
-        allowed = bool(info and (info.sampling or {}).get(ALLOW_FALLBACK))
-        policy = ConversationPolicy(bool(info and info.private), allow_fallback=allowed)
-        decision = decide_fallback(failure, policy, remote)
-        if decision.action is Action.REFUSE:
-            self.activity.setText(decision.message)
-            return
-        if decision.action is Action.OFFER:
-            buttons = QMessageBox.StandardButton
-            answer = QMessageBox.question(
-                self,
-                "Answer elsewhere?",
-                decision.message + "\n\n“Yes to All” does this for the rest of this chat.",
-                buttons.Yes | buttons.YesToAll | buttons.No,
-            )
-            if answer == buttons.YesToAll and info is not None:
-                self.session.update_settings(
-                    sampling={**(info.sampling or {}), ALLOW_FALLBACK: True}
-                )
-            elif answer != buttons.Yes:
-                return
-        else:
-            self.activity.setText(decision.message)
-        values = {**dict(self.settings.items()), "backend": "mistral"}
-        try:
-            backend = make_backend(values, self.activity.setText)
-        except UserFacingError as exc:
-            self.activity.setText(str(exc))
-            return
-        self.session.regenerate(answer_id, backend=backend)
+            self.switcher.offer_fallback(error, self._message_id(row))
 
     def _on_session_storage_failed(self, message: str) -> None:
         """Shown inline, never as a modal box: whatever was typed stays in the composer."""

@@ -3,7 +3,9 @@
 The list comes from the same header-based scan as the setup assistant, run off the GUI thread.
 Deleting removes both files of a pair (and, in the Hugging Face cache, the blob a snapshot link
 points to), but never a projector another listed model still uses. The page does not write
-settings itself: it emits ``default_changed`` and the window persists it.
+settings itself: it emits ``default_changed`` and the window persists it. The one exception is
+the selected model's own GPU layers, context and KV type, saved straight to ``models.json``
+through the ``ModelOverrides`` it is given: they belong to one file, not to the settings.
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.budget import KvType
 from app.models.discovery import ModelPair, ScanResult, scan
+from app.models.model_overrides import ModelOverrides
+from app.settings import SETTINGS_BY_KEY
 from app.ui.bridge import run_in_background
 
 COLUMNS = ("Model", "Quantization", "Size", "Where", "Default")
@@ -40,6 +49,7 @@ def _confirm(parent: QWidget, text: str) -> bool:
 class ModelsPage(QWidget):
     default_changed = Signal(str, str)  # model path, mmproj path
     pair_deleted = Signal(str, str)
+    overrides_saved = Signal(str)  # model path
 
     def __init__(
         self,
@@ -49,6 +59,8 @@ class ModelsPage(QWidget):
         scan_fn: Callable[[], ScanResult] = scan,
         confirm: Callable[[QWidget, str], bool] = _confirm,
         pool: QThreadPool | None = None,
+        overrides: ModelOverrides | None = None,
+        defaults: dict | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
@@ -57,6 +69,12 @@ class ModelsPage(QWidget):
         self._confirm = confirm
         self._pool = pool
         self.pairs: list[ModelPair] = []
+        self.overrides = overrides
+        # What a model without its own values uses: the global settings, shown as the start.
+        self.defaults = {
+            k: SETTINGS_BY_KEY[k].default for k in ("n_gpu_layers", "n_ctx", "kv_type")
+        }
+        self.defaults.update(defaults or {})
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -80,10 +98,82 @@ class ModelsPage(QWidget):
         layout.addWidget(QLabel("<b>Installed Pixtral models</b> (model + vision projector)"))
         layout.addWidget(self.table)
         layout.addLayout(row)
+        layout.addWidget(self._build_override_box())
 
+        self.table.itemSelectionChanged.connect(self._show_overrides)
         self.refresh_button.clicked.connect(self.refresh)
         self.default_button.clicked.connect(self._on_default_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
+
+    def _build_override_box(self) -> QGroupBox:
+        self.override_box = QGroupBox("Settings for the selected model")
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("All layers")
+        self.gpu_layers.setToolTip("Layers on the GPU; 0 = CPU only. Lower it if loading fails.")
+        self.context = QSpinBox()
+        self.context.setRange(0, 131_072)
+        self.context.setSingleStep(1024)
+        self.context.setSpecialValueText("Pick from memory")
+        self.context.setSuffix(" tokens")
+        self.kv_type = QComboBox()
+        self.kv_type.addItems([k.value for k in KvType])
+        self.kv_type.setToolTip("q8_0 and q4_0 halve or quarter the context's memory.")
+        self.save_button = QPushButton("Save")
+        self.reset_button = QPushButton("Use global settings")
+        self.override_status = QLabel("")
+        form = QFormLayout(self.override_box)
+        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("Context", self.context)
+        form.addRow("KV cache", self.kv_type)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.override_status, 1)
+        buttons.addWidget(self.reset_button)
+        buttons.addWidget(self.save_button)
+        form.addRow(buttons)
+        self.save_button.clicked.connect(self._on_save_overrides)
+        self.reset_button.clicked.connect(self._on_reset_overrides)
+        self.override_box.setEnabled(False)
+        self.gpu_layers.setValue(int(self.defaults["n_gpu_layers"]))
+        self.context.setValue(int(self.defaults["n_ctx"]))
+        self.kv_type.setCurrentText(str(self.defaults["kv_type"]))
+        return self.override_box
+
+    def _show_overrides(self) -> None:
+        pair = self._selected()
+        self.override_box.setEnabled(pair is not None and self.overrides is not None)
+        if pair is None or self.overrides is None:
+            self.override_status.setText("")
+            return
+        saved = self.overrides.get(pair.model.path)
+        values = {**self.defaults, **saved}
+        self.gpu_layers.setValue(int(values["n_gpu_layers"]))
+        self.context.setValue(int(values["n_ctx"]))
+        self.kv_type.setCurrentText(str(values["kv_type"]))
+        self.override_status.setText(
+            "Own settings for this model" if saved else "Uses the global settings"
+        )
+
+    def _on_save_overrides(self) -> None:
+        pair = self._selected()
+        if pair is None or self.overrides is None:
+            return
+        self.overrides.set(
+            pair.model.path,
+            n_gpu_layers=self.gpu_layers.value(),
+            n_ctx=self.context.value(),
+            kv_type=self.kv_type.currentText(),
+        )
+        self.override_status.setText("Saved; used the next time this model loads")
+        self.overrides_saved.emit(str(pair.model.path))
+
+    def _on_reset_overrides(self) -> None:
+        pair = self._selected()
+        if pair is None or self.overrides is None:
+            return
+        self.overrides.set(pair.model.path, n_gpu_layers=None, n_ctx=None, kv_type=None)
+        self._show_overrides()
+        self.overrides_saved.emit(str(pair.model.path))
 
     def refresh(self) -> None:
         self.status.setText("Searching…")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -69,6 +70,8 @@ _RANGES = {
 
 
 class SettingsDialog(QDialog):
+    overrides_changed = Signal()  # a model's own GPU layers / context / KV type were saved
+
     def __init__(
         self, settings: Settings, system_prompt: str | None, parent: QWidget | None = None
     ):
@@ -119,9 +122,16 @@ class SettingsDialog(QDialog):
 
     def _models_tab(self) -> QWidget:
         """Installed model pairs, found by their GGUF headers; "Use" sets the model at once."""
+        from app.models.model_overrides import ModelOverrides
         from app.ui.models_page import ModelsPage
 
-        self.models_page = ModelsPage(self, default_model=str(self.settings["model"]))
+        self.models_page = ModelsPage(
+            self,
+            default_model=str(self.settings["model"]),
+            overrides=ModelOverrides.beside(self.settings.path),
+            defaults={k: self.settings[k] for k in ("n_gpu_layers", "n_ctx", "kv_type")},
+        )
+        self.models_page.overrides_saved.connect(lambda _model: self.overrides_changed.emit())
         self.models_page.default_changed.connect(self._on_models_page_default_changed)
         self.models_page.refresh()
         return self.models_page

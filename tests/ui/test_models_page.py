@@ -84,3 +84,46 @@ def test_delete_asks_first(qtbot, tiny_pair, tmp_path) -> None:
     page.table.selectRow(0)
     page.delete_button.click()
     assert (tmp_path / "a.gguf").exists() and page.table.rowCount() == 2
+
+
+def test_per_model_settings_are_shown_saved_and_reset(qtbot, tiny_pair, tmp_path) -> None:
+    from app.models.model_overrides import ModelOverrides
+
+    result = _pairs(tiny_pair, tmp_path)
+    store = ModelOverrides.beside(tmp_path / "settings.ini")
+    store.set(tmp_path / "b.gguf", n_gpu_layers=12)
+    page = ModelsPage(
+        scan_fn=lambda: result,
+        pool=InlinePool(),
+        overrides=store,
+        defaults={"n_gpu_layers": -1, "n_ctx": 0, "kv_type": "f16"},
+    )
+    qtbot.addWidget(page)
+    page.refresh()
+    assert not page.override_box.isEnabled()  # nothing selected yet
+    page.table.selectRow(0)
+    assert page.override_box.isEnabled()
+    assert page.gpu_layers.text() == "All layers" and page.context.text() == "Pick from memory"
+    assert "global" in page.override_status.text()
+    page.gpu_layers.setValue(20)
+    page.context.setValue(16384)
+    page.kv_type.setCurrentText("q8_0")
+    with qtbot.waitSignal(page.overrides_saved) as saved:
+        page.save_button.click()
+    assert saved.args == [str(tmp_path / "a.gguf")]
+    assert store.get(tmp_path / "a.gguf") == {"n_gpu_layers": 20, "n_ctx": 16384, "kv_type": "q8_0"}
+    # The other model shows its own saved value over the defaults.
+    page.table.selectRow(1)
+    assert page.gpu_layers.value() == 12 and page.kv_type.currentText() == "f16"
+    page.table.selectRow(0)
+    assert page.context.value() == 16384
+    page.reset_button.click()
+    assert store.get(tmp_path / "a.gguf") == {} and page.gpu_layers.value() == -1
+
+
+def test_without_an_overrides_store_the_editor_stays_off(qtbot, tiny_pair, tmp_path) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    page.table.selectRow(0)
+    assert not page.override_box.isEnabled()
+    page.save_button.click()  # does nothing, raises nothing
+    assert not (tmp_path / "models.json").exists()
