@@ -56,6 +56,22 @@ class EngineHolder:
                 self.problem = str(exc)
         return self._backend
 
+    def memory_estimate(self) -> str:
+        """What loading the local model will take, shown before it loads ("" if unknown)."""
+        config = getattr(self._backend, "config", None)
+        if config is None or not config.mmproj_path:
+            return ""
+        from app.models.memory_fit import estimate_files
+
+        layers = config.n_gpu_layers if config.n_gpu_layers >= 0 else 999
+        try:
+            found = estimate_files(
+                config.model_path, config.mmproj_path, config.n_ctx, config.kv_type, layers
+            )
+        except (OSError, ValueError, UserFacingError):
+            return ""
+        return found.describe()
+
     def sampling(self) -> Sampling:
         s = self.settings
         return Sampling(s["temperature"], s["top_p"], s["max_tokens"], s["seed"])
@@ -93,7 +109,7 @@ def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow
         if backend is not None and hasattr(backend, "load"):
             session.bridge.preload(backend)
 
-    window = MainWindow(settings, session, engine_changed)
+    window = MainWindow(settings, session, engine_changed, engine.memory_estimate)
     window.engine = engine
     window.store = store
     return window

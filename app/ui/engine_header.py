@@ -61,8 +61,10 @@ class EngineHeader(QWidget):
         name = f" · {model}" if model else ""
         self.model_label.setText(f"<b>{where}</b>{name} · messages and images are sent there")
 
-    def show_model(self, model: str, device: str) -> None:
+    def show_model(self, model: str, device: str, memory: str = "") -> None:
+        """``memory`` is the estimate of what loading will take, shown before it loads."""
         self.choose_button.setVisible(not model)
+        self.model_label.setToolTip(f"Memory: {memory}" if memory else "")
         if not model:
             self.model_label.setText(
                 "<b>No model is set up.</b> Choose a Pixtral GGUF and its mmproj to chat locally "
@@ -70,8 +72,9 @@ class EngineHeader(QWidget):
             )
             return
         where = f" · {device}" if device else ""
+        needs = f" · needs {memory.split(':')[0]}" if memory else ""
         self.model_label.setText(
-            f"<b>Local</b> · {Path(model).name}{where} · nothing leaves this computer"
+            f"<b>Local</b> · {Path(model).name}{where}{needs} · nothing leaves this computer"
         )
 
     def show_loading(self, event: Loading) -> None:

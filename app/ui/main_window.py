@@ -60,11 +60,13 @@ class MainWindow(QMainWindow):
         settings: Settings,
         session: ChatSession,
         engine_changed: Callable[[], None] = lambda: None,
+        memory_estimate: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__()
         self.settings = settings
         self.session = session
         self._engine_changed = engine_changed
+        self._memory_estimate = memory_estimate
         self.setWindowTitle("Pixtral Desk")
         self.setWindowIcon(QIcon(str(resource("icons", "pixtral-desk.svg"))))
         self.state = QSettings(
@@ -187,7 +189,7 @@ class MainWindow(QMainWindow):
         self._refresh_page()
         kind = self.settings["backend"]
         if kind == "local":
-            self.header.show_model(self.settings["model"], self.device)
+            self.header.show_model(self.settings["model"], self.device, self._memory_estimate())
         else:
             target = Target(BackendKind(kind), self.settings["openai_base_url"])
             model = self.settings["mistral_model" if kind == "mistral" else "openai_model"]

@@ -89,6 +89,9 @@ def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) ->
         assert window.settings["model"] == str(pair.model)
         assert window.stack.currentWidget() is window.empty_state
         assert "Local" in window.header.model_label.text()
+        # The memory the model will take is shown before it loads.
+        assert "needs ≈" in window.header.model_label.text()
+        assert "KV cache" in window.header.model_label.toolTip()
     finally:
         _close(window)
 
