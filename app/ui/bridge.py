@@ -34,6 +34,7 @@ FRAME_S = 0.016
 
 class _GenerationThread(QThread):
     event_ready = Signal(object)
+    rate_ready = Signal(float)  # tokens/s since the first token, sent with each flush
 
     def __init__(self, backend: Backend, request: GenerationRequest) -> None:
         super().__init__()
@@ -43,13 +44,20 @@ class _GenerationThread(QThread):
     def run(self) -> None:
         pending: list[str] = []
         last_flush = 0.0
+        first_token_at: float | None = None
+        tokens = 0
         try:
             for event in self.backend.generate(self.request):
                 if isinstance(event, Token):
                     pending.append(event.text)
                     now = time.monotonic()
+                    tokens += 1
+                    if first_token_at is None:
+                        first_token_at = now
                     if now - last_flush >= FRAME_S:
                         self.event_ready.emit(Token("".join(pending)))
+                        if now > first_token_at:
+                            self.rate_ready.emit((tokens - 1) / (now - first_token_at))
                         pending.clear()
                         last_flush = now
                     continue
@@ -85,6 +93,7 @@ class EngineBridge(QObject):
     usage_ready = Signal(object)  # Usage
     reply_finished = Signal(object)  # Finished
     reply_failed = Signal(object)  # EngineError
+    decode_rate_changed = Signal(float)  # tokens/s while an answer is being written
     model_loaded = Signal(object)  # the backend's Loaded description
     load_failed = Signal(object)  # EngineError
 
@@ -137,6 +146,7 @@ class EngineBridge(QObject):
         self._backend = backend
         thread = _GenerationThread(backend, request)
         thread.event_ready.connect(self._on_thread_event_ready)
+        thread.rate_ready.connect(self.decode_rate_changed)
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         thread.start()

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         s.turn_failed.connect(self._on_session_turn_failed)
         s.storage_failed.connect(self._on_session_storage_failed)
         s.bridge.model_loaded.connect(self._on_bridge_model_loaded)
+        s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
         s.bridge.load_failed.connect(self._on_bridge_load_failed)
         c.send_requested.connect(self._on_composer_send_requested)
         c.stop_requested.connect(self._on_composer_stop_requested)
@@ -256,6 +257,9 @@ class MainWindow(QMainWindow):
         elif event.tokens_total:
             percent = int(100 * event.tokens_done / max(event.tokens_total, 1))
             self.activity.setText(f"Reading {event.tokens_total:,} tokens — {percent} %")
+
+    def _on_bridge_decode_rate_changed(self, rate: float) -> None:
+        self.activity.setText(f"Writing… {rate:.1f} tokens/s")
 
     def _on_session_usage_ready(self, usage: Usage) -> None:
         reused = f", {usage.cached_tokens:,} reused" if usage.cached_tokens else ""

@@ -33,7 +33,9 @@ def test_a_generation_streams_into_gui_thread_signals(
         threads.add(QThread.currentThread() is bridge.thread())
 
     bridge.token_received.connect(on_token)
-    request = GenerationRequest([Message.user("hello")], sampling=Sampling(0.0, 1.0, 40, 0))
+    rates: list[float] = []
+    bridge.decode_rate_changed.connect(rates.append)
+    request = GenerationRequest([Message.user("hello")], sampling=Sampling(0.0, 1.0, 200, 0))
     try:
         with qtbot.waitSignal(bridge.reply_finished, timeout=30_000) as finished:
             bridge.start(backend, request)
@@ -41,6 +43,7 @@ def test_a_generation_streams_into_gui_thread_signals(
         assert result.text == "".join(tokens)
         assert threads == {True}
         assert bridge.wait()
+        assert all(rate > 0 for rate in rates)
     finally:
         backend.close()
 
