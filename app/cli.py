@@ -32,6 +32,7 @@ from app.engine.base import (
     Token,
     Usage,
 )
+from app.logs import engine_log_path
 from app.models.models_cli import add_models_commands
 from app.settings import SETTINGS, Settings
 from app.storage.history_cli import add_history_commands
@@ -43,6 +44,11 @@ EXIT_ENGINE = 3
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from app.crash_report import install_excepthook
+    from app.logs import setup_logging
+
+    args.log_dir = setup_logging()
+    install_excepthook(args.log_dir)  # a report file; the traceback is still printed
     if args.command is None:
         from app.main import run_gui
 
@@ -172,6 +178,7 @@ def _run_ask(args: argparse.Namespace) -> int:
         values,
         lambda text: print(f"pixtral-desk: {text}", file=sys.stderr),
         settings_path=Settings(args.config).path,
+        log_path=engine_log_path(args.log_dir),
     )
     interrupted = threading.Event()
 

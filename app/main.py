@@ -8,6 +8,7 @@ soon as the window is up, so the first answer does not wait for it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,14 +90,18 @@ class EngineHolder:
             self._backend = None
 
 
-def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow:
+def build_window(
+    settings: Settings, data_dir: Path | None = None, log_dir: Path | None = None
+) -> MainWindow:
     """The main window with its session, history and engine (used by the app and the tests)."""
+    from app.logs import default_log_dir, engine_log_path
     from app.storage.history import HistoryStore
     from app.ui.chat_session import ChatSession
     from app.ui.main_window import MainWindow
 
     store = HistoryStore.open(data_dir or (settings["data_dir"] or None))
-    engine = EngineHolder(settings)
+    log_dir = log_dir or default_log_dir()
+    engine = EngineHolder(settings, engine_log_path(log_dir))
     session = ChatSession(
         store, engine.backend, engine.sampling, engine.placement, lambda: engine.problem
     )
@@ -112,10 +117,12 @@ def build_window(settings: Settings, data_dir: Path | None = None) -> MainWindow
     window = MainWindow(settings, session, engine_changed, engine.memory_estimate)
     window.engine = engine
     window.store = store
+    window.log_dir = log_dir
     return window
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.storage.errors import StorageError
@@ -125,14 +132,24 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
     app.setDesktopFileName("pixtral-desk")
+    from app.crash_report import install_excepthook
+    from app.logs import setup_logging
+    from app.ui.about_dialog import CrashNotifier
+
+    log_dir = setup_logging()
+    crash_hook = install_excepthook(log_dir, CrashNotifier(app))
     try:
-        window = build_window(settings)
+        window = build_window(settings, log_dir=log_dir)
     except StorageError as exc:
         QMessageBox.critical(None, "Pixtral Desk", str(exc))
         return 1
     if window.store.recovery_notice:
         QMessageBox.warning(window, "Pixtral Desk", window.store.recovery_notice)
     window.show()
+    smoke_ms = os.environ.get("PIXTRAL_DESK_SMOKE_MS")
+    if smoke_ms:  # packaging smoke test and start-up benchmark: say when shown, then quit
+        print("pixtral-desk: main window shown", flush=True)
+        QTimer.singleShot(int(smoke_ms), app.quit)
     backend = window.engine.backend()
     if backend is not None and hasattr(backend, "load"):
         window.session.bridge.preload(backend)
@@ -140,5 +157,6 @@ def run_gui(args: argparse.Namespace) -> int:
         return app.exec()
     finally:
         window.session.close()
+        crash_hook.uninstall()
         window.engine.close()
         window.store.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Logs and crash reports of the code under test go to a temp folder, not the user's.
+os.environ.setdefault("PIXTRAL_DESK_LOG_DIR", tempfile.mkdtemp(prefix="pixtral-desk-logs-"))
 
 from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair
 

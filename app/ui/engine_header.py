@@ -18,6 +18,7 @@ class EngineHeader(QWidget):
     choose_requested = Signal()
     settings_requested = Signal()
     private_toggled = Signal(bool)
+    about_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,11 @@ class EngineHeader(QWidget):
         bar.addWidget(self.private_box)
         bar.addWidget(self.choose_button)
         bar.addWidget(self.settings_button)
+        self.about_button = QPushButton("About")
+        self.about_button.setAccessibleName("About Pixtral Desk")
+        self.about_button.setToolTip("Version, licences and where your data is kept (F1)")
+        self.about_button.clicked.connect(self.about_requested)
+        bar.addWidget(self.about_button)
         self.choose_button.clicked.connect(self.choose_requested)
         self.settings_button.clicked.connect(self.settings_requested)
         self.private_box.clicked.connect(self.private_toggled)

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
         self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
         self.header.settings_requested.connect(self.open_settings)
+        self.header.about_requested.connect(self.open_about)
         self.header.choose_requested.connect(self.switcher.choose_model_files)
         self.header.private_toggled.connect(self.session.set_private)
         self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
             (QKeySequence.StandardKey.New, self.new_chat),
             (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
             (QKeySequence("Ctrl+,"), self.open_settings),
+            (QKeySequence.StandardKey.HelpContents, self.open_about),
         ):
             QShortcut(keys, self, activated=slot)
 
@@ -207,6 +209,16 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_load_failed(self, error: EngineError) -> None:
         self.header.show_failure(error.message)
+
+    def open_about(self) -> None:
+        """Version, licences, and where history, settings, models and logs are kept (F1)."""
+        from app.logs import default_log_dir
+        from app.ui.about_dialog import AboutDialog
+
+        store = getattr(self, "store", None)
+        data_dir = store.db.path.parent if store is not None else Path(".")
+        log_dir = getattr(self, "log_dir", None) or default_log_dir()
+        AboutDialog(data_dir, log_dir, self.settings.path, self).exec()
 
     def open_settings(self) -> None:
         info = self.session.info
