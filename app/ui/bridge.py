@@ -10,6 +10,7 @@ for everything else slow (image decoding, thumbnails, history writes).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -220,9 +221,15 @@ class _Task(QRunnable):
         try:
             result = self.fn()
         except Exception as exc:
-            self.delivery.failed.emit(exc)
+            self._deliver(self.delivery.failed, exc)
         else:
-            self.delivery.done.emit(result)
+            self._deliver(self.delivery.done, result)
+
+    @staticmethod
+    def _deliver(signal: Any, value: object) -> None:
+        # At shutdown Qt may have deleted the receiver already: nothing is left to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(value)
 
 
 _PENDING: set[_Delivery] = set()
