@@ -70,7 +70,7 @@ def test_the_window_opens_offscreen_and_quits_cleanly(bundle: Path, tmp_path: Pa
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "PIXTRAL_DESK_CONFIG": str(config),
-        "PIXTRAL_DESK_SMOKE_MS": "1500",
+        "PIXTRAL_DESK_SMOKE_MS": "3000",
     }
     shown = _run(bundle, env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr[-2000:]
