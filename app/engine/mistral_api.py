@@ -22,7 +22,9 @@ from app.engine.remote_common import (
     Chunk,
     HttpFailure,
     NetworkFailure,
+    Notices,
     NoticeSink,
+    RemoteError,
     RemoteTurn,
     build_payload,
     http_error,
@@ -86,7 +88,7 @@ def classify(exc: BaseException) -> Exception:
     return exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
 
 
-class MistralBackend:
+class MistralBackend(Notices):
     """The ``Backend`` protocol on La Plateforme.
 
     ``api_key`` may be a callable so the key is read from the keyring when needed and never
@@ -112,8 +114,7 @@ class MistralBackend:
         self.server_url = server_url.rstrip("/")
         self.max_retries, self.max_wait_s = max_retries, max_wait_s
         self.max_images, self.max_image_bytes = max_images, max_image_bytes
-        self.notices: list[str] = []
-        self._on_notice = on_notice
+        Notices.__init__(self, on_notice)
         self._models: dict[str, RemoteModel] = {}
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -228,19 +229,6 @@ class MistralBackend:
         if stream is not None:
             with suppress(Exception):
                 stream.close()
-
-    def _notify(self, text: str) -> None:
-        self.notices.append(text)
-        if self._on_notice is not None:
-            self._on_notice(text)
-
-
-class RemoteError(Exception):
-    """A non-streaming call (model list, key test) failed; ``error`` says why for people."""
-
-    def __init__(self, error: EngineError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def _chunks(stream: Any) -> Iterator[Chunk]:

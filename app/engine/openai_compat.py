@@ -21,7 +21,9 @@ from app.engine.remote_common import (
     Chunk,
     HttpFailure,
     NetworkFailure,
+    Notices,
     NoticeSink,
+    RemoteError,
     RemoteTurn,
     build_payload,
     http_error,
@@ -53,7 +55,7 @@ def classify(exc: BaseException) -> Exception:
     return exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(Notices):
     """The ``Backend`` protocol on an OpenAI-compatible server.
 
     ``base_url`` is the API root including ``/v1`` (``http://gpu-box:8000/v1``). Image limits
@@ -81,9 +83,8 @@ class OpenAICompatBackend:
         self.host = server_host(self.base_url)
         self.max_retries, self.max_wait_s = max_retries, max_wait_s
         self.max_images, self.max_image_bytes = max_images, max_image_bytes
-        self.notices: list[str] = []
+        Notices.__init__(self, on_notice)
         self._api_key = api_key
-        self._on_notice = on_notice
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._response: Any = None
@@ -175,19 +176,6 @@ class OpenAICompatBackend:
         self.cancel()
         self._client.close()
 
-    def _notify(self, text: str) -> None:
-        self.notices.append(text)
-        if self._on_notice is not None:
-            self._on_notice(text)
-
-
-class RemoteServerError(Exception):
-    """A non-streaming call failed; ``error`` carries the human message."""
-
-    def __init__(self, error: EngineError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
 
 def _chunks(response: Any) -> Iterator[Chunk]:
     """Decode ``data:`` lines; ``[DONE]`` ends the stream, comments and blanks are skipped."""
@@ -222,3 +210,7 @@ def _chunks(response: Any) -> Iterator[Chunk]:
             )
         else:
             yield Chunk(text, finish)
+
+
+RemoteServerError = RemoteError
+"""The OpenAI-compatible name for the shared error (model list, key test)."""

@@ -443,3 +443,24 @@ def sampling_args(request: GenerationRequest) -> dict[str, Any]:
 
 def count_images(messages: Sequence[Message]) -> int:
     return sum(len(m.images) for m in messages)
+
+
+class RemoteError(Exception):
+    """A non-streaming call (model list, key test) failed; ``error`` says why for people."""
+
+    def __init__(self, error: EngineError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class Notices:
+    """What a remote backend told the user during a turn (re-encoded images, waits)."""
+
+    def __init__(self, on_notice: Callable[[str], None] | None) -> None:
+        self.notices: list[str] = []
+        self._on_notice = on_notice
+
+    def _notify(self, text: str) -> None:
+        self.notices.append(text)
+        if self._on_notice is not None:
+            self._on_notice(text)

@@ -16,6 +16,7 @@ from pathlib import Path
 from app.core.budget import GIB, MAX_CONTEXT, KvType, default_context
 from app.core.errors import UserFacingError
 from app.core.model_files import TextModelInfo
+from app.core.system_info import parse_system_info
 
 
 def available_memory_bytes() -> int:
@@ -126,17 +127,6 @@ class HardwareReport:
         if warning:
             lines.append(warning)
         return lines
-
-
-def parse_system_info(info: str) -> tuple[str, ...]:
-    """Backend names in ``llama_print_system_info()`` text: ``"CUDA : ARCHS = … | CPU : …"``."""
-    names: list[str] = []
-    for segment in info.split("|"):
-        if " : " in segment:
-            name = segment.split(" : ")[0].strip()
-            if name and name not in names:
-                names.append(name)
-    return tuple(names) or ("CPU",)
 
 
 def llama_build() -> tuple[tuple[str, ...], bool]:

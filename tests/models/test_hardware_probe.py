@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.system_info import parse_system_info
 from app.models import hardware
-from app.models.hardware import CUDA_REINSTALL, GpuInfo, parse_system_info, probe
+from app.models.hardware import CUDA_REINSTALL, GpuInfo, probe
 
 
 def _fake_nvidia_smi(folder: Path, output: str, rc: int = 0) -> None:

@@ -25,6 +25,7 @@ from app.core.budget import KvType, TurnBudget
 from app.core.errors import ContextOverflowError
 from app.core.images import PreparedImage
 from app.core.prompt import Control, ControlPiece, ImagePiece, Piece, TextPiece
+from app.core.system_info import parse_system_info
 from app.engine.base import (
     ErrorKind,
     Finished,
@@ -78,14 +79,7 @@ class _ImageLayout:
 
 def build_backends() -> tuple[str, ...]:
     """The ggml backends compiled into the installed llama.cpp (``CPU``, ``CUDA``, …)."""
-    info = llama.llama_print_system_info().decode(errors="replace")
-    names = []
-    for segment in info.split("|"):
-        if " : " in segment:
-            name = segment.split(" : ")[0].strip()
-            if name and name not in names:
-                names.append(name)
-    return tuple(names) or ("CPU",)
+    return parse_system_info(llama.llama_print_system_info().decode(errors="replace"))
 
 
 class LlamaSession:
