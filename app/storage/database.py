@@ -187,6 +187,24 @@ class _Damaged(Exception):
     """Internal: the file at the path is not a usable SQLite database."""
 
 
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out another instance that is creating the same new file.
+
+    Changing the journal mode needs the database to itself, and SQLite reports "locked" at
+    once instead of using the busy timeout when another connection is busy with it (two app
+    instances starting on an empty history at the same moment). Retry within the timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _connect(path: Path, verify: bool) -> sqlite3.Connection:
     if path.exists() and path.stat().st_size > 0:
         with path.open("rb") as handle:
@@ -203,7 +221,7 @@ def _connect(path: Path, verify: bool) -> sqlite3.Connection:
         # WAL because readers (the sidebar, search) never block the writer streaming an answer,
         # a crash mid-commit leaves the previous state intact, and a second app instance can
         # read and write the same file safely (issue 3, req. 4 and 5).
-        conn.execute("PRAGMA journal_mode = WAL")
+        _set_wal(conn)
         # FULL fsyncs the WAL at each commit so a power cut loses nothing committed; streaming
         # commits at most about once a second, so the cost is a few fsyncs per answer.
         conn.execute("PRAGMA synchronous = FULL")
