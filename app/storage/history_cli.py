@@ -78,6 +78,9 @@ def _run_list(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    if not rows:
+        where = "The trash is empty." if args.trash else "No conversations yet."
+        print(where, file=sys.stderr)
     for row in rows:
         pin = "*" if row.pinned else " "
         print(f"{row.id:>6} {pin} {_date(row.updated_at)}  {row.title or '(untitled)'}")

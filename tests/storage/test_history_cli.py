@@ -86,3 +86,11 @@ def test_bad_input_is_one_user_facing_error(data: Path, tmp_path: Path) -> None:
         run("history", "--data-dir", str(data), "import", str(bad))
     with pytest.raises(SystemExit):
         run("history", "--data-dir", str(data), "export", "1", "--all", "--out", "x")
+
+
+def test_an_empty_history_says_so(tmp_path: Path, capsys) -> None:
+    assert run("history", "--data-dir", str(tmp_path / "empty"), "list") == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "No conversations yet." in captured.err
+    assert run("history", "--data-dir", str(tmp_path / "empty"), "list", "--trash") == 0
+    assert "The trash is empty." in capsys.readouterr().err
