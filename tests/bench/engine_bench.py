@@ -77,6 +77,7 @@ from app.engine.base import (  # noqa: E402
 )
 from app.engine.local.backend import LocalBackend  # noqa: E402
 from app.engine.local.protocol import LocalEngineConfig  # noqa: E402
+from tests.bench.machine import cpu_model  # noqa: E402
 
 # The fixture generator imports ``gguf``, which imports sentencepiece when it is installed (it
 # is on the GPU machines). Loading that native library next to llama.cpp in the process that
@@ -127,14 +128,7 @@ def describe_machine() -> list[tuple[str, str]]:
     import llama_cpp
     import llama_cpp.llama_cpp as llama
 
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     ram = "unknown"
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.ui.composer import Composer  # noqa: E402
 from app.ui.pending_images import image_pool  # noqa: E402
 from app.ui.pending_strip import CARDS_PER_TURN  # noqa: E402
+from tests.bench.machine import cpu_model  # noqa: E402
 
 TICK_MS = 5
 TARGET_MS = 50.0
@@ -146,14 +147,7 @@ def drop(composer: Composer, paths: list[Path]) -> float:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"{cpu}, {os.cpu_count()} logical CPUs (image pool: {image_pool().maxThreadCount()} "
         f"threads), {platform.system()} {platform.release()}, Python {platform.python_version()}, "

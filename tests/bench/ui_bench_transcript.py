@@ -52,6 +52,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.core.conversation import MessageStatus, Role  # noqa: E402
 from app.ui.chat_view import ChatView  # noqa: E402
 from app.ui.transcript_model import TranscriptItem, TranscriptModel  # noqa: E402
+from tests.bench.machine import cpu_model  # noqa: E402
 
 TARGET_MS = 50.0
 _PROSE = (
@@ -198,14 +199,7 @@ def scenario_load(app, view: ChatView, probe: StallProbe, count: int):
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     from PySide6.QtCore import __version__ as pyside
 
     return (
