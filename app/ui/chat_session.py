@@ -182,9 +182,20 @@ class ChatSession(QObject):
         )
 
     # -------------------------------------------------------------------------------- turns
-    def send(self, text: str, images: list[PreparedImage]) -> None:
-        """Save the question and an empty answer, then start answering."""
+    def send(
+        self,
+        text: str,
+        images: list[PreparedImage],
+        document: list[Part] | tuple[Part, ...] = (),
+        private: bool = False,
+    ) -> None:
+        """Save the question and an empty answer, then start answering.
+
+        ``document`` holds PDF pages (labelled text and page images) sent before the question;
+        ``private`` makes a new conversation private (document chats start that way).
+        """
         parts: list[Part] = [ImagePart(image) for image in images]
+        parts.extend(document)
         if text:
             parts.append(TextPart(text))
         cid = self.conversation_id
@@ -192,7 +203,7 @@ class ChatSession(QObject):
         name = getattr(backend, "name", "")
 
         def work() -> OpenedConversation:
-            conversation = cid or self.store.create_conversation(backend=name)
+            conversation = cid or self.store.create_conversation(backend=name, private=private)
             user_id = self.store.add_message(conversation, Role.USER, parts)
             self._core[user_id] = Message(Role.USER, parts)
             self.store.start_reply(conversation, backend=name)

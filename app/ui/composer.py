@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.budget import TurnBudget
+from app.core.conversation import Part
 from app.core.images import Detail, PreparedImage
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
 from app.ui.pending_images import ImageSource, PendingImagesModel
@@ -132,6 +133,7 @@ class Composer(QWidget):
 
     send_requested = Signal(str, list)  # text, list[PreparedImage] in order
     stop_requested = Signal()
+    document_requested = Signal()  # "Attach PDF…": the window runs the page picker
     composition_changed = Signal()  # text or images changed: recompute the meter
     images_refused = Signal(list)  # list[str], each naming a file
 
@@ -165,6 +167,17 @@ class Composer(QWidget):
         self.add_button.setAccessibleName("Add images")
         self.add_button.setToolTip("Choose image files to send (you can also drop or paste them)")
         self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.document_button = QPushButton("Attach PDF…", self)
+        self.document_button.setAccessibleName("Attach a PDF document")
+        self.document_button.setToolTip(
+            "Choose pages of a PDF to ask about (stays on this computer)"
+        )
+        self.document_button.clicked.connect(self.document_requested)
+        self.document_parts: list[Part] = []
+        self.document_tokens = 0
+        self.document_label = QLabel(self)
+        self.document_label.setAccessibleName("Attached document")
+        self.document_label.hide()
         self.meter = ContextMeter(self)
         self.meter.budget_changed.connect(self._on_meter_budget_changed)
         self.budget_line = QLabel(self)
@@ -180,6 +193,7 @@ class Composer(QWidget):
         self.send_button.clicked.connect(self._on_send_button_clicked)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.document_button)
         buttons.addSpacing(12)
         buttons.addWidget(self.meter, 1)
         buttons.addSpacing(12)
@@ -189,6 +203,7 @@ class Composer(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self.notice)
         layout.addWidget(self.strip)
+        layout.addWidget(self.document_label)
         layout.addWidget(self.editor)
         layout.addWidget(self.budget_line)
         layout.addLayout(buttons)
@@ -211,10 +226,24 @@ class Composer(QWidget):
         self._generating = generating
         self._update_send()
 
+    def attach_document(self, name: str, parts: list[Part], tokens: int) -> None:
+        """Pages chosen in the page picker; they go with the next message."""
+        self.document_parts = list(parts)
+        self.document_tokens = tokens
+        self.document_label.setText(f"📄 {name}: about {tokens:,} tokens, sent with your message")
+        self.document_label.setVisible(bool(parts))
+        self.composition_changed.emit()
+
+    def pending_document_tokens(self) -> int:
+        return self.document_tokens if self.document_parts else 0
+
     def clear_after_send(self) -> None:
-        """The window accepted the turn: now the text and images may go."""
+        """The window accepted the turn: now the text, images and document may go."""
         self.editor.clear()
         self.images.clear()
+        self.document_parts = []
+        self.document_tokens = 0
+        self.document_label.hide()
         self.notice.dismiss()
 
     def take_composition(self) -> tuple[str, list[ImageSource]]:

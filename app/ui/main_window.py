@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         c.send_requested.connect(self._on_composer_send_requested)
         c.stop_requested.connect(self._on_composer_stop_requested)
         c.composition_changed.connect(self.update_meter)
+        c.document_requested.connect(self.attach_document)
         v.regenerate_requested.connect(self._on_view_regenerate_requested)
         v.retry_requested.connect(self._on_view_regenerate_requested)
         v.edit_requested.connect(self._on_view_edit_requested)
@@ -210,6 +211,25 @@ class MainWindow(QMainWindow):
     def _on_bridge_load_failed(self, error: EngineError) -> None:
         self.header.show_failure(error.message)
 
+    def attach_document(self) -> None:
+        """Pick a PDF and its pages; they go with the next message, in a private chat."""
+        from app.ui.page_picker import PagePickerDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Attach a PDF", "", "PDF documents (*.pdf)")
+        if not path:
+            return
+        budget = self.composer.meter.budget
+        free = budget.n_ctx - budget.needed if budget is not None else self._n_ctx()
+        dialog = PagePickerDialog(Path(path), max(free, 0), self)
+        if dialog.exec():
+            self.composer.attach_document(
+                Path(path).name, dialog.selected_parts(), dialog.total_tokens()
+            )
+            if self.session.info is None:
+                self.activity.setText(
+                    "Document chats are private: this one will stay on this computer."
+                )
+
     def open_about(self) -> None:
         """Version, licences, and where history, settings, models and logs are kept (F1)."""
         from app.logs import default_log_dir
@@ -246,7 +266,8 @@ class MainWindow(QMainWindow):
         if self.session.generating:
             return
         self.activity.setText("Saving…")
-        self.session.send(text, images)
+        document = self.composer.document_parts
+        self.session.send(text, images, document, private=bool(document))
 
     def _on_composer_stop_requested(self) -> None:
         if self.session.generating:

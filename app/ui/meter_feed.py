@@ -54,7 +54,7 @@ class MeterFeed(QObject):
             )
         self.composer.meter.set_budget(
             used,
-            estimate_tokens(self.composer.text()),
+            estimate_tokens(self.composer.text()) + self.composer.pending_document_tokens(),
             self.composer.pending_image_tokens(),
             self.max_tokens(),
             self.n_ctx(),
@@ -64,23 +64,30 @@ class MeterFeed(QObject):
     def _on_timer_timeout(self) -> None:
         count = getattr(self.session.backend(), "count_tokens", None)
         text, images = self.composer.text(), self.composer.pending_images()
+        document = self.composer.document_parts
         if (
             count is None
             or self.session.generating
-            or not (text or images or self.session.messages)
+            or not (text or images or document or self.session.messages)
         ):
             return
         request = self.session.request()
         messages = [shown.core for shown in self.session.messages]
-        if text or images or not messages or messages[-1].role is not Role.USER:
-            messages.append(Message.user(text or " ", images))
+        if text or images or document or not messages or messages[-1].role is not Role.USER:
+            question = Message.user(text or " ", images)
+            question.parts[len(images) : len(images)] = document
+            messages.append(question)
         counted = GenerationRequest(
             messages, request.system_prompt, request.placement, request.sampling
         )
-        expected = (text, len(images))
+        expected = (text, len(images), len(document))
 
         def done(result: object) -> None:
-            now = (self.composer.text(), len(self.composer.pending_images()))
+            now = (
+                self.composer.text(),
+                len(self.composer.pending_images()),
+                len(self.composer.document_parts),
+            )
             if not isinstance(result, Counted) or expected != now:
                 return  # the composition changed meanwhile; a newer count is on its way
             self.exact_count = result

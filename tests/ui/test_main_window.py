@@ -320,3 +320,29 @@ def test_yes_to_all_lets_this_chat_fall_back_without_asking_again(
             assert window.session.info.sampling.get("allow_fallback") is True
         finally:
             _close(window)
+
+
+def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    from app.core.images import Detail
+    from app.workflows.documents import document_parts, open_document
+    from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
+
+    pdf = write_pdf(
+        tmp_path / "lease.pdf",
+        [TextPage(["The rent is 900 euros.", "Paid monthly."]), ScannedPage((300, 200))],
+    )
+    with open_document(pdf) as doc:
+        parts = document_parts(doc, [1, 2], Detail.LOW, True)
+    window.composer.attach_document("lease.pdf", parts, 120)
+    assert window.composer.document_label.isVisible()
+    budget = window.composer.meter.budget
+    assert budget is not None and budget.prompt_tokens >= 120  # counted before sending
+    _send(qtbot, window, "What is the rent? Cite the page.")
+    assert window.session.info is not None and window.session.info.private
+    assert not window.composer.document_label.isVisible()
+    question = window.store.load(window.session.conversation_id).messages[0]
+    assert "p. 1" in question.text and "900 euros" in question.text
+    assert any(p.kind == "image" for p in question.parts)  # the scanned page went as an image
+    assert window.transcript.item(1).status is MessageStatus.COMPLETE
