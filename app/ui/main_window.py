@@ -48,10 +48,10 @@ from app.ui.empty_state import EmptyState
 from app.ui.engine_header import EngineHeader
 from app.ui.image_viewer import ImageViewerDialog
 from app.ui.meter_feed import MeterFeed
-from app.ui.settings_dialog import SettingsDialog
 from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.window_dialogs import WindowDialogs
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self.activity.setAccessibleName("Engine activity")
         self.setup: SetupAssistant | None = None
         self.switcher = BackendSwitcher(self)
+        self.dialogs = WindowDialogs(self)
         self.header = EngineHeader()
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
@@ -161,7 +162,7 @@ class MainWindow(QMainWindow):
         c.send_requested.connect(self._on_composer_send_requested)
         c.stop_requested.connect(self._on_composer_stop_requested)
         c.composition_changed.connect(self.update_meter)
-        c.document_requested.connect(self.attach_document)
+        c.document_requested.connect(self.dialogs.attach_document)
         v.regenerate_requested.connect(self._on_view_regenerate_requested)
         v.retry_requested.connect(self._on_view_regenerate_requested)
         v.edit_requested.connect(self._on_view_edit_requested)
@@ -175,16 +176,16 @@ class MainWindow(QMainWindow):
         self.sidebar.pin_toggled.connect(s.set_pinned)
         self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
         self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
-        self.header.settings_requested.connect(self.open_settings)
-        self.header.about_requested.connect(self.open_about)
+        self.header.settings_requested.connect(self.dialogs.open_settings)
+        self.header.about_requested.connect(self.dialogs.open_about)
         self.header.choose_requested.connect(self.switcher.choose_model_files)
         self.header.private_toggled.connect(self.session.set_private)
         self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
         for keys, slot in (
             (QKeySequence.StandardKey.New, self.new_chat),
             (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
-            (QKeySequence("Ctrl+,"), self.open_settings),
-            (QKeySequence.StandardKey.HelpContents, self.open_about),
+            (QKeySequence("Ctrl+,"), self.dialogs.open_settings),
+            (QKeySequence.StandardKey.HelpContents, self.dialogs.open_about),
         ):
             QShortcut(keys, self, activated=slot)
 
@@ -210,52 +211,6 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_load_failed(self, error: EngineError) -> None:
         self.header.show_failure(error.message)
-
-    def attach_document(self) -> None:
-        """Pick a PDF and its pages; they go with the next message, in a private chat."""
-        from app.ui.page_picker import PagePickerDialog
-
-        path, _ = QFileDialog.getOpenFileName(self, "Attach a PDF", "", "PDF documents (*.pdf)")
-        if not path:
-            return
-        budget = self.composer.meter.budget
-        free = budget.n_ctx - budget.needed if budget is not None else self._n_ctx()
-        dialog = PagePickerDialog(Path(path), max(free, 0), self)
-        if dialog.exec():
-            self.composer.attach_document(
-                Path(path).name, dialog.selected_parts(), dialog.total_tokens()
-            )
-            if self.session.info is None:
-                self.activity.setText(
-                    "Document chats are private: this one will stay on this computer."
-                )
-
-    def open_about(self) -> None:
-        """Version, licences, and where history, settings, models and logs are kept (F1)."""
-        from app.logs import default_log_dir
-        from app.ui.about_dialog import AboutDialog
-
-        store = getattr(self, "store", None)
-        data_dir = store.db.path.parent if store is not None else Path(".")
-        log_dir = getattr(self, "log_dir", None) or default_log_dir()
-        AboutDialog(data_dir, log_dir, self.settings.path, self).exec()
-
-    def open_settings(self) -> None:
-        info = self.session.info
-        dialog = SettingsDialog(self.settings, info.system_prompt if info else None, self)
-        dialog.overrides_changed.connect(self._engine_changed)
-        if dialog.exec():
-            before = {
-                k: self.settings[k] for k in ("model", "mmproj", "n_ctx", "kv_type", "n_gpu_layers")
-            }
-            dialog.apply()
-            if info is not None and dialog.system_prompt.toPlainText() != info.system_prompt:
-                self.session.update_settings(system_prompt=dialog.system_prompt.toPlainText())
-            if before != {k: self.settings[k] for k in before}:
-                self.device = ""
-                self._engine_changed()
-            self.composer.default_detail = Detail.parse(self.settings["detail"])
-            self.refresh_engine_label()
 
     # ------------------------------------------------------------------------------- turns
     def new_chat(self) -> None:
