@@ -21,7 +21,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +110,21 @@ class BlobStore:
                 target = self._trash / f"{sha256}.{uuid.uuid4().hex[:8]}"
                 os.replace(source, target)
                 parked.append(target)
+
+    @contextlib.contextmanager
+    def releasing(self) -> Iterator[list[Path]]:
+        """Wrap a write transaction that releases blobs: undo on failure, delete on success.
+
+        Open it *outside* ``db.write()`` so COMMIT has happened (or failed) before the parked
+        files are deleted (or put back).
+        """
+        parked: list[Path] = []
+        try:
+            yield parked
+        except BaseException:
+            self.undo_release(parked)
+            raise
+        self.finish_release(parked)
 
     def finish_release(self, parked: Iterable[Path]) -> None:
         for path in parked:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from app.storage.blobs import BlobStore
@@ -142,25 +141,19 @@ class ConversationsMixin:
         ids = [conversation_ids] if isinstance(conversation_ids, int) else list(conversation_ids)
         if not ids:
             return
-        parked: list[Path] = []
         marks = ",".join("?" * len(ids))
-        try:
-            with self.db.write() as conn:
-                hashes = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT DISTINCT p.blob_sha256 FROM parts p JOIN messages m "
-                        f"ON m.id = p.message_id WHERE m.conversation_id IN ({marks}) "
-                        "AND p.blob_sha256 IS NOT NULL",
-                        ids,
-                    )
-                ]
-                conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)
-                self.blobs.release_unreferenced(conn, hashes, parked)
-        except BaseException:
-            self.blobs.undo_release(parked)
-            raise
-        self.blobs.finish_release(parked)
+        with self.blobs.releasing() as parked, self.db.write() as conn:
+            hashes = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT p.blob_sha256 FROM parts p JOIN messages m "
+                    f"ON m.id = p.message_id WHERE m.conversation_id IN ({marks}) "
+                    "AND p.blob_sha256 IS NOT NULL",
+                    ids,
+                )
+            ]
+            conn.execute(f"DELETE FROM conversations WHERE id IN ({marks})", ids)
+            self.blobs.release_unreferenced(conn, hashes, parked)
 
     def _update(
         self, conversation_id: int, assignments: str, values: tuple[Any, ...], touch: bool = True

@@ -252,45 +252,39 @@ class HistoryStore(ConversationsMixin):
         more go in the same transaction. Returns the new active leaf (None: nothing left).
         """
         message = self.get_message(message_id)
-        parked: list[Path] = []
-        try:
-            with self.db.write() as conn:
-                subtree = [
-                    row[0]
-                    for row in conn.execute(
-                        "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL "
-                        "SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id) "
-                        "SELECT id FROM sub",
-                        (message_id,),
-                    )
-                ]
-                marks = ",".join("?" * len(subtree))
-                hashes = [
-                    row[0]
-                    for row in conn.execute(
-                        f"SELECT DISTINCT blob_sha256 FROM parts WHERE message_id IN ({marks}) "
-                        "AND blob_sha256 IS NOT NULL",
-                        subtree,
-                    )
-                ]
-                active = conn.execute(
-                    "SELECT active_leaf_id FROM conversations WHERE id = ?",
-                    (message.conversation_id,),
-                ).fetchone()[0]
-                conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", subtree)
-                leaf = active
-                if active is None or active in subtree:
-                    others = [i for i in message.sibling_ids if i != message_id]
-                    leaf = tree.newest_leaf(conn, others[-1]) if others else message.parent_id
-                conn.execute(
-                    "UPDATE conversations SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
-                    (leaf, self.clock(), message.conversation_id),
+        with self.blobs.releasing() as parked, self.db.write() as conn:
+            subtree = [
+                row[0]
+                for row in conn.execute(
+                    "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL "
+                    "SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id) "
+                    "SELECT id FROM sub",
+                    (message_id,),
                 )
-                self.blobs.release_unreferenced(conn, hashes, parked)
-        except BaseException:
-            self.blobs.undo_release(parked)
-            raise
-        self.blobs.finish_release(parked)
+            ]
+            marks = ",".join("?" * len(subtree))
+            hashes = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT DISTINCT blob_sha256 FROM parts WHERE message_id IN ({marks}) "
+                    "AND blob_sha256 IS NOT NULL",
+                    subtree,
+                )
+            ]
+            active = conn.execute(
+                "SELECT active_leaf_id FROM conversations WHERE id = ?",
+                (message.conversation_id,),
+            ).fetchone()[0]
+            conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", subtree)
+            leaf = active
+            if active is None or active in subtree:
+                others = [i for i in message.sibling_ids if i != message_id]
+                leaf = tree.newest_leaf(conn, others[-1]) if others else message.parent_id
+            conn.execute(
+                "UPDATE conversations SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
+                (leaf, self.clock(), message.conversation_id),
+            )
+            self.blobs.release_unreferenced(conn, hashes, parked)
         return leaf
 
     def get_message(self, message_id: int) -> StoredMessage:
