@@ -79,6 +79,7 @@ class ModelShape:
     n_head: int
     n_head_kv: int
     head_dim: int
+    n_ff: int
     n_vocab: int
     n_ctx_train: int
     v_n_embd: int

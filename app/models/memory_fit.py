@@ -67,7 +67,7 @@ class Dims:
             n_head_kv=shape.n_head_kv,
             head_dim=shape.head_dim,
             n_vocab=shape.n_vocab,
-            n_ff=14336,
+            n_ff=shape.n_ff,
             v_n_embd=shape.v_n_embd,
             v_n_head=shape.v_n_head,
             v_n_ff=shape.v_n_ff,
