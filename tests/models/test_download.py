@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants as hf_constants
 
 from app.core.model_files import check_pair
 from app.models import download as download_mod
@@ -17,16 +15,6 @@ from tests.fixtures.pixtral_gguf import GgufPair
 from tests.models.fake_hub import COMMIT, FakeHub
 
 REPO = "ggml-org/pixtral-12b-GGUF"
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    # Small chunks, so progress, cancel and cuts happen mid-file; no waiting between retries.
-    monkeypatch.setattr(hf_constants, "DOWNLOAD_CHUNK_SIZE", 64 * 1024)
-    monkeypatch.setattr("huggingface_hub.file_download.time.sleep", lambda _s: None)
-    server = FakeHub().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from huggingface_hub import constants as hf_constants
 
 from app.core.errors import UserFacingError
 from app.models import models_cli
@@ -31,15 +29,6 @@ def _run(*argv: str) -> int:
     models_cli.add_models_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(list(argv))
     return int(args.run(args))
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    monkeypatch.setattr(hf_constants, "DOWNLOAD_CHUNK_SIZE", 64 * 1024)
-    monkeypatch.setattr("huggingface_hub.file_download.time.sleep", lambda _s: None)
-    server = FakeHub().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
