@@ -126,8 +126,10 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.storage.errors import StorageError
+    from app.ui.web_setup import prepare_web_engine
 
     settings = Settings(getattr(args, "config", None))
+    prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
