@@ -4,7 +4,8 @@ A ``QListView`` + delegate instead of a ``QTextBrowser`` or one widget per messa
 visible rows are painted, a streamed token repaints one row, and 2,000 messages cost a list
 of cached heights, not 2,000 widgets. Layout, measuring and painting live in
 ``transcript_delegate``; this view keeps scrolling, the streaming refresh and the actions.
-Links open only on click and only for http(s).
+Links open only on click and only for http(s); ``pixtral-page:`` links (page citations in a
+document chat) become ``page_citation_activated`` and never leave the app.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from app.core.conversation import MessageStatus, Role
+from app.ui.citation_links import parse_page_href
 from app.ui.markdown_render import is_web_url
 from app.ui.transcript_delegate import TranscriptDelegate
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
@@ -43,6 +45,7 @@ class ChatView(QListView):
     delete_requested = Signal(int)
     retry_requested = Signal(int)
     branch_requested = Signal(int, int)  # row, -1 for ‹ or +1 for ›
+    page_citation_activated = Signal(int, list)  # row, list[int] of the pages cited: show one
 
     def __init__(
         self, model: TranscriptModel | None = None, pool: QThreadPool | None = None, parent=None
@@ -171,6 +174,8 @@ class ChatView(QListView):
             self.copy_code(row, int(href.removeprefix("copy-code:") or -1))
         elif href.startswith("action:"):
             self._trigger(row, href.removeprefix("action:"))
+        elif (pages := parse_page_href(href)) is not None:
+            self.page_citation_activated.emit(row, list(pages))
         elif is_web_url(href):
             QDesktopServices.openUrl(QUrl(href))
 

@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         v.branch_requested.connect(self._on_view_branch_requested)
         v.delete_requested.connect(self._on_view_delete_requested)
         v.image_activated.connect(self._on_view_image_activated)
+        v.page_citation_activated.connect(self._on_view_page_citation_activated)
         self.sidebar.conversation_selected.connect(s.open)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.search_changed.connect(s.refresh_list)
@@ -377,6 +378,14 @@ class MainWindow(QMainWindow):
         images = self.transcript.item(row).images
         if 0 <= index < len(images):
             ImageViewerDialog(images[index], self).exec()
+
+    def _on_view_page_citation_activated(self, row: int, pages: list) -> None:
+        """A page citation in an answer: show that page as sent, or say it was not sent."""
+        from app.ui.page_citations import open_cited_page
+
+        shown = open_cited_page(self, self.transcript.sent_pages_before(row), pages)
+        if isinstance(shown, str):
+            self.activity.setText(shown)
 
     # ------------------------------------------------------------------------ conversations
     def _on_sidebar_rename_requested(self, conversation_id: int) -> None:

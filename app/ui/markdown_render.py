@@ -13,6 +13,10 @@ Streaming: a 20,000-token answer is ~80 KB; parsing and laying it out again for 
 ``MarkdownStream`` freezes every top-level block that a later block has closed, renders it
 once, and re-renders only the trailing open block. The HTML comes in *segments* of a few KB,
 so the view can keep one ``QTextDocument`` per segment and rebuild only the last one.
+
+In a conversation about document pages, ``cite_pages`` turns page citations in the answer's
+plain text into ``pixtral-page:`` links (``citation_links``); text in code never goes through
+that rule, so a citation inside code stays text.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from app.ui.citation_links import link_citations
 
 SEGMENT_CHARS = 1500
 """Close an HTML segment once it holds this many characters (one document each in the view)."""
@@ -98,9 +105,9 @@ def is_web_url(href: str) -> bool:
     return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
 
 
-def render_markdown(text: str, theme: RenderTheme = LIGHT) -> Rendered:
+def render_markdown(text: str, theme: RenderTheme = LIGHT, cite_pages: bool = False) -> Rendered:
     """Render a whole answer at once (history, finished answers)."""
-    env = _new_env(theme, [], {})
+    env = _new_env(theme, [], {}, cite_pages)
     tokens = _MD.parse(_normalize(text), env)
     segments: list[str] = []
     current: list[str] = []
@@ -132,8 +139,9 @@ class MarkdownStream:
     ``finish`` then falls back to one full render.
     """
 
-    def __init__(self, theme: RenderTheme = LIGHT) -> None:
+    def __init__(self, theme: RenderTheme = LIGHT, cite_pages: bool = False) -> None:
         self.theme = theme
+        self.cite_pages = cite_pages
         self._reset()
 
     def _reset(self) -> None:
@@ -150,7 +158,7 @@ class MarkdownStream:
         if not text.startswith(self._source):
             self._reset()  # the text was replaced, not extended
         tail = text[len(self._source) :]
-        env = _new_env(self.theme, list(self._codes), dict(self._references))
+        env = _new_env(self.theme, list(self._codes), dict(self._references), self.cite_pages)
         tokens = _MD.parse(tail, env)
         starts = _block_starts(tokens)
         if len(starts) >= 2:
@@ -174,7 +182,7 @@ class MarkdownStream:
     def finish(self, text: str) -> Rendered:
         """The final rendering: incremental when that is exact, else one full render."""
         if self._saw_references:
-            return render_markdown(text, self.theme)
+            return render_markdown(text, self.theme, self.cite_pages)
         return self.render(text)
 
     def _add_frozen(self, html: str) -> None:
@@ -204,8 +212,10 @@ def _block_starts(tokens: list[Token]) -> list[int]:
     return [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
 
 
-def _new_env(theme: RenderTheme, codes: list[str], references: dict[str, Any]) -> dict:
-    env: dict[str, Any] = {"theme": theme, "code_blocks": codes, "links": []}
+def _new_env(
+    theme: RenderTheme, codes: list[str], references: dict[str, Any], cite_pages: bool = False
+) -> dict:
+    env: dict[str, Any] = {"theme": theme, "code_blocks": codes, "links": [], "cite": cite_pages}
     if references:
         env["references"] = references
     return env
@@ -279,6 +289,13 @@ def _render_link_close(renderer, tokens: list[Token], idx: int, options, env: di
     return "</a>" if env["links"] and env["links"].pop() else ""
 
 
+def _render_text(renderer, tokens: list[Token], idx: int, options, env: dict) -> str:
+    """Plain text; page citations become page links, except inside the model's own links."""
+    if env.get("cite") and not env["links"]:
+        return link_citations(tokens[idx].content, env["theme"].link)
+    return escapeHtml(tokens[idx].content)
+
+
 def _render_image(renderer, tokens: list[Token], idx: int, options, env: dict) -> str:
     # Never an <img>: QTextDocument would try to load the source (local files included).
     token = tokens[idx]
@@ -318,6 +335,7 @@ def _build_parser() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("link_close", _render_link_close)
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("text", _render_text)
     md.add_render_rule("table_open", _render_table_open)
     md.add_render_rule("th_open", _cell_open("th"))
     md.add_render_rule("td_open", _cell_open("td"))

@@ -9,6 +9,10 @@ history messages to items and passes ids through.
 Rendering is lazy and cached per row: ``RenderedRole`` renders Markdown the first time the
 view asks (only rows that are painted or measured), and a streaming row keeps a
 ``MarkdownStream`` so each chunk re-renders just the trailing block (issue 4, requirement 4).
+
+Once any question in the conversation carries document pages, answers render their page
+citations as links (issue 7, item 7); each item keeps the pages its message sent, so the
+window can show the page a citation names without going back to storage.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from app.ui.markdown_render import (
     render_markdown,
     render_plain,
 )
+from app.workflows.citations import SentPage, sent_pages
 
 ImageLike = PreparedImage | QImage
 
@@ -66,11 +71,14 @@ class TranscriptItem:
     error: str = ""
     badge: str = ""
     """Where a remote answer came from ("La Plateforme", a host); empty for local answers."""
+    pages: tuple[SentPage, ...] = ()
+    """Document pages this question sent (labelled "p. N"), for citations in later answers."""
 
     @classmethod
     def from_message(
         cls, message: Message, message_id: str | int | None = None, **fields: Any
     ) -> TranscriptItem:
+        fields.setdefault("pages", tuple(sent_pages(message.parts)))
         return cls(
             message.role,
             message.text,
@@ -110,6 +118,7 @@ class TranscriptModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[_Row] = []
         self._theme = LIGHT
+        self._cite_pages = False  # a question sent document pages: answers link citations
 
     # --- Qt model interface ---------------------------------------------------------------
 
@@ -150,6 +159,7 @@ class TranscriptModel(QAbstractListModel):
         """Show another conversation (or branch): the one place that resets the model."""
         self.beginResetModel()
         self._rows = [_Row(item) for item in items]
+        self._cite_pages = any(row.item.pages for row in self._rows)
         self.endResetModel()
 
     def append_message(self, item: TranscriptItem) -> int:
@@ -157,6 +167,9 @@ class TranscriptModel(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.append(_Row(item))
         self.endInsertRows()
+        if item.pages and not self._cite_pages:
+            self._cite_pages = True
+            self._rerender_all()
         return row
 
     def append_text(self, row: int, text: str) -> None:
@@ -225,14 +238,26 @@ class TranscriptModel(QAbstractListModel):
         if theme == self._theme:
             return
         self._theme = theme
+        self._rerender_all()
+
+    @property
+    def cites_pages(self) -> bool:
+        """True when answers render page citations as links (the chat sent document pages)."""
+        return self._cite_pages
+
+    def sent_pages_before(self, row: int) -> list[SentPage]:
+        """Document pages sent by the questions above ``row``, oldest first."""
+        return [page for entry in self._rows[: max(row, 0)] for page in entry.item.pages]
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _rerender_all(self) -> None:
         for row in self._rows:
             row.rendered, row.stream = None, None
             row.revision += 1
         if self._rows:
             last = len(self._rows) - 1
             self.dataChanged.emit(self.index(0), self.index(last), [TranscriptRole.RenderedRole])
-
-    # --- internals ------------------------------------------------------------------------
 
     def _update(self, row: int, **changes: Any) -> None:
         entry = self._rows[row]
@@ -265,8 +290,8 @@ class TranscriptModel(QAbstractListModel):
             row.rendered = render_plain(item.text)
         elif item.status == MessageStatus.STREAMING:
             if row.stream is None:
-                row.stream = MarkdownStream(self._theme)
+                row.stream = MarkdownStream(self._theme, self._cite_pages)
             row.rendered = row.stream.render(item.text)
         else:
-            row.rendered = render_markdown(item.text, self._theme)
+            row.rendered = render_markdown(item.text, self._theme, self._cite_pages)
         return row.rendered

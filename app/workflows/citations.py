@@ -2,12 +2,20 @@
 
 The document prompt labels every page "p. N" and asks the model to cite that way, but models
 also write "page 3", "pages 3 and 4" or "pp. 3-5"; all of them should lead to the page.
+
+The label format (``page_label``) and its parser (``sent_pages``) live side by side: the label
+is the only record, in a stored question, of which pages of which document were sent, so a
+reopened chat finds its pages again from the message parts alone.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from app.core.conversation import ImagePart, Part, TextPart
+from app.core.images import PreparedImage
 
 MAX_RANGE = 50
 """A range wider than this ("pp. 1–900") is taken as its two ends, not every page between."""
@@ -59,3 +67,63 @@ def find_citations(answer: str, page_count: int | None = None) -> list[int]:
     for citation in find_citation_spans(answer, page_count):
         seen.extend(page for page in citation.pages if page not in seen)
     return seen
+
+
+_LABEL = re.compile(r"\A\[(?P<name>.+) p\. (?P<page>\d{1,5})\]\n")
+
+
+def page_label(name: str, page: int) -> str:
+    """The line that precedes each page in a document question: ``[report.pdf p. 3]``."""
+    return f"[{name} p. {page}]\n"
+
+
+@dataclass(frozen=True)
+class SentPage:
+    """One document page that went with a question: as pixels (``image``) or as ``text``."""
+
+    document: str
+    page: int
+    image: PreparedImage | None = None
+    text: str = ""
+
+
+def sent_pages(parts: Iterable[Part]) -> list[SentPage]:
+    """The document pages among a message's parts, in the order they were sent.
+
+    A label part followed by an image is a page sent as pixels; a label with text after it in
+    the same part is a page sent as its text layer. Other parts (the question) are ignored.
+    """
+    found: list[SentPage] = []
+    pending: tuple[str, int] | None = None  # a bare label, waiting for its image
+    for part in parts:
+        if isinstance(part, ImagePart):
+            if pending is not None:
+                found.append(SentPage(pending[0], pending[1], image=part.image))
+            pending = None
+            continue
+        if not isinstance(part, TextPart):
+            continue
+        pending = None
+        match = _LABEL.match(part.text)
+        if match is None:
+            continue
+        name, page = match.group("name"), int(match.group("page"))
+        body = part.text[match.end() :].strip()
+        if body:
+            found.append(SentPage(name, page, text=body))
+        else:
+            pending = (name, page)
+    return found
+
+
+def cited_page(sent: Sequence[SentPage], pages: Iterable[int]) -> SentPage | None:
+    """The sent page a citation leads to: its first page that was sent, latest copy first.
+
+    Latest first because a chat that attached two documents is most likely answering about
+    the one sent last; a range ("pp. 3–5") opens the first of its pages that was sent.
+    """
+    for page in pages:
+        for candidate in reversed(sent):
+            if candidate.page == page:
+                return candidate
+    return None

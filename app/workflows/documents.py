@@ -25,7 +25,7 @@ import pypdfium2 as pdfium
 from app.core.conversation import ImagePart, Part, TextPart
 from app.core.errors import ImageError, UserFacingError
 from app.core.images import Detail, PreparedImage, patch_grid, prepare_image
-from app.workflows.citations import Citation, find_citation_spans, find_citations
+from app.workflows.citations import Citation, find_citation_spans, find_citations, page_label
 
 __all__ = [
     "Citation",
@@ -301,13 +301,13 @@ def document_parts(
         if use_text_for_text_pages and text:
             parts.append(TextPart(_text_block(doc.name, index, text)))
         else:
-            parts.append(TextPart(f"[{doc.name} p. {page}]\n"))
+            parts.append(TextPart(page_label(doc.name, page)))
             parts.append(ImagePart(doc.render_page(index, detail)))
     return parts
 
 
 def _text_block(name: str, index: int, text: str) -> str:
-    return f"[{name} p. {index + 1}]\n{text}\n"
+    return f"{page_label(name, index + 1)}{text}\n"
 
 
 def _render_scale(width: float, height: float, max_side: int) -> float:

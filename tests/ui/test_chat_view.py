@@ -199,3 +199,21 @@ def test_many_rows_load_lazily(qtbot, view: ChatView) -> None:
     last = view.visualRect(model.index(399))
     assert last.bottom() <= view.viewport().height() + 1
     assert last.height() == view.delegate.layout_for(model.index(399)).height
+
+
+def test_page_citations_in_a_document_chat_are_links(qtbot, view: ChatView) -> None:
+    from app.core.conversation import Message, TextPart
+    from app.workflows.citations import page_label
+
+    question = Message(Role.USER, [TextPart(page_label("lease.pdf", 2) + "Rent."), TextPart("?")])
+    view.model().append_message(TranscriptItem.from_message(question))
+    view.model().append_message(
+        TranscriptItem(Role.ASSISTANT, "Rent is on p. 2, not `p. 3`.\n\n```\np. 4\n```")
+    )
+    _settle(qtbot, view)
+    with qtbot.waitSignal(view.page_citation_activated) as cited:
+        _click(qtbot, view, 1, "pixtral-page:2")
+    assert cited.args == [1, [2]]
+    index = view.model().index(1)
+    for code in ("pixtral-page:3", "pixtral-page:4"):
+        assert view.delegate.anchor_rect(index, view.visualRect(index), code) is None

@@ -346,3 +346,48 @@ def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     assert "p. 1" in question.text and "900 euros" in question.text
     assert any(p.kind == "image" for p in question.parts)  # the scanned page went as an image
     assert window.transcript.item(1).status is MessageStatus.COMPLETE
+
+
+def test_clicking_a_page_citation_shows_the_page_as_sent(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    from app.core.images import Detail
+    from app.ui.image_viewer import ImageViewerDialog
+    from app.workflows.documents import document_parts, open_document
+    from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
+
+    pdf = write_pdf(
+        tmp_path / "lease.pdf",
+        [TextPage(["The rent is 900 euros."]), ScannedPage((300, 200), (30, 160, 40))],
+    )
+    with open_document(pdf) as doc:
+        parts = document_parts(doc, [1, 2], Detail.LOW, True)
+    window.composer.attach_document("lease.pdf", parts, 120)
+    _send(qtbot, window, "Where is the plan?")
+    # The tiny model writes gibberish; give its answer the citations a real model writes.
+    window.transcript.set_text(1, "The plan is on p. 2; the rent on p. 1. See also p. 7.")
+    view = window.chat_view
+    qtbot.waitUntil(lambda: view.delegate.all_measured(), timeout=5_000)
+    index = window.transcript.index(1)
+
+    def click(href: str) -> None:
+        rect = view.delegate.anchor_rect(index, view.visualRect(index), href)
+        assert rect is not None, href
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+
+    click("pixtral-page:2")
+    [viewer] = [d for d in window.findChildren(ImageViewerDialog) if d.isVisible()]
+    assert viewer.windowTitle() == "p. 2 — lease.pdf"
+    assert viewer.image.name == "lease.pdf p. 2" and viewer.image.rgb[:3] == bytes((30, 160, 40))
+    viewer.close()
+    click("pixtral-page:7")
+    assert "p. 7 was not sent" in window.activity.text()
+    assert "lease.pdf p. 1–2" in window.activity.text()
+    # Reopened from the history, the question still knows its pages (and their pixels).
+    window.transcript.clear()
+    assert not window.transcript.cites_pages
+    window.session.open(window.session.conversation_id)
+    qtbot.waitUntil(lambda: window.transcript.rowCount() == 2, timeout=5_000)
+    assert window.transcript.cites_pages
+    [_, image_page] = window.transcript.sent_pages_before(1)
+    assert image_page.image is not None and image_page.image.rgb[:3] == bytes((30, 160, 40))

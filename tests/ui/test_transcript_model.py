@@ -90,3 +90,22 @@ def test_from_message_keeps_images_and_status(image_file) -> None:
     item = TranscriptItem.from_message(message, message_id="m1", branch_count=2)
     assert item.images == (image,) and item.text == "look" and item.role == Role.USER
     assert item.message_id == "m1" and item.branch_count == 2
+
+
+def test_a_document_question_turns_on_page_links_in_answers() -> None:
+    from app.core.conversation import TextPart
+    from app.workflows.citations import page_label
+
+    model = _model(2)
+    model.rendered(1)
+    assert not model.cites_pages and "pixtral-page:" not in model.rendered(1).html
+    model.replace_item(1, TranscriptItem(Role.ASSISTANT, "See p. 1."))
+    assert "pixtral-page:" not in model.rendered(1).html
+    question = Message(Role.USER, [TextPart(page_label("a.pdf", 1) + "Total: 5.")])
+    model.append_message(TranscriptItem.from_message(question))
+    assert model.cites_pages
+    assert 'href="pixtral-page:1"' in model.rendered(1).html  # earlier answers re-render
+    assert [p.page for p in model.sent_pages_before(3)] == [1]
+    assert model.sent_pages_before(2) == []
+    model.set_messages([TranscriptItem(Role.ASSISTANT, "p. 1")])
+    assert not model.cites_pages

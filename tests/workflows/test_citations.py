@@ -1,0 +1,43 @@
+"""Which document pages a question sent, found again from its parts, and where a citation leads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.conversation import TextPart
+from app.core.images import Detail
+from app.workflows.citations import SentPage, cited_page, page_label, sent_pages
+from app.workflows.documents import document_parts, open_document
+from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
+
+
+def test_sent_pages_round_trip_document_parts(tmp_path: Path) -> None:
+    pdf = write_pdf(
+        tmp_path / "lease [v2].pdf",
+        [TextPage(["Rent: 900 euros."]), ScannedPage((300, 200)), TextPage(["Signed."])],
+    )
+    with open_document(pdf) as doc:
+        parts = document_parts(doc, [1, 2], Detail.LOW, True)
+    parts.append(TextPart("What is the rent? [not a label p. 4]\n"))
+    pages = sent_pages(parts)
+    assert [(p.document, p.page) for p in pages] == [("lease [v2].pdf", 1), ("lease [v2].pdf", 2)]
+    assert pages[0].text == "Rent: 900 euros." and pages[0].image is None
+    assert pages[1].image is not None and pages[1].text == ""
+    assert pages[1].image.name == "lease [v2].pdf p. 2"
+
+
+def test_a_label_without_its_image_is_no_page() -> None:
+    label = TextPart(page_label("a.pdf", 3))
+    assert sent_pages([label, TextPart("question")]) == []
+    assert sent_pages([label]) == []
+
+
+def test_cited_page_prefers_the_latest_copy_and_the_first_sent_page() -> None:
+    first = SentPage("a.pdf", 3, text="old")
+    second = SentPage("b.pdf", 3, text="new")
+    four = SentPage("b.pdf", 4, text="four")
+    sent = [first, second, four]
+    assert cited_page(sent, [3]) is second
+    assert cited_page(sent, [2, 4, 3]) is four  # p. 2 was not sent: the next cited page
+    assert cited_page(sent, [9]) is None
+    assert cited_page([], [1]) is None
