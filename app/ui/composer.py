@@ -33,11 +33,16 @@ from app.core.budget import TurnBudget
 from app.core.conversation import Part
 from app.core.images import Detail, PreparedImage
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
+from app.ui.document_files import split_documents
 from app.ui.pending_images import ImageSource, PendingImagesModel
 from app.ui.pending_strip import PendingImagesStrip
 
 IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
-FILE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
+_IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
+FILE_FILTER = (
+    f"Images and PDFs ({_IMAGE_GLOBS} *.pdf);;Images ({_IMAGE_GLOBS});;PDF documents (*.pdf);;"
+    "All files (*)"
+)
 _SEND_STYLE = """
 QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text);
     border: none; border-radius: 6px; padding: 6px 18px; font-weight: 600; }
@@ -134,6 +139,7 @@ class Composer(QWidget):
     send_requested = Signal(str, list)  # text, list[PreparedImage] in order
     stop_requested = Signal()
     document_requested = Signal()  # "Attach PDF…": the window runs the page picker
+    document_dropped = Signal(str)  # a PDF dropped, pasted or picked: the window opens the picker
     composition_changed = Signal()  # text or images changed: recompute the meter
     images_refused = Signal(list)  # list[str], each naming a file
 
@@ -147,6 +153,7 @@ class Composer(QWidget):
         self.images = PendingImagesModel(self)
         self.images.images_changed.connect(self._on_images_images_changed)
         self.images.image_refused.connect(self._on_images_image_refused)
+        self.images.document_found.connect(self.document_dropped)
         self.notice = _Notice(self)
         self.strip = PendingImagesStrip(self.images, self)
         self.strip.accepts_drop = self.accepts_mime
@@ -174,6 +181,7 @@ class Composer(QWidget):
         )
         self.document_button.clicked.connect(self.document_requested)
         self.document_parts: list[Part] = []
+        self._documents: dict[str, tuple[list[Part], int]] = {}  # name → its parts, tokens
         self.document_tokens = 0
         self.document_label = QLabel(self)
         self.document_label.setAccessibleName("Attached document")
@@ -227,11 +235,21 @@ class Composer(QWidget):
         self._update_send()
 
     def attach_document(self, name: str, parts: list[Part], tokens: int) -> None:
-        """Pages chosen in the page picker; they go with the next message."""
-        self.document_parts = list(parts)
-        self.document_tokens = tokens
-        self.document_label.setText(f"📄 {name}: about {tokens:,} tokens, sent with your message")
-        self.document_label.setVisible(bool(parts))
+        """Pages chosen in the page picker; they go with the next message.
+
+        Several documents may go together (PDFs dropped at once, to compare them); choosing
+        pages of a document already attached replaces its earlier choice.
+        """
+        self._documents.pop(name, None)
+        if parts:
+            self._documents[name] = (list(parts), tokens)
+        self.document_parts = [part for kept, _ in self._documents.values() for part in kept]
+        self.document_tokens = sum(count for _, count in self._documents.values())
+        names = ", ".join(self._documents)
+        self.document_label.setText(
+            f"📄 {names}: about {self.document_tokens:,} tokens, sent with your message"
+        )
+        self.document_label.setVisible(bool(self.document_parts))
         self.composition_changed.emit()
 
     def pending_document_tokens(self) -> int:
@@ -242,6 +260,7 @@ class Composer(QWidget):
         self.editor.clear()
         self.images.clear()
         self.document_parts = []
+        self._documents.clear()
         self.document_tokens = 0
         self.document_label.hide()
         self.notice.dismiss()
@@ -256,7 +275,8 @@ class Composer(QWidget):
         self.images.add(sources)
 
     def add_files(self, paths: list[str | Path]) -> None:
-        self.images.add(ImageSource(Path(p), Path(p).name, self.default_detail) for p in paths)
+        sources = [ImageSource(Path(p), Path(p).name, self.default_detail) for p in paths]
+        self.images.add(self._route_documents(sources))
 
     def accepts_mime(self, mime: QMimeData) -> bool:
         """True when a drop of ``mime`` holds images (or web urls we must explain refusing)."""
@@ -268,10 +288,18 @@ class Composer(QWidget):
         if found is None:
             return False
         sources, refused = found
-        self.images.add(sources)
+        self.images.add(self._route_documents(sources))
         if refused:
             self._refuse(refused)
         return True
+
+    def _route_documents(self, sources: list[ImageSource]) -> list[ImageSource]:
+        """Send PDFs (by name; by header later, see ``document_files``) to the page picker and
+        keep the images: a mixed drop fills the strip and opens the picker."""
+        images, documents = split_documents(sources)
+        for path in documents:
+            self.document_dropped.emit(str(path))
+        return images
 
     # ------------------------------------------------------------------------- drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         c.stop_requested.connect(self._on_composer_stop_requested)
         c.composition_changed.connect(self.update_meter)
         c.document_requested.connect(self.dialogs.attach_document)
+        c.document_dropped.connect(self.dialogs.attach_document)
         v.regenerate_requested.connect(self._on_view_regenerate_requested)
         v.retry_requested.connect(self._on_view_regenerate_requested)
         v.edit_requested.connect(self._on_view_edit_requested)

@@ -33,6 +33,7 @@ from PySide6.QtGui import QImage
 from app.core.errors import ImageError
 from app.core.images import Detail, PreparedImage, patch_grid, prepare_image
 from app.ui.bridge import run_in_background
+from app.ui.document_files import PdfNotImage, check_pdf_instead
 
 THUMB_SIZE = (136, 96)
 """Logical pixels of a card's picture; thumbnails are made at twice that for HiDPI screens."""
@@ -100,7 +101,10 @@ def prepare_pending(source: ImageSource) -> _Result:
     data = source.data
     if isinstance(data, QImage):
         data = _encode_png(data)
-    prepared = prepare_image(data, source.detail, name=source.name)
+    try:
+        prepared = prepare_image(data, source.detail, name=source.name)
+    except ImageError as error:
+        raise check_pdf_instead(data, error) from error  # a PDF named like anything else
     return _Result(data, prepared, _thumbnail(prepared))
 
 
@@ -149,6 +153,7 @@ class PendingImagesModel(QAbstractListModel):
 
     images_changed = Signal()  # rows, order, detail or readiness changed: costs may differ
     image_refused = Signal(str)  # a human message naming the file
+    document_found = Signal(str)  # a path given as an image turned out to be a PDF
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -305,6 +310,10 @@ class PendingImagesModel(QAbstractListModel):
     def _on_job_failed(self, key: int, ticket: int, error: Exception) -> None:
         item = self._live(key, ticket)
         if item is None:
+            return
+        if isinstance(error, PdfNotImage):
+            self.remove(self.row_of(key))
+            self.document_found.emit(str(error.path))
             return
         if isinstance(error, ImageError):
             message = str(error)

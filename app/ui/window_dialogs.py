@@ -2,6 +2,10 @@
 
 Each opens a dialog, waits for the user, and applies the outcome to the window's settings,
 session and composer; kept out of the window so its layout and wiring stay readable.
+
+The page picker opens without blocking (``open()``, not ``exec()``) and on the next turn of
+the event loop: a drop handler that ran a nested event loop would keep the file manager's
+drag waiting on some platforms, and the benchmark and tests can watch it fill in.
 """
 
 from __future__ import annotations
@@ -9,39 +13,65 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from app.core.images import Detail
 from app.ui.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
+    from app.ui.page_picker import PagePickerDialog
 
 
 class WindowDialogs:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.picker: PagePickerDialog | None = None  # the page picker open now, if any
+        self._queue: list[Path] = []  # PDFs waiting for their picker, in the order given
 
-    def attach_document(self) -> None:
-        """Pick a PDF and its pages; they go with the next message, in a private chat."""
+    def attach_document(self, path: str | Path | None = None) -> None:
+        """Pick pages of the PDF at ``path`` (or of PDFs chosen in a file dialog); they go with
+        the next message, in a private chat.
+
+        Several PDFs (dropped together, or chosen at once) each get their picker in turn, in
+        the order given, and the pages of all of them go with the message: people who drop two
+        contracts mean to ask about both. Cancelling one picker skips only that document.
+        """
+        if path is None:
+            paths, _ = QFileDialog.getOpenFileNames(
+                self.window, "Attach PDFs", "", "PDF documents (*.pdf);;All files (*)"
+            )
+        else:
+            paths = [str(path)]
+        self._queue.extend(Path(p) for p in paths if p)
+        QTimer.singleShot(0, self._open_next_picker)
+
+    def _open_next_picker(self) -> None:
         from app.ui.page_picker import PagePickerDialog
 
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, "Attach a PDF", "", "PDF documents (*.pdf)"
-        )
-        if not path:
+        if self.picker is not None or not self._queue:
             return
+        path = self._queue.pop(0)
         budget = self.window.composer.meter.budget
         free = budget.n_ctx - budget.needed if budget is not None else self.window._n_ctx()
-        dialog = PagePickerDialog(Path(path), max(free, 0), self.window)
-        if dialog.exec():
+        dialog = PagePickerDialog(path, max(free, 0), self.window)
+        dialog.finished.connect(lambda result: self._on_picker_finished(dialog, result))
+        self.picker = dialog
+        dialog.open()
+
+    def _on_picker_finished(self, dialog: PagePickerDialog, result: int) -> None:
+        self.picker = None
+        if result == QDialog.DialogCode.Accepted and dialog.selected_parts():
             self.window.composer.attach_document(
-                Path(path).name, dialog.selected_parts(), dialog.total_tokens()
+                dialog.path.name, dialog.selected_parts(), dialog.total_tokens()
             )
             if self.window.session.info is None:
                 self.window.activity.setText(
                     "Document chats are private: this one will stay on this computer."
                 )
+        dialog.deleteLater()
+        QTimer.singleShot(0, self._open_next_picker)
 
     def open_about(self) -> None:
         """Version, licences, and where history, settings, models and logs are kept (F1)."""

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QWidget
 
 from app.core.images import Detail
-from app.ui.composer import Composer
+from app.ui.composer import FILE_FILTER, Composer
 from tests.ui.test_pending_images import tab_order
 
 WAIT_MS = 10_000
@@ -242,3 +242,55 @@ def test_every_control_is_named_and_reachable_by_tab(composer: Composer) -> None
         composer.send_button,
     ]
     assert composer.meter.accessibleName()
+
+
+def test_a_dropped_pdf_goes_to_the_page_picker_and_images_to_the_strip(
+    qtbot, composer: Composer, image_file, tmp_path: Path
+) -> None:
+    from tests.workflows.pdf_factory import TextPage, write_pdf
+
+    pdfs = [write_pdf(tmp_path / f"doc{i}.pdf", [TextPage([f"doc {i}"])]) for i in (1, 2)]
+    png = image_file(40, 30, "shot.png")
+    dropped: list[str] = []
+    composer.document_dropped.connect(dropped.append)
+    _drop(composer, _urls(pdfs[0], png, pdfs[1]))
+    assert dropped == [str(pdfs[0]), str(pdfs[1])]  # at once, by name, in the order dropped
+    _ready(qtbot, composer, 1)
+    assert _names(composer) == ["shot.png"] and not composer.notice.isVisible()
+    # Pasted as a copied file, and chosen in "Add images…", a PDF goes the same way.
+    QGuiApplication.clipboard().setMimeData(_urls(pdfs[1]))
+    composer.editor.setFocus()
+    composer.editor.paste()
+    composer.add_files([pdfs[0]])
+    assert dropped[2:] == [str(pdfs[1]), str(pdfs[0])]
+    assert "*.pdf" in FILE_FILTER.split(";;")[0]  # "Add images…" offers PDFs too
+
+
+def test_a_pdf_without_its_suffix_is_found_by_its_header_off_the_gui_thread(
+    qtbot, composer: Composer, tmp_path: Path
+) -> None:
+    from tests.workflows.pdf_factory import TextPage, write_pdf
+
+    pdf = write_pdf(tmp_path / "scan-0042", [TextPage(["hello"])])
+    with qtbot.waitSignal(composer.document_dropped, timeout=WAIT_MS) as found:
+        _drop(composer, _urls(pdf))
+    assert found.args == [str(pdf)]
+    qtbot.waitUntil(lambda: composer.images.rowCount() == 0, timeout=WAIT_MS)
+    assert not composer.notice.isVisible()  # not refused as "not an image"
+
+
+def test_several_documents_go_together_and_re_picking_one_replaces_it(composer: Composer) -> None:
+    from app.core.conversation import TextPart
+
+    composer.attach_document("a.pdf", [TextPart("A")], 10)
+    composer.attach_document("b.pdf", [TextPart("B")], 5)
+    assert composer.document_parts == [TextPart("A"), TextPart("B")]
+    assert composer.pending_document_tokens() == 15
+    assert "a.pdf, b.pdf" in composer.document_label.text()
+    composer.attach_document("a.pdf", [TextPart("A2")], 7)
+    assert composer.document_parts == [TextPart("B"), TextPart("A2")]
+    assert composer.pending_document_tokens() == 12
+    composer.clear_after_send()
+    composer.attach_document("c.pdf", [TextPart("C")], 1)
+    assert composer.document_parts == [TextPart("C")]
+    assert "a.pdf" not in composer.document_label.text()
