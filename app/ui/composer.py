@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 from app.core.budget import TurnBudget
 from app.core.conversation import Part
 from app.core.images import Detail, PreparedImage
+from app.ui.composer_tools import ComposerTools
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
 from app.ui.document_files import split_documents
+from app.ui.make_html_button import MakeHtmlButton
 from app.ui.pending_images import ImageSource, PendingImagesModel
 from app.ui.pending_strip import PendingImagesStrip
 
@@ -148,6 +150,7 @@ class Composer(QWidget):
         self.setObjectName("composer")
         self.setAcceptDrops(True)
         self.default_detail = Detail.NATIVE
+        self.composition_detail: Detail | None = None  # a preset's, until this message is sent
         self.dropping = False
         self._generating = False
         self.images = PendingImagesModel(self)
@@ -199,9 +202,14 @@ class Composer(QWidget):
         self.send_button.setStyleSheet(_SEND_STYLE)
         self.send_button.setMinimumWidth(88)
         self.send_button.clicked.connect(self._on_send_button_clicked)
+        self.tools = ComposerTools(self)
+        self.make_html_button = MakeHtmlButton(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.document_button)
+        buttons.addWidget(self.tools.capture_button)
+        buttons.addWidget(self.tools.presets_button)
+        buttons.addWidget(self.make_html_button)
         buttons.addSpacing(12)
         buttons.addWidget(self.meter, 1)
         buttons.addSpacing(12)
@@ -252,6 +260,11 @@ class Composer(QWidget):
         self.document_label.setVisible(bool(self.document_parts))
         self.composition_changed.emit()
 
+    @property
+    def new_image_detail(self) -> Detail:
+        """Detail for images added now: a chosen preset's for this message, else the setting."""
+        return self.composition_detail or self.default_detail
+
     def pending_document_tokens(self) -> int:
         return self.document_tokens if self.document_parts else 0
 
@@ -263,6 +276,7 @@ class Composer(QWidget):
         self._documents.clear()
         self.document_tokens = 0
         self.document_label.hide()
+        self.composition_detail = None
         self.notice.dismiss()
 
     def take_composition(self) -> tuple[str, list[ImageSource]]:
@@ -275,8 +289,13 @@ class Composer(QWidget):
         self.images.add(sources)
 
     def add_files(self, paths: list[str | Path]) -> None:
-        sources = [ImageSource(Path(p), Path(p).name, self.default_detail) for p in paths]
+        sources = [ImageSource(Path(p), Path(p).name, self.new_image_detail) for p in paths]
         self.images.add(self._route_documents(sources))
+
+    def add_image(self, image: QImage, name: str) -> None:
+        """An image made in the app (a screen capture): added like a pasted one, encoded to
+        PNG on the pool."""
+        self.images.add([ImageSource(image, name, self.new_image_detail)])
 
     def accepts_mime(self, mime: QMimeData) -> bool:
         """True when a drop of ``mime`` holds images (or web urls we must explain refusing)."""
@@ -284,7 +303,7 @@ class Composer(QWidget):
 
     def add_from_mime(self, mime: QMimeData, *, pasted: bool = False) -> bool:
         """Add what ``mime`` holds; False when it held no images (a paste of plain text)."""
-        found = sources_from_mime(mime, self.default_detail, pasted=pasted)
+        found = sources_from_mime(mime, self.new_image_detail, pasted=pasted)
         if found is None:
             return False
         sources, refused = found

@@ -294,3 +294,109 @@ def test_several_documents_go_together_and_re_picking_one_replaces_it(composer: 
     composer.attach_document("c.pdf", [TextPart("C")], 1)
     assert composer.document_parts == [TextPart("C")]
     assert "a.pdf" not in composer.document_label.text()
+
+
+# ------------------------------------------------------------------ presets (issue 7, item 9)
+def _with_presets(qtbot, composer: Composer, user_file: Path) -> Composer:
+    with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
+        composer.tools.set_user_file(user_file)
+    return composer
+
+
+def _menu_titles(composer: Composer) -> list[str]:
+    return [a.text() or "—" for a in composer.tools.presets_menu.actions()]
+
+
+def _choose(composer: Composer, title: str) -> None:
+    next(a for a in composer.tools.presets_menu.actions() if a.text() == title).trigger()
+
+
+def test_the_presets_menu_lists_presets_but_not_make_html(
+    qtbot, composer: Composer, tmp_path: Path
+) -> None:
+    from app.workflows.presets import builtin_presets
+
+    _with_presets(qtbot, composer, tmp_path / "presets.json")
+    shown = [p.title for p in builtin_presets() if p.id != "make_html"]
+    assert _menu_titles(composer) == [*shown, "—", "Edit presets…"]
+    assert composer.tools.presets_menu.actions()[-1].isEnabled()
+    assert composer.tools.presets_button.menu() is composer.tools.presets_menu
+
+
+def test_choosing_a_preset_fills_the_box_and_sets_the_detail(
+    qtbot, composer: Composer, tmp_path: Path, image_file
+) -> None:
+    _with_presets(qtbot, composer, tmp_path / "presets.json")
+    composer.add_files([image_file(2048, 1024, "wide.png")])
+    _ready(qtbot, composer, 1)
+    assert composer.pending_image_tokens() == 32 * 65  # native: 1024×512 → 64×32 patches
+    applied: list = []
+    composer.tools.preset_applied.connect(applied.append)
+    _choose(composer, "Read a chart")  # detail "high": longest side 768
+    assert composer.text().startswith("Read this chart.")
+    assert applied[0].id == "read_chart"
+    assert composer.images.item(0).detail is Detail.HIGH
+    assert composer.pending_image_tokens() == 24 * 49  # at once, before the re-prepare
+    composer.add_files([image_file(2048, 1024, "later.png")])  # the same message: same detail
+    _ready(qtbot, composer, 2)
+    assert [i.detail for i in composer.pending_images()] == [Detail.HIGH, Detail.HIGH]
+    composer.clear_after_send()
+    composer.add_files([image_file(2048, 1024, "next.png")])  # the next message: the setting
+    _ready(qtbot, composer, 1)
+    assert composer.images.item(0).detail is composer.default_detail
+
+
+def test_a_preset_goes_before_what_was_typed(qtbot, composer: Composer, tmp_path: Path) -> None:
+    _with_presets(qtbot, composer, tmp_path / "presets.json")
+    qtbot.keyClicks(composer.editor, "only the totals please")
+    _choose(composer, "Describe image")  # no detail: the images' detail is left alone
+    prompt = next(p.prompt for p in composer.tools.presets if p.id == "describe_image")
+    assert composer.text() == f"{prompt}\n\nonly the totals please"
+    assert composer.composition_detail is None
+    assert composer.editor.textCursor().atEnd()
+
+
+def test_edited_presets_are_saved_and_the_menu_shows_them(
+    qtbot, composer: Composer, tmp_path: Path
+) -> None:
+    user_file = tmp_path / "config" / "presets.json"
+    _with_presets(qtbot, composer, user_file)
+    next(a for a in composer.tools.presets_menu.actions() if a.text() == "Edit presets…").trigger()
+    dialog = composer.tools.dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.add_button.click()
+    qtbot.keyClicks(dialog.title, "Summarise slide")
+    dialog.prompt.setPlainText("Summarise this slide in three bullets.")
+    with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
+        dialog.save_button.click()
+    assert not dialog.isVisible() and user_file.exists()
+    assert _menu_titles(composer)[-3:] == ["Summarise slide", "—", "Edit presets…"]
+    _choose(composer, "Summarise slide")
+    assert composer.text() == "Summarise this slide in three bullets."
+
+
+def test_a_broken_user_file_is_said_once_and_the_built_ins_still_work(
+    qtbot, composer: Composer, tmp_path: Path
+) -> None:
+    user_file = tmp_path / "presets.json"
+    user_file.write_text("{ not json", encoding="utf-8")
+    _with_presets(qtbot, composer, user_file)
+    assert composer.notice.isVisible()
+    assert len(composer.notice.messages) == 1
+    assert str(user_file) in composer.notice.messages[0]
+    assert "built-in presets" in composer.notice.messages[0]
+    assert "Describe image" in _menu_titles(composer)
+    with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
+        composer.tools.reload()
+    assert len(composer.notice.messages) == 1  # not again at every reload
+
+
+def test_the_capture_menu_asks_the_window(composer: Composer) -> None:
+    asked: list[str] = []
+    composer.tools.capture_requested.connect(asked.append)
+    whole, region = composer.tools.capture_menu.actions()
+    whole.trigger()
+    region.trigger()
+    assert asked == ["screen", "region"]
+    assert region.shortcut().toString() == "Ctrl+Shift+S"
+    assert region in composer.actions()  # works with the menu closed
