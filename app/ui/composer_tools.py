@@ -61,6 +61,7 @@ class ComposerTools(QObject):
         self.loading = False
         self._reported: set[str] = set()
         self.presets_menu = QMenu(composer)
+        self.presets_menu.setToolTipsVisible(True)  # the prompt, before choosing it
         self.presets_button = QPushButton("Presets", composer)
         self.presets_button.setAccessibleName("Prompt presets")
         self.presets_button.setToolTip("Start from a ready-made request (OCR, charts, receipts…)")
@@ -130,6 +131,8 @@ class ComposerTools(QObject):
 
         if self.user_file is None:
             return None
+        if self.dialog is not None:
+            self.dialog.deleteLater()  # the last one, closed: one editor at a time
         self.dialog = PresetsDialog(
             self.presets,
             self.loaded.builtins,

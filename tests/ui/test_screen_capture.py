@@ -277,6 +277,15 @@ def test_a_capture_lands_in_the_composer_with_its_cost(
         assert composer.pending_image_tokens() == item.tokens
         assert f"{item.tokens:,} tokens" in item.describe()  # the strip card's text
         assert window.isVisible()
+        # Ctrl+Shift+S from the message box: a region; Esc leaves the composer as it was
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+        modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(composer.editor, Qt.Key.Key_S, modifiers)
+        qtbot.waitUntil(lambda: window.capture.overlay is not None, timeout=WAIT_MS)
+        with qtbot.waitSignal(window.capture.finished, timeout=WAIT_MS):
+            qtbot.keyClick(window.capture.overlay, Qt.Key.Key_Escape)
+        assert composer.images.rowCount() == 1 and window.isVisible()
     finally:
         window.session.close()
         window.close()
