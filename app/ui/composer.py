@@ -35,6 +35,7 @@ from app.core.images import Detail, PreparedImage
 from app.ui.composer_tools import ComposerTools
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
 from app.ui.document_files import split_documents
+from app.ui.make_html_button import MakeHtmlButton
 from app.ui.pending_images import ImageSource, PendingImagesModel
 from app.ui.pending_strip import PendingImagesStrip
 
@@ -202,11 +203,13 @@ class Composer(QWidget):
         self.send_button.setMinimumWidth(88)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.tools = ComposerTools(self)
+        self.make_html_button = MakeHtmlButton(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.document_button)
         buttons.addWidget(self.tools.capture_button)
         buttons.addWidget(self.tools.presets_button)
+        buttons.addWidget(self.make_html_button)
         buttons.addSpacing(12)
         buttons.addWidget(self.meter, 1)
         buttons.addSpacing(12)

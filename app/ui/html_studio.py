@@ -346,8 +346,9 @@ class HtmlStudio(QMainWindow):
 
     def _on_code_changed(self) -> None:
         version = self.current
+        text = self.code.toPlainText()
         self.use_edit_button.setEnabled(
-            version is not None and self.code.toPlainText() != version.html
+            bool(text.strip()) and (version is None or text != version.html)
         )
 
     def _on_use_edit_clicked(self) -> None:

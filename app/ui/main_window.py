@@ -51,6 +51,7 @@ from app.ui.meter_feed import MeterFeed
 from app.ui.screen_capture import ScreenCapture
 from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
+from app.ui.studio_link import StudioLink
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window_dialogs import WindowDialogs
 
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.setup: SetupAssistant | None = None
         self.switcher = BackendSwitcher(self)
         self.dialogs = WindowDialogs(self)
+        self.studio_link = StudioLink(session, settings.path.with_name("presets.json"), self)
         self.header = EngineHeader()
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
@@ -166,6 +168,9 @@ class MainWindow(QMainWindow):
         c.stop_requested.connect(self._on_composer_stop_requested)
         c.composition_changed.connect(self.update_meter)
         c.document_requested.connect(self.dialogs.attach_document)
+        c.make_html_button.make_requested.connect(self._on_composer_make_html_requested)
+        c.make_html_button.open_requested.connect(self.studio_link.open_current)
+        self.studio_link.notice.connect(self.activity.setText)
         c.document_dropped.connect(self.dialogs.attach_document)
         c.tools.capture_requested.connect(self.capture.start)
         self.capture.captured.connect(c.add_image)
@@ -231,6 +236,21 @@ class MainWindow(QMainWindow):
         self.activity.setText("Saving…")
         document = self.composer.document_parts
         self.session.send(text, images, document, private=bool(document))
+
+    def _on_composer_make_html_requested(self) -> None:
+        """One screenshot in the box becomes a page; the box's text goes along as wishes."""
+        images = self.composer.pending_images()
+        if len(images) != 1:
+            self.composer.notice.add(
+                [
+                    "Make HTML needs exactly one screenshot or sketch in the box: drop, paste, "
+                    "add or capture one."
+                    if not images
+                    else "Make HTML works on one screenshot at a time: remove the others first."
+                ]
+            )
+            return
+        self.studio_link.make_html(images[0], self.composer.text())
 
     def _on_composer_stop_requested(self) -> None:
         if self.session.generating:
