@@ -9,6 +9,7 @@ cannot encrypt, and this needs only ``hashlib`` and a ten-line RC4.
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
 import zlib
 from collections.abc import Sequence
@@ -33,10 +34,16 @@ class TextPage:
 
 @dataclass(frozen=True)
 class ScannedPage:
-    """A page that is one full-page image and nothing else, like a scanner's output."""
+    """A page that is one full-page image and nothing else, like a scanner's output.
+
+    By default a tiny flat image (fast to write and to draw); ``jpeg`` embeds a real scan
+    instead (a baseline RGB JPEG, drawn with DCTDecode), for benchmarks that must pay what a
+    200 dpi scan costs to decode.
+    """
 
     size: tuple[int, int] = LETTER
     color: tuple[int, int, int] = (230, 225, 210)
+    jpeg: bytes | None = None
 
 
 Page = TextPage | ScannedPage
@@ -69,7 +76,9 @@ def pdf_bytes(
             next_num += 1
             content = f"q {width} 0 0 {height} 0 0 cm /Im1 Do Q".encode()
             resources = f"/XObject << /Im1 {image_num} 0 R >>"
-            objects[image_num] = _image_xobject(page.color)
+            objects[image_num] = (
+                _jpeg_xobject(page.jpeg) if page.jpeg else _image_xobject(page.color)
+            )
         objects[page_num] = (
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
             f"/Resources << {resources} >> /Contents {contents_num} 0 R >>",
@@ -141,6 +150,19 @@ def _image_xobject(color: tuple[int, int, int]) -> tuple[str, bytes]:
         "/BitsPerComponent 8 /Filter /FlateDecode >>"
     )
     return head, data
+
+
+def _jpeg_xobject(jpeg: bytes) -> tuple[str, bytes]:
+    """An RGB JPEG as is: PDF readers decode DCTDecode streams themselves."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as image:
+        width, height = image.size
+    head = (
+        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} "
+        "/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode >>"
+    )
+    return head, jpeg
 
 
 def _padded(password: str) -> bytes:

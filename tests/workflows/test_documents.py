@@ -167,3 +167,18 @@ def test_citations_clip_to_document_and_give_spans() -> None:
     assert find_citations(answer, page_count=10) == [2]
     [span] = find_citation_spans(answer, page_count=10)
     assert answer[span.start : span.end] == "p. 2" and span.pages == (2,)
+
+
+def test_a_real_scan_renders_its_pixels(tmp_path: Path) -> None:
+    """pdf_factory's JPEG scans (used by the documents benchmark) are drawn from the JPEG."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (170, 220), (20, 90, 200)).save(out, format="JPEG", quality=95)
+    pdf = write_pdf(tmp_path / "scan.pdf", [ScannedPage(jpeg=out.getvalue())])
+    with open_document(pdf) as doc:
+        assert doc.page_text(0) == ""
+        red, green, blue = doc.render_page(0, Detail.LOW).rgb[:3]
+    assert red < 60 and 60 < green < 120 and blue > 160
