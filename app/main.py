@@ -121,6 +121,23 @@ def build_window(
     return window
 
 
+def _smoke_preview() -> None:
+    """Packaging smoke test: the sandboxed preview starts (QtWebEngineProcess is in the bundle)
+    and renders a page; says so on stdout."""
+    from app.ui.page_renderer import PageRenderer
+
+    renderer = PageRenderer()
+    renderer.rendered.connect(
+        lambda image: print(f"pixtral-desk: preview rendered {image.width()}x{image.height()}")
+    )
+    renderer.failed.connect(lambda message: print(f"pixtral-desk: preview failed: {message}"))
+    renderer.render("<body style='background:#2850c8'><script>document.title='ok'</script>", 64, 48)
+    _smoke_keep.append(renderer)
+
+
+_smoke_keep: list[object] = []
+
+
 def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
@@ -152,6 +169,8 @@ def run_gui(args: argparse.Namespace) -> int:
     if smoke_ms:  # packaging smoke test and start-up benchmark: say when shown, then quit
         print("pixtral-desk: main window shown", flush=True)
         QTimer.singleShot(int(smoke_ms), app.quit)
+        if os.environ.get("PIXTRAL_DESK_SMOKE_PREVIEW"):
+            _smoke_preview()
     backend = window.engine.backend()
     if backend is not None and hasattr(backend, "load"):
         window.session.bridge.preload(backend)

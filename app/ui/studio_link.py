@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
@@ -19,10 +20,12 @@ from app.core.images import PreparedImage, prepare_image
 from app.engine.base import EngineError, Finished
 from app.ui.bridge import run_in_background
 from app.ui.chat_session import ChatSession, OpenedConversation
-from app.ui.html_studio import HtmlStudio
 from app.workflows.html_versions import PageVersion, read_conversation, refine_request
 from app.workflows.presets import load_presets_or_builtins
 from app.workflows.screenshot_to_html import extract_html, make_html_prompt
+
+if TYPE_CHECKING:
+    from app.ui.html_studio import HtmlStudio
 
 MAKE_HTML_PRESET = "make_html"
 
@@ -126,6 +129,9 @@ class StudioLink(QObject):
     # --------------------------------------------------------------------------- studio
     def _studio(self) -> HtmlStudio:
         if self.studio is None:
+            # QtWebEngine (~200 MB of library) loads here, when first needed, not at start-up.
+            from app.ui.html_studio import HtmlStudio
+
             self.studio = HtmlStudio(self.window)
             self.studio.refine_requested.connect(self.refine)
             self.studio.stop_requested.connect(self._on_studio_stop_requested)

@@ -70,9 +70,11 @@ def test_the_window_opens_offscreen_and_quits_cleanly(bundle: Path, tmp_path: Pa
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "PIXTRAL_DESK_CONFIG": str(config),
-        "PIXTRAL_DESK_SMOKE_MS": "3000",
+        "PIXTRAL_DESK_SMOKE_MS": "6000",
+        "PIXTRAL_DESK_SMOKE_PREVIEW": "1",
     }
     shown = _run(bundle, env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "main window shown" in shown.stdout
+    assert "preview rendered 64x48" in shown.stdout  # QtWebEngine works inside the bundle
     assert "Traceback" not in shown.stderr
