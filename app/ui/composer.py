@@ -175,7 +175,9 @@ class Composer(QWidget):
         self.editor.escape_pressed.connect(self.stop_requested)
         self.add_button = QPushButton("Add images…", self)
         self.add_button.setAccessibleName("Add images")
-        self.add_button.setToolTip("Choose image files to send (you can also drop or paste them)")
+        self.add_button.setToolTip(
+            "Choose images (or PDFs, for their pages) to send; you can also drop or paste them"
+        )
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.document_button = QPushButton("Attach PDF…", self)
         self.document_button.setAccessibleName("Attach a PDF document")
