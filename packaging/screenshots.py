@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    from app.ui.web_setup import prepare_web_engine
+
+    prepare_web_engine()
     app = QApplication.instance() or QApplication([])
     from app.main import build_window
     from app.ui.sidebar import SidebarRow
@@ -186,7 +189,50 @@ def main(argv: list[str] | None = None) -> int:
     window.chat_view.delegate.restyle()
     grab(window, "dark")
     window.close()
+    app.setPalette(app.style().standardPalette())
+    studio_shot(app, args.out)
     return 0
+
+
+STUDIO_PAGE = """<!DOCTYPE html>
+<html><head><style>
+body { margin: 0; background: #f6f7f9; font: 13px sans-serif; width: 800px; height: 600px; }
+header { background: #2e7d32; color: white; height: 36px; line-height: 36px; padding-left: 12px; }
+nav { position: absolute; top: 36px; left: 0; width: 150px; bottom: 0; background: #e4e7ec; }
+nav div { background: #cdd1d8; width: 116px; height: 16px; margin: 20px 0 14px 14px; }
+main { position: absolute; top: 36px; left: 180px; right: 40px; }
+input { display: block; width: 100%; height: 26px; box-sizing: border-box; margin-top: 24px;
+        border: 1px solid #b4b8be; }
+button { position: absolute; top: 508px; right: 0; width: 110px; height: 32px; border: 0;
+         border-radius: 6px; background: #2e7d32; }
+</style></head><body><header>Sign in</header>
+<nav><div></div><div></div><div></div><div></div><div></div></nav>
+<main><input><input><input><input><input><button></button></main></body></html>"""
+
+
+def studio_shot(app: QApplication, out: Path) -> None:
+    """The HTML studio with two versions of a page, comparing version 2 with the original."""
+    from app.ui.html_studio import HtmlStudio
+    from app.workflows.html_versions import PageVersion, StudioRecord
+
+    original = prepare_image(fake_screenshot("Sign in", (46, 125, 50), (800, 600)), name="s.png")
+    first = STUDIO_PAGE.replace("width: 150px", "width: 190px").replace("right: 0;", "left: 0;")
+    studio = HtmlStudio()
+    studio.resize(1280, 760)
+    studio.show_record(StudioRecord(original, (PageVersion(1, first), PageVersion(2, STUDIO_PAGE))))
+    studio.show()
+    studio.tabs.setCurrentWidget(studio.compare)
+    deadline = time.monotonic() + 30
+    while "similar" not in studio.compare.summary.text() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    studio.compare.differences.setChecked(True)
+    studio.status.setText("Version 2 is ready.")
+    for _ in range(30):
+        app.processEvents()
+    studio.grab().save(str(out / "html-studio.png"))
+    print(out / "html-studio.png")
+    studio.close()
 
 
 def _source(image):
