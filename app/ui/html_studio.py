@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.images import PreparedImage
 from app.ui.bridge import run_in_background
 from app.ui.page_renderer import PageRenderer
-from app.ui.qt_images import pil_from_qimage, png_bytes, qimage_from_pil, qimage_from_prepared
+from app.ui.qt_images import pil_from_qimage, qimage_from_pil, qimage_from_prepared
 from app.ui.studio_panes import ChangesPane, ComparePane, ScaledPicture
 from app.ui.web_sandbox import SandboxedView
 from app.workflows.html_versions import (
@@ -50,7 +50,7 @@ LIVE_RELOAD_MS = 400
 
 
 class HtmlStudio(QMainWindow):
-    refine_requested = Signal(object, bytes)  # PageVersion, PNG of its render
+    refine_requested = Signal(object, QImage)  # PageVersion, its render (screenshot's size)
     stop_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -309,7 +309,7 @@ class HtmlStudio(QMainWindow):
         version, render = self.current, self._render
         if version is None or render is None or self.generating:
             return
-        self.refine_requested.emit(version, png_bytes(render))
+        self.refine_requested.emit(version, render)
 
     def copy_html(self) -> None:
         if self.current is not None:

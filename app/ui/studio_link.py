@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from app.core.conversation import Role
@@ -20,6 +21,7 @@ from app.core.images import PreparedImage, prepare_image
 from app.engine.base import EngineError, Finished
 from app.ui.bridge import run_in_background
 from app.ui.chat_session import ChatSession, OpenedConversation
+from app.ui.qt_images import png_bytes
 from app.workflows.html_versions import PageVersion, read_conversation, refine_request
 from app.workflows.presets import load_presets_or_builtins
 from app.workflows.screenshot_to_html import extract_html, make_html_prompt
@@ -86,7 +88,7 @@ class StudioLink(QObject):
             studio.stream_started()
         self._raise(studio)
 
-    def refine(self, version: PageVersion, render_png: bytes) -> None:
+    def refine(self, version: PageVersion, render: QImage) -> None:
         """Send the original and ``version``'s render back, asking for the differences fixed."""
         studio = self.studio
         if studio is None or studio.original is None or self.conversation_id is None:
@@ -97,9 +99,9 @@ class StudioLink(QObject):
         original = studio.original
         width, height = original.source_size
 
-        def work() -> PreparedImage:
+        def work() -> PreparedImage:  # PNG encoding of a large render: not on the GUI thread
             return prepare_image(
-                render_png, original.detail, name=f"render of version {version.number}.png"
+                png_bytes(render), original.detail, name=f"render of version {version.number}.png"
             )
 
         def send(render: PreparedImage) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtGui import QGuiApplication
 
 from app.core.images import Detail, prepare_image
 from app.ui.html_studio import HtmlStudio
@@ -102,8 +102,7 @@ def test_fix_differences_sends_the_version_and_its_render(qtbot, tmp_path: Path)
     qtbot.waitUntil(lambda: studio.refine_button.isEnabled(), timeout=20_000)
     with qtbot.waitSignal(studio.refine_requested, timeout=5000) as sent:
         studio.refine_button.click()
-    version, png = sent.args
+    version, render = sent.args
     assert version.number == 1
-    render = QImage.fromData(png)
     assert render.size().toTuple() == (400, 240)
     assert render.pixelColor(390, 230).name() == "#2050c0"  # the page's background
