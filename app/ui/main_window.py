@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
         c.make_html_button.make_requested.connect(self._on_composer_make_html_requested)
         c.make_html_button.open_requested.connect(self.studio_link.open_current)
         self.studio_link.notice.connect(self.activity.setText)
+        self.studio_link.problem.connect(lambda text: self.composer.notice.add([text]))
         c.document_dropped.connect(self.dialogs.attach_document)
         c.tools.capture_requested.connect(self.capture.start)
         self.capture.captured.connect(c.add_image)

@@ -9,10 +9,11 @@ The studio follows the one conversation it belongs to and ignores turns of other
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
@@ -33,7 +34,8 @@ MAKE_HTML_PRESET = "make_html"
 
 
 class StudioLink(QObject):
-    notice = Signal(str)  # one line for the main window's activity bar
+    notice = Signal(str)  # one passing line for the main window's activity bar
+    problem = Signal(str)  # something the user must read: stays until dismissed
 
     def __init__(self, session: ChatSession, presets_file: Path | None, window: QWidget) -> None:
         super().__init__(window)
@@ -45,6 +47,8 @@ class StudioLink(QObject):
         self._adopt_next_turn = False
         self._streaming = False
         self._after_open: Callable[[], None] | None = None
+        self.load_error: str | None = None  # why the studio could not open
+        self._say_after_start: str | None = None
         session.turn_started.connect(self._on_session_turn_started)
         session.token_received.connect(self._on_session_token_received)
         session.turn_finished.connect(self._on_session_turn_finished)
@@ -68,19 +72,25 @@ class StudioLink(QObject):
 
         def send(prompt: str) -> None:
             studio = self._studio()
-            studio.show_record(read_conversation([]))
-            studio.show_original(image)
             self.conversation_id = None
-            self._adopt_next_turn = True
+            self._adopt_next_turn = studio is not None
             self.session.new_chat()
             self.session.send(prompt, [image])
-            self._raise(studio)
+            # Without a preview the page still arrives in the chat; say why once it has started
+            # (starting a turn clears the composer and its notices).
+            self._say_after_start = self.load_error if studio is None else None
+            if studio is not None:
+                studio.show_record(read_conversation([]))
+                studio.show_original(image)
+                self._raise(studio)
 
         run_in_background(work, send, self._on_failed, guard=self)
 
     def open_current(self) -> None:
         """Open the studio on the chat shown in the main window (its screenshot and pages)."""
         studio = self._studio()
+        if studio is None:
+            return
         self.conversation_id = self.session.conversation_id
         studio.show_record(read_conversation([m.core for m in self.session.messages]))
         if self.session.generating and self.conversation_id is not None:
@@ -129,11 +139,23 @@ class StudioLink(QObject):
         self.session.open(self.conversation_id)
 
     # --------------------------------------------------------------------------- studio
-    def _studio(self) -> HtmlStudio:
-        if self.studio is None:
-            # QtWebEngine (~200 MB of library) loads here, when first needed, not at start-up.
-            from app.ui.html_studio import HtmlStudio
+    def _studio(self) -> HtmlStudio | None:
+        """The studio window, made on first use; None (and a notice) when it cannot load.
 
+        QtWebEngine (~200 MB of library) loads here, when first needed, not at start-up. On a
+        system without its libraries (NSS, X11 extensions) the import fails: the app goes on,
+        the user is told what is missing, and answers still arrive in the chat.
+        """
+        if self.studio is None:
+            try:
+                from app.ui.html_studio import HtmlStudio
+            except (ImportError, OSError) as exc:
+                self.load_error = (
+                    "The HTML studio needs Qt WebEngine, which could not load here "
+                    f"({exc}). The page is still written in the chat."
+                )
+                self.problem.emit(self.load_error)
+                return None
             self.studio = HtmlStudio(self.window)
             self.studio.refine_requested.connect(self.refine)
             self.studio.stop_requested.connect(self._on_studio_stop_requested)
@@ -150,7 +172,7 @@ class StudioLink(QObject):
             self.session.stop()
 
     def _on_failed(self, error: Exception) -> None:
-        self.notice.emit(f"⚠ {error}")
+        self.problem.emit(str(error))
 
     # ------------------------------------------------------------------------ session
     def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
@@ -159,6 +181,9 @@ class StudioLink(QObject):
             action()
 
     def _on_session_turn_started(self, opened: OpenedConversation) -> None:
+        if self._say_after_start:  # after the window's own turn-start handling
+            QTimer.singleShot(0, partial(self.problem.emit, self._say_after_start))
+            self._say_after_start = None
         if self.studio is None or opened.info is None:
             return
         if self._adopt_next_turn:

@@ -141,3 +141,23 @@ def test_make_html_needs_exactly_one_screenshot(qtbot, tmp_path: Path, tiny_pair
         assert window.studio_link.studio is None
     finally:
         _close(window)
+
+
+def test_without_qt_webengine_make_html_still_answers_in_the_chat(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "app.ui.html_studio", None)  # import fails as if missing
+    window = _window(qtbot, _settings(tmp_path, tiny_pair), tmp_path)
+    notices: list[str] = []
+    window.studio_link.problem.connect(notices.append)
+    try:
+        _make_html(qtbot, window, tmp_path)
+        assert window.studio_link.studio is None
+        assert any("needs Qt WebEngine" in text for text in notices)
+        assert "needs Qt WebEngine" in window.composer.notice.label.text()
+        roles = [m.core.role for m in window.session.messages]
+        assert roles == [Role.USER, Role.ASSISTANT]
+    finally:
+        _close(window)
