@@ -42,7 +42,9 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import inspect
 import io
+import json
 import math
 import os
 import platform
@@ -79,10 +81,13 @@ from app.engine.local.backend import LocalBackend  # noqa: E402
 from app.engine.local.protocol import LocalEngineConfig  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 
-# The fixture generator imports ``gguf``, which imports sentencepiece when it is installed (it
-# is on the GPU machines). Loading that native library next to llama.cpp in the process that
-# runs the bare decode loop ended in SIGSEGV there, so it is imported only where a pair is
-# written (see also app/engine/local/backend.py, _main_script_hidden).
+# On the GPU machine, llama.cpp died with SIGSEGV in ``init_tokenizer`` whenever this process
+# loaded a model (also vocab_only), with or without ``gguf``/sentencepiece imported (faulthandler
+# listed numpy, PIL and markupsafe as the only extension modules); the engine's worker, which
+# imports less, loads fine. Cause not established. So this process never loads a model: pairs
+# are written by a child (``_write_pair``), and the bare loop and the decode prompt's token
+# count run in fresh interpreters (``_call_in_child``; see also app/engine/local/backend.py,
+# _main_script_hidden).
 
 
 @dataclass(frozen=True)
@@ -468,10 +473,23 @@ FILLER_SENTENCE = (
 )
 
 
-def decode_prompt(model_path: Path, depth: int) -> str:
-    """The decode prompt, preceded by filler text so it is about ``depth`` tokens long."""
+def decode_prompt(model_path: Path, depth: int, log: Path) -> str:
+    """The decode prompt, preceded by filler text so it is about ``depth`` tokens long.
+
+    The filler is measured with the model's vocabulary in a child process (see the note at
+    the top)."""
     if depth <= 0:
         return DECODE_PROMPT
+    return _call_in_child(
+        (_decode_prompt_here,),
+        "_decode_prompt_here(Path(a['model']), a['depth'])",
+        {"model": str(model_path), "depth": depth},
+        log,
+    )
+
+
+def _decode_prompt_here(model_path: Path, depth: int) -> str:
+    """``decode_prompt``'s work, in the process that calls it."""
     import llama_cpp.llama_cpp as llama
 
     llama.llama_backend_init()
@@ -506,7 +524,8 @@ def engine_decode_once(opts: Options, prompt: str, sampling: Sampling) -> Usage:
 
 
 def bare_decode_once(opts: Options, prompt: str, sampling: Sampling) -> float:
-    """The same decode with low-level ``llama_cpp`` calls only, in this process.
+    """The same decode with low-level ``llama_cpp`` calls only, in the calling process (the
+    benchmark calls it in a fresh child, ``bare_decode_in_child``).
 
     Same context parameters as the engine (n_ctx, n_batch = n_ubatch, threads, f16 KV, flash
     attention auto), the same prompt tokens and the same sampler chain. Timed from the first
@@ -568,6 +587,65 @@ def bare_decode_once(opts: Options, prompt: str, sampling: Sampling) -> float:
     return (n_tokens - 1) / elapsed
 
 
+def bare_decode_in_child(opts: Options, prompt: str, sampling: Sampling, log: Path) -> float:
+    """``bare_decode_once`` in a fresh interpreter (see the note at the top)."""
+    return _call_in_child(
+        (_sampler_chain, bare_decode_once),
+        "bare_decode_once(NS(pair=NS(model=a['model']), n_ctx=a['n_ctx'], n_batch=a['n_batch'], "
+        "n_threads=a['n_threads'], gpu=a['gpu']), a['prompt'], NS(**a['sampling']))",
+        {
+            "model": str(opts.pair.model),
+            "n_ctx": opts.n_ctx,
+            "n_batch": opts.n_batch,
+            "n_threads": opts.n_threads,
+            "gpu": opts.gpu,
+            "prompt": prompt,
+            "sampling": {
+                "max_tokens": sampling.max_tokens,
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+                "seed": sampling.seed,
+            },
+        },
+        log,
+    )
+
+
+def _call_in_child(
+    functions: tuple[Callable[..., Any], ...], call: str, args: dict[str, Any], log: Path
+) -> Any:
+    """Evaluate ``call`` in a fresh ``python -c`` that holds only the source of ``functions``
+    (plus this module's text constants) and imports nothing but what they import themselves.
+
+    ``a`` in ``call`` is ``args`` (JSON round-tripped), ``NS`` is ``SimpleNamespace`` and
+    ``Path`` is ``pathlib.Path``; the result goes back as JSON on stdout, stderr (llama.cpp's
+    log) is appended to ``log``.
+    """
+    source = "\n\n".join(inspect.getsource(f) for f in functions)
+    code = (
+        "from __future__ import annotations\n"
+        "import json, sys, time\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as NS\n"
+        "from typing import Any\n"
+        f"FILLER_SENTENCE = {FILLER_SENTENCE!r}\n"
+        f"DECODE_PROMPT = {DECODE_PROMPT!r}\n"
+        f"{source}\n"
+        "a = json.loads(sys.argv[1])\n"
+        f"print(json.dumps({call}))\n"
+    )
+    with open(log, "ab") as err:
+        done = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(args)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"a benchmark child process failed (exit {done.returncode}); see {log}")
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
 @dataclass
 class DecodeResult:
     depth: int
@@ -581,7 +659,7 @@ def bench_decode(opts: Options, n_tokens: int, runs: int, depth: int, log: Path)
     """``runs`` rounds of (this engine, bare loop), each on a fresh load, interleaved so that
     load from other processes on the machine hits both sides alike; the prompt is about
     ``depth`` tokens long (0: a one-line prompt)."""
-    prompt = decode_prompt(opts.pair.model, depth)
+    prompt = decode_prompt(opts.pair.model, depth, log)
     prompt_tokens = 0
     sampling = Sampling(temperature=0.0, max_tokens=n_tokens, seed=1)
     ours: list[float] = []
@@ -606,8 +684,7 @@ def bench_decode(opts: Options, n_tokens: int, runs: int, depth: int, log: Path)
             bare.clear()
             continue
         ours.append(usage.tokens_per_s)
-        with stderr_to(log):
-            bare.append(bare_decode_once(opts, prompt, sampling))
+        bare.append(bare_decode_in_child(opts, prompt, sampling, log))
         print(
             f"  decode after {prompt_tokens} prompt tokens, round {len(ours)}: "
             f"ours {ours[-1]:.2f}, bare {bare[-1]:.2f} tok/s",
