@@ -8,10 +8,11 @@ at most 1024 px a side, so wrapping it in a QImage on the GUI thread is a cheap 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from app.core.images import PreparedImage
+from app.ui.qt_images import qimage_from_prepared
 
 
 class ImageViewerDialog(QDialog):
@@ -21,8 +22,7 @@ class ImageViewerDialog(QDialog):
         super().__init__(parent)
         self.image = image
         width, height = image.size
-        qimage = QImage(image.rgb, width, height, width * 3, QImage.Format.Format_RGB888)
-        self._pixmap = QPixmap.fromImage(qimage)
+        self._pixmap = QPixmap.fromImage(qimage_from_prepared(image))
         self.setWindowTitle(image.name)
         self.setAccessibleName(f"Image {image.name}")
         self.picture = QLabel(self)

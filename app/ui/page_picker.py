@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from app.core.conversation import Part
 from app.core.images import Detail
 from app.ui.bridge import run_in_background
+from app.ui.qt_images import qimage_from_prepared
 from app.workflows.documents import (
     Document,
     DocumentError,
@@ -114,9 +115,7 @@ def _thumbnail(holder: _Holder, index: int) -> QImage | None:
     """
     if holder.doc is None or holder.closed:
         return None
-    prepared = holder.doc.render_page(index, Detail.LOW)
-    width, height = prepared.size
-    page = QImage(prepared.rgb, width, height, width * 3, QImage.Format.Format_RGB888)
+    page = qimage_from_prepared(holder.doc.render_page(index, Detail.LOW))
     side = THUMB_HEIGHT * 2  # HiDPI: drawn at half size
     page = page.scaled(
         side - 2,

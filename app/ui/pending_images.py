@@ -17,8 +17,6 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps
 from PySide6.QtCore import (
     QAbstractListModel,
-    QBuffer,
-    QIODevice,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -34,6 +32,7 @@ from app.core.errors import ImageError
 from app.core.images import Detail, PreparedImage, patch_grid, prepare_image
 from app.ui.bridge import run_in_background
 from app.ui.document_files import PdfNotImage, check_pdf_instead
+from app.ui.qt_images import png_bytes
 
 THUMB_SIZE = (136, 96)
 """Logical pixels of a card's picture; thumbnails are made at twice that for HiDPI screens."""
@@ -111,10 +110,7 @@ def prepare_pending(source: ImageSource) -> _Result:
 def _encode_png(image: QImage) -> bytes:
     if image.isNull():
         raise ImageError("The pasted image is empty.")
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG", 80)  # quality 80 = light zlib compression: fast, still lossless
-    return bytes(buffer.data().data())
+    return png_bytes(image)
 
 
 def _thumbnail(prepared: PreparedImage) -> QImage:

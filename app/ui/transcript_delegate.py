@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 from app.core.conversation import MessageStatus, Role
 from app.ui.bridge import run_in_background
 from app.ui.markdown_render import RenderTheme, document_css, is_web_url
+from app.ui.qt_images import qimage_from_prepared
 from app.ui.transcript_model import ImageLike, TranscriptItem, TranscriptModel
 
 if TYPE_CHECKING:  # the view imports this module; only annotations need it back
@@ -117,8 +118,7 @@ def _pixel_size(image: ImageLike) -> tuple[int, int]:
 def _thumbnail(image: ImageLike, size: QSize) -> QImage:
     """Runs on a pool thread: QImage (not QPixmap) is safe off the GUI thread."""
     if not isinstance(image, QImage):
-        w, h = image.size
-        image = QImage(image.rgb, w, h, 3 * w, QImage.Format.Format_RGB888)
+        image = qimage_from_prepared(image)  # a copy, but once per cached (image, size)
     mode = Qt.TransformationMode.SmoothTransformation
     return image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
 

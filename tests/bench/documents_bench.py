@@ -43,8 +43,7 @@ import numpy as np  # noqa: E402
 import pypdfium2  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6 import __version__ as pyside_version  # noqa: E402
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.main import build_window  # noqa: E402
@@ -52,6 +51,7 @@ from app.settings import Settings  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
+from tests.ui.drops import drop_event, file_urls  # noqa: E402
 from tests.workflows.pdf_factory import LETTER, ScannedPage, TextPage, write_pdf  # noqa: E402
 
 TARGET_MS = 50.0
@@ -105,15 +105,8 @@ def open_window(folder: Path) -> MainWindow:
 
 
 def drop(window: MainWindow, path: Path) -> float:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(20, 20),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    mime = file_urls(path)  # the event does not own it: keep it alive
+    event = drop_event(mime, QPointF(20, 20))
     started = time.perf_counter()
     window.composer.dropEvent(event)
     return (time.perf_counter() - started) * 1000

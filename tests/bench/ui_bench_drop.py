@@ -31,14 +31,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6 import __version__ as pyside_version  # noqa: E402
-from PySide6.QtCore import QEventLoop, QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.ui.composer import Composer  # noqa: E402
 from app.ui.pending_images import image_pool  # noqa: E402
 from app.ui.pending_strip import CARDS_PER_TURN  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
+from tests.ui.drops import drop_event, file_urls  # noqa: E402
 
 TICK_MS = 5
 TARGET_MS = 50.0
@@ -132,15 +132,8 @@ def stats(samples: list[float]) -> dict[str, float]:
 
 
 def drop(composer: Composer, paths: list[Path]) -> float:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPointF(20, 20),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    mime = file_urls(*paths)  # the event does not own it: keep it alive
+    event = drop_event(mime, QPointF(20, 20))
     started = time.perf_counter()
     composer.dropEvent(event)
     return (time.perf_counter() - started) * 1000

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QGuiApplication, QImage
 
 from app.core.images import Detail
 from app.ui.composer import FILE_FILTER, Composer
+from tests.ui.drops import drop_on, file_urls
 from tests.ui.test_pending_images import tab_order
 
 WAIT_MS = 10_000
@@ -23,23 +23,6 @@ def composer(qtbot) -> Composer:
     widget.resize(760, 420)
     widget.show()
     return widget
-
-
-def _urls(*paths: Path) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return mime
-
-
-def _drop(target: QWidget, mime: QMimeData) -> None:
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    target.dropEvent(event)
 
 
 def _png_bytes(image_file, name: str, width: int, height: int) -> bytes:
@@ -60,11 +43,11 @@ def _ready(qtbot, composer: Composer, count: int) -> None:
 def test_drop_three_files_and_browser_image_data(qtbot, composer: Composer, image_file) -> None:
     files = [image_file(64 * (i + 1), 48, f"shot{i}.png") for i in range(3)]
     with qtbot.waitSignal(composer.composition_changed):
-        _drop(composer, _urls(*files))
+        drop_on(composer, file_urls(*files))
     browser = QMimeData()
     browser.setData("image/png", _png_bytes(image_file, "cat.png", 100, 80))
     browser.setUrls([QUrl("https://example.com/pics/cat.png")])
-    _drop(composer.editor, browser)  # dropped on the text box: an image, not a url in the text
+    drop_on(composer.editor, browser)  # dropped on the text box: an image, not a url in the text
     _ready(qtbot, composer, 4)
     assert _names(composer) == ["shot0.png", "shot1.png", "shot2.png", "cat.png"]
     assert composer.text() == ""
@@ -74,15 +57,7 @@ def test_drop_three_files_and_browser_image_data(qtbot, composer: Composer, imag
 def test_drop_on_the_strip_adds_files(qtbot, composer: Composer, image_file) -> None:
     composer.add_files([image_file(32, 32, "first.png")])
     _ready(qtbot, composer, 1)
-    mime = _urls(image_file(32, 32, "second.png"))  # the event does not own it: keep it alive
-    event = QDropEvent(
-        QPointF(5, 5),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    composer.strip.dropEvent(event)
+    drop_on(composer.strip, file_urls(image_file(32, 32, "second.png")), QPointF(5, 5))
     _ready(qtbot, composer, 2)
     assert _names(composer) == ["first.png", "second.png"]
 
@@ -97,7 +72,7 @@ def test_refused_files_are_named_and_the_others_go_in(
     good = [image_file(40, 40, "one.png"), image_file(40, 40, "two.png")]
     refused: list[str] = []
     composer.images_refused.connect(refused.extend)
-    _drop(composer, _urls(good[0], notes, broken, good[1]))
+    drop_on(composer, file_urls(good[0], notes, broken, good[1]))
     qtbot.waitUntil(lambda: len(refused) == 2, timeout=WAIT_MS)
     _ready(qtbot, composer, 2)
     assert _names(composer) == ["one.png", "two.png"]
@@ -114,7 +89,7 @@ def test_a_web_address_alone_is_refused_not_fetched(qtbot, composer: Composer) -
     composer.images_refused.connect(refused.extend)
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/photo.jpg")])
-    _drop(composer, mime)
+    drop_on(composer, mime)
     assert composer.images.rowCount() == 0
     assert len(refused) == 1 and "photo.jpg" in refused[0] and "download" in refused[0]
 
@@ -129,7 +104,7 @@ def test_paste_an_image_and_copied_files(qtbot, composer: Composer, image_file) 
     _ready(qtbot, composer, 1)
     assert _names(composer) == ["pasted image"]
     assert composer.pending_images()[0].source_size == (200, 100)
-    clipboard.setMimeData(_urls(image_file(50, 50, "copied.png")))
+    clipboard.setMimeData(file_urls(image_file(50, 50, "copied.png")))
     qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     _ready(qtbot, composer, 2)
     assert _names(composer) == ["pasted image", "copied.png"]
@@ -253,12 +228,12 @@ def test_a_dropped_pdf_goes_to_the_page_picker_and_images_to_the_strip(
     png = image_file(40, 30, "shot.png")
     dropped: list[str] = []
     composer.document_dropped.connect(dropped.append)
-    _drop(composer, _urls(pdfs[0], png, pdfs[1]))
+    drop_on(composer, file_urls(pdfs[0], png, pdfs[1]))
     assert dropped == [str(pdfs[0]), str(pdfs[1])]  # at once, by name, in the order dropped
     _ready(qtbot, composer, 1)
     assert _names(composer) == ["shot.png"] and not composer.notice.isVisible()
     # Pasted as a copied file, and chosen in "Add images…", a PDF goes the same way.
-    QGuiApplication.clipboard().setMimeData(_urls(pdfs[1]))
+    QGuiApplication.clipboard().setMimeData(file_urls(pdfs[1]))
     composer.editor.setFocus()
     composer.editor.paste()
     composer.add_files([pdfs[0]])
@@ -273,7 +248,7 @@ def test_a_pdf_without_its_suffix_is_found_by_its_header_off_the_gui_thread(
 
     pdf = write_pdf(tmp_path / "scan-0042", [TextPage(["hello"])])
     with qtbot.waitSignal(composer.document_dropped, timeout=WAIT_MS) as found:
-        _drop(composer, _urls(pdf))
+        drop_on(composer, file_urls(pdf))
     assert found.args == [str(pdf)]
     qtbot.waitUntil(lambda: composer.images.rowCount() == 0, timeout=WAIT_MS)
     assert not composer.notice.isVisible()  # not refused as "not an image"

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from app.core.images import Detail, prepare_image
 from app.ui.pending_images import ImageSource, PendingImagesModel
 from app.ui.pending_strip import CARD_MIME, PendingImagesStrip
+from tests.ui.drops import drop_event
 
 WAIT_MS = 10_000
 
@@ -133,14 +134,7 @@ def test_reorder_by_keyboard_and_by_drag(qtbot, strip: PendingImagesStrip, image
     mime = QMimeData()
     mime.setData(CARD_MIME, str(model.item(2).key).encode())
     left = strip.widget().mapTo(strip, strip.card(0).geometry().topLeft())
-    event = QDropEvent(
-        QPointF(left.x() + 2, left.y() + 5),
-        Qt.DropAction.MoveAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    strip.dropEvent(event)
+    strip.dropEvent(drop_event(mime, QPointF(left.x() + 2, left.y() + 5), Qt.DropAction.MoveAction))
     assert _names(model) == ["a.png", "b.png", "c.png"]
 
 

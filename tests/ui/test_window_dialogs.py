@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from app.core.images import Detail
 from app.ui.main_window import MainWindow
 from tests.fixtures.pixtral_gguf import GgufPair
+from tests.ui.drops import drop_on, file_urls
 from tests.ui.test_main_window import _close, _open, _settings
 from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
 
@@ -27,16 +27,7 @@ def window(qtbot, tmp_path: Path, tiny_pair: GgufPair) -> Iterator[MainWindow]:
 
 
 def _drop(window: MainWindow, *paths: Path) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.composer.dropEvent(event)
+    drop_on(window.composer, file_urls(*paths))
 
 
 def _picker_for(qtbot, window: MainWindow, name: str):
