@@ -63,10 +63,15 @@ def _black(width: int, height: int) -> QImage:
 
 @pytest.fixture
 def desktop(qtbot) -> QWidget:
-    """A green desktop filling the virtual screen, so a grab is not blank."""
+    """A green desktop filling the virtual screen, with a mark in its far corner so that a grab
+    is never of one colour (that would read as "capture unavailable") even when the window is
+    hidden and nothing else is on the screen."""
     widget = _solid(DESKTOP)
     qtbot.addWidget(widget)
-    widget.setGeometry(QGuiApplication.primaryScreen().geometry())
+    screen = QGuiApplication.primaryScreen().geometry()
+    widget.setGeometry(screen)
+    mark = _solid(QColor(250, 250, 30), widget)
+    mark.setGeometry(screen.width() - 24, screen.height() - 24, 24, 24)
     widget.show()
     qtbot.waitExposed(widget)
     return widget
