@@ -267,6 +267,10 @@ class Composer(QWidget):
         """Detail for images added now: a chosen preset's for this message, else the setting."""
         return self.composition_detail or self.default_detail
 
+    def document_tokens_of(self, name: str) -> int:
+        """Tokens of the pages of document ``name`` waiting to be sent (0 if none)."""
+        return self._documents.get(name, ([], 0))[1]
+
     def pending_document_tokens(self) -> int:
         return self.document_tokens if self.document_parts else 0
 
@@ -413,7 +417,7 @@ class _Notice(QFrame):
         self.messages: list[str] = []
         self.label = QLabel(self)
         self.label.setWordWrap(True)
-        self.label.setAccessibleName("Refused files")
+        self.label.setAccessibleName("Notices")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
         close.setText("×")

@@ -55,6 +55,9 @@ class WindowDialogs:
         path = self._queue.pop(0)
         budget = self.window.composer.meter.budget
         free = budget.n_ctx - budget.needed if budget is not None else self.window._n_ctx()
+        # Choosing pages of a document already attached replaces that choice: its pages are
+        # not taken from the room left for the new choice.
+        free += self.window.composer.document_tokens_of(path.name)
         dialog = PagePickerDialog(path, max(free, 0), self.window)
         dialog.finished.connect(lambda result: self._on_picker_finished(dialog, result))
         self.picker = dialog

@@ -91,3 +91,25 @@ def test_the_attach_button_offers_several_pdfs_at_once(
     picker = _picker_for(qtbot, window, "notes.pdf")
     picker.reject()
     qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
+
+
+def test_picking_pages_of_an_attached_document_again_does_not_count_them_twice(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    pdf = write_pdf(tmp_path / "memo.pdf", [TextPage(["First memo page."]), TextPage(["Two."])])
+    _drop(window, pdf)
+    picker = _picker_for(qtbot, window, "memo.pdf")
+    qtbot.waitUntil(lambda: picker.ready, timeout=WAIT_MS)
+    picker.ok_button.click()
+    qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
+    attached = window.composer.document_tokens_of("memo.pdf")
+    assert attached > 0
+    window.update_meter()
+    _drop(window, pdf)
+    again = _picker_for(qtbot, window, "memo.pdf")
+    budget = window.composer.meter.budget
+    assert budget is not None and budget.needed >= attached  # the meter counts the pages...
+    # ...but the picker for the same document gets them back: a new choice replaces them.
+    assert again.budget_tokens == budget.n_ctx - budget.needed + attached
+    again.reject()
+    qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
