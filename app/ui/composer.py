@@ -257,7 +257,7 @@ class Composer(QWidget):
         self.document_tokens = sum(count for _, count in self._documents.values())
         names = ", ".join(self._documents)
         self.document_label.setText(
-            f"📄 {names}: about {self.document_tokens:,} tokens, sent with your message"
+            f"Attached {names}: about {self.document_tokens:,} tokens, sent with your message"
         )
         self.document_label.setVisible(bool(self.document_parts))
         self.composition_changed.emit()

@@ -37,7 +37,7 @@ from app.ui.markdown_render import (
     render_markdown,
     render_plain,
 )
-from app.workflows.citations import SentPage, sent_pages
+from app.workflows.citations import SentPage, question_shown, sent_pages
 
 ImageLike = PreparedImage | QImage
 
@@ -73,12 +73,17 @@ class TranscriptItem:
     """Where a remote answer came from ("La Plateforme", a host); empty for local answers."""
     pages: tuple[SentPage, ...] = ()
     """Document pages this question sent (labelled "p. N"), for citations in later answers."""
+    shown: str = ""
+    """What the bubble shows when it differs from ``text`` (a document question: one line per
+    document, not every page's text); ``text`` stays whole for copying and editing."""
 
     @classmethod
     def from_message(
         cls, message: Message, message_id: str | int | None = None, **fields: Any
     ) -> TranscriptItem:
         fields.setdefault("pages", tuple(sent_pages(message.parts)))
+        if message.role is Role.USER:
+            fields.setdefault("shown", question_shown(message.parts) or "")
         return cls(
             message.role,
             message.text,
@@ -287,7 +292,7 @@ class TranscriptModel(QAbstractListModel):
             return row.rendered
         item = row.item
         if item.role == Role.USER:
-            row.rendered = render_plain(item.text)
+            row.rendered = render_plain(item.shown or item.text)
         elif item.status == MessageStatus.STREAMING:
             if row.stream is None:
                 row.stream = MarkdownStream(self._theme, self._cite_pages)

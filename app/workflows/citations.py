@@ -72,6 +72,18 @@ def find_citations(answer: str, page_count: int | None = None) -> list[int]:
 _LABEL = re.compile(r"\A\[(?P<name>.+) p\. (?P<page>\d{1,5})\]\n")
 
 
+_HEADER = re.compile(r"\ADocument '.+' \(\d+ pages?\); pages included: [\d, ]+\. Cite the pages")
+
+
+def document_header(name: str, total: int, pages: Sequence[int]) -> str:
+    """The line that introduces a document's pages to the model and asks for page citations."""
+    listed = ", ".join(str(page) for page in pages)
+    return (
+        f"Document '{name}' ({total} pages); pages included: {listed}. "
+        'Cite the pages you use as "p. N".\n'
+    )
+
+
 def page_label(name: str, page: int) -> str:
     """The line that precedes each page in a document question: ``[report.pdf p. 3]``."""
     return f"[{name} p. {page}]\n"
@@ -114,6 +126,49 @@ def sent_pages(parts: Iterable[Part]) -> list[SentPage]:
         else:
             pending = (name, page)
     return found
+
+
+def page_ranges(pages: Iterable[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``"pp. 1–3, 5"``; one page → ``"p. 4"`` (as people cite pages)."""
+    ordered = sorted(set(pages))
+    spans: list[str] = []
+    start = previous = None
+    for page in [*ordered, None]:
+        if page is not None and previous is not None and page == previous + 1:
+            previous = page
+            continue
+        if start is not None:
+            spans.append(f"{start}–{previous}" if previous != start else str(start))
+        start = previous = page
+    prefix = "p." if len(ordered) == 1 else "pp."
+    return f"{prefix} {', '.join(spans)}" if spans else ""
+
+
+def question_shown(parts: Sequence[Part]) -> str | None:
+    """A document question as the transcript shows it: one line per document instead of the
+    text of every page (a 50-page contract would fill the screen), then the question's words.
+
+    None when the message sent no document pages (show its text as it is).
+    """
+    pages = sent_pages(parts)
+    if not pages:
+        return None
+    lines: list[str] = []
+    for name in dict.fromkeys(page.document for page in pages):
+        mine = [page for page in pages if page.document == name]
+        images = [page.page for page in mine if page.image is not None]
+        texts = [page.page for page in mine if page.image is None]
+        pictures = "as an image" if len(images) == 1 else "as images"
+        kinds = [f"{page_ranges(images)} {pictures}"] if images else []
+        kinds += [f"{page_ranges(texts)} as text"] if texts else []
+        lines.append(f"Attached {name}: {'; '.join(kinds)}")
+    question = [
+        part.text
+        for part in parts
+        if isinstance(part, TextPart) and not (_LABEL.match(part.text) or _HEADER.match(part.text))
+    ]
+    words = "".join(question).strip()
+    return "\n".join(lines) + (f"\n\n{words}" if words else "")
 
 
 def cited_page(sent: Sequence[SentPage], pages: Iterable[int]) -> SentPage | None:

@@ -25,7 +25,13 @@ import pypdfium2 as pdfium
 from app.core.conversation import ImagePart, Part, TextPart
 from app.core.errors import ImageError, UserFacingError
 from app.core.images import Detail, PreparedImage, patch_grid, prepare_image
-from app.workflows.citations import Citation, find_citation_spans, find_citations, page_label
+from app.workflows.citations import (
+    Citation,
+    document_header,
+    find_citation_spans,
+    find_citations,
+    page_label,
+)
 
 __all__ = [
     "Citation",
@@ -288,13 +294,7 @@ def document_parts(
     pages = selection.pages if isinstance(selection, Selection) else tuple(selection)
     if not pages:
         return []
-    listed = ", ".join(str(page) for page in pages)
-    parts: list[Part] = [
-        TextPart(
-            f"Document '{doc.name}' ({doc.pages} pages); pages included: {listed}. "
-            'Cite the pages you use as "p. N".\n'
-        )
-    ]
+    parts: list[Part] = [TextPart(document_header(doc.name, doc.pages, pages))]
     for page in pages:
         index = page - 1
         text = doc.page_text(index)

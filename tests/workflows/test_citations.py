@@ -6,7 +6,14 @@ from pathlib import Path
 
 from app.core.conversation import TextPart
 from app.core.images import Detail
-from app.workflows.citations import SentPage, cited_page, page_label, sent_pages
+from app.workflows.citations import (
+    SentPage,
+    cited_page,
+    page_label,
+    page_ranges,
+    question_shown,
+    sent_pages,
+)
 from app.workflows.documents import document_parts, open_document
 from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
 
@@ -41,3 +48,30 @@ def test_cited_page_prefers_the_latest_copy_and_the_first_sent_page() -> None:
     assert cited_page(sent, [2, 4, 3]) is four  # p. 2 was not sent: the next cited page
     assert cited_page(sent, [9]) is None
     assert cited_page([], [1]) is None
+
+
+def test_page_ranges_read_as_people_cite() -> None:
+    assert page_ranges([4]) == "p. 4"
+    assert page_ranges([5, 1, 2, 3, 3]) == "pp. 1–3, 5"
+    assert page_ranges([7, 9]) == "pp. 7, 9"
+    assert page_ranges([]) == ""
+
+
+def test_a_document_question_is_shown_as_one_line_per_document(tmp_path: Path) -> None:
+    lease = write_pdf(
+        tmp_path / "lease.pdf",
+        [TextPage(["Rent: 900 euros."]), TextPage(["Deposit."]), ScannedPage((300, 200))],
+    )
+    memo = write_pdf(tmp_path / "memo.pdf", [TextPage(["Memo."])])
+    with open_document(lease) as doc:
+        parts = document_parts(doc, [1, 2, 3], Detail.LOW, True)
+    with open_document(memo) as doc:
+        parts += document_parts(doc, [1], Detail.LOW, True)
+    parts.append(TextPart("What is the rent?"))
+    shown = question_shown(parts)
+    assert shown == (
+        "Attached lease.pdf: p. 3 as an image; pp. 1–2 as text\nAttached memo.pdf: p. 1 as text\n\n"
+        "What is the rent?"
+    )
+    assert "Rent: 900" not in shown
+    assert question_shown([TextPart("Just a question")]) is None
