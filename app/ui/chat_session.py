@@ -42,6 +42,7 @@ from app.storage.history import HistoryStore
 from app.storage.records import ConversationInfo, StoredMessage
 from app.ui.bridge import EngineBridge, run_in_background
 from app.ui.sidebar import SidebarRow
+from app.workflows.citations import is_document_text
 
 
 @dataclass
@@ -223,12 +224,20 @@ class ChatSession(QObject):
         self._db(work, self._begin_turn)
 
     def edit(self, question_id: int, text: str) -> None:
-        """A new version of a question (its images kept), answered afresh; the old one stays."""
+        """A new version of a question, answered afresh; the old one stays.
+
+        ``text`` replaces what the user typed; the images and a document's pages (its header,
+        page labels and text layers) are kept as they were, so citations still lead somewhere.
+        """
 
         def work() -> OpenedConversation:
             old = self.store.get_message(question_id)
-            images = [p for p in self._core_of(old).parts if isinstance(p, ImagePart)]
-            parts: list[Part] = [*images, TextPart(text)] if text else list(images)
+            kept = [
+                p
+                for p in self._core_of(old).parts
+                if isinstance(p, ImagePart) or is_document_text(p)
+            ]
+            parts: list[Part] = [*kept, TextPart(text)] if text else kept
             new_id = self.store.edit_message(question_id, parts)
             self._core[new_id] = Message(Role.USER, parts)
             self.store.start_reply(old.conversation_id, backend=old.backend)

@@ -54,6 +54,7 @@ from app.ui.sidebar import Sidebar
 from app.ui.studio_link import StudioLink
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window_dialogs import WindowDialogs
+from app.workflows.citations import question_words
 
 
 class MainWindow(QMainWindow):
@@ -376,11 +377,17 @@ class MainWindow(QMainWindow):
             or self.transcript.item(row).role is not Role.USER
         ):
             return
+        messages = self.session.messages
+        typed = (
+            question_words(messages[row].core.parts)
+            if row < len(messages) and messages[row].stored.id == item_id
+            else self.transcript.item(row).text
+        )
         text, ok = QInputDialog.getMultiLineText(
             self,
             "Edit message",
-            "Edit and resend (the earlier version is kept):",
-            self.transcript.item(row).text,
+            "Edit and resend (the earlier version is kept; images and document pages go again):",
+            typed,
         )
         if ok:
             self.session.edit(item_id, text)

@@ -144,6 +144,18 @@ def page_ranges(pages: Iterable[int]) -> str:
     return f"{prefix} {', '.join(spans)}" if spans else ""
 
 
+def is_document_text(part: Part) -> bool:
+    """True for the text a document question carries for the model: its header and pages."""
+    return isinstance(part, TextPart) and bool(_LABEL.match(part.text) or _HEADER.match(part.text))
+
+
+def question_words(parts: Iterable[Part]) -> str:
+    """What the user typed, without the documents' text (what an edit starts from)."""
+    return "".join(
+        part.text for part in parts if isinstance(part, TextPart) and not is_document_text(part)
+    )
+
+
 def question_shown(parts: Sequence[Part]) -> str | None:
     """A document question as the transcript shows it: one line per document instead of the
     text of every page (a 50-page contract would fill the screen), then the question's words.
@@ -162,12 +174,7 @@ def question_shown(parts: Sequence[Part]) -> str | None:
         kinds = [f"{page_ranges(images)} {pictures}"] if images else []
         kinds += [f"{page_ranges(texts)} as text"] if texts else []
         lines.append(f"Attached {name}: {'; '.join(kinds)}")
-    question = [
-        part.text
-        for part in parts
-        if isinstance(part, TextPart) and not (_LABEL.match(part.text) or _HEADER.match(part.text))
-    ]
-    words = "".join(question).strip()
+    words = question_words(parts).strip()
     return "\n".join(lines) + (f"\n\n{words}" if words else "")
 
 

@@ -323,9 +323,10 @@ def test_yes_to_all_lets_this_chat_fall_back_without_asking_again(
 
 
 def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
-    qtbot, window: MainWindow, tmp_path: Path
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
 ) -> None:
     from app.core.images import Detail
+    from app.workflows.citations import sent_pages
     from app.workflows.documents import document_parts, open_document
     from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
 
@@ -346,6 +347,25 @@ def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     assert "p. 1" in question.text and "900 euros" in question.text
     assert any(p.kind == "image" for p in question.parts)  # the scanned page went as an image
     assert window.transcript.item(1).status is MessageStatus.COMPLETE
+    assert window.transcript.item(0).shown.startswith("Attached lease.pdf: p. 2 as an image")
+
+    # Editing the question starts from what was typed; the document goes again, whole.
+    from PySide6.QtWidgets import QInputDialog
+
+    offered: list[str] = []
+
+    def edit(_parent: object, _title: str, _label: str, text: str, *args: object):
+        offered.append(text)
+        return "And the deposit?", True
+
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", edit)
+    with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+        window.chat_view.edit_requested.emit(0)
+    assert offered == ["What is the rent? Cite the page."]
+    edited = window.session.messages[0].core
+    assert edited.text.endswith("And the deposit?") and "900 euros" in edited.text
+    assert [p.page for p in sent_pages(edited.parts)] == [1, 2]
+    assert window.session.messages[0].stored.sibling_count == 2
 
 
 def test_clicking_a_page_citation_shows_the_page_as_sent(
