@@ -14,8 +14,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,19 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.images import PreparedImage
+from app.core.images import Detail, PreparedImage
 from app.ui.bridge import run_in_background
+from app.ui.composer import sources_from_mime
 from app.ui.page_renderer import PageRenderer
 from app.ui.qt_images import pil_from_qimage, qimage_from_pil, qimage_from_prepared
-from app.ui.studio_panes import ChangesPane, ComparePane, ScaledPicture
+from app.ui.studio_panes import BlockedBanner, ChangesPane, ComparePane, ScaledPicture
 from app.ui.web_sandbox import SandboxedView
-from app.workflows.html_versions import (
-    PageVersion,
-    StudioRecord,
-    VersionSource,
-    change_summary,
-    changes_between,
-)
+from app.workflows.html_versions import PageVersion, StudioRecord, VersionSource
 from app.workflows.screenshot_to_html import HtmlExtractor, external_resources, extract_html
 from app.workflows.visual_diff import VisualDiff, compare_render
 
@@ -52,6 +55,7 @@ LIVE_RELOAD_MS = 400
 class HtmlStudio(QMainWindow):
     refine_requested = Signal(object, QImage)  # PageVersion, its render (screenshot's size)
     stop_requested = Signal()
+    screenshot_offered = Signal(object)  # ImageSource dropped or pasted here: make a new page
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +73,7 @@ class HtmlStudio(QMainWindow):
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_RELOAD_MS)
         self._live_timer.timeout.connect(self._show_live)
         self.setCentralWidget(self._build())
+        self.setAcceptDrops(True)
         self._connect()
         self._update_actions()
         self.resize(1280, 800)
@@ -88,13 +93,7 @@ class HtmlStudio(QMainWindow):
         self.copy_button = QPushButton("Copy HTML")
         self.status = QLabel("")
         self.status.setAccessibleName("Studio status")
-        self.blocked_label = QLabel("")
-        self.blocked_label.setWordWrap(True)
-        self.blocked_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.blocked_label.setStyleSheet(
-            "background: #fff4e5; color: #5d4037; padding: 6px; border-radius: 4px;"
-        )
-        self.blocked_label.hide()
+        self.blocked_label = BlockedBanner()
         bar = QHBoxLayout()
         for widget in (self.version_box, self.refine_button, self.stop_button):
             bar.addWidget(widget)
@@ -148,6 +147,7 @@ class HtmlStudio(QMainWindow):
         self.code.textChanged.connect(self._on_code_changed)
         self.preview.blocked.connect(self._on_preview_blocked)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self._on_save_clicked)
+        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self._on_paste)
 
     # ----------------------------------------------------------------------------- content
     @property
@@ -188,7 +188,7 @@ class HtmlStudio(QMainWindow):
         if version is None:
             self.code.setPlainText("")
             self.compare.show_waiting("No page yet.")
-            self.changes.show_changes("No versions yet.", [])
+            self.changes.show_for(self.versions, None)
             self._show_blocked()
             self._update_actions()
             return
@@ -199,18 +199,9 @@ class HtmlStudio(QMainWindow):
         self._blocked = dict.fromkeys(external_resources(version.html))
         self._show_blocked()
         self.preview.show_html(version.html)
-        self._show_changes(version)
+        self.changes.show_for(self.versions, version)
         self._start_render(version)
         self._update_actions()
-
-    def _show_changes(self, version: PageVersion) -> None:
-        if version.number == 1:
-            self.changes.show_changes("Version 1 is the first: nothing to compare with.", [])
-            return
-        previous = self.versions[version.number - 2]
-        lines = changes_between(previous.html, version.html)
-        heading = f"{previous.label} → {version.label}: {change_summary(lines)}"
-        self.changes.show_changes(heading, lines)
 
     # ------------------------------------------------------------------- render and compare
     def _screenshot_size(self) -> tuple[int, int]:
@@ -363,25 +354,36 @@ class HtmlStudio(QMainWindow):
             self._show_blocked()
 
     def _show_blocked(self) -> None:
-        urls = list(self._blocked)
-        if not urls:
-            self.blocked_label.hide()
-            return
-        shown = ", ".join(_short(url) for url in urls[:4])
-        more = f" and {len(urls) - 4} more" if len(urls) > 4 else ""
-        self.blocked_label.setText(
-            f"The preview works offline: it blocked {len(urls)} resource"
-            f"{'s' * (len(urls) != 1)} this page asks for ({shown}{more}). "
-            "Pages that rely on a CDN look unstyled here; “Fix differences” asks Pixtral to "
-            "inline what it needs."
-        )
-        self.blocked_label.setToolTip("\n".join(urls))
-        self.blocked_label.show()
+        self.blocked_label.show_urls(list(self._blocked))
+
+    # --------------------------------------------------------------- a new screenshot here
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self._offer(event.mimeData()):
+            event.acceptProposedAction()
+
+    def _on_paste(self) -> None:
+        if self.tabs.currentWidget() is not self.code.parentWidget():  # the code tab pastes text
+            self._offer(QGuiApplication.clipboard().mimeData(), pasted=True)
+
+    def _offer(self, mime: QMimeData | None, *, pasted: bool = False) -> bool:
+        """A screenshot dropped or pasted on the studio starts a new page from it (the first
+        image when several come); high detail, as the Make HTML preset asks for."""
+        found = sources_from_mime(mime, Detail.HIGH, pasted=pasted) if mime else None
+        if not found or not found[0]:
+            if found and found[1]:
+                self.status.setText(f"⚠ {found[1][0]}")
+            return False
+        if self.generating:
+            self.status.setText("Wait for this version (or stop it) before starting another.")
+            return False
+        self.screenshot_offered.emit(found[0][0])
+        return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._live_timer.stop()
         super().closeEvent(event)
-
-
-def _short(url: str, limit: int = 60) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"

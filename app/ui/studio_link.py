@@ -22,6 +22,7 @@ from app.core.images import PreparedImage, prepare_image
 from app.engine.base import EngineError, Finished
 from app.ui.bridge import run_in_background
 from app.ui.chat_session import ChatSession, OpenedConversation
+from app.ui.pending_images import ImageSource, prepare_pending
 from app.ui.qt_images import png_bytes
 from app.workflows.html_versions import PageVersion, read_conversation, refine_request
 from app.workflows.presets import load_presets_or_builtins
@@ -158,6 +159,7 @@ class StudioLink(QObject):
                 return None
             self.studio = HtmlStudio(self.window)
             self.studio.refine_requested.connect(self.refine)
+            self.studio.screenshot_offered.connect(self._on_studio_screenshot_offered)
             self.studio.stop_requested.connect(self._on_studio_stop_requested)
         return self.studio
 
@@ -171,7 +173,17 @@ class StudioLink(QObject):
         if self._streaming:
             self.session.stop()
 
+    def _on_studio_screenshot_offered(self, source: ImageSource) -> None:
+        """A screenshot dropped or pasted on the studio: prepared on the pool, then made."""
+
+        def work() -> PreparedImage:
+            return prepare_pending(source).prepared
+
+        run_in_background(work, self.make_html, self._on_failed, guard=self)
+
     def _on_failed(self, error: Exception) -> None:
+        if self.studio is not None and self.studio.isVisible():
+            self.studio.status.setText(f"⚠ {error}")
         self.problem.emit(str(error))
 
     # ------------------------------------------------------------------------ session

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPixmap, QResizeEvent, QTextCharFormat
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.workflows.html_versions import ChangeLine
+from app.workflows.html_versions import ChangeLine, PageVersion, change_summary, changes_between
 
 
 class ScaledPicture(QLabel):
@@ -119,22 +120,65 @@ class ComparePane(QWidget):
 _KIND_COLOURS = {"+": QColor("#1b7f37"), "-": QColor("#c62828"), "@": QColor("#6a5acd")}
 
 
-class ChangesPane(QPlainTextEdit):
-    """A coloured unified diff between two versions of the page."""
+class ChangesPane(QWidget):
+    """A coloured unified diff between the version shown and another (the one before, unless
+    the user picks another in "Compare with")."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setReadOnly(True)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.against = QComboBox()
+        self.against.setAccessibleName("Compare with version")
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.TypeWriter)
-        self.setFont(font)
-        self.setAccessibleName("Changes between versions")
+        self.text.setFont(font)
+        self.text.setAccessibleName("Changes between versions")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Compare with:"))
+        bar.addWidget(self.against)
+        bar.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
+        column.addWidget(self.text, 1)
+        self._versions: list[PageVersion] = []
+        self._current: PageVersion | None = None
+        self.against.currentIndexChanged.connect(self._show)
 
-    def show_changes(self, heading: str, lines: Sequence[ChangeLine]) -> None:
-        self.clear()
-        cursor = self.textCursor()
-        plain = QTextCharFormat()
+    def toPlainText(self) -> str:
+        return self.text.toPlainText()
+
+    def show_for(self, versions: Sequence[PageVersion], current: PageVersion | None) -> None:
+        """Offer every other version to compare ``current`` with; the one before by default."""
+        self._current = current
+        self._versions = [v for v in versions if current is None or v.number != current.number]
+        self.against.blockSignals(True)
+        self.against.clear()
+        self.against.addItems([version.label for version in self._versions])
+        before = [v for v in self._versions if current and v.number < current.number]
+        self.against.setCurrentIndex(self._versions.index(before[-1]) if before else 0)
+        self.against.setEnabled(bool(self._versions))
+        self.against.blockSignals(False)
+        self._show()
+
+    def _show(self) -> None:
+        index = self.against.currentIndex()
+        current = self._current
+        if current is None:
+            self._write("No versions yet.", [])
+        elif not 0 <= index < len(self._versions):
+            self._write(f"{current.label} is the only one: nothing to compare with.", [])
+        else:
+            other = self._versions[index]
+            old, new = (other, current) if other.number < current.number else (current, other)
+            lines = changes_between(old.html, new.html)
+            self._write(f"{old.label} → {new.label}: {change_summary(lines)}", lines)
+
+    def _write(self, heading: str, lines: Sequence[ChangeLine]) -> None:
+        self.text.clear()
+        cursor = self.text.textCursor()
         bold = QTextCharFormat()
         bold.setFontWeight(QFont.Weight.Bold)
         cursor.insertText(heading + "\n\n", bold)
@@ -144,5 +188,36 @@ class ChangesPane(QPlainTextEdit):
             if colour is not None:
                 fmt.setForeground(colour)
             text = line.text if line.kind == "@" else f"{line.kind} {line.text}"
-            cursor.insertText(text + "\n", fmt if colour is not None else plain)
-        self.moveCursor(self.textCursor().MoveOperation.Start)
+            cursor.insertText(text + "\n", fmt)
+        self.text.moveCursor(self.text.textCursor().MoveOperation.Start)
+
+
+class BlockedBanner(QLabel):
+    """Says which resources the offline preview blocked, so a broken-looking page is explained."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet("background: #fff4e5; color: #5d4037; padding: 6px; border-radius: 4px;")
+        self.setAccessibleName("Blocked resources")
+        self.hide()
+
+    def show_urls(self, urls: Sequence[str]) -> None:
+        if not urls:
+            self.hide()
+            return
+        shown = ", ".join(_short(url) for url in urls[:4])
+        more = f" and {len(urls) - 4} more" if len(urls) > 4 else ""
+        self.setText(
+            f"The preview works offline: it blocked {len(urls)} resource"
+            f"{'s' * (len(urls) != 1)} this page asks for ({shown}{more}). "
+            "Pages that rely on a CDN look unstyled here; “Fix differences” asks Pixtral to "
+            "inline what it needs."
+        )
+        self.setToolTip("\n".join(urls))
+        self.show()
+
+
+def _short(url: str, limit: int = 60) -> str:
+    return url if len(url) <= limit else url[: limit - 1] + "…"

@@ -106,3 +106,35 @@ def test_fix_differences_sends_the_version_and_its_render(qtbot, tmp_path: Path)
     assert version.number == 1
     assert render.size().toTuple() == (400, 240)
     assert render.pixelColor(390, 230).name() == "#2050c0"  # the page's background
+
+
+def test_changes_compare_with_any_other_version(qtbot, tmp_path: Path) -> None:
+    versions = tuple(PageVersion(n, PAGE.replace("Hello", f"Hello {n}")) for n in (1, 2, 3))
+    studio = _studio(qtbot, tmp_path, versions)
+    pane = studio.changes
+    assert pane.against.currentText() == "Version 2"  # the one before, by default
+    assert pane.toPlainText().startswith("Version 2 → Version 3")
+    pane.against.setCurrentIndex(0)
+    assert pane.toPlainText().startswith("Version 1 → Version 3")
+    assert "- <body" in pane.toPlainText() and "Hello 1" in pane.toPlainText()
+    studio.version_box.setCurrentIndex(0)
+    assert pane.against.currentText() == "Version 2"  # nothing before version 1: the next
+    assert pane.toPlainText().startswith("Version 1 → Version 2")
+
+
+def test_a_screenshot_dropped_on_the_studio_is_offered_for_a_new_page(
+    qtbot, tmp_path: Path
+) -> None:
+    from tests.ui.drops import drop_on, file_urls
+
+    studio = _studio(qtbot, tmp_path, (PageVersion(1, PAGE),))
+    shot = tmp_path / "sketch.png"
+    Image.new("RGB", (300, 200), (250, 250, 250)).save(shot)
+    with qtbot.waitSignal(studio.screenshot_offered, timeout=5000) as offered:
+        drop_on(studio, file_urls(shot))
+    source = offered.args[0]
+    assert source.data == shot and source.name == "sketch.png"
+    studio.stream_started()  # while a version is being written, a drop waits
+    with qtbot.assertNotEmitted(studio.screenshot_offered):
+        drop_on(studio, file_urls(shot))
+    assert "Wait for this version" in studio.status.text()

@@ -161,3 +161,24 @@ def test_without_qt_webengine_make_html_still_answers_in_the_chat(
         assert roles == [Role.USER, Role.ASSISTANT]
     finally:
         _close(window)
+
+
+def test_a_screenshot_dropped_on_the_studio_starts_a_new_page(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair
+) -> None:
+    from tests.ui.drops import drop_on, file_urls
+
+    window = _window(qtbot, _settings(tmp_path, tiny_pair), tmp_path)
+    try:
+        window.studio_link.open_current()
+        studio = window.studio_link.studio
+        assert studio.original is None and studio.versions == []
+        with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+            drop_on(studio, file_urls(_screenshot(tmp_path)))
+        question = window.session.messages[0].core
+        assert question.images[0].source_size == (480, 300)
+        assert "Recreate this user interface" in question.text
+        assert studio.original.source_size == (480, 300)
+        assert window.studio_link.conversation_id == window.session.conversation_id
+    finally:
+        _close(window)
