@@ -72,7 +72,11 @@ class Release:
 
 @dataclass(frozen=True)
 class ModelShape:
-    """The text and vision shape of the catalog's model, for estimates before any download."""
+    """A model's text and vision shape: the numbers a memory estimate needs.
+
+    The catalog's comes from its JSON (estimates before any download); ``memory_fit`` reads
+    the same fields from a pair's GGUF headers (``shape_from_files``).
+    """
 
     n_layer: int
     n_embd: int

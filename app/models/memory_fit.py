@@ -21,10 +21,10 @@ the tiny model, see tests/models/test_memory_fit_actual.py):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.budget import GIB, MAX_CONTEXT, MIN_CONTEXT, KvShape, KvType
+from app.core.budget import GIB, MAX_CONTEXT, MIN_CONTEXT, KvType
 from app.core.gguf_header import read_gguf_header
 from app.models.catalog import Catalog, ModelShape, Quant
 from app.models.hardware import HardwareReport
@@ -36,74 +36,41 @@ MAX_IMAGE_PATCHES = 64 * 64
 GPU_MARGIN = 512 * MIB  # CUDA context, driver, fragmentation
 RAM_RESERVE = 2 * GIB  # the OS, the window, the worker process
 PATCH_PIXELS = 16 * 16 * 3
+PIXTRAL_VISION = (1024, 16, 4096)  # the encoder's v_n_embd, v_n_head, v_n_ff
 
 
-@dataclass(frozen=True)
-class Dims:
-    """The shape numbers the estimate needs, from a GGUF header or the catalog."""
+def shape_from_files(model: str | Path, mmproj: str | Path | None = None) -> ModelShape:
+    """Read the shape from the headers (milliseconds; the weights are not read).
 
-    n_layer: int
-    n_embd: int
-    n_head: int
-    n_head_kv: int
-    head_dim: int
-    n_vocab: int
-    n_ff: int
-    v_n_embd: int = 1024
-    v_n_head: int = 16
-    v_n_ff: int = 4096
-    n_ctx_train: int = MAX_CONTEXT
-
-    @property
-    def kv_shape(self) -> KvShape:
-        return KvShape(self.n_layer, self.n_head_kv, self.head_dim)
-
-    @classmethod
-    def from_shape(cls, shape: ModelShape) -> Dims:
-        return cls(
-            n_layer=shape.n_layer,
-            n_embd=shape.n_embd,
-            n_head=shape.n_head,
-            n_head_kv=shape.n_head_kv,
-            head_dim=shape.head_dim,
-            n_vocab=shape.n_vocab,
-            n_ff=shape.n_ff,
-            v_n_embd=shape.v_n_embd,
-            v_n_head=shape.v_n_head,
-            v_n_ff=shape.v_n_ff,
-            n_ctx_train=shape.n_ctx_train,
-        )
-
-    @classmethod
-    def from_files(cls, model: str | Path, mmproj: str | Path | None = None) -> Dims:
-        """Read the shape from the headers (milliseconds; the weights are not read)."""
-        header = read_gguf_header(model)
-        arch = header.architecture
-        n_embd = int(header.get(f"{arch}.embedding_length"))
-        n_head = int(header.get(f"{arch}.attention.head_count"))
-        vocab = header.get(f"{arch}.vocab_size")
-        if not vocab:
-            tokens = header.get("tokenizer.ggml.tokens")
-            vocab = getattr(tokens, "length", None) or len(tokens or ()) or 131072
-        dims = cls(
-            n_layer=int(header.get(f"{arch}.block_count")),
-            n_embd=n_embd,
-            n_head=n_head,
-            n_head_kv=int(header.get(f"{arch}.attention.head_count_kv", n_head)),
-            head_dim=int(header.get(f"{arch}.attention.key_length", 0) or n_embd // n_head),
-            n_vocab=int(vocab),
-            n_ff=int(header.get(f"{arch}.feed_forward_length", 4 * n_embd)),
-            n_ctx_train=int(header.get(f"{arch}.context_length", MAX_CONTEXT)),
-        )
-        if mmproj is not None:
-            vision = read_gguf_header(mmproj)
-            dims = replace(
-                dims,
-                v_n_embd=int(vision.get("clip.vision.embedding_length", dims.v_n_embd)),
-                v_n_head=int(vision.get("clip.vision.attention.head_count", dims.v_n_head)),
-                v_n_ff=int(vision.get("clip.vision.feed_forward_length", dims.v_n_ff)),
-            )
-        return dims
+    Without an mmproj (or where its header lacks a key) the vision numbers are Pixtral 12B's.
+    """
+    header = read_gguf_header(model)
+    arch = header.architecture
+    n_embd = int(header.get(f"{arch}.embedding_length"))
+    n_head = int(header.get(f"{arch}.attention.head_count"))
+    vocab = header.get(f"{arch}.vocab_size")
+    if not vocab:
+        tokens = header.get("tokenizer.ggml.tokens")
+        vocab = getattr(tokens, "length", None) or len(tokens or ()) or 131072
+    v_n_embd, v_n_head, v_n_ff = PIXTRAL_VISION
+    if mmproj is not None:
+        vision = read_gguf_header(mmproj)
+        v_n_embd = int(vision.get("clip.vision.embedding_length", v_n_embd))
+        v_n_head = int(vision.get("clip.vision.attention.head_count", v_n_head))
+        v_n_ff = int(vision.get("clip.vision.feed_forward_length", v_n_ff))
+    return ModelShape(
+        n_layer=int(header.get(f"{arch}.block_count")),
+        n_embd=n_embd,
+        n_head=n_head,
+        n_head_kv=int(header.get(f"{arch}.attention.head_count_kv", n_head)),
+        head_dim=int(header.get(f"{arch}.attention.key_length", 0) or n_embd // n_head),
+        n_ff=int(header.get(f"{arch}.feed_forward_length", 4 * n_embd)),
+        n_vocab=int(vocab),
+        n_ctx_train=int(header.get(f"{arch}.context_length", MAX_CONTEXT)),
+        v_n_embd=v_n_embd,
+        v_n_head=v_n_head,
+        v_n_ff=v_n_ff,
+    )
 
 
 @dataclass(frozen=True)
@@ -143,7 +110,7 @@ def _pad(n_ctx: int) -> int:
     return -(-n_ctx // KV_PAD) * KV_PAD
 
 
-def text_compute_bytes(dims: Dims, n_ctx: int, n_ubatch: int, flash_attn: bool) -> int:
+def text_compute_bytes(dims: ModelShape, n_ctx: int, n_ubatch: int, flash_attn: bool) -> int:
     logits = n_ubatch * dims.n_vocab * 4
     activations = n_ubatch * (2 * dims.n_embd + dims.n_ff + dims.n_head * dims.head_dim) * 4
     if flash_attn:
@@ -153,7 +120,7 @@ def text_compute_bytes(dims: Dims, n_ctx: int, n_ubatch: int, flash_attn: bool) 
     return max(logits, activations) + attention
 
 
-def vision_compute_bytes(dims: Dims, patches: int, flash_attn: bool) -> int:
+def vision_compute_bytes(dims: ModelShape, patches: int, flash_attn: bool) -> int:
     pixels = patches * PATCH_PIXELS * 4
     activations = patches * (4 * dims.v_n_embd + 2 * dims.v_n_ff) * 4
     scores = 0 if flash_attn else dims.v_n_head * patches * patches * 4
@@ -161,7 +128,7 @@ def vision_compute_bytes(dims: Dims, patches: int, flash_attn: bool) -> int:
 
 
 def estimate(
-    dims: Dims,
+    dims: ModelShape,
     weights_bytes: int,
     mmproj_bytes: int,
     n_ctx: int,
@@ -215,7 +182,7 @@ def estimate_files(
     **kwargs: int | bool,
 ) -> MemoryEstimate:
     """``estimate`` for a pair on disk: shapes from the headers, weights from the file sizes."""
-    dims = Dims.from_files(model, mmproj)
+    dims = shape_from_files(model, mmproj)
     return estimate(
         dims,
         Path(model).stat().st_size,
@@ -265,7 +232,7 @@ class Budget:
 
 
 def largest_context(
-    dims: Dims,
+    dims: ModelShape,
     weights: int,
     mmproj: int,
     budget: Budget,
@@ -305,7 +272,7 @@ def recommend(
     when not even the smallest quantization fits with a 4,096-token context.
     """
     release = next((r for r in catalog.releases if r.id == release_id), catalog.reference())
-    dims = Dims.from_shape(catalog.shape)
+    dims = catalog.shape
     budget = Budget.from_report(report)
     by_size = sorted(release.quants, key=lambda q: q.model.size_bytes, reverse=True)
     q4_size = next((q.model.size_bytes for q in by_size if q.quant == "Q4_K_M"), 0)

@@ -7,11 +7,11 @@ from pathlib import Path
 from app.core.budget import GIB, KvType
 from app.models.catalog import load_catalog
 from app.models.hardware import GpuInfo, HardwareReport
-from app.models.memory_fit import Budget, Dims, estimate, largest_context, recommend
+from app.models.memory_fit import Budget, estimate, largest_context, recommend, shape_from_files
 
 KIB = 1024
 CATALOG = load_catalog()
-DIMS = Dims.from_shape(CATALOG.shape)
+DIMS = CATALOG.shape
 
 
 def _report(gpu_free_gib: float = 0, ram_gib: float = 32, cuda: bool = True) -> HardwareReport:
@@ -86,6 +86,6 @@ def test_a_gpu_the_build_cannot_use_does_not_count() -> None:
 
 
 def test_dims_come_from_the_headers(tiny_pair) -> None:
-    dims = Dims.from_files(tiny_pair.model, tiny_pair.mmproj)
+    dims = shape_from_files(tiny_pair.model, tiny_pair.mmproj)
     assert (dims.n_layer, dims.n_embd, dims.n_head_kv, dims.head_dim) == (2, 64, 2, 32)
     assert (dims.n_vocab, dims.n_ff, dims.v_n_embd) == (512, 96, 32)
