@@ -15,21 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
-from app.engine.remote_common import (
-    AUTH,
+from app.engine.chat_payload import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_REQUEST,
-    Chunk,
+    build_payload,
+    sampling_args,
+)
+from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
+from app.engine.remote_errors import (
+    AUTH,
     HttpFailure,
     NetworkFailure,
-    Notices,
-    NoticeSink,
     RemoteError,
-    RemoteTurn,
-    build_payload,
     http_error,
     network_error,
-    sampling_args,
 )
 
 try:  # mistralai ≥ 2 moved the client under mistralai.client and uses httpx2

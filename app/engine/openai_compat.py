@@ -17,18 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
-from app.engine.remote_common import (
-    Chunk,
+from app.engine.chat_payload import build_payload, sampling_args
+from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
+from app.engine.remote_errors import (
     HttpFailure,
     NetworkFailure,
-    Notices,
-    NoticeSink,
     RemoteError,
-    RemoteTurn,
-    build_payload,
     http_error,
     network_error,
-    sampling_args,
 )
 
 try:

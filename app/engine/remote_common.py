@@ -1,7 +1,7 @@
-"""What La Plateforme and OpenAI-compatible servers share: payload, limits, errors, streaming.
+"""The streamed turn La Plateforme and OpenAI-compatible servers share: retries, cancel, timing.
 
-Both speak the chat-completions wire format, so the conversation → messages conversion, the
-image limits, the error wording and the cancel-aware streaming loop live here once; each
+Both speak the chat-completions wire format, so the request is built once (``chat_payload``),
+errors are worded once (``remote_errors``) and the cancel-aware streaming loop lives here; each
 backend only opens its stream (the ``mistralai`` SDK, or httpx for other servers) and turns
 its transport errors into ``HttpFailure`` / ``NetworkFailure``.
 
@@ -13,67 +13,21 @@ HTTP response) as soon as its read returns or the response is closed under it.
 
 from __future__ import annotations
 
-import base64
-import email.utils
-import io
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
+from app.engine.base import EngineEvent, Finished, FinishReason, Token, Usage
+from app.engine.chat_payload import Payload
+from app.engine.remote_errors import HttpFailure, NetworkFailure, http_error, network_error
 
-from app.core.conversation import ImagePart, Message, MessageStatus, Role, TextPart
-from app.core.images import PreparedImage
-from app.engine.base import (
-    EngineError,
-    EngineEvent,
-    ErrorKind,
-    Finished,
-    FinishReason,
-    GenerationRequest,
-    Token,
-    Usage,
-)
-
-MAX_IMAGES_PER_REQUEST = 8  # La Plateforme's limit (DESIGN §4)
-MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MB per image, counted on the encoded file
 POLL_S = 0.05  # cancel latency bound of the consumer loop
 
 NoticeSink = Callable[[str], None]
-
-
-def error_kind(name: str, fallback: ErrorKind) -> ErrorKind:
-    """``ErrorKind.<name>`` once base.py has it (see issue 6), else the closest existing kind."""
-    return getattr(ErrorKind, name, fallback)
-
-
-AUTH = error_kind("AUTH", ErrorKind.BAD_INPUT)
-RATE_LIMITED = error_kind("RATE_LIMITED", ErrorKind.INTERNAL)
-NETWORK = error_kind("NETWORK", ErrorKind.INTERNAL)
-SERVER = error_kind("SERVER", ErrorKind.INTERNAL)
-
-
-class HttpFailure(Exception):
-    """The server answered with an error status (before any token was streamed)."""
-
-    def __init__(self, status: int, body: str = "", headers: Any = None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body[:2000]
-        self.retry_after = retry_after_s(headers or {})
-
-
-class NetworkFailure(Exception):
-    """No usable answer from the network: ``offline``, ``timeout`` or ``cut`` (mid-stream)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -85,216 +39,6 @@ class Chunk:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cached_tokens: int = 0
-
-
-@dataclass
-class Payload:
-    """The request as sent: wire messages, the images they carry, and notices for the user."""
-
-    messages: list[dict[str, Any]]
-    images: list[PreparedImage] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-
-def retry_after_s(headers: Any) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms``."""
-    try:
-        ms = headers.get("retry-after-ms")
-        if ms is not None:
-            return max(float(ms) / 1000, 0.0)
-        value = headers.get("retry-after")
-    except AttributeError:
-        return None
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
-
-
-def image_data_uri(image: PreparedImage, max_bytes: int = MAX_IMAGE_BYTES) -> tuple[str, str]:
-    """A data URI for ``image`` under ``max_bytes``, and a notice when it had to shrink.
-
-    PNG keeps the prepared pixels exactly; only when that is too big do we fall back to JPEG
-    and then to halving the size, because the API rejects the whole request otherwise.
-    """
-    png = image.to_png()
-    if len(png) <= max_bytes:
-        return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), ""
-    img = Image.frombytes("RGB", image.size, image.rgb)
-    for _ in range(8):
-        for quality in (90, 75, 60):
-            out = io.BytesIO()
-            img.save(out, format="JPEG", quality=quality)
-            if out.tell() <= max_bytes:
-                notice = (
-                    f"'{image.name}' was re-encoded as JPEG at {img.width}×{img.height} "
-                    f"(quality {quality}) to stay under the {max_bytes // 1_000_000 or 1} MB "
-                    "per-image limit."
-                )
-                data = base64.b64encode(out.getvalue()).decode("ascii")
-                return "data:image/jpeg;base64," + data, notice
-        img = img.resize((max(img.width // 2, 1), max(img.height // 2, 1)))
-    raise ValueError(f"'{image.name}' cannot be made small enough to send.")
-
-
-def build_payload(
-    request: GenerationRequest,
-    max_images: int | None = MAX_IMAGES_PER_REQUEST,
-    max_image_bytes: int | None = MAX_IMAGE_BYTES,
-) -> Payload:
-    """The whole conversation as chat-completions messages, within the image limits.
-
-    Remote backends keep no state between turns, so every request replays the full history
-    (which also makes switching from the local engine mid-conversation exact). With more than
-    ``max_images`` images in the history, the most recent ones are sent and each older one is
-    replaced by a short text placeholder, so the model knows an image stood there. Raises
-    ``ValueError`` when the last message alone has more images than one request may carry.
-    """
-    messages = [m for m in request.messages if _worth_sending(m)]
-    all_images = [img for m in messages for img in m.images]
-    if max_images is not None and messages and len(messages[-1].images) > max_images:
-        raise ValueError(
-            f"This message has {len(messages[-1].images)} images; one request may carry at most "
-            f"{max_images}. Remove some, or send them over several messages."
-        )
-    dropped = len(all_images) - max_images if max_images is not None else 0
-    dropped = max(dropped, 0)
-    payload = Payload(messages=[])
-    if request.system_prompt:
-        payload.messages.append({"role": "system", "content": request.system_prompt})
-    seen = 0
-    for message in messages:
-        content: list[dict[str, Any]] = []
-        for part in message.parts:
-            if isinstance(part, TextPart):
-                if part.text:
-                    content.append({"type": "text", "text": part.text})
-            elif isinstance(part, ImagePart):
-                seen += 1
-                if seen <= dropped:
-                    content.append(
-                        {"type": "text", "text": f"[earlier image '{part.image.name}' omitted]"}
-                    )
-                    continue
-                limit = max_image_bytes if max_image_bytes is not None else 1 << 62
-                uri, notice = image_data_uri(part.image, limit)
-                if notice:
-                    payload.notices.append(notice)
-                payload.images.append(part.image)
-                content.append({"type": "image_url", "image_url": {"url": uri}})
-        _append(payload.messages, message.role, content)
-    if dropped:
-        payload.notices.insert(
-            0,
-            f"This conversation has {len(all_images)} images but one request may carry "
-            f"{max_images}: the {max_images} most recent were sent, the {dropped} older ones "
-            "were replaced by a placeholder.",
-        )
-    return payload
-
-
-def _worth_sending(message: Message) -> bool:
-    # A failed reply with no text says nothing to the model; a stopped one keeps its words.
-    return bool(message.parts) and not (
-        message.role is Role.ASSISTANT
-        and message.status is MessageStatus.FAILED
-        and not message.text
-    )
-
-
-def _append(out: list[dict[str, Any]], role: Role, content: list[dict[str, Any]]) -> None:
-    """Add a turn, merging same-role neighbours (the API expects user/assistant alternation)."""
-    if role is Role.ASSISTANT:
-        text = "".join(c.get("text", "") for c in content).rstrip()
-        if out and out[-1]["role"] == "assistant":
-            out[-1]["content"] += "\n\n" + text
-        else:
-            out.append({"role": "assistant", "content": text})
-        return
-    if out and out[-1]["role"] == "user":
-        out[-1]["content"].extend(content)
-    else:
-        out.append({"role": "user", "content": content})
-
-
-def http_error(failure: HttpFailure, service: str, text: str = "", waited: str = "") -> EngineError:
-    """A human message for an error status; ``detail`` keeps status and body for the log."""
-    status, body = failure.status, failure.body
-    if status in (401, 403):
-        kind, message = (
-            AUTH,
-            (
-                f"{service} refused the API key (HTTP {status}). "
-                "Check or replace it in Settings → API keys."
-            ),
-        )
-    elif status == 429:
-        when = (
-            ""
-            if failure.retry_after is None
-            else f" Try again in about {failure.retry_after:.0f} s."
-        )
-        kind, message = (
-            RATE_LIMITED,
-            (f"{service} is rate-limiting this key (HTTP 429){waited}.{when}"),
-        )
-    elif looks_like_no_vision(body):
-        kind, message = (
-            ErrorKind.BAD_INPUT,
-            ("This model does not accept images. Pick a vision model, or remove the images."),
-        )
-    elif status == 413:
-        kind, message = (
-            ErrorKind.BAD_INPUT,
-            (
-                f"The request is too large for {service} (HTTP 413): send fewer or smaller images, "
-                "or a shorter conversation."
-            ),
-        )
-    elif status in (400, 422):
-        kind, message = (
-            ErrorKind.BAD_INPUT,
-            (f"{service} rejected the request (HTTP {status}): {_short(body)}"),
-        )
-    elif status == 404:
-        kind, message = (
-            ErrorKind.BAD_INPUT,
-            (f"{service} does not know this model or address (HTTP 404)."),
-        )
-    elif status >= 500:
-        kind, message = (
-            SERVER,
-            (f"{service} had a problem on its side (HTTP {status}). Try again in a moment."),
-        )
-    else:
-        kind, message = ErrorKind.INTERNAL, f"{service} answered HTTP {status}: {_short(body)}"
-    return EngineError(kind, message, text, f"HTTP {status}: {body}")
-
-
-def network_error(failure: NetworkFailure, service: str, text: str = "") -> EngineError:
-    messages = {
-        "offline": f"Cannot reach {service}: check the network connection and the address.",
-        "timeout": f"{service} did not answer in time. Try again, or raise the timeout.",
-        "cut": f"The connection to {service} was cut before the answer finished; the part "
-        "received is kept.",
-    }
-    message = messages.get(failure.reason, f"Network problem talking to {service}.")
-    return EngineError(NETWORK, message, text, f"{failure.reason}: {failure.detail}")
-
-
-def looks_like_no_vision(body: str) -> bool:
-    low = body.lower()
-    return "image" in low and any(
-        phrase in low
-        for phrase in ("not support", "does not accept", "no vision", "multimodal", "not enabled")
-    )
-
-
-def _short(body: str) -> str:
-    return " ".join(body.split())[:300] or "no details given"
 
 
 StreamOpener = Callable[[], AbstractContextManager[Iterator[Chunk]]]
@@ -434,23 +178,6 @@ class RemoteTurn:
             device=self.device,
             n_ctx=self.n_ctx,
         )
-
-
-def sampling_args(request: GenerationRequest) -> dict[str, Any]:
-    s = request.sampling
-    return {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
-
-
-def count_images(messages: Sequence[Message]) -> int:
-    return sum(len(m.images) for m in messages)
-
-
-class RemoteError(Exception):
-    """A non-streaming call (model list, key test) failed; ``error`` says why for people."""
-
-    def __init__(self, error: EngineError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class Notices:
