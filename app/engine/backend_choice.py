@@ -6,7 +6,7 @@ Pure Python so the rules are tested without a window. Three promises (issue 6):
 - fallback to a remote backend is opt-in per conversation: when the local engine cannot answer
   (model missing, load failure, out of memory, context overflow) the app *offers* the switch,
   and performs it without asking only if the user allowed that for this conversation.
-Remote backends keep no state and receive the whole history every turn (remote_common), so a
+Remote backends keep no state and receive the whole history every turn (chat_payload), so a
 switch mid-conversation replays it exactly; answers produced remotely are marked by their
 ``backend`` (stored with each message) and labelled with ``answer_badge``.
 """

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,8 +144,3 @@ def sampling_args(request: GenerationRequest) -> dict[str, Any]:
     """The sampling settings both APIs name alike (each adds its own spelling of the seed)."""
     s = request.sampling
     return {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
-
-
-def count_images(messages: Sequence[Message]) -> int:
-    """How many images ``messages`` hold, to weigh them against ``MAX_IMAGES_PER_REQUEST``."""
-    return sum(len(m.images) for m in messages)
