@@ -1,10 +1,9 @@
 """Where a message is written: text, pending images, the context meter, Send/Stop.
 
 Images come in by drop (files from a file manager, image data from a browser), by paste
-(clipboard images and copied files) and by the file picker. Reading a QMimeData here is cheap
-(urls and encoded bytes); every decode happens on the pool via ``PendingImagesModel``. Remote
-urls are never fetched: a chat app that downloads whatever is dropped on it leaks the user's
-address to any page they drag from.
+(clipboard images and copied files) and by the file picker; what a drop or paste holds is read
+by ``image_mime`` (web links are refused, never fetched), and refusals are listed in a
+``RefusedNotice`` above the message box.
 
 Nothing is cleared when Send is pressed: the window clears the composer with
 ``clear_after_send()`` once the turn is really under way, so a failure loses nothing (issue 4,
@@ -15,16 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,11 +32,12 @@ from app.core.images import Detail, PreparedImage
 from app.ui.composer_tools import ComposerTools
 from app.ui.context_meter import ContextMeter, alert_colour, over_budget_text
 from app.ui.document_files import split_documents
+from app.ui.image_mime import IMAGE_FORMATS, sources_from_mime
 from app.ui.make_html_button import MakeHtmlButton
 from app.ui.pending_images import ImageSource, PendingImagesModel
 from app.ui.pending_strip import PendingImagesStrip
+from app.ui.refused_notice import RefusedNotice
 
-IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 _IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
 FILE_FILTER = (
     f"Images and PDFs ({_IMAGE_GLOBS} *.pdf);;Images ({_IMAGE_GLOBS});;PDF documents (*.pdf);;"
@@ -54,40 +52,6 @@ QPushButton#sendButton:disabled { background: rgba(128, 128, 128, 50);
     color: rgba(128, 128, 128, 230); }
 QPushButton#sendButton[stop="true"] { background: #dc2626; color: white; }
 """
-
-
-def sources_from_mime(
-    mime: QMimeData, detail: Detail, *, pasted: bool = False
-) -> tuple[list[ImageSource], list[str]] | None:
-    """Images in a drop or paste, and messages for what was refused; None when there are none.
-
-    Local files win over image data (a file manager offers both for the same picture). Remote
-    urls alone are refused on a drop, but on paste they are just text (a copied link).
-    """
-    urls: list[QUrl] = mime.urls() if mime.hasUrls() else []
-    files = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
-    if files:
-        return [ImageSource(f, f.name, detail) for f in files], []
-    remote = [u for u in urls if not u.isLocalFile()]
-    label = _data_name(remote, pasted)
-    for fmt in IMAGE_FORMATS:
-        if mime.hasFormat(fmt):
-            return [ImageSource(bytes(mime.data(fmt).data()), label, detail)], []
-    if mime.hasImage():
-        image = QImage(mime.imageData())  # in-process images arrive decoded; encoded off-thread
-        return [ImageSource(image, label, detail)], []
-    if remote and not pasted:
-        return [], [
-            f"'{u.fileName() or u.host()}' is on the web ({u.toDisplayString()}); Pixtral Desk "
-            "does not download images. Save it, then drop the file."
-            for u in remote
-        ]
-    return None
-
-
-def _data_name(remote: list[QUrl], pasted: bool) -> str:
-    name = next((u.fileName() for u in remote if u.fileName()), "")
-    return name or ("pasted image" if pasted else "dropped image")
 
 
 class _MessageEdit(QPlainTextEdit):
@@ -157,7 +121,7 @@ class Composer(QWidget):
         self.images.images_changed.connect(self._on_images_images_changed)
         self.images.image_refused.connect(self._on_images_image_refused)
         self.images.document_found.connect(self.document_dropped)
-        self.notice = _Notice(self)
+        self.notice = RefusedNotice(self)
         self.strip = PendingImagesStrip(self.images, self)
         self.strip.accepts_drop = self.accepts_mime
         self.strip.drop = self.add_from_mime
@@ -404,40 +368,4 @@ class Composer(QWidget):
         button.setToolTip(reason or "Send (Enter)")
 
 
-class _Notice(QFrame):
-    """A dismissible inline list of refused files; it grows until the user closes it."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("refusedNotice")
-        self.setStyleSheet(
-            "#refusedNotice { background: rgba(220, 38, 38, 0.10);"
-            " border: 1px solid rgba(220, 38, 38, 0.45); border-radius: 6px; }"
-        )
-        self.messages: list[str] = []
-        self.label = QLabel(self)
-        self.label.setWordWrap(True)
-        self.label.setAccessibleName("Notices")
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton(self)
-        close.setText("×")
-        close.setAutoRaise(True)
-        close.setAccessibleName("Dismiss refused files")
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.dismiss)
-        self.close_button = close
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def add(self, messages: list[str]) -> None:
-        self.messages.extend(messages)
-        self.label.setText("\n".join(self.messages))
-        self.show()
-
-    def dismiss(self) -> None:
-        self.messages.clear()
-        self.label.clear()
-        self.hide()
+__all__ = ["FILE_FILTER", "IMAGE_FORMATS", "Composer", "sources_from_mime"]

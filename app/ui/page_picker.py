@@ -1,11 +1,10 @@
 """Pick the pages of a PDF to ask about, seeing what each costs as pixels and as text.
 
-pdfium is not thread-safe, not even across documents, so every call into
-``app.workflows.documents`` runs on one worker thread: the module's ``document_pool()`` has a
-single thread, and the open ``Document`` lives in a ``_Holder`` that only that thread touches.
-The GUI thread only sees plain results (costs, thumbnails, parts). Tasks run in the order they
-were queued, so the close queued when the dialog finishes runs after anything still pending,
-and tasks that start after it find no document and do nothing.
+pdfium is not thread-safe, so every call into ``app.workflows.documents`` runs on the single
+thread of ``document_thread.document_pool()``, on a ``DocumentHolder`` only that thread touches;
+the dialog sees plain results (costs, thumbnails, parts). Tasks run in the order they were
+queued, so the close queued when the dialog finishes runs after anything still pending, and
+tasks that start after it find no document and do nothing.
 
 Thumbnails are rendered one page at a time, each queued when the previous one arrives: a
 detail change on a 100-page PDF then waits for one thumbnail, not for all of them.
@@ -14,12 +13,11 @@ detail change on a 100-page PDF then waits for one thumbnail, not for all of the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,9 +37,14 @@ from PySide6.QtWidgets import (
 from app.core.conversation import Part
 from app.core.images import Detail
 from app.ui.bridge import run_in_background
-from app.ui.qt_images import qimage_from_prepared
+from app.ui.document_thread import (
+    THUMB_HEIGHT,
+    DocumentHolder,
+    OpenedDocument,
+    document_pool,
+    page_thumbnail,
+)
 from app.workflows.documents import (
-    Document,
     DocumentError,
     PageCost,
     PasswordRequired,
@@ -50,9 +53,6 @@ from app.workflows.documents import (
     open_document,
 )
 
-THUMB_HEIGHT = 64
-"""Logical height of a page thumbnail in the list; rendered at twice that for HiDPI screens."""
-
 _DETAIL_LABELS = {
     Detail.LOW: "Low (256 px)",
     Detail.MEDIUM: "Medium (512 px)",
@@ -60,79 +60,11 @@ _DETAIL_LABELS = {
     Detail.NATIVE: "Native (1024 px)",
 }
 
-_POOL: QThreadPool | None = None
-
-
-def document_pool() -> QThreadPool:
-    """The one-thread pool every pdfium call of the UI goes through (pdfium is not thread-safe).
-
-    Shared by all dialogs, not one per dialog: two picker dialogs, or a picker still closing
-    its document while the next opens, must not call pdfium at the same time.
-    """
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(1)
-    return _POOL
-
-
-class _Holder:
-    """The open document; read and written only by tasks on ``document_pool()``."""
-
-    def __init__(self) -> None:
-        self.doc: Document | None = None
-        self.closed = False
-
-    def require(self) -> Document:
-        if self.doc is None or self.closed:
-            raise DocumentError("The document is closed.")
-        return self.doc
-
-    def close(self) -> None:
-        self.closed = True
-        if self.doc is not None:
-            self.doc.close()
-            self.doc = None
-
-
-@dataclass(frozen=True)
-class _Opened:
-    pages: int
-    costs: list[PageCost]
-
 
 def _page_label(cost: PageCost) -> str:
     """Both prices side by side, so people see how much cheaper the text layer is."""
     text = f"{cost.text_tokens_estimate:,} tok (text)" if cost.has_text else "no text layer"
     return f"p. {cost.page} — {cost.image_tokens:,} tok (image) / {text}"
-
-
-def _thumbnail(holder: _Holder, index: int) -> QImage | None:
-    """Page ``index`` at low detail, framed and centred on a square (runs on the document thread).
-
-    Square so portrait and landscape pages line their labels up; framed because a page of
-    black text on white is otherwise invisible against the list's white background.
-    """
-    if holder.doc is None or holder.closed:
-        return None
-    page = qimage_from_prepared(holder.doc.render_page(index, Detail.LOW))
-    side = THUMB_HEIGHT * 2  # HiDPI: drawn at half size
-    page = page.scaled(
-        side - 2,
-        side - 2,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
-    canvas = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
-    canvas.fill(Qt.GlobalColor.transparent)
-    left, top = (side - page.width()) // 2, (side - page.height()) // 2
-    painter = QPainter(canvas)
-    painter.drawImage(left, top, page)
-    painter.setPen(QColor(160, 160, 160))
-    painter.drawRect(left - 1, top - 1, page.width() + 1, page.height() + 1)
-    painter.end()
-    canvas.setDevicePixelRatio(2)
-    return canvas
 
 
 class PagePickerDialog(QDialog):
@@ -151,7 +83,7 @@ class PagePickerDialog(QDialog):
         self.path = Path(path)
         self.budget_tokens = budget_tokens
         self._pool = document_pool()
-        self._holder = _Holder()
+        self._holder = DocumentHolder()
         self._costs: list[PageCost] = []
         self._parts: list[Part] = []
         self._ticket = 0  # bumped on each cost request: a late, stale result is dropped
@@ -274,12 +206,12 @@ class PagePickerDialog(QDialog):
         holder, path = self._holder, self.path
         detail = self.detail()
 
-        def work() -> _Opened:
+        def work() -> OpenedDocument:
             if holder.closed:
                 raise DocumentError("The dialog was closed.")
             if holder.doc is None:
                 holder.doc = open_document(path, password)
-            return _Opened(holder.doc.pages, holder.doc.page_costs(detail))
+            return OpenedDocument(holder.doc.pages, holder.doc.page_costs(detail))
 
         self._run(work, self._on_opened, self._on_open_failed)
 
@@ -304,7 +236,7 @@ class PagePickerDialog(QDialog):
         else:
             self._fail(f"'{self.path.name}' cannot be opened ({error}).")
 
-    def _on_opened(self, opened: _Opened) -> None:
+    def _on_opened(self, opened: OpenedDocument) -> None:
         if self._finished:
             return
         self._show_costs(opened.costs)
@@ -423,7 +355,7 @@ class PagePickerDialog(QDialog):
         def failed(_error: Exception) -> None:
             self._next_thumbnail(index)  # a page that cannot be drawn keeps no picture
 
-        self._run(lambda: _thumbnail(holder, index), done, failed)
+        self._run(lambda: page_thumbnail(holder, index), done, failed)
 
     def _next_thumbnail(self, index: int) -> None:
         if not self._finished and index + 1 < self.page_list.count():

@@ -1,0 +1,50 @@
+"""The composer's inline notice: files it refused, and other problems, above the message box.
+
+Besides refused drops, the window, the presets and the studio link put their problems here
+(``composer.notice.add``). Inline rather than a dialog, so it never blocks typing; messages
+accumulate until the user dismisses them, so none is lost when several arrive at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+
+class RefusedNotice(QFrame):
+    """A dismissible inline list of refused files; it grows until the user closes it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("refusedNotice")
+        self.setStyleSheet(
+            "#refusedNotice { background: rgba(220, 38, 38, 0.10);"
+            " border: 1px solid rgba(220, 38, 38, 0.45); border-radius: 6px; }"
+        )
+        self.messages: list[str] = []
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName("Notices")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setAccessibleName("Dismiss refused files")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.dismiss)
+        self.close_button = close
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def add(self, messages: list[str]) -> None:
+        self.messages.extend(messages)
+        self.label.setText("\n".join(self.messages))
+        self.show()
+
+    def dismiss(self) -> None:
+        self.messages.clear()
+        self.label.clear()
+        self.hide()
