@@ -1,21 +1,19 @@
 """The conversation on screen: history, engine and the answer being written.
 
-The window only talks to this object. Every history call runs on one storage thread (a pool of
-one, so writes keep their order and the GUI thread never waits on the disk); every generation
-runs through ``EngineBridge``. Results come back as signals on the GUI thread.
-
-The branch shown is kept as ``ShownMessage`` pairs: the stored row (ids, siblings, status) and
-the engine's view of it (decoded images), so a follow-up turn never re-reads the history.
+The window only talks to this object. What it does with the history alone (list, open, rename,
+pin, trash, export, switch a version, delete) lives in ``SessionHistory``, which this extends;
+here is the turn: save the question and an empty answer, ask the engine through
+``EngineBridge``, stream the answer into the history, and finish it as complete, stopped or
+failed. A private conversation is refused a remote backend before anything is sent.
+Results come back as signals on the GUI thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
 from app.core.images import PreparedImage
@@ -37,29 +35,18 @@ from app.engine.base import (
     Sampling,
     Usage,
 )
-from app.storage.errors import NotFoundError
 from app.storage.history import HistoryStore
-from app.storage.records import ConversationInfo, StoredMessage
-from app.ui.bridge import EngineBridge, run_in_background
-from app.ui.sidebar import SidebarRow
+from app.ui.bridge import EngineBridge
+from app.ui.session_history import (
+    OpenedConversation,
+    SessionHistory,
+    ShownMessage,
+    ignore_result,
+)
 from app.workflows.citations import is_document_text
 
 
-@dataclass
-class ShownMessage:
-    stored: StoredMessage
-    core: Message
-
-
-@dataclass
-class OpenedConversation:
-    info: ConversationInfo | None
-    messages: list[ShownMessage]
-
-
-class ChatSession(QObject):
-    conversations_listed = Signal(list)  # list[SidebarRow]
-    conversation_opened = Signal(object)  # OpenedConversation
+class ChatSession(SessionHistory):
     turn_started = Signal(object)  # OpenedConversation, last message = the reply being written
     token_received = Signal(str)
     prefill_progressed = Signal(object)
@@ -67,7 +54,6 @@ class ChatSession(QObject):
     usage_ready = Signal(object)  # Usage
     turn_finished = Signal(object)  # Finished
     turn_failed = Signal(object)  # EngineError
-    storage_failed = Signal(str)
 
     def __init__(
         self,
@@ -78,23 +64,14 @@ class ChatSession(QObject):
         problem: Callable[[], str] = lambda: "",
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.store = store
+        super().__init__(store, parent)
         self._backend = backend
         self._sampling = sampling
         self._placement = placement
         self._problem = problem
         self.bridge = EngineBridge(self)
-        self.db_pool = QThreadPool(self)
-        self.db_pool.setMaxThreadCount(1)
-        self.info: ConversationInfo | None = None
-        self.messages: list[ShownMessage] = []
-        self.last_usage: Usage | None = None
-        self._core: dict[int, Message] = {}
         self._reply_id: int | None = None
         self._reply_text: list[str] = []
-        self._query = ""
-        self._closed = False
         self._turn_backend: Backend | None = None
         self.bridge.token_received.connect(self._on_bridge_token_received)
         self.bridge.prefill_progressed.connect(self.prefill_progressed)
@@ -103,11 +80,7 @@ class ChatSession(QObject):
         self.bridge.reply_finished.connect(self._on_bridge_reply_finished)
         self.bridge.reply_failed.connect(self._on_bridge_reply_failed)
 
-    # ------------------------------------------------------------------------ conversations
-    @property
-    def conversation_id(self) -> int | None:
-        return self.info.id if self.info else None
-
+    # -------------------------------------------------------------------------------- turns
     def backend(self) -> Backend | None:
         return self._backend()
 
@@ -115,74 +88,6 @@ class ChatSession(QObject):
     def generating(self) -> bool:
         return self.bridge.busy
 
-    def refresh_list(self, query: str | None = None) -> None:
-        if query is not None:
-            self._query = query
-        text = self._query
-
-        def work() -> list[SidebarRow]:
-            if text:
-                return [
-                    SidebarRow(hit.conversation_id, hit.title, hit.updated_at, snippet=hit.snippet)
-                    for hit in self.store.search(text, limit=50)
-                ]
-            return [
-                SidebarRow(info.id, info.title, info.updated_at, info.pinned)
-                for info in self.store.list_conversations(limit=500)
-            ]
-
-        self._db(work, self.conversations_listed.emit)
-
-    def new_chat(self) -> None:
-        self.info = None
-        self.messages = []
-        self.last_usage = None
-        self.conversation_opened.emit(OpenedConversation(None, []))
-
-    def open(self, conversation_id: int, *, quiet: bool = False) -> None:
-        """Show a conversation; ``quiet`` ignores one that no longer exists (last session's)."""
-
-        def failed(error: Exception) -> None:
-            if not (quiet and isinstance(error, NotFoundError)):
-                self._on_db_failed(error)
-
-        run_in_background(
-            lambda: self._load(conversation_id), self._show, failed, pool=self.db_pool
-        )
-
-    def export(self, conversation_id: int, out: Path) -> None:
-        """Markdown (images in a folder beside it) or lossless JSON, by the file's suffix."""
-        from app.storage.export import export_json, export_markdown
-
-        write = export_json if out.suffix.lower() == ".json" else export_markdown
-        self._db(lambda: write(self.store, conversation_id, out), _ignore)
-
-    def rename(self, conversation_id: int, title: str) -> None:
-        self._db(lambda: self.store.rename(conversation_id, title), lambda _r: self.refresh_list())
-
-    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
-        self._db(
-            lambda: self.store.set_pinned(conversation_id, pinned), lambda _r: self.refresh_list()
-        )
-
-    def trash(self, conversation_id: int) -> None:
-        def done(_result: object) -> None:
-            if conversation_id == self.conversation_id:
-                self.new_chat()
-            self.refresh_list()
-
-        self._db(lambda: self.store.trash(conversation_id), done)
-
-    def update_settings(self, **fields: Any) -> None:
-        """Per-conversation system prompt / sampling (saved with the conversation)."""
-        if self.info is None:
-            return
-        cid = self.info.id
-        self._db(
-            lambda: (self.store.update_conversation(cid, **fields), self._load(cid))[1], self._show
-        )
-
-    # -------------------------------------------------------------------------------- turns
     def send(
         self,
         text: str,
@@ -245,26 +150,6 @@ class ChatSession(QObject):
 
         self._db(work, self._begin_turn)
 
-    def show_sibling(self, message_id: int, delta: int) -> None:
-        def work() -> OpenedConversation:
-            message = self.store.get_message(message_id)
-            index = message.sibling_index + delta
-            if 0 <= index < message.sibling_count:
-                self.store.show_sibling(message_id, index)
-            return self._load(message.conversation_id)
-
-        self._db(work, self._show)
-
-    def delete_message(self, message_id: int) -> None:
-        """Delete a message and what follows it in this branch (other versions stay)."""
-
-        def work() -> OpenedConversation:
-            cid = self.store.get_message(message_id).conversation_id
-            self.store.delete_message(message_id)
-            return self._load(cid)
-
-        self._db(work, self._show)
-
     def stop(self) -> None:
         self.bridge.stop()
 
@@ -290,36 +175,7 @@ class ChatSession(QObject):
         """Stop answering and finish pending history writes; later work is ignored."""
         self.bridge.stop()
         self.bridge.wait(5000)
-        self._closed = True
-        self.db_pool.waitForDone(10_000)
-
-    def _db(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        if self._closed:
-            return
-        run_in_background(work, done, self._on_db_failed, pool=self.db_pool, guard=self)
-
-    def _on_db_failed(self, error: Exception) -> None:
-        if not self._closed:
-            self.storage_failed.emit(str(error))
-
-    def _core_of(self, stored: StoredMessage) -> Message:
-        core = self._core.get(stored.id)
-        if core is None or core.status != stored.status:
-            core = stored.to_core(self.store.blobs)
-            if stored.role is Role.USER:
-                self._core[stored.id] = core
-        return core
-
-    def _load(self, conversation_id: int) -> OpenedConversation:
-        loaded = self.store.load(conversation_id)
-        shown = [ShownMessage(m, self._core_of(m)) for m in loaded.messages]
-        return OpenedConversation(loaded.info, shown)
-
-    def _show(self, opened: OpenedConversation) -> None:
-        self.info = opened.info
-        self.messages = opened.messages
-        self.last_usage = None
-        self.conversation_opened.emit(opened)
+        super().close()
 
     def _begin_turn(self, opened: OpenedConversation) -> None:
         backend, self._turn_backend = self._turn_backend or self._backend(), None
@@ -355,14 +211,11 @@ class ChatSession(QObject):
             return EngineError(ErrorKind.PRIVACY, str(exc))
         return None
 
-    def set_private(self, private: bool) -> None:
-        self.update_settings(private=private)
-
     def _on_bridge_token_received(self, text: str) -> None:
         self._reply_text.append(text)
         reply = self._reply_id
         if reply is not None:
-            self._db(lambda: self.store.append_stream(reply, text), _ignore)
+            self._db(lambda: self.store.append_stream(reply, text), ignore_result)
         self.token_received.emit(text)
 
     def _on_bridge_usage_ready(self, usage: Usage) -> None:
@@ -398,12 +251,12 @@ class ChatSession(QObject):
         self._db(work, lambda _r: self.refresh_list())
 
 
-def _ignore(_result: object) -> None:
-    pass
-
-
 def target_of(backend: Backend | None) -> Target:
     """Where a backend sends conversations (local when unknown)."""
     name = getattr(backend, "name", "local")
     kind = BackendKind(name) if name in {k.value for k in BackendKind} else BackendKind.LOCAL
     return Target(kind, getattr(backend, "base_url", ""))
+
+
+# OpenedConversation and ShownMessage live in session_history; they are imported from here too.
+__all__ = ["ChatSession", "OpenedConversation", "ShownMessage", "target_of"]

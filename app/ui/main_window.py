@@ -3,28 +3,20 @@ the engine's state in the header.
 
 The window owns widgets only; ``ChatSession`` owns the history and the engine. Window geometry,
 splitter sizes and the last open chat persist in ``window.ini`` beside the settings file.
+What the buttons and menus lead to lives in helpers the window owns, so this file stays layout
+and wiring: ``WindowDialogs``, ``BackendSwitcher``, ``TranscriptActions`` (a message's
+buttons) and ``ConversationActions`` (the sidebar's menu).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from app.core.conversation import MessageStatus, Role
+from app.core.conversation import MessageStatus
 from app.core.images import Detail
 from app.engine.backend_choice import (
     BackendKind,
@@ -44,17 +36,17 @@ from app.ui.backend_switch import BackendSwitcher
 from app.ui.chat_session import ChatSession, OpenedConversation
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.conversation_actions import ConversationActions
 from app.ui.empty_state import EmptyState
 from app.ui.engine_header import EngineHeader
-from app.ui.image_viewer import ImageViewerDialog
 from app.ui.meter_feed import MeterFeed
 from app.ui.screen_capture import ScreenCapture
 from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.studio_link import StudioLink
+from app.ui.transcript_actions import TranscriptActions
 from app.ui.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window_dialogs import WindowDialogs
-from app.workflows.citations import question_words
 
 
 class MainWindow(QMainWindow):
@@ -90,6 +82,8 @@ class MainWindow(QMainWindow):
         self.setup: SetupAssistant | None = None
         self.switcher = BackendSwitcher(self)
         self.dialogs = WindowDialogs(self)
+        self.transcript_actions = TranscriptActions(self)
+        self.conversation_actions = ConversationActions(self)
         self.studio_link = StudioLink(session, settings.path.with_name("presets.json"), self)
         self.header = EngineHeader()
         self.empty_state = EmptyState()
@@ -177,20 +171,21 @@ class MainWindow(QMainWindow):
         c.tools.capture_requested.connect(self.capture.start)
         self.capture.captured.connect(c.add_image)
         self.capture.unavailable.connect(self._on_capture_unavailable)
-        v.regenerate_requested.connect(self._on_view_regenerate_requested)
-        v.retry_requested.connect(self._on_view_regenerate_requested)
-        v.edit_requested.connect(self._on_view_edit_requested)
-        v.branch_requested.connect(self._on_view_branch_requested)
-        v.delete_requested.connect(self._on_view_delete_requested)
-        v.image_activated.connect(self._on_view_image_activated)
-        v.page_citation_activated.connect(self._on_view_page_citation_activated)
+        t = self.transcript_actions
+        v.regenerate_requested.connect(t.regenerate)
+        v.retry_requested.connect(t.regenerate)
+        v.edit_requested.connect(t.edit)
+        v.branch_requested.connect(t.switch_branch)
+        v.delete_requested.connect(t.delete)
+        v.image_activated.connect(t.show_image)
+        v.page_citation_activated.connect(t.show_cited_page)
         self.sidebar.conversation_selected.connect(s.open)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.search_changed.connect(s.refresh_list)
-        self.sidebar.rename_requested.connect(self._on_sidebar_rename_requested)
+        self.sidebar.rename_requested.connect(self.conversation_actions.rename)
         self.sidebar.pin_toggled.connect(s.set_pinned)
-        self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
-        self.sidebar.export_requested.connect(self._on_sidebar_export_requested)
+        self.sidebar.delete_requested.connect(self.conversation_actions.trash)
+        self.sidebar.export_requested.connect(self.conversation_actions.export)
         self.header.settings_requested.connect(self.dialogs.open_settings)
         self.header.about_requested.connect(self.dialogs.open_about)
         self.header.choose_requested.connect(self.switcher.choose_model_files)
@@ -316,7 +311,7 @@ class MainWindow(QMainWindow):
         self.activity.setText("")
         self.composer.set_generating(False)
         if row >= 0:
-            self.switcher.offer_fallback(error, self._message_id(row))
+            self.switcher.offer_fallback(error, self.transcript_actions.message_id(row))
 
     def _on_session_storage_failed(self, message: str) -> None:
         """Shown inline, never as a modal box: whatever was typed stays in the composer."""
@@ -350,98 +345,6 @@ class MainWindow(QMainWindow):
 
     def _on_session_conversations_listed(self, rows: list) -> None:
         self.sidebar.set_rows(rows, self.session.conversation_id)
-
-    # ------------------------------------------------------------------ transcript actions
-    def _message_id(self, row: int) -> int | None:
-        if 0 <= row < self.transcript.rowCount():
-            value = self.transcript.item(row).message_id
-            return int(value) if value is not None else None
-        return None
-
-    def _on_view_regenerate_requested(self, row: int) -> None:
-        item_id = self._message_id(row)
-        if item_id is None or self.session.generating:
-            return
-        if self.transcript.item(row).role is Role.USER:
-            next_id = self._message_id(row + 1)
-            if next_id is None:
-                return
-            item_id = next_id
-        self.session.regenerate(item_id)
-
-    def _on_view_edit_requested(self, row: int) -> None:
-        item_id = self._message_id(row)
-        if (
-            item_id is None
-            or self.session.generating
-            or self.transcript.item(row).role is not Role.USER
-        ):
-            return
-        messages = self.session.messages
-        typed = (
-            question_words(messages[row].core.parts)
-            if row < len(messages) and messages[row].stored.id == item_id
-            else self.transcript.item(row).text
-        )
-        text, ok = QInputDialog.getMultiLineText(
-            self,
-            "Edit message",
-            "Edit and resend (the earlier version is kept; images and document pages go again):",
-            typed,
-        )
-        if ok:
-            self.session.edit(item_id, text)
-
-    def _on_view_branch_requested(self, row: int, delta: int) -> None:
-        item_id = self._message_id(row)
-        if item_id is not None and not self.session.generating:
-            self.session.show_sibling(item_id, delta)
-
-    def _on_view_delete_requested(self, row: int) -> None:
-        item_id = self._message_id(row)
-        if item_id is None or self.session.generating:
-            return
-        later = self.transcript.rowCount() - row - 1
-        question = "Delete this message"
-        if later:
-            question += f" and the {later} message{'s' if later > 1 else ''} after it"
-        answer = QMessageBox.question(
-            self,
-            "Delete message",
-            f"{question}? Other versions of it are kept. This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.session.delete_message(item_id)
-
-    def _on_view_image_activated(self, row: int, index: int) -> None:
-        images = self.transcript.item(row).images
-        if 0 <= index < len(images):
-            ImageViewerDialog(images[index], self).exec()
-
-    def _on_view_page_citation_activated(self, row: int, pages: list) -> None:
-        """A page citation in an answer: show that page as sent, or say it was not sent."""
-        from app.ui.page_citations import open_cited_page
-
-        shown = open_cited_page(self, self.transcript.sent_pages_before(row), pages)
-        if isinstance(shown, str):
-            self.activity.setText(shown)
-
-    # ------------------------------------------------------------------------ conversations
-    def _on_sidebar_rename_requested(self, conversation_id: int) -> None:
-        title, ok = QInputDialog.getText(self, "Rename", "New title:")
-        if ok and title.strip():
-            self.session.rename(conversation_id, title.strip())
-
-    def _on_sidebar_delete_requested(self, conversation_id: int) -> None:
-        self.session.trash(conversation_id)
-        self.activity.setText("Moved to the trash (restore it with `pixtral-desk history`).")
-
-    def _on_sidebar_export_requested(self, conversation_id: int) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export conversation", "conversation.md", "Markdown (*.md);;JSON (*.json)"
-        )
-        if path:
-            self.session.export(conversation_id, Path(path))
 
     # -------------------------------------------------------------------------------- meter
     def update_meter(self) -> None:
