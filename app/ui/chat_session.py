@@ -40,7 +40,6 @@ from app.ui.bridge import EngineBridge
 from app.ui.session_history import (
     OpenedConversation,
     SessionHistory,
-    ShownMessage,
     ignore_result,
 )
 from app.workflows.citations import is_document_text
@@ -256,7 +255,3 @@ def target_of(backend: Backend | None) -> Target:
     name = getattr(backend, "name", "local")
     kind = BackendKind(name) if name in {k.value for k in BackendKind} else BackendKind.LOCAL
     return Target(kind, getattr(backend, "base_url", ""))
-
-
-# OpenedConversation and ShownMessage live in session_history; they are imported from here too.
-__all__ = ["ChatSession", "OpenedConversation", "ShownMessage", "target_of"]

@@ -366,6 +366,3 @@ class Composer(QWidget):
             reason = ""
         button.setEnabled(not reason)
         button.setToolTip(reason or "Send (Enter)")
-
-
-__all__ = ["FILE_FILTER", "IMAGE_FORMATS", "Composer", "sources_from_mime"]

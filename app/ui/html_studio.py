@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from app.core.images import Detail, PreparedImage
 from app.ui.bridge import run_in_background
-from app.ui.composer import sources_from_mime
+from app.ui.image_mime import sources_from_mime
 from app.ui.page_renderer import PageRenderer
 from app.ui.qt_images import pil_from_qimage, qimage_from_pil, qimage_from_prepared
 from app.ui.studio_panes import BlockedBanner, ChangesPane, ComparePane, ScaledPicture

@@ -33,7 +33,7 @@ from app.engine.base import (
 from app.resources import resource
 from app.settings import Settings
 from app.ui.backend_switch import BackendSwitcher
-from app.ui.chat_session import ChatSession, OpenedConversation
+from app.ui.chat_session import ChatSession
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_actions import ConversationActions
@@ -41,6 +41,7 @@ from app.ui.empty_state import EmptyState
 from app.ui.engine_header import EngineHeader
 from app.ui.meter_feed import MeterFeed
 from app.ui.screen_capture import ScreenCapture
+from app.ui.session_history import OpenedConversation
 from app.ui.setup_assistant import SetupAssistant
 from app.ui.sidebar import Sidebar
 from app.ui.studio_link import StudioLink

@@ -387,6 +387,3 @@ class PagePickerDialog(QDialog):
             self._update_total()
 
         self._run(lambda: document_parts(holder.require(), pages, detail, use_text), done, failed)
-
-
-__all__ = ["PagePickerDialog", "document_pool"]

@@ -21,9 +21,10 @@ from app.core.conversation import Role
 from app.core.images import PreparedImage, prepare_image
 from app.engine.base import EngineError, Finished
 from app.ui.bridge import run_in_background
-from app.ui.chat_session import ChatSession, OpenedConversation
+from app.ui.chat_session import ChatSession
 from app.ui.pending_images import ImageSource, prepare_pending
 from app.ui.qt_images import png_bytes
+from app.ui.session_history import OpenedConversation
 from app.workflows.html_versions import PageVersion, read_conversation, refine_request
 from app.workflows.presets import load_presets_or_builtins
 from app.workflows.screenshot_to_html import extract_html, make_html_prompt
