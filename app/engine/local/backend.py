@@ -5,6 +5,9 @@ worker's events to the caller, turns a dead worker into an ``EngineError`` with 
 message, and makes cancel effective within 300 ms: the worker sees the shared cancel flag at
 once; if it has not finished 200 ms later (busy in the vision encoder, say), the worker is
 killed and the partial answer is returned as stopped.
+
+Images go down the pipe with their pixels once per worker process, then by hash (``wire``);
+an image the worker turns out not to hold is sent again, so a turn never runs without it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.core.errors import ModelFileError
 from app.core.model_files import check_pair
-from app.core.prompt import Piece, PromptError, build_prompt, prompt_images
+from app.core.prompt import ImagePiece, Piece, PromptError, build_prompt, prompt_images
 from app.engine.base import (
     EngineError,
     EngineEvent,
@@ -40,18 +43,24 @@ from app.engine.local.protocol import (
     CountCommand,
     Counted,
     GenerateCommand,
+    ImagesDropped,
+    ImagesMissing,
     LoadCommand,
     Loaded,
     LocalEngineConfig,
     ShutdownCommand,
     StatsCommand,
+    WirePiece,
 )
+from app.engine.local.wire import WireStats, WorkerImages, count_images, send
 from app.engine.local.worker import worker_main
 
 CANCEL_GRACE_S = 0.2
 POLL_S = 0.01
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
-_TERMINAL = (Loaded, Counted, CacheStats, Finished, EngineError)
+MISSING_IMAGE_RETRIES = 2
+"""Sends after an ``ImagesMissing``: the missing images' pixels, then every image's."""
+_TERMINAL = (Loaded, Counted, CacheStats, Finished, EngineError, ImagesMissing)
 
 
 class LocalBackend:
@@ -73,6 +82,9 @@ class LocalBackend:
         self._loaded_config: LocalEngineConfig | None = None
         self._busy = threading.Lock()
         self._phase = "starting the engine"
+        self._images = WorkerImages()
+        self.wire = WireStats()
+        """What this backend wrote to the worker's pipe (tests and benchmarks read it)."""
 
     # ------------------------------------------------------------------------------ public
     @property
@@ -93,7 +105,10 @@ class LocalBackend:
                 yield pieces
                 return
             produced: list[str] = []
-            for event in self._load_then(GenerateCommand(pieces, request.sampling), "answering"):
+            sampling = request.sampling
+            for event in self._load_then_prompt(
+                lambda wire: GenerateCommand(wire, sampling), pieces, "answering"
+            ):
                 if isinstance(event, Token):
                     produced.append(event.text)
                 elif isinstance(event, EngineError) and not event.text:
@@ -110,7 +125,7 @@ class LocalBackend:
             pieces = self._pieces(request)
             if isinstance(pieces, EngineError):
                 return pieces
-            return self._last(self._load_then(CountCommand(pieces), "counting tokens"))
+            return self._last(self._load_then_prompt(CountCommand, pieces, "counting tokens"))
 
     def stats(self) -> CacheStats | EngineError:
         with self._busy:
@@ -160,13 +175,54 @@ class LocalBackend:
         return last
 
     def _load_then(self, command: Command, phase: str) -> Iterator[object]:
+        yield from self._loaded_then(lambda: self._exchange(command, phase))
+
+    def _load_then_prompt(
+        self, make: Callable[[list[WirePiece]], Command], pieces: list[Piece], phase: str
+    ) -> Iterator[object]:
+        yield from self._loaded_then(lambda: self._exchange_prompt(make, pieces, phase))
+
+    def _loaded_then(self, exchange: Callable[[], Iterator[object]]) -> Iterator[object]:
         for event in self._ensure_loaded():
             if isinstance(event, (EngineError, Finished)):
                 yield event
                 return
             if not isinstance(event, Loaded):
                 yield event
-        yield from self._exchange(command, phase)
+        yield from exchange()
+
+    def _exchange_prompt(
+        self, make: Callable[[list[WirePiece]], Command], pieces: list[Piece], phase: str
+    ) -> Iterator[object]:
+        """Send a prompt-carrying command, with pixels only for images the worker lacks.
+
+        Built after loading, since a (re)started worker holds no images. When the worker
+        answers ``ImagesMissing`` (it did nothing), those images go again with their pixels;
+        should it ask once more, every image does. Never more sends than that, so no loop.
+        """
+        for attempt in range(MISSING_IMAGE_RETRIES + 1):
+            wire, with_pixels = self._images.to_wire(
+                pieces, everything=attempt == MISSING_IMAGE_RETRIES
+            )
+            missing: ImagesMissing | None = None
+            for event in self._exchange(make(wire), phase, with_pixels):
+                if isinstance(event, ImagesMissing):
+                    missing = event
+                else:
+                    yield event
+            if missing is None:
+                return
+            self._images.dropped(missing.sha256s)
+            self.wire.resends += 1
+            if self._cancel.is_set():
+                yield Finished(FinishReason.CANCELLED, "")
+                return
+        self._reset()  # a worker that keeps asking for what it was sent is not trusted again
+        yield EngineError(
+            ErrorKind.INTERNAL,
+            "The local engine lost track of this conversation's images. Try again; the "
+            "engine restarts with your next message.",
+        )
 
     def _ensure_loaded(self) -> Iterator[object]:
         if self._loaded is not None and self._loaded_config == self.config and self._alive():
@@ -208,14 +264,22 @@ class LocalBackend:
         self._conn = parent_conn
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
 
-    def _exchange(self, command: Command, phase: str) -> Iterator[object]:
-        """Send ``command`` and yield replies until a terminal one, a crash or a cancel."""
+    def _exchange(
+        self, command: Command, phase: str, with_pixels: Sequence[ImagePiece] = ()
+    ) -> Iterator[object]:
+        """Send ``command`` and yield replies until a terminal one, a crash or a cancel.
+
+        ``with_pixels`` are the images whose pixels the command carries: once it is written,
+        the worker holds them. ``ImagesDropped`` replies are applied here, not yielded.
+        """
         assert self._conn is not None and self._process is not None
         try:
-            self._conn.send(command)
+            send(self._conn, command, self.wire)
         except (OSError, BrokenPipeError):
             yield self._crash(phase)
             return
+        self._images.sent(with_pixels)
+        count_images(getattr(command, "pieces", ()), self.wire)
         while True:
             if self._conn.poll(POLL_S):
                 try:
@@ -223,6 +287,9 @@ class LocalBackend:
                 except (EOFError, OSError):
                     yield self._crash(phase)
                     return
+                if isinstance(reply, ImagesDropped):
+                    self._images.dropped(reply.sha256s)
+                    continue
                 yield reply
                 if isinstance(reply, _TERMINAL):
                     return
@@ -275,6 +342,7 @@ class LocalBackend:
         return "\n".join(text.splitlines()[-lines:])
 
     def _reset(self) -> None:
+        self._images.forget_all()  # the next worker process holds no images
         process, self._process = self._process, None
         if process is not None and process.is_alive():
             process.kill()

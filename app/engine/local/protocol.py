@@ -4,6 +4,11 @@ Commands go down the pipe, events come back. Everything is a frozen dataclass of
 (no ctypes objects), so it pickles across the process boundary. Cancel does not travel on the
 pipe: the worker is busy inside llama.cpp when it matters, so it is a byte in shared memory
 that llama.cpp's abort callback and the worker's loops read (see ``cancel_flag``).
+
+An image's pixels cross the pipe once per worker process: after that the prompt names it by
+hash (``HeldImage``) and the worker uses its own copy (``pixel_store``). The worker says which
+copies it let go (``ImagesDropped``) and answers a name it does not hold with
+``ImagesMissing`` instead of doing the work, so the app sends those pixels again (``wire``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,27 @@ class LocalEngineConfig:
     n_batch: int = 512
     image_cache_mb: int = 512
     """Vision-encoder outputs kept by image hash, so a re-read prompt does not re-encode."""
+    pixel_cache_mb: int = 256
+    """Prepared images' pixels kept by hash in the worker, so the app sends each one once.
+
+    256 MB is ~80 images at the largest size (1024×1024 RGB, 3 MB): more than a 128K-token
+    context can hold (~31 such images), so a whole conversation and a few switches between
+    chats fit. The images of the request in hand are kept even above the budget."""
+
+
+@dataclass(frozen=True)
+class HeldImage:
+    """An image in a prompt, named by the hash of a copy the worker already holds.
+
+    Stands where an ``ImagePiece`` would; ``name`` is the current file name, for messages.
+    """
+
+    sha256: str
+    name: str
+
+
+WirePiece = Piece | HeldImage
+"""A prompt piece as it crosses the pipe: images with their pixels, or by hash only."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,7 @@ class LoadCommand:
 
 @dataclass(frozen=True)
 class GenerateCommand:
-    pieces: list[Piece] = field(repr=False)
+    pieces: list[WirePiece] = field(repr=False)
     sampling: Sampling
 
 
@@ -47,7 +73,7 @@ class GenerateCommand:
 class CountCommand:
     """Tokenize only: how many positions the prompt takes, for the context meter."""
 
-    pieces: list[Piece] = field(repr=False)
+    pieces: list[WirePiece] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,3 +112,20 @@ class CacheStats:
     images_encoded: int
     """Runs of the vision encoder; an image found in the cache or the embedding store is not one."""
     cached_positions: int
+
+
+@dataclass(frozen=True)
+class ImagesDropped:
+    """The worker let go of these images' pixels (its byte budget); sent before the work."""
+
+    sha256s: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImagesMissing:
+    """The reply to a prompt naming images the worker does not hold: nothing was done.
+
+    The app sends the command again with these images' pixels.
+    """
+
+    sha256s: tuple[str, ...]

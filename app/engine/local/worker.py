@@ -4,6 +4,10 @@ llama.cpp calls ``abort()`` on some malformed files (``GGML_ASSERT``) and the OS
 process that runs out of memory. Either way only this process dies; the app sees the pipe
 close, reports a human error, and starts a fresh worker for the next request. The worker's
 stderr goes to a log file so the assert message can be shown as the technical detail.
+
+Images' pixels are kept here across requests (``pixel_store``), outside the llama.cpp session:
+they do not depend on the model, so a model change keeps them and the app's record of them
+(``wire.WorkerImages``) stays true for as long as this process lives.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import Any
 
 from app.engine.base import EngineError, ErrorKind, Finished, FinishReason
 from app.engine.local.cancel_flag import CancelFlag
+from app.engine.local.pixel_store import MIB, PixelStore
 from app.engine.local.protocol import (
     CountCommand,
     GenerateCommand,
+    ImagesDropped,
+    ImagesMissing,
     LoadCommand,
     ShutdownCommand,
     StatsCommand,
@@ -35,6 +42,7 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
 
     cancel = CancelFlag(cancel_raw)
     session: LlamaSession | None = None
+    pixels = PixelStore()
     while True:
         try:
             command = conn.recv()
@@ -43,7 +51,19 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
         if isinstance(command, ShutdownCommand):
             break
         try:
+            pieces = None
+            if isinstance(command, (GenerateCommand, CountCommand)):
+                # First, whatever else happens: keep the pixels that came, so the app's record
+                # of them (updated once the command was written) is true.
+                resolved = pixels.resolve(command.pieces)
+                if resolved.dropped:
+                    conn.send(ImagesDropped(resolved.dropped))
+                if resolved.missing:
+                    conn.send(ImagesMissing(resolved.missing))
+                    continue
+                pieces = resolved.pieces
             if isinstance(command, LoadCommand):
+                pixels.budget_bytes = command.config.pixel_cache_mb * MIB
                 if session is not None:
                     session.close()
                     session = None
@@ -57,10 +77,10 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
                 conn.send(loaded)
             elif session is None:
                 conn.send(EngineError(ErrorKind.INTERNAL, "The model is not loaded."))
-            elif isinstance(command, GenerateCommand):
-                session.generate(command.pieces, command.sampling)
-            elif isinstance(command, CountCommand):
-                conn.send(session.count(command.pieces))
+            elif isinstance(command, GenerateCommand) and pieces is not None:
+                session.generate(pieces, command.sampling)
+            elif isinstance(command, CountCommand) and pieces is not None:
+                conn.send(session.count(pieces))
             elif isinstance(command, StatsCommand):
                 conn.send(session.stats())
         except Cancelled:
