@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -57,9 +57,10 @@ class HtmlStudio(QMainWindow):
     stop_requested = Signal()
     screenshot_offered = Signal(object)  # ImageSource dropped or pasted here: make a new page
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, state: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("HTML studio — Pixtral Desk")
+        self._state = state  # where its size and split are remembered (the window's ini)
         self.original: PreparedImage | None = None
         self.versions: list[PageVersion] = []
         self.generating = False
@@ -76,7 +77,7 @@ class HtmlStudio(QMainWindow):
         self.setAcceptDrops(True)
         self._connect()
         self._update_actions()
-        self.resize(1280, 800)
+        self._restore_state()
 
     # ------------------------------------------------------------------------------ layout
     def _build(self) -> QWidget:
@@ -384,6 +385,17 @@ class HtmlStudio(QMainWindow):
         self.screenshot_offered.emit(found[0][0])
         return True
 
+    def _restore_state(self) -> None:
+        geometry = self._state.value("studio/geometry") if self._state else None
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        splitter = self._state.value("studio/splitter") if self._state else None
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._live_timer.stop()
+        if self._state is not None:
+            self._state.setValue("studio/geometry", self.saveGeometry())
+            self._state.setValue("studio/splitter", self.splitter.saveState())
         super().closeEvent(event)

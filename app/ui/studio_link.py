@@ -158,7 +158,7 @@ class StudioLink(QObject):
                 )
                 self.problem.emit(self.load_error)
                 return None
-            self.studio = HtmlStudio(self.window)
+            self.studio = HtmlStudio(self.window, getattr(self.window, "state", None))
             self.studio.refine_requested.connect(self.refine)
             self.studio.screenshot_offered.connect(self._on_studio_screenshot_offered)
             self.studio.stop_requested.connect(self._on_studio_stop_requested)

@@ -138,3 +138,21 @@ def test_a_screenshot_dropped_on_the_studio_is_offered_for_a_new_page(
     with qtbot.assertNotEmitted(studio.screenshot_offered):
         drop_on(studio, file_urls(shot))
     assert "Wait for this version" in studio.status.text()
+
+
+def test_the_studio_remembers_its_size_and_split(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    state = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    studio = HtmlStudio(state=state)
+    qtbot.addWidget(studio)
+    studio.show()
+    studio.resize(700, 500)  # within the offscreen screen: restoring clamps to the screen
+    studio.splitter.setSizes([250, 450])
+    sizes = studio.splitter.sizes()
+    studio.close()
+    again = HtmlStudio(state=state)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.size().toTuple() == (700, 500)
+    assert again.splitter.sizes() == sizes
