@@ -41,10 +41,10 @@ from PySide6.QtWidgets import (
 from app.core.images import Detail, PreparedImage
 from app.ui.bridge import run_in_background
 from app.ui.image_mime import sources_from_mime
+from app.ui.live_preview import LivePreview
 from app.ui.page_renderer import PageRenderer
 from app.ui.qt_images import pil_from_qimage, qimage_from_pil, qimage_from_prepared
 from app.ui.studio_panes import BlockedBanner, ChangesPane, ComparePane, ScaledPicture
-from app.ui.web_sandbox import SandboxedView
 from app.workflows.html_versions import PageVersion, StudioRecord, VersionSource
 from app.workflows.screenshot_to_html import HtmlExtractor, external_resources, extract_html
 from app.workflows.visual_diff import VisualDiff, compare_render
@@ -103,8 +103,7 @@ class HtmlStudio(QMainWindow):
         bar.addWidget(self.save_button)
 
         self.original_picture = ScaledPicture("Original screenshot")
-        self.preview = SandboxedView()
-        self.preview.setAccessibleName("Live preview (sandboxed: no network, no files)")
+        self.preview = LivePreview()
         self.compare = ComparePane()
         self.code = QPlainTextEdit()
         self.code.setAccessibleName("HTML of this version")

@@ -1,0 +1,35 @@
+"""The live preview swaps in a new page only once it has loaded, keeping only the latest."""
+
+from __future__ import annotations
+
+from app.ui.live_preview import LivePreview
+
+
+def _text(qtbot, preview: LivePreview) -> str:
+    found: list[str] = []
+    preview.page().toPlainText(found.append)
+    qtbot.waitUntil(lambda: bool(found), timeout=5000)
+    return found[0]
+
+
+def test_updates_load_behind_and_only_the_latest_waiting_one_is_shown(qtbot) -> None:
+    preview = LivePreview()
+    qtbot.addWidget(preview)
+    preview.show()
+    with qtbot.waitSignal(preview.shown, timeout=20_000):
+        preview.show_html("<p>first</p>")
+    first_view = preview.front
+    assert _text(qtbot, preview) == "first"
+    preview.show_html("<p>second</p>")  # loads in the other view
+    assert preview.front is first_view  # still showing the first until the second has loaded
+    preview.show_html("<p>third</p>")  # waits
+    preview.show_html("<p>fourth</p>")  # replaces the waiting one
+    qtbot.waitUntil(lambda: _text(qtbot, preview) == "fourth", timeout=20_000)
+    assert preview._waiting is None and preview._loading is None
+
+
+def test_a_page_too_large_changes_nothing(qtbot) -> None:
+    preview = LivePreview()
+    qtbot.addWidget(preview)
+    assert not preview.show_html("<p>" + "x" * (3 * 1024 * 1024))
+    assert preview._loading is None
