@@ -28,22 +28,11 @@ from app.engine.base import (
     Usage,
 )
 from app.engine.local.backend import LocalBackend
-from app.engine.local.protocol import CacheStats, Counted, LocalEngineConfig
+from app.engine.local.protocol import CacheStats, Counted
+from tests.engine.local.configs import tiny_config
 from tests.fixtures.pixtral_gguf import CRASHING_TENSOR, GgufPair, write_pixtral_pair
 
 GREEDY = Sampling(temperature=0.0, max_tokens=12, seed=1)
-
-
-def _config(pair: GgufPair, **overrides: object) -> LocalEngineConfig:
-    values: dict[str, object] = {
-        "model_path": str(pair.model),
-        "mmproj_path": str(pair.mmproj),
-        "n_ctx": 4096,
-        "n_threads": 2,
-        "n_batch": 64,
-    }
-    values.update(overrides)
-    return LocalEngineConfig(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +40,7 @@ def backend(
     tiny_pair: GgufPair, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalBackend]:
     engine = LocalBackend(
-        _config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log"
+        tiny_config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log"
     )
     yield engine
     engine.close()
@@ -315,7 +304,7 @@ def test_cancel_during_image_encoding(backend: LocalBackend) -> None:
 
 
 def test_cancel_during_model_load(tiny_pair: GgufPair, tmp_path: Path) -> None:
-    engine = LocalBackend(_config(tiny_pair), log_path=tmp_path / "engine.log")
+    engine = LocalBackend(tiny_config(tiny_pair), log_path=tmp_path / "engine.log")
     try:
         request = GenerationRequest([Message.user("hi")], sampling=GREEDY)
         finished, latency = _cancel_when(engine, request, lambda e: isinstance(e, Loading))
@@ -341,7 +330,7 @@ def test_a_crashing_mmproj_kills_the_worker_not_the_app(
     tiny_pair: GgufPair, tmp_path: Path
 ) -> None:
     broken = write_pixtral_pair(tmp_path / "broken", corrupt_tensor=CRASHING_TENSOR)
-    engine = LocalBackend(_config(broken), log_path=tmp_path / "engine.log")
+    engine = LocalBackend(tiny_config(broken), log_path=tmp_path / "engine.log")
     try:
         request = GenerationRequest([Message.user("look", [_image(32, 32, 50)])], sampling=GREEDY)
         events = _run(engine, request)
@@ -352,7 +341,7 @@ def test_a_crashing_mmproj_kills_the_worker_not_the_app(
         assert "SIGABRT" in error.message
         assert "GGML_ASSERT" in error.detail
         # The next request starts a fresh worker; with good files it answers.
-        engine.config = _config(tiny_pair)
+        engine.config = tiny_config(tiny_pair)
         assert isinstance(_run(engine, request)[-1], Finished)
     finally:
         engine.close()
@@ -361,7 +350,7 @@ def test_a_crashing_mmproj_kills_the_worker_not_the_app(
 def test_a_killed_worker_is_reported_as_out_of_memory_and_restarted(
     tiny_pair: GgufPair, tmp_path: Path
 ) -> None:
-    engine = LocalBackend(_config(tiny_pair), log_path=tmp_path / "engine.log")
+    engine = LocalBackend(tiny_config(tiny_pair), log_path=tmp_path / "engine.log")
     try:
         request = GenerationRequest([Message.user("hi")], sampling=Sampling(0.7, 0.95, 3000, 1))
         events = []
@@ -380,7 +369,7 @@ def test_a_killed_worker_is_reported_as_out_of_memory_and_restarted(
 
 
 def test_context_overflow_is_refused_with_the_numbers(tiny_pair: GgufPair, tmp_path: Path) -> None:
-    engine = LocalBackend(_config(tiny_pair, n_ctx=512), log_path=tmp_path / "engine.log")
+    engine = LocalBackend(tiny_config(tiny_pair, n_ctx=512), log_path=tmp_path / "engine.log")
     try:
         big = _image(1024, 1024, 60)  # 64 × 65 = 4,160 tokens
         events = _run(engine, GenerationRequest([Message.user("too big", [big])], sampling=GREEDY))
@@ -393,7 +382,8 @@ def test_context_overflow_is_refused_with_the_numbers(tiny_pair: GgufPair, tmp_p
 
 
 def test_images_without_an_mmproj_are_refused(tiny_pair: GgufPair, tmp_path: Path) -> None:
-    engine = LocalBackend(_config(tiny_pair, mmproj_path=None), log_path=tmp_path / "engine.log")
+    config = tiny_config(tiny_pair, mmproj_path=None)
+    engine = LocalBackend(config, log_path=tmp_path / "engine.log")
     try:
         events = _run(
             engine, GenerationRequest([Message.user("see", [_image(16, 16)])], sampling=GREEDY)
@@ -413,7 +403,7 @@ def test_quantized_kv_cache_turns_on_flash_attention_and_answers(
     from app.core.budget import KvType
 
     log = tmp_path / "engine.log"
-    engine = LocalBackend(_config(tiny_pair, kv_type=KvType.Q8_0, n_ctx=1024), log_path=log)
+    engine = LocalBackend(tiny_config(tiny_pair, kv_type=KvType.Q8_0, n_ctx=1024), log_path=log)
     try:
         events = _run(
             engine, GenerationRequest([Message.user("hi", [_image(32, 48, 70)])], sampling=GREEDY)

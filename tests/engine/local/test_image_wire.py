@@ -27,25 +27,14 @@ from app.core.conversation import Message
 from app.core.images import PreparedImage, prepare_image
 from app.engine.base import Finished, FinishReason, GenerationRequest, Prefill, Sampling, Usage
 from app.engine.local.backend import LocalBackend
-from app.engine.local.protocol import Counted, LocalEngineConfig
+from app.engine.local.protocol import Counted
 from app.engine.local.wire import WireStats
+from tests.engine.local.configs import tiny_config
 from tests.fixtures.pixtral_gguf import GgufPair
 
 GREEDY = Sampling(temperature=0.0, max_tokens=12, seed=1)
 NAME_BYTES = 4096
 """Generous bound on what a command costs without pixels (text, control pieces, names)."""
-
-
-def _config(pair: GgufPair, **overrides: object) -> LocalEngineConfig:
-    values: dict[str, object] = {
-        "model_path": str(pair.model),
-        "mmproj_path": str(pair.mmproj),
-        "n_ctx": 4096,
-        "n_threads": 2,
-        "n_batch": 64,
-    }
-    values.update(overrides)
-    return LocalEngineConfig(**values)  # type: ignore[arg-type]
 
 
 def _image(width: int, height: int, seed: int) -> PreparedImage:
@@ -77,7 +66,7 @@ def _answer(engine: LocalBackend, messages: list[Message]) -> tuple[str, WireSta
 
 
 def _engine(pair: GgufPair, folder: Path, **overrides: object) -> LocalBackend:
-    return LocalBackend(_config(pair, **overrides), log_path=folder / "engine.log")
+    return LocalBackend(tiny_config(pair, **overrides), log_path=folder / "engine.log")
 
 
 @pytest.fixture(scope="module")
