@@ -168,6 +168,7 @@ class HtmlStudio(QMainWindow):
         image = qimage_from_prepared(original) if original else None
         self.original_picture.set_image(image, "No screenshot in this chat yet.")
         self.compare.set_original(image)
+        self.preview.set_viewport_width(original.source_size[0] if original else 0)
 
     def _fill_versions(self, select: int) -> None:
         self.version_box.blockSignals(True)

@@ -33,3 +33,16 @@ def test_a_page_too_large_changes_nothing(qtbot) -> None:
     qtbot.addWidget(preview)
     assert not preview.show_html("<p>" + "x" * (3 * 1024 * 1024))
     assert preview._loading is None
+
+
+def test_pages_get_the_screenshots_viewport_width(qtbot) -> None:
+    preview = LivePreview()
+    qtbot.addWidget(preview)
+    preview.resize(640, 400)
+    preview.show()
+    preview.set_viewport_width(1280)
+    with qtbot.waitSignal(preview.shown, timeout=20_000):
+        preview.show_html("<script>document.title = String(window.innerWidth)</script>")
+    qtbot.waitUntil(lambda: preview.front.title().isdigit(), timeout=10_000)
+    assert abs(int(preview.front.title()) - 1280) <= 2  # laid out as on the screenshot
+    assert abs(preview.front.zoomFactor() - 0.5) < 1e-6
