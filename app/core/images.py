@@ -118,10 +118,14 @@ class PreparedImage:
         """What La Plateforme bills when this prepared image is sent to it."""
         return api_billed_tokens(*self.size)
 
+    def to_pil(self) -> Image.Image:
+        """The prepared pixels as a Pillow image (a copy: the bytes stay untouched)."""
+        return Image.frombytes("RGB", self.size, self.rgb)
+
     def to_png(self) -> bytes:
         """The prepared pixels as PNG, for hosted APIs and previews."""
         out = io.BytesIO()
-        Image.frombytes("RGB", self.size, self.rgb).save(out, format="PNG")
+        self.to_pil().save(out, format="PNG")
         return out.getvalue()
 
 

@@ -15,8 +15,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image
-
 from app.core.conversation import ImagePart, Message, MessageStatus, Role, TextPart
 from app.core.images import PreparedImage
 from app.engine.base import GenerationRequest
@@ -43,7 +41,7 @@ def image_data_uri(image: PreparedImage, max_bytes: int = MAX_IMAGE_BYTES) -> tu
     png = image.to_png()
     if len(png) <= max_bytes:
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), ""
-    img = Image.frombytes("RGB", image.size, image.rgb)
+    img = image.to_pil()
     for _ in range(8):
         for quality in (90, 75, 60):
             out = io.BytesIO()

@@ -221,12 +221,11 @@ class HtmlStudio(QMainWindow):
         if self.original is None:
             self.compare.set_render(image, None, "No original to compare with.")
             return
-        original = pil_from_qimage(qimage_from_prepared(self.original))
-        render = pil_from_qimage(image)
+        original = self.original
         current = self.current
 
-        def work() -> VisualDiff:
-            return compare_render(original, render)
+        def work() -> VisualDiff:  # conversions and comparison off the GUI thread
+            return compare_render(original.to_pil(), pil_from_qimage(image))
 
         def done(diff: VisualDiff) -> None:
             if self.current is current:

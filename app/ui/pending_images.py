@@ -116,7 +116,7 @@ def _encode_png(image: QImage) -> bytes:
 def _thumbnail(prepared: PreparedImage) -> QImage:
     """A HiDPI card picture: cropped to fill, corners rounded (the viewer shows it whole)."""
     size = (THUMB_SIZE[0] * 2, THUMB_SIZE[1] * 2)
-    pil = Image.frombytes("RGB", prepared.size, prepared.rgb)
+    pil = prepared.to_pil()
     pil = ImageOps.fit(pil, size, Image.Resampling.BILINEAR).convert("RGBA")
     mask = Image.new("L", size, 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, size[0] - 1, size[1] - 1), 14, fill=255)
