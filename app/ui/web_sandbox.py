@@ -112,8 +112,7 @@ class SandboxedPage(QWebEnginePage):
         super().__init__(sandbox_profile(), parent)
         self._interceptor = _BlockOutside(self, self.blocked)
         self.setUrlRequestInterceptor(self._interceptor)
-        for attribute, value in _SETTINGS.items():
-            self.settings().setAttribute(attribute, value)
+        # Settings come from the profile: a page's own settings fall back to its profile's.
         self.permissionRequested.connect(_deny_permission)
         self.newWindowRequested.connect(self._on_new_window_requested)
 
