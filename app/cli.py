@@ -12,7 +12,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from app.engine.base import (
 )
 from app.logs import engine_log_path
 from app.models.models_cli import add_models_commands
-from app.settings import SETTINGS, Settings
+from app.settings import SETTINGS, Setting, Settings, coerce
 from app.storage.history_cli import add_history_commands
 
 EXIT_BAD_INPUT = 2
@@ -113,8 +113,21 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         if setting.choices:
             kwargs["choices"] = setting.choices
         else:
-            kwargs["type"] = setting.kind
+            kwargs["type"] = _flag_type(setting)
         parser.add_argument(flag, **kwargs)
+
+
+def _flag_type(setting: Setting) -> Callable[[str], Any]:
+    """The setting's own check (type, bounds) as an argparse type: one message, no traceback."""
+
+    def parse(raw: str) -> Any:
+        try:
+            return coerce(setting, raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting.kind.__name__  # argparse names the type in its messages
+    return parse
 
 
 def _resolved(args: argparse.Namespace) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class Setting:
     doc: str
     choices: tuple[str, ...] = ()
     section: str = "engine"
+    bounds: tuple[float, float] | None = None
+    """Smallest and largest value a number may take; the CLI, the file and the dialog obey it."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -76,9 +79,14 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         -1,
         "Layers to offload to the GPU; -1 = all when the build has a GPU, 0 = CPU only.",
+        bounds=(-1, 999),
     ),
     Setting(
-        "n_ctx", int, 0, "Context size in tokens (up to 131072); 0 = pick from available memory."
+        "n_ctx",
+        int,
+        0,
+        "Context size in tokens (up to 131072); 0 = pick from available memory.",
+        bounds=(0, 131_072),
     ),
     Setting(
         "kv_type",
@@ -87,17 +95,41 @@ SETTINGS: tuple[Setting, ...] = (
         "KV cache type; q8_0 and q4_0 halve or quarter its memory (they turn on flash attention).",
         ("f16", "q8_0", "q4_0"),
     ),
-    Setting("threads", int, 0, "CPU threads; 0 = one per core."),
+    Setting("threads", int, 0, "CPU threads; 0 = one per core.", bounds=(0, 256)),
     Setting(
         "n_batch",
         int,
         512,
         "Prompt tokens evaluated per batch (cancel is checked between batches).",
+        bounds=(32, 8192),
     ),
-    Setting("temperature", float, 0.3, "Sampling temperature; 0 = greedy.", section="sampling"),
-    Setting("top_p", float, 0.95, "Nucleus sampling threshold.", section="sampling"),
-    Setting("max_tokens", int, 1024, "Most tokens an answer may have.", section="sampling"),
-    Setting("seed", int, 42, "Sampling seed, for reproducible answers.", section="sampling"),
+    Setting(
+        "temperature",
+        float,
+        0.3,
+        "Sampling temperature; 0 = greedy.",
+        section="sampling",
+        bounds=(0.0, 2.0),
+    ),
+    Setting(
+        "top_p", float, 0.95, "Nucleus sampling threshold.", section="sampling", bounds=(0.0, 1.0)
+    ),
+    Setting(
+        "max_tokens",
+        int,
+        1024,
+        "Most tokens an answer may have.",
+        section="sampling",
+        bounds=(1, 131_072),
+    ),
+    Setting(
+        "seed",
+        int,
+        42,
+        "Sampling seed, for reproducible answers.",
+        section="sampling",
+        bounds=(0, 2**31 - 1),
+    ),
     Setting(
         "detail",
         str,
@@ -120,54 +152,114 @@ SETTINGS: tuple[Setting, ...] = (
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
+MAX_FILE_BYTES = 1024 * 1024
+"""A settings file is a few hundred bytes; anything over this is not ours and is not parsed."""
+
+
 def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "settings.ini"
 
 
 class Settings:
-    """Current values, backed by an INI file; unknown or malformed values fall back to defaults."""
+    """Current values, backed by an INI file; unknown or malformed values fall back to defaults.
+
+    Every value survives a save and a load exactly: the parser does no ``%`` interpolation
+    (a folder named ``100%`` is a path, not a template), and a string INI cannot hold as it is
+    (a newline, a leading ``#``, surrounding spaces, a quote) is written as a JSON string.
+    A file that cannot be read is kept as ``settings.ini.unreadable`` before the first save
+    replaces it, so a hand edit gone wrong loses nothing.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or Path(os.environ.get("PIXTRAL_DESK_CONFIG", "") or default_config_path())
         self._values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+        self._unreadable = False
         self._load()
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._values[key] = _coerce(SETTINGS_BY_KEY[key], value)
+        self._values[key] = coerce(SETTINGS_BY_KEY[key], value)
 
     def items(self) -> Iterator[tuple[str, Any]]:
         yield from self._values.items()
 
     def save(self) -> None:
-        parser = configparser.ConfigParser()
+        parser = _parser()
         for setting in SETTINGS:
-            parser.setdefault(setting.section, {})[setting.key] = str(self._values[setting.key])
+            if not parser.has_section(setting.section):
+                parser.add_section(setting.section)
+            parser.set(setting.section, setting.key, _to_ini(self._values[setting.key]))
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._unreadable:
+            with contextlib.suppress(OSError):
+                os.replace(self.path, self.path.with_name(self.path.name + ".unreadable"))
+            self._unreadable = False
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as handle:
             parser.write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, self.path)
 
     def _load(self) -> None:
-        if not self.path.exists():
-            return
-        parser = configparser.ConfigParser()
         try:
-            parser.read(self.path, encoding="utf-8")
-        except (configparser.Error, OSError, UnicodeDecodeError):
+            if not self.path.is_file():
+                return
+            if self.path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError("too large")
+            text = self.path.read_text(encoding="utf-8")
+            parser = _parser()
+            parser.read_string(text)
+        except (configparser.Error, OSError, UnicodeDecodeError, ValueError):
+            self._unreadable = self.path.exists()
             return
         for setting in SETTINGS:
             raw = parser.get(setting.section, setting.key, fallback=None)
             if raw is not None:
                 with contextlib.suppress(ValueError):  # a bad value keeps the default
-                    self._values[setting.key] = _coerce(setting, raw)
+                    self._values[setting.key] = coerce(setting, _from_ini(raw))
 
 
-def _coerce(setting: Setting, value: Any) -> Any:
-    converted = setting.kind(value)
+def _parser() -> configparser.ConfigParser:
+    """No interpolation (``%`` is literal), duplicates tolerated (a hand edit wins, last one)."""
+    return configparser.ConfigParser(interpolation=None, strict=False)
+
+
+def _to_ini(value: Any) -> str:
+    text = str(value)
+    if text != text.strip() or not text.isprintable() or text.startswith('"'):
+        return json.dumps(text)  # ASCII escapes: newlines, controls, even lone surrogates
+    return text
+
+
+def _from_ini(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        with contextlib.suppress(ValueError):
+            decoded = json.loads(raw)
+            if isinstance(decoded, str):
+                return decoded
+    return raw
+
+
+def coerce(setting: Setting, value: Any) -> Any:
+    """``value`` as the setting's type within its choices and bounds, or ValueError saying why."""
+    if isinstance(value, str) and setting.kind is not str:
+        value = value.strip()
+    if setting.kind is int and isinstance(value, float):
+        raise ValueError(f"{setting.key} must be a whole number")
+    try:
+        converted = setting.kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{setting.key} must be a {_KIND_NAMES[setting.kind]}") from None
     if setting.choices and converted not in setting.choices:
         raise ValueError(f"{setting.key} must be one of {', '.join(setting.choices)}")
+    if setting.bounds is not None:
+        low, high = setting.bounds
+        if not low <= converted <= high:  # also refuses NaN
+            raise ValueError(f"{setting.key} must be between {low} and {high}")
     return converted
+
+
+_KIND_NAMES = {int: "whole number", float: "number", str: "text"}

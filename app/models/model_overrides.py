@@ -9,6 +9,7 @@ file reached through a relative path or ``~`` still finds its entry.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from app.core.budget import KvType
 from app.core.errors import UserFacingError
+from app.settings import SETTINGS_BY_KEY
 
 FILE_NAME = "models.json"
 #: The settings a model may override, with the type each must have.
@@ -50,7 +52,14 @@ class ModelOverrides:
         if not model_path:
             return {}
         entry = self._load().get(_key(model_path), {})
-        return {k: v for k, v in entry.items() if k in FIELDS} if isinstance(entry, dict) else {}
+        if not isinstance(entry, dict):
+            return {}
+        valid = {}
+        for name, value in entry.items():
+            if name in FIELDS:  # the file is outside input: a hand edit may hold anything
+                with contextlib.suppress(OverrideError):
+                    valid[name] = _checked(name, value)
+        return valid
 
     def set(self, model_path: str | Path, **values: Any) -> dict[str, Any]:
         """Save values for a model; ``None`` removes one. Returns the model's entry after it."""
@@ -88,9 +97,11 @@ class ModelOverrides:
 
 
 def _checked(name: str, value: Any) -> Any:
+    if isinstance(value, (bool, float)) and FIELDS[name] is int:
+        raise OverrideError(f"{name} must be a whole number, not {value!r}.")
     try:
         converted = FIELDS[name](value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise OverrideError(f"{name} must be a {FIELDS[name].__name__}, not {value!r}.") from exc
     if name == "kv_type":
         try:
@@ -102,4 +113,7 @@ def _checked(name: str, value: Any) -> Any:
         raise OverrideError("The context size cannot be negative (0 = pick from memory).")
     elif name == "n_gpu_layers" and converted < -1:
         raise OverrideError("GPU layers must be -1 (all), 0 (CPU only) or a positive count.")
+    bounds = SETTINGS_BY_KEY[name].bounds
+    if bounds is not None and not bounds[0] <= converted <= bounds[1]:
+        raise OverrideError(f"{name} must be between {bounds[0]:,} and {bounds[1]:,}.")
     return converted

@@ -57,16 +57,6 @@ _LABELS = {
     "openai_base_url": "Server address",
     "openai_model": "Server model",
 }
-_RANGES = {
-    "n_gpu_layers": (-1, 999),
-    "n_ctx": (0, 131_072),
-    "threads": (0, 256),
-    "n_batch": (32, 8192),
-    "max_tokens": (1, 131_072),
-    "seed": (0, 2**31 - 1),
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-}
 
 
 class SettingsDialog(QDialog):
@@ -227,7 +217,7 @@ class SettingsDialog(QDialog):
             return combo, combo
         if setting.kind is int:
             spin = QSpinBox()
-            spin.setRange(*_RANGES.get(setting.key, (0, 2**31 - 1)))
+            spin.setRange(*map(int, setting.bounds or (0, 2**31 - 1)))
             spin.setValue(int(value))
             if setting.key in ("n_ctx", "threads"):
                 spin.setSpecialValueText("automatic")
@@ -236,7 +226,7 @@ class SettingsDialog(QDialog):
             return spin, spin
         if setting.kind is float:
             double = QDoubleSpinBox()
-            double.setRange(*_RANGES.get(setting.key, (0.0, 100.0)))
+            double.setRange(*map(float, setting.bounds or (0.0, 100.0)))
             double.setSingleStep(0.05)
             double.setDecimals(2)
             double.setValue(float(value))

@@ -21,6 +21,9 @@ from app.core.images import Detail
 from app.resources import resource
 
 SCHEMA_VERSION = 1
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A presets file is a few kilobytes; a larger one is not read (it is outside input)."""
+MAX_PRESETS = 500
 _FIELDS = ("id", "title", "prompt", "detail")
 
 
@@ -71,7 +74,19 @@ def load_presets(user_file: Path | None = None) -> list[Preset]:
     if user_file is None or not user_file.exists():
         return builtins
     try:
+        if user_file.stat().st_size > MAX_FILE_BYTES:
+            raise PresetFileError(
+                f"The presets file {user_file} is over {MAX_FILE_BYTES // 1024 // 1024} MB, too "
+                "large to be presets; using the built-in presets.",
+                builtins,
+            )
         data = json.loads(user_file.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise PresetFileError(
+            f"The presets file {user_file} is nested too deeply to be presets; using the "
+            "built-in presets.",
+            builtins,
+        ) from None
     except json.JSONDecodeError as exc:
         raise PresetFileError(
             f"The presets file {user_file} is not valid JSON (line {exc.lineno}, column "
@@ -136,6 +151,8 @@ def _entries(data: Any, path: Path) -> list[dict[str, Any]]:
         raise UserFacingError(
             f'The presets file {path} must hold {{"presets": [...]}}, a list of presets.'
         )
+    if len(data) > MAX_PRESETS:
+        raise UserFacingError(f"The presets file {path} holds over {MAX_PRESETS} presets.")
     for index, entry in enumerate(data):
         if not isinstance(entry, dict):
             raise UserFacingError(f"Preset {index + 1} in {path} is not an object.")

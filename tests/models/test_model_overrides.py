@@ -48,3 +48,19 @@ def test_a_damaged_file_reads_as_empty_and_is_rewritten(tmp_path: Path) -> None:
     assert store.get(tmp_path / "m.gguf") == {}
     store.set(tmp_path / "m.gguf", n_ctx=4096)
     assert store.get(tmp_path / "m.gguf") == {"n_ctx": 4096}
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [{"n_ctx": 1e300}, {"n_ctx": "abc"}, {"n_ctx": [1]}, {"n_gpu_layers": True},
+     {"kv_type": {}}, {"n_ctx": 10**12}, {"n_ctx": float("inf")}],
+)  # fmt: skip
+def test_hand_edited_values_that_are_not_valid_are_ignored(tmp_path: Path, hostile) -> None:
+    """models.json is outside input: an invalid value falls back to the global setting."""
+    path = tmp_path / "models.json"
+    model = tmp_path / "m.gguf"
+    entry = {**hostile, "kv_type": hostile.get("kv_type", "q8_0")}
+    path.write_text(json.dumps({str(model.absolute()): entry}), encoding="utf-8")
+    got = ModelOverrides(path).get(model)
+    assert set(got) <= {"kv_type"}
+    assert got.get("kv_type", "q8_0") == "q8_0"

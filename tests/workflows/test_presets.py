@@ -93,6 +93,14 @@ def test_bare_list_is_accepted(tmp_path: Path) -> None:
         (json.dumps({"presets": [{"id": "describe_image", "colour": "red"}]}), "colour"),
         (json.dumps({"presets": [{"id": "ocr_markdown", "detail": "ultra"}]}), "detail 'ultra'"),
         (json.dumps({"presets": [{"id": "a", "title": "A", "prompt": "P"}] * 2}), "twice"),
+        ('{"presets": ' + "[" * 10_000 + "]" * 10_000 + "}", "nested too deeply"),
+        (
+            json.dumps(
+                {"presets": [{"id": f"p{i}", "title": "T", "prompt": "P"} for i in range(501)]}
+            ),
+            "over 500 presets",
+        ),
+        ('{"presets": []}' + " " * (5 * 1024 * 1024), "too large to be presets"),
     ],
 )
 def test_malformed_user_file_names_the_problem_and_falls_back(
