@@ -125,8 +125,11 @@ def _valid_payload(tmp_path: Path, store: HistoryStore, make_image) -> dict:
     [
         (lambda p: p.update(format="other-app"), "format"),
         (lambda p: p.update(version=99), "newer Pixtral Desk"),
-        (lambda p: p["conversations"][0]["messages"][1].update(role="robot"), "messages[1].role"),
-        (lambda p: p["conversations"][0]["messages"][1].update(parent=5), "messages[1].parent"),
+        (
+            lambda p: p["conversations"][0]["messages"][1].update(role="robot"),
+            "conversation 1, message 2: role must be 'user' or 'assistant'",
+        ),
+        (lambda p: p["conversations"][0]["messages"][1].update(parent=5), "message 2: parent"),
         (lambda p: p["conversations"][0].update(active_leaf=77), "active_leaf"),
         (lambda p: p["conversations"][0].update(pinned="yes"), "pinned"),
         (lambda p: p.update(blobs={}), "not in the file"),
