@@ -3,6 +3,12 @@
 A local Pixtral is two files: the text model (arch ``llama``, Mistral-Nemo-shaped) and the
 vision projector ("mmproj", ``clip.projector_type = pixtral``). Each check below turns a way
 llama.cpp would crash, hang or silently misbehave into one sentence for the user.
+
+Mistral Small 3.x files pass every one of those checks (issue 12, item 7): its projector also
+says ``projector_type = pixtral`` and is 5120 wide like Pixtral 12B's text model, so llama.cpp
+loads either file with the other. But its projector merges 2x2 patches into one token, so
+every image count the app shows would be wrong, and its text model expects that projector.
+Both are recognised from their own header and refused with :class:`NotPixtralError`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,18 @@ from app.core.gguf_header import GgufFormatError, GgufHeader, read_gguf_header
 
 PROJECTOR_ARCH = "clip"
 PIXTRAL_PROJECTOR = "pixtral"
+PIXTRAL_12B_FF = 14336
+MISTRAL_SMALL_3_FF = 32768  # its text model; otherwise Pixtral 12B's shape (5120 wide, 40 layers)
+MERGE_KEY = "clip.vision.spatial_merge_size"  # absent, or 1, in Pixtral 12B's projector
+MERGER_TENSORS = "mm.patch_merger."
+_NOT_SUPPORTED = (
+    "Pixtral Desk runs Pixtral 12B only; Mistral Small, whose images follow another token "
+    "rule, is not supported yet."
+)
+
+
+class NotPixtralError(ModelFileError):
+    """A file that llama.cpp would take for Pixtral but that belongs to another model."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,13 @@ def inspect_text_model(path: str | Path) -> TextModelInfo:
         )
     if not arch:
         raise ModelFileError(f"'{path.name}' has no architecture in its header; it is not a model.")
+    if arch == "llama" and header.get(f"{arch}.feed_forward_length") == MISTRAL_SMALL_3_FF:
+        raise NotPixtralError(
+            f"'{path.name}' is a Mistral Small 3.x text model, not Pixtral 12B: its "
+            f"feed-forward is {MISTRAL_SMALL_3_FF} wide where Pixtral 12B's is "
+            f"{PIXTRAL_12B_FF}. {_NOT_SUPPORTED} Choose a Pixtral 12B model file "
+            "(e.g. pixtral-12b-Q4_K_M.gguf)."
+        )
     n_embd = _int(header, f"{arch}.embedding_length", path)
     n_head = _int(header, f"{arch}.attention.head_count", path)
     head_dim = int(header.get(f"{arch}.attention.key_length", 0) or n_embd // max(n_head, 1))
@@ -90,6 +115,16 @@ def inspect_mmproj(path: str | Path) -> MmprojInfo:
         raise ModelFileError(
             f"'{path.name}' is a vision projector for '{projector or 'an unknown model'}', "
             "not for Pixtral. Use the mmproj published with your Pixtral model."
+        )
+    merge = header.get(MERGE_KEY)
+    merges = isinstance(merge, int) and merge > 1
+    if merges or any(name.startswith(MERGER_TENSORS) for name in header.tensors):
+        raise NotPixtralError(
+            f"'{path.name}' is a Mistral Small 3.x vision projector, not Pixtral 12B's: it "
+            f"merges {merge if merges else 2}×{merge if merges else 2} patches into one image "
+            f"token (spatial_merge_size, {MERGER_TENSORS}* tensors), so its images cost other "
+            f"token counts. {_NOT_SUPPORTED} Use the mmproj published with Pixtral 12B "
+            "(e.g. mmproj-pixtral-12b-f16.gguf)."
         )
     out = header.tensors.get("mm.2.weight")
     projection_dim = out.shape[1] if out and len(out.shape) == 2 else 0
@@ -127,6 +162,11 @@ def _read(path: Path, role: str) -> GgufHeader:
         raise ModelFileError(f"The {role} file '{path}' does not exist.")
     if path.is_dir():
         raise ModelFileError(f"'{path}' is a folder; choose the {role} .gguf file inside it.")
+    if not path.is_file():  # opening a FIFO would wait for a writer forever
+        raise ModelFileError(
+            f"'{path.name}' is not a regular file (a pipe, device or socket); "
+            f"choose the {role} .gguf file itself."
+        )
     try:
         if path.stat().st_size == 0:
             raise ModelFileError(f"The {role} file '{path.name}' is empty (0 bytes).")

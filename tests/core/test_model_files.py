@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from app.core.errors import ModelFileError
-from app.core.model_files import check_pair, inspect_mmproj, inspect_text_model
+from app.core.model_files import NotPixtralError, check_pair, inspect_mmproj, inspect_text_model
 from tests.fixtures.pixtral_gguf import TINY, GgufPair, write_pixtral_pair
+
+
+@pytest.fixture(scope="module")
+def small_pair(tmp_path_factory: pytest.TempPathFactory) -> GgufPair:
+    """A Mistral Small 3.x-shaped pair: as wide as the tiny Pixtral, its projector 'pixtral'."""
+    return write_pixtral_pair(tmp_path_factory.mktemp("small"), variant="mistral-small")
 
 
 def test_a_good_pair_is_described(tiny_pair: GgufPair) -> None:
@@ -51,3 +58,36 @@ def test_truncated_empty_and_missing_files(tiny_pair: GgufPair, tmp_path: Path) 
         inspect_text_model(tmp_path / "missing.gguf")
     with pytest.raises(ModelFileError, match="folder"):
         inspect_text_model(tmp_path)
+
+
+def test_a_mistral_small_projector_is_not_taken_for_pixtral(small_pair: GgufPair) -> None:
+    with pytest.raises(NotPixtralError) as caught:
+        inspect_mmproj(small_pair.mmproj)
+    message = str(caught.value)
+    assert "is a Mistral Small 3.x vision projector, not Pixtral 12B's" in message
+    assert "2×2 patches" in message and "not supported yet" in message
+
+
+def test_a_mistral_small_text_model_is_not_taken_for_pixtral(small_pair: GgufPair) -> None:
+    with pytest.raises(NotPixtralError, match=r"is a Mistral Small 3\.x text model, not Pixtral"):
+        inspect_text_model(small_pair.model)
+
+
+def test_pixtral_and_mistral_small_files_never_cross_pair(
+    tiny_pair: GgufPair, small_pair: GgufPair
+) -> None:
+    # Same width and projector type, so only the Mistral Small signs tell them apart.
+    with pytest.raises(NotPixtralError, match=r"Mistral Small 3\.x vision projector"):
+        check_pair(tiny_pair.model, small_pair.mmproj)
+    with pytest.raises(NotPixtralError, match=r"Mistral Small 3\.x text model"):
+        check_pair(small_pair.model, tiny_pair.mmproj)
+    with pytest.raises(NotPixtralError):
+        check_pair(small_pair.model, small_pair.mmproj)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_not_a_model_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.gguf"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        inspect_text_model(fifo)
