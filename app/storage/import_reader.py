@@ -41,8 +41,11 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, 
 """What ``zipfile`` raises on damaged, encrypted or unsupported members."""
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f} MB"
+def _size(size: int) -> str:
+    """A size for a sentence: "1,024 MB", or "100 KB" / "12 bytes" for small ones."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):,.0f} MB"
+    return f"{size // 1024:,} KB" if size >= 1024 else f"{size} bytes"
 
 
 class ExportSource:
@@ -65,7 +68,7 @@ class ExportSource:
             if data is None:
                 raise Invalid(where, "data (the attachment as base64) is missing")
             if len(data) > MAX_BLOB_BYTES * 4 // 3 + 4:
-                raise Invalid(where, f"is larger than {_megabytes(MAX_BLOB_BYTES)}")
+                raise Invalid(where, f"is larger than {_size(MAX_BLOB_BYTES)}")
             try:
                 return base64.b64decode(data, validate=True)
             except (binascii.Error, ValueError):
@@ -97,11 +100,11 @@ class ExportSource:
         if info.file_size > limit:
             raise Invalid(
                 where,
-                f"inflates to {_megabytes(info.file_size)}, over the {_megabytes(limit)} limit",
+                f"inflates to {_size(info.file_size)}, over the {_size(limit)} limit",
             )
         self._total += info.file_size
         if self._total > MAX_TOTAL_BYTES:
-            raise Invalid(where, f"the zip inflates to more than {_megabytes(MAX_TOTAL_BYTES)}")
+            raise Invalid(where, f"the zip inflates to more than {_size(MAX_TOTAL_BYTES)}")
         chunks: list[bytes] = []
         got = 0
         try:
@@ -155,7 +158,7 @@ def _read_file(path: Path) -> bytes:
         raise ImportFormatError(f"{path.name} cannot be read ({exc.strerror or exc}).") from None
     if len(raw) > MAX_JSON_BYTES:
         raise ImportFormatError(
-            f"{path.name} cannot be imported: it is larger than {_megabytes(MAX_JSON_BYTES)} "
+            f"{path.name} cannot be imported: it is larger than {_size(MAX_JSON_BYTES)} "
             "(export everything as a zip instead, which keeps attachments out of the JSON)."
         )
     return raw
