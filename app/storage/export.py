@@ -27,7 +27,7 @@ from urllib.parse import quote
 from app.storage import tree
 from app.storage.errors import translate
 from app.storage.history import HistoryStore
-from app.storage.records import loads
+from app.storage.records import as_time, loads
 
 FORMAT_NAME = "pixtral-desk-history"
 FORMAT_VERSION = 1
@@ -60,7 +60,10 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
     keys = _CONVERSATION_KEYS
     doc: dict[str, Any] = dict(zip(keys, row[:13], strict=True))
     doc["pinned"], doc["archived"], doc["private"] = map(bool, (row[5], row[6], row[12]))
-    doc["sampling"] = json.loads(row[11] or "{}")
+    # A damaged row (issue 12) is written with the stand-ins the app shows, so it imports again.
+    doc["sampling"] = loads(row[11]) or {}
+    doc["created_at"], doc["updated_at"] = as_time(row[3]), as_time(row[4])
+    doc["trashed_at"] = None if row[7] is None else as_time(row[7])
     rows = conn.execute(
         f"SELECT {tree.MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
         (conversation_id,),
@@ -74,8 +77,8 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
                 "parent": index.get(r[2]),
                 "role": r[3],
                 "status": r[4],
-                "created_at": r[5],
-                "updated_at": r[6],
+                "created_at": as_time(r[5]),
+                "updated_at": as_time(r[6]),
                 "backend": r[7],
                 "model": r[8],
                 "usage": loads(r[9]),

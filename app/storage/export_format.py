@@ -16,7 +16,7 @@ from typing import Any
 from app.core.conversation import MessageStatus, Role
 from app.core.images import Detail
 from app.settings import SETTINGS
-from app.storage.records import PART_KINDS, TITLE_SOURCES
+from app.storage.records import EARLIEST_TIME, LATEST_TIME, PART_KINDS, TITLE_SOURCES
 from app.storage.schema_check import (
     Field,
     Flag,
@@ -48,12 +48,9 @@ MAX_TEXT_CHARS = 8 * MiB
 MAX_BLOBS = 200_000
 MAX_IMAGE_SIDE = 64
 """Patches per side of a prepared image (1024 px / 16)."""
-EARLIEST, LATEST = 0.0, 7_258_118_400.0
-"""Timestamps from 1970-01-01 to 2200-01-01 (seconds): anything else is not a real date, and
-``time.localtime`` overflows on some (``1e300``)."""
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-_TIME = Number(EARLIEST, LATEST, what="a time between 1970 and 2200 (seconds since 1970)")
+_TIME = Number(EARLIEST_TIME, LATEST_TIME, what="a time between 1970 and 2200 (seconds since 1970)")
 _INDEX = Number(0, MAX_MESSAGES, whole=True)
 _NAME = Text(1000)
 _LABEL = Text(10_000)

@@ -52,6 +52,14 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     importing.add_argument("file", type=Path)
     importing.set_defaults(run=_run_import)
 
+    trash = commands.add_parser("trash", help="move conversations to the trash (undo in the app)")
+    trash.add_argument("ids", type=int, nargs="+", metavar="id")
+    trash.set_defaults(run=_run_trash)
+
+    delete = commands.add_parser("delete", help="delete conversations for good, trash or not")
+    delete.add_argument("ids", type=int, nargs="+", metavar="id")
+    delete.set_defaults(run=_run_delete)
+
 
 def _open(args: argparse.Namespace) -> HistoryStore:
     store = HistoryStore.open(args.data_dir)
@@ -61,7 +69,10 @@ def _open(args: argparse.Namespace) -> HistoryStore:
 
 
 def _date(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "????-??-?? ??:??"
 
 
 def _run_list(args: argparse.Namespace) -> int:
@@ -71,7 +82,13 @@ def _run_list(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 [
-                    {"id": r.id, "title": r.title, "updated_at": r.updated_at, "pinned": r.pinned}
+                    {
+                        "id": r.id,
+                        "title": r.title,
+                        "updated_at": r.updated_at,
+                        "pinned": r.pinned,
+                        "damaged": r.damaged,
+                    }
                     for r in rows
                 ],
                 ensure_ascii=False,
@@ -83,7 +100,14 @@ def _run_list(args: argparse.Namespace) -> int:
         print(where, file=sys.stderr)
     for row in rows:
         pin = "*" if row.pinned else " "
-        print(f"{row.id:>6} {pin} {_date(row.updated_at)}  {row.title or '(untitled)'}")
+        date = "(damaged)       " if row.damaged else _date(row.updated_at)
+        print(f"{row.id:>6} {pin} {date}  {row.title or '(untitled)'}")
+    if any(row.damaged for row in rows):
+        print(
+            "pixtral-desk: conversations marked (damaged) hold values that could not be read; "
+            "open or export them as usual, or remove them with 'pixtral-desk history delete ID'.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -140,4 +164,21 @@ def _run_import(args: argparse.Namespace) -> int:
     if not ids:
         raise StorageError(f"{args.file.name} holds no conversations; nothing was imported.")
     print(f"Imported {len(ids)} conversation(s): {', '.join(map(str, ids))}")
+    return 0
+
+
+def _run_trash(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        for conversation_id in args.ids:
+            store.trash(conversation_id)  # NotFoundError names a wrong id
+    print(f"Moved to the trash: {', '.join(map(str, args.ids))}")
+    return 0
+
+
+def _run_delete(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        for conversation_id in args.ids:
+            store.get_conversation(conversation_id)  # NotFoundError before anything is deleted
+        store.delete_forever(args.ids)
+    print(f"Deleted for good: {', '.join(map(str, args.ids))}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ from app.storage.blobs import BlobStore, StagedBlob
 PART_KINDS = ("text", "image", "document")
 TITLE_SOURCES = ("auto", "model", "user")
 TITLE_LENGTH = 60
+EARLIEST_TIME, LATEST_TIME = 0.0, 7_258_118_400.0
+"""Timestamps the history accepts: 1970-01-01 to 2200-01-01 (seconds). Anything else is not a
+real date, and ``time.localtime`` overflows on some (``1e300``, issue 12)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,10 @@ class ConversationInfo:
     sampling: dict[str, Any]
     private: bool
     active_leaf_id: int | None
+    damaged: bool = False
+    """A stored value could not be read as it should (a time out of range, settings that are
+    not JSON); it is shown with a safe stand-in so the conversation can still be opened,
+    exported or deleted."""
 
     COLUMNS = (
         "id, uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
@@ -122,8 +130,15 @@ class ConversationInfo:
     def from_row(cls, row: Sequence[Any]) -> ConversationInfo:
         values = list(row)
         values[6], values[7], values[13] = bool(values[6]), bool(values[7]), bool(values[13])
-        values[12] = json.loads(values[12] or "{}")
-        return cls(*values)
+        sampling = loads(values[12]) if values[12] else {}
+        trashed = values[8]
+        damaged = sampling is None or not all(
+            is_time(v) for v in (values[4], values[5], trashed if trashed is not None else 0.0)
+        )
+        values[4], values[5] = as_time(values[4]), as_time(values[5])
+        values[8] = None if trashed is None else as_time(trashed)
+        values[12] = sampling or {}
+        return cls(*values, damaged=damaged)
 
 
 @dataclass
@@ -207,7 +222,29 @@ def dumps(value: dict[str, Any] | None) -> str | None:
 
 
 def loads(value: str | None) -> dict[str, Any] | None:
-    return None if value is None else json.loads(value)
+    """A stored JSON object, or None: a damaged value must not stop the history from being
+    listed, shown or exported (issue 12)."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def is_time(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and EARLIEST_TIME <= value <= LATEST_TIME
+    )
+
+
+def as_time(value: Any) -> float:
+    """A stored timestamp, or 0.0 (1970) for one that is not a real date."""
+    return float(value) if is_time(value) else 0.0
 
 
 def auto_title(parts: Sequence[StoredPart]) -> str:

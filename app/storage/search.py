@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from app.storage.database import Database
+from app.storage.records import as_time
 
 CANDIDATES = 2000
 """How many of the newest matches are scored; bounds the cost of very common words."""
@@ -98,7 +99,8 @@ def search(
             f"FROM hits JOIN conversations c ON c.id = hits.rowid WHERE 1 {trash}",
             (query, CANDIDATES),
         ).fetchall()
-        for conversation_id, part_id, rank, updated_at, title in rows:
+        for conversation_id, part_id, rank, stored_at, title in rows:
+            updated_at = as_time(stored_at)  # a damaged row ranks as old, never raises
             score = rank * recency_boost(now - updated_at)
             if conversation_id not in best or score < best[conversation_id][0]:
                 best[conversation_id] = (score, part_id, title, updated_at)

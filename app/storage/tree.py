@@ -13,7 +13,7 @@ from typing import Any
 from app.core.conversation import MessageStatus, Role
 from app.storage.blobs import BlobStore
 from app.storage.errors import NotFoundError
-from app.storage.records import StagedPart, StoredMessage, StoredPart, dumps, loads
+from app.storage.records import StagedPart, StoredMessage, StoredPart, as_time, dumps, loads
 
 MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, status, created_at, updated_at, backend, model, "
@@ -111,8 +111,8 @@ def message_from_row(
         role=Role(row[3]),
         status=MessageStatus(row[4]),
         parts=parts,
-        created_at=row[5],
-        updated_at=row[6],
+        created_at=as_time(row[5]),
+        updated_at=as_time(row[6]),
         backend=row[7],
         model=row[8],
         usage=loads(row[9]),
