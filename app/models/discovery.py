@@ -7,6 +7,11 @@ architecture ``llama`` or a ``clip`` projector of type ``pixtral``; a projector 
 model only when its projection width equals the model's embedding width. Reading headers is
 milliseconds per file, but walking folders is disk I/O: the UI calls :func:`scan` through
 ``run_in_background``.
+
+Mistral Small 3.x files look like Pixtral to both of those tests (issue 12, item 7); the
+checks in ``model_files`` refuse them, and the scan lists them apart (``lookalikes``) so the
+user learns why a file they expected is not offered. The walk itself (``folder_walk``) ends on
+symlink loops, skips FIFOs and unreadable folders, and is bounded in depth, entries and time.
 """
 
 from __future__ import annotations
@@ -19,10 +24,16 @@ from pathlib import Path
 
 from app.core.errors import ModelFileError
 from app.core.gguf_header import read_gguf_header
-from app.core.model_files import MmprojInfo, TextModelInfo, inspect_mmproj, inspect_text_model
+from app.core.model_files import (
+    MmprojInfo,
+    NotPixtralError,
+    TextModelInfo,
+    inspect_mmproj,
+    inspect_text_model,
+)
+from app.models.folder_walk import Walk, WalkLimits
 
 PIXTRAL_TEXT_ARCHS = frozenset({"llama"})
-MAX_DEPTH = 8  # a user folder like ~ must not turn into a whole-disk crawl
 
 # general.file_type → the usual quantization name (llama.h's LLAMA_FTYPE_*).
 FILE_TYPES = {
@@ -57,6 +68,17 @@ class ScanResult:
     pairs: list[ModelPair] = field(default_factory=list)
     unpaired_models: list[TextModelInfo] = field(default_factory=list)
     rejected: list[tuple[Path, str]] = field(default_factory=list)  # path, the reason
+    # Files llama.cpp would take for Pixtral that are another model (Mistral Small 3.x); they
+    # are in ``rejected`` too, and listed here to be shown: they are what a user expected.
+    lookalikes: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # not looked at, and why
+    skipped_summary: str = ""  # those, and any limit that ended the search, in one line
+
+
+@dataclass(frozen=True)
+class _Refused:
+    reason: str
+    lookalike: bool = False
 
 
 def default_locations(
@@ -81,36 +103,26 @@ def default_locations(
     return [(label, path) for label, path in places if path.is_dir()]
 
 
-def gguf_files(root: Path, max_depth: int = MAX_DEPTH) -> Iterable[Path]:
-    """``*.gguf`` files under ``root`` (file symlinks followed, as the HF cache uses them)."""
-    root_depth = len(root.parts)
-    for folder, dirs, files in os.walk(root, onerror=lambda _e: None):
-        if len(Path(folder).parts) - root_depth >= max_depth:
-            dirs.clear()
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "blobs"]
-        for name in files:
-            if name.lower().endswith(".gguf"):
-                yield Path(folder) / name
-
-
 def scan(
     locations: Iterable[tuple[str, Path]] | None = None,
     extra_folders: Iterable[str | Path] = (),
     progress: Callable[[Path], None] | None = None,
+    limits: WalkLimits | None = None,
 ) -> ScanResult:
     """Classify every GGUF under the locations by header and pair models with projectors."""
     places = list(default_locations() if locations is None else locations)
     places += [("Folder", Path(f).expanduser()) for f in extra_folders]
     result = ScanResult()
-    seen: set[Path] = set()
+    walk = Walk(limits)
+    seen: set[tuple[int, int]] = set()  # a file reached twice (links, nested roots) counts once
     for label, root in places:
         texts: list[TextModelInfo] = []
         projs: list[MmprojInfo] = []
-        for path in gguf_files(root):
-            real = path.resolve()
-            if real in seen:
+        for found in walk.files(root):
+            if found.identity in seen:
                 continue
-            seen.add(real)
+            seen.add(found.identity)
+            path = found.path
             if progress:
                 progress(path)
             kind = _classify(path)
@@ -119,13 +131,17 @@ def scan(
             elif isinstance(kind, MmprojInfo):
                 projs.append(kind)
             else:
-                result.rejected.append((path, kind))
+                result.rejected.append((path, kind.reason))
+                if kind.lookalike:
+                    result.lookalikes.append((path, kind.reason))
         for text in texts:
             proj = _best_projector(text, projs, root)
             if proj is None:
                 result.unpaired_models.append(text)
             else:
                 result.pairs.append(ModelPair(text, proj, label, quant_name(text.path)))
+    result.skipped = list(walk.skipped)
+    result.skipped_summary = walk.summary()
     return result
 
 
@@ -138,20 +154,22 @@ def quant_name(path: Path) -> str:
     return FILE_TYPES.get(file_type, "?") if isinstance(file_type, int) else "?"
 
 
-def _classify(path: Path) -> TextModelInfo | MmprojInfo | str:
+def _classify(path: Path) -> TextModelInfo | MmprojInfo | _Refused:
     """The file's info when it is a Pixtral text model or projector; else why it is not."""
     try:
         header = read_gguf_header(path)
     except (OSError, ValueError) as exc:
-        return f"not a readable GGUF file ({exc})"
+        return _Refused(f"not a readable GGUF file ({exc})")
     try:
         if header.architecture == "clip":
             return inspect_mmproj(path)
         if header.architecture not in PIXTRAL_TEXT_ARCHS:
-            return f"a '{header.architecture or 'unknown'}' model, not Pixtral"
+            return _Refused(f"a '{header.architecture or 'unknown'}' model, not Pixtral")
         return inspect_text_model(path)
+    except NotPixtralError as exc:
+        return _Refused(str(exc), lookalike=True)
     except ModelFileError as exc:
-        return str(exc)
+        return _Refused(str(exc))
 
 
 def _best_projector(text: TextModelInfo, projs: list[MmprojInfo], root: Path) -> MmprojInfo | None:

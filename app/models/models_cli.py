@@ -129,6 +129,9 @@ def _run_find(args: argparse.Namespace) -> int:
                     "pairs": [_pair_row(p) for p in result.pairs],
                     "unpaired_models": [str(m.path) for m in result.unpaired_models],
                     "rejected": [{"path": str(p), "reason": r} for p, r in result.rejected],
+                    "lookalikes": [{"path": str(p), "reason": r} for p, r in result.lookalikes],
+                    "skipped": [{"path": str(p), "reason": r} for p, r in result.skipped],
+                    "skipped_summary": result.skipped_summary,
                 },
                 ensure_ascii=False,
             )
@@ -142,6 +145,10 @@ def _run_find(args: argparse.Namespace) -> int:
     for model in result.unpaired_models:
         # The newcomer's classic trap: a model without its projector cannot see images.
         print(f"pixtral-desk: {model.path} has no vision projector beside it.", file=sys.stderr)
+    for path, reason in result.lookalikes:  # Mistral Small files, which look like Pixtral
+        print(f"pixtral-desk: {path}: {reason}", file=sys.stderr)
+    if result.skipped_summary:  # loops, FIFOs, unreadable folders: one line, not a traceback
+        print(f"pixtral-desk: search {result.skipped_summary}.", file=sys.stderr)
     if not result.pairs:
         print(
             "No Pixtral model with its projector found; "

@@ -38,6 +38,12 @@ def _hf_cache_pair(hub: Path, pair: GgufPair) -> tuple[Path, Path]:
     return model_link, mmproj_link
 
 
+@pytest.fixture(scope="module")
+def small_pair(tmp_path_factory: pytest.TempPathFactory) -> GgufPair:
+    """Mistral Small 3.x-shaped: as wide as the tiny Pixtral, its projector also 'pixtral'."""
+    return write_pixtral_pair(tmp_path_factory.mktemp("small"), variant="mistral-small")
+
+
 @pytest.fixture
 def tree(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, Path]:
     home = tmp_path / "home"
@@ -101,3 +107,33 @@ def test_progress_reports_each_file(tree: dict[str, Path]) -> None:
     seen: list[Path] = []
     scan([("Folder", tree["user"])], progress=seen.append)
     assert len(seen) == 4  # other-arch, truncated, wide/model.gguf, wide/mmproj.gguf
+
+
+def test_pixtral_and_mistral_small_files_never_cross_pair(
+    tmp_path: Path, tiny_pair: GgufPair, small_pair: GgufPair
+) -> None:
+    # A Pixtral model beside a Mistral Small projector, Pixtral's own projector a folder up:
+    # the nearer one has the right width and type, so only its Mistral Small signs rule it out.
+    first = tmp_path / "first"
+    (first / "nested").mkdir(parents=True)
+    shutil.copy(tiny_pair.model, first / "nested" / "pixtral-12b.gguf")
+    shutil.copy(small_pair.mmproj, first / "nested" / "mmproj-small.gguf")
+    shutil.copy(tiny_pair.mmproj, first / "mmproj-pixtral.gguf")
+    # A Mistral Small model beside a Pixtral projector.
+    second = tmp_path / "second"
+    second.mkdir()
+    shutil.copy(small_pair.model, second / "small.gguf")
+    shutil.copy(tiny_pair.mmproj, second / "mmproj-pixtral.gguf")
+
+    result = scan([], extra_folders=[first, second])
+    assert [(p.model.path, p.mmproj.path) for p in result.pairs] == [
+        (first / "nested" / "pixtral-12b.gguf", first / "mmproj-pixtral.gguf")
+    ]
+    assert result.unpaired_models == []
+    looks = {path.name: why for path, why in result.lookalikes}
+    assert set(looks) == {"mmproj-small.gguf", "small.gguf"}
+    assert (
+        "is a Mistral Small 3.x vision projector, not Pixtral 12B's" in looks["mmproj-small.gguf"]
+    )
+    assert "is a Mistral Small 3.x text model, not Pixtral 12B" in looks["small.gguf"]
+    assert all("not supported yet" in why for why in looks.values())

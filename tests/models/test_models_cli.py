@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -95,6 +96,34 @@ def test_find_pairs_in_a_folder_by_header(capsys, tmp_path: Path, hf_home: Path)
     captured = capsys.readouterr()
     assert f"model:  {pair.model}" in captured.out and f"mmproj: {pair.mmproj}" in captured.out
     assert "has no vision projector" in captured.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_find_survives_loops_and_fifos_and_names_mistral_small(
+    capsys, tmp_path: Path, tiny_pair: GgufPair
+) -> None:
+    folder = tmp_path / "models"
+    pair = write_pixtral_pair(folder / "pixtral")
+    write_pixtral_pair(folder / "small", variant="mistral-small")
+    os.symlink("..", folder / "pixtral" / "up")
+    os.symlink("loop.gguf", folder / "loop.gguf")
+    os.mkfifo(folder / "x.gguf")
+    assert _run("models", "find", "--only", str(folder)) == 0
+    captured = capsys.readouterr()
+    assert f"model:  {pair.model}" in captured.out
+    assert "Traceback" not in captured.err
+    lines = captured.err.splitlines()
+    assert [line for line in lines if "search skipped" in line] == [
+        f"pixtral-desk: search skipped 3 entries (symlink loop: 2, not a regular file: 1; "
+        f"first: {folder / 'loop.gguf'})."
+    ]
+    small = [line for line in lines if "Mistral Small 3.x" in line]
+    assert len(small) == 2 and all(str(folder / "small") in line for line in small)
+
+    assert _run("models", "find", "--only", str(folder), "--json") == 0
+    found = json.loads(capsys.readouterr().out)
+    assert {row["reason"] for row in found["skipped"]} == {"symlink loop", "not a regular file"}
+    assert len(found["lookalikes"]) == 2 and found["skipped_summary"].startswith("skipped 3")
 
 
 def test_find_reports_nothing_found_and_bad_folders(capsys, tmp_path: Path) -> None:
