@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -39,9 +40,22 @@ from app.storage.history_cli import add_history_commands
 
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE = 3
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose reader went away."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            if sys.stdout is not None:  # None in a windowed bundle
+                sys.stdout.flush()  # a reader that went away shows up here, not at exit
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from app.crash_report import install_excepthook
@@ -62,6 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_went_away() -> int:
+    """``pixtral-desk history list | head -1``: the reader closed the pipe (a print, or the
+    flush after any command, ``--version`` included, raised). Stop quietly with
+    the status a shell gives a command killed by SIGPIPE, like other tools; pointing stdout at
+    devnull keeps Python's own flush at exit from printing a second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test capturing it): nothing to do
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _parser() -> argparse.ArgumentParser:
