@@ -9,21 +9,22 @@ pages have none and can only be sent as images.
 Costs are computed from the page size alone, without rendering: the page picker shows the
 cost of every page of a 100-page PDF at once, and rendering is the slow part.
 
-pdfium is not thread-safe, not even across documents: the UI must make every call into this
-module (and any other pypdfium2 use) from one worker thread.
+pdfium never runs in this process (issue 12): each open ``Document`` has its own PDF process
+(``pdf_process``) with a memory limit and a deadline per request, and a file that exhausts
+either becomes a ``DocumentError`` instead of a frozen or killed window. A ``Document``'s
+requests are serialised by a lock, so pdfium's lack of thread safety no longer binds callers.
 """
 
 from __future__ import annotations
 
-import io
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-import pypdfium2 as pdfium
+from typing import Any
 
 from app.core.conversation import ImagePart, Part, TextPart
-from app.core.errors import ImageError, UserFacingError
+from app.core.errors import ImageError
 from app.core.images import Detail, PreparedImage, patch_grid, prepare_image
 from app.workflows.citations import (
     Citation,
@@ -32,6 +33,14 @@ from app.workflows.citations import (
     find_citations,
     page_label,
 )
+from app.workflows.document_open import (
+    DocumentError,
+    PasswordRequired,
+    budget_error,
+    check_file,
+    start_process,
+)
+from app.workflows.pdf_process import DEFAULT_LIMITS, PdfFailure, PdfLimits, PdfProcess
 
 __all__ = [
     "Citation",
@@ -39,6 +48,7 @@ __all__ = [
     "DocumentError",
     "PageCost",
     "PasswordRequired",
+    "PdfLimits",
     "Selection",
     "default_selection",
     "document_parts",
@@ -51,25 +61,10 @@ CHARS_PER_TOKEN = 4
 """Rough chars per token for prose; good enough to compare text with pixels, not to bill."""
 DEFAULT_SHARE = 0.6
 """Share of the budget a default selection may fill, leaving room for question and answer."""
-
-_ERR_PASSWORD = 4  # pdfium's FPDF_ERR_PASSWORD
-
-
-class DocumentError(UserFacingError):
-    """A document (or a file given as one) cannot be opened or read."""
-
-
-class PasswordRequired(DocumentError):
-    """The PDF is encrypted and no password, or a wrong one, was given: the UI asks for it."""
-
-    def __init__(self, name: str, wrong_password: bool) -> None:
-        self.name = name
-        self.wrong_password = wrong_password
-        if wrong_password:
-            message = f"The password for '{name}' is not correct. Try again."
-        else:
-            message = f"'{name}' is protected by a password. Enter it to open the document."
-        super().__init__(message)
+MAX_IMAGE_PAGES = 1000
+"""Pages one ``document_parts`` call may draw. A Letter or A4 page costs ~224 tokens at low
+detail, so a 128K context holds ~585: only a runaway script meets the cap, never a person
+picking pages, and it bounds how long one call may spend drawing."""
 
 
 @dataclass(frozen=True)
@@ -104,17 +99,34 @@ class _PageInfo:
 
 
 class Document:
-    """An open PDF. Use as a context manager, or call ``close()``, to free pdfium's memory.
+    """An open PDF and its PDF process. Use as a context manager, or call ``close()``.
 
     Methods taking ``index`` count from 0 like Python; page numbers shown to people, in
     ``PageCost.page``, ``Selection.pages`` and citations count from 1.
+
+    A page that exhausts the process's memory or time is remembered and refused at once
+    afterwards; the process is replaced (and the file opened again) for the next request, so
+    one hostile page leaves the others usable.
     """
 
-    def __init__(self, path: Path, pdf: pdfium.PdfDocument) -> None:
+    def __init__(
+        self,
+        path: Path,
+        pages: int,
+        process: PdfProcess,
+        password: str | None = None,
+        limits: PdfLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.path = path
         self.name = path.name
-        self._pdf = pdf
+        self.pages = pages
+        self.limits = limits
+        self._password = password
+        self._process: PdfProcess | None = process
+        self._closed = False
+        self._lock = threading.Lock()
         self._info: dict[int, _PageInfo] = {}
+        self._failed: dict[int, DocumentError] = {}
 
     def __enter__(self) -> Document:
         return self
@@ -123,11 +135,12 @@ class Document:
         self.close()
 
     def close(self) -> None:
-        self._pdf.close()
-
-    @property
-    def pages(self) -> int:
-        return len(self._pdf)
+        """End the PDF process (it is reaped: no zombie is left); safe to call twice."""
+        with self._lock:
+            self._closed = True
+            process, self._process = self._process, None
+        if process is not None:
+            process.close()
 
     def page_text(self, index: int) -> str:
         """The page's text layer, stripped; empty for scanned (image-only) pages."""
@@ -141,23 +154,13 @@ class Document:
     def render_page(self, index: int, detail: Detail | str = Detail.NATIVE) -> PreparedImage:
         """Render the page so its longest side meets the detail's cap, then prepare it."""
         detail = Detail.parse(detail)
-        self._check_index(index)
         info = self._page_info(index)
         scale = _render_scale(info.width, info.height, detail.max_side)
-        label = f"{self.name} p. {index + 1}"
+        reply = self._page_request(index, ("render", index, scale), "draw")
+        if reply[0] != "ok":
+            raise DocumentError(f"Page {index + 1} of '{self.name}' cannot be drawn.")
         try:
-            page = self._pdf[index]
-            try:
-                bitmap = page.render(scale=scale, may_draw_forms=True)
-                image = bitmap.to_pil()
-            finally:
-                page.close()
-        except pdfium.PdfiumError as exc:
-            raise DocumentError(f"Page {index + 1} of '{self.name}' cannot be drawn.") from exc
-        out = io.BytesIO()
-        image.convert("RGB").save(out, format="PNG", compress_level=1)
-        try:
-            return prepare_image(out.getvalue(), detail, name=label)
+            return prepare_image(reply[1], detail, name=f"{self.name} p. {index + 1}")
         except ImageError as exc:
             raise DocumentError(f"Page {index + 1} of '{self.name}': {exc}") from exc
 
@@ -181,58 +184,57 @@ class Document:
             )
         return costs
 
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.pages:
-            raise DocumentError(f"'{self.name}' has no page {index + 1}.")
-
     def _page_info(self, index: int) -> _PageInfo:
         info = self._info.get(index)
         if info is None:
-            self._check_index(index)
-            try:
-                page = self._pdf[index]
-                try:
-                    textpage = page.get_textpage()
-                    text = textpage.get_text_bounded().replace("\r\n", "\n").strip()
-                    textpage.close()
-                    info = _PageInfo(page.get_width(), page.get_height(), text)
-                finally:
-                    page.close()
-            except pdfium.PdfiumError as exc:
-                raise DocumentError(f"Page {index + 1} of '{self.name}' is damaged.") from exc
-            if info.width <= 0 or info.height <= 0:
+            reply = self._page_request(index, ("info", index), "read")
+            if reply[0] != "ok":
+                raise DocumentError(f"Page {index + 1} of '{self.name}' is damaged.")
+            info = _PageInfo(*reply[1:])
+            if not (_positive(info.width) and _positive(info.height)):
                 raise DocumentError(f"Page {index + 1} of '{self.name}' has no area to show.")
             self._info[index] = info
         return info
 
+    def _page_request(self, index: int, message: tuple[Any, ...], verb: str) -> tuple[Any, ...]:
+        """Ask the process about one page; a page that broke the budget once is refused."""
+        if not 0 <= index < self.pages:
+            raise DocumentError(f"'{self.name}' has no page {index + 1}.")
+        failed = self._failed.get(index)
+        if failed is not None:
+            raise failed
+        with self._lock:
+            process = self._running()
+            try:
+                return process.request(message, self.limits.page_s)
+            except PdfFailure as failure:
+                self._process = None
+                error = budget_error(self.name, f"{verb} page {index + 1}", failure, self.limits)
+                self._failed[index] = error
+                raise error from None
 
-def open_document(path: str | Path, password: str | None = None) -> Document:
+    def _running(self) -> PdfProcess:
+        """The live PDF process, replacing one that failed (the file is opened again)."""
+        if self._closed:
+            raise DocumentError(f"'{self.name}' is closed.")
+        if self._process is None:
+            self._process, _pages = start_process(self.path, self._password, self.limits)
+        return self._process
+
+
+def open_document(
+    path: str | Path, password: str | None = None, limits: PdfLimits = DEFAULT_LIMITS
+) -> Document:
     """Open a PDF; raise ``PasswordRequired`` if it is encrypted, ``DocumentError`` if unusable.
 
-    The file is read into memory first: pdfium then never holds the file open (Windows could
-    not delete or replace it otherwise) and non-ASCII paths need no special care.
+    The PDF process reads the whole file into its memory: pdfium then never holds the file
+    open (Windows could not delete or replace it otherwise) and non-ASCII paths need no care.
+    Files over ``limits.max_file_bytes`` are refused before anything reads them.
     """
     path = Path(path)
-    name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DocumentError(f"'{name}' does not exist (it may have been moved).") from None
-    except IsADirectoryError:
-        raise DocumentError(f"'{name}' is a folder, not a PDF.") from None
-    except OSError as exc:
-        raise DocumentError(f"'{name}' cannot be read ({exc.strerror or exc}).") from exc
-    if not data:
-        raise DocumentError(f"'{name}' is empty (0 bytes); it is not a PDF.")
-    try:
-        pdf = pdfium.PdfDocument(data, password=password)
-    except pdfium.PdfiumError as exc:
-        if exc.err_code == _ERR_PASSWORD:
-            raise PasswordRequired(name, wrong_password=password is not None) from None
-        if b"%PDF-" not in data[:1024]:
-            raise DocumentError(f"'{name}' is not a PDF.") from None
-        raise DocumentError(f"'{name}' is damaged and cannot be opened as a PDF.") from None
-    return Document(path, pdf)
+    check_file(path, limits)
+    process, pages = start_process(path, password, limits)
+    return Document(path, pages, process, password, limits)
 
 
 def estimate_text_tokens(text: str) -> int:
@@ -294,15 +296,22 @@ def document_parts(
     pages = selection.pages if isinstance(selection, Selection) else tuple(selection)
     if not pages:
         return []
+    texts = {page: doc.page_text(page - 1) for page in pages}
+    drawn = [page for page in pages if not (use_text_for_text_pages and texts[page])]
+    if len(drawn) > MAX_IMAGE_PAGES:
+        raise DocumentError(
+            f"{len(drawn)} pages of '{doc.name}' would be sent as images; choose at most "
+            f"{MAX_IMAGE_PAGES} at a time."
+        )
+    drawn_set = set(drawn)
     parts: list[Part] = [TextPart(document_header(doc.name, doc.pages, pages))]
     for page in pages:
         index = page - 1
-        text = doc.page_text(index)
-        if use_text_for_text_pages and text:
-            parts.append(TextPart(_text_block(doc.name, index, text)))
-        else:
+        if page in drawn_set:
             parts.append(TextPart(page_label(doc.name, page)))
             parts.append(ImagePart(doc.render_page(index, detail)))
+        else:
+            parts.append(TextPart(_text_block(doc.name, index, texts[page])))
     return parts
 
 
@@ -326,3 +335,7 @@ def _render_size(width: float, height: float, max_side: int) -> tuple[int, int]:
     """The bitmap size pypdfium2 produces at ``_render_scale`` (same formula as its render)."""
     scale = _render_scale(width, height, max_side)
     return max(math.ceil(width * scale), 1), max(math.ceil(height * scale), 1)
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
