@@ -5,8 +5,9 @@ nobody sees (and for a worker thread the feature silently stops). ``install_exce
 ``sys.excepthook`` (the main thread, and exceptions PySide6 reports from slots) and
 ``threading.excepthook`` (worker threads): each writes ``crash-<time>.txt`` with what a bug
 report needs — app, Python, Qt and llama-cpp-python versions, platform, traceback — scrubbed of
-API keys by the same ``redact`` as the logs, then calls ``show(summary, path)`` so the GUI can
-tell the user. The hook never raises: any failure of its own falls back to the previous hook.
+API keys by ``app.core.secrets.redact`` (the one redaction the logs and error messages use
+too), then calls ``show(summary, path)`` so the GUI can tell the user. The hook never raises:
+any failure of its own falls back to the previous hook.
 
 ``show`` may be called from any thread; the GUI passes ``app.ui.about_dialog.CrashNotifier``,
 which hops to the GUI thread before it opens the dialog.
@@ -28,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from app import __version__
-from app.logs import redact
+from app.core.secrets import redact
 
 ShowCrash = Callable[[str, Path], None]
 KEEP_REPORTS = 20

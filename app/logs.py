@@ -6,8 +6,10 @@ they attach it, two rules hold for everything that reaches it:
 
 * **No API keys.** ``RedactingFilter`` sits on the handler, so it scrubs records from every
   logger (ours, httpx, huggingface_hub, mistralai), including arguments, tracebacks and stack
-  info. It knows Mistral keys (32 letters and digits), ``Bearer …`` tokens, ``sk-…`` and
-  ``hf_…`` keys, and ``api_key=…`` / ``token: …`` style assignments.
+  info. It uses ``app.core.secrets.redact``, the one redaction the error messages and crash
+  reports use too: every key the app has used, Mistral keys (32 letters and digits),
+  ``Bearer …`` tokens and ``Authorization:`` values, ``sk-…`` and ``hf_…`` keys, and
+  ``api_key=…`` / ``token: …`` style assignments.
 * **No message text at the default level.** What the user types or the model answers is private.
   Log sizes with ``log_message_event``; message text may only ever be logged at DEBUG, with
   ``log_message_text``, which the default INFO level drops. Any record marked as content
@@ -24,10 +26,11 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
-import re
 from pathlib import Path
 
 import platformdirs
+
+from app.core.secrets import redact
 
 APP_NAME = "pixtral-desk"
 APP_LOG_NAME = "pixtral-desk.log"
@@ -35,33 +38,7 @@ LOG_DIR_ENV = "PIXTRAL_DESK_LOG_DIR"
 ENGINE_LOG_NAME = "engine.log"
 MAX_BYTES = 2 * 1024 * 1024
 BACKUP_COUNT = 5
-REDACTED = "[REDACTED]"
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s]: %(message)s"
-
-_ASSIGNED = re.compile(
-    r"(?i)((?:api[_-]?key|x-api-key|access[_-]?token|token|secret|password|authorization)"
-    r"[\"']?\s*[:=]\s*[\"']?)(?!Bearer\b)(?=[^\s\"',;&]*[A-Za-z])([^\s\"',;&]+)"
-)
-_BEARER = re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+")
-_SK = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{8,}|hf_[A-Za-z0-9]{20,})")
-_BARE_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_LOWER_HEX = re.compile(r"[0-9a-f]{32}")
-
-
-def _bare_key(match: re.Match[str]) -> str:
-    # Conversation and stream ids are uuid4().hex: 32 lowercase hex digits. A real Mistral key
-    # (random mixed-case letters and digits) is all-lowercase-hex with odds ~(16/62)**32, so
-    # keeping those keeps the log useful without letting keys through.
-    text = match.group(0)
-    return text if _LOWER_HEX.fullmatch(text) else REDACTED
-
-
-def redact(text: str) -> str:
-    """``text`` with anything that looks like an API key replaced by ``[REDACTED]``."""
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _ASSIGNED.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _SK.sub(REDACTED, text)
-    return _BARE_KEY.sub(_bare_key, text)
 
 
 class RedactingFilter(logging.Filter):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.secrets import REDACTED
 from app.logs import (
-    REDACTED,
     app_log_path,
     engine_log_path,
     log_message_event,

@@ -5,6 +5,8 @@ file, logs, history and exports never see one (issue 6; a test greps them all). 
 backend exists (headless Linux without Secret Service), the key lives in memory for this
 session only and the UI says so; we never fall back to a plaintext keyring silently.
 ``MISTRAL_API_KEY`` in the environment wins over the keyring, as the SDK documents it.
+Every key read or stored here is remembered by ``app.core.secrets`` so that it is redacted from
+error messages, logs and crash reports whatever it looks like (issue 12).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from enum import StrEnum
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+
+from app.core.secrets import remember_secret
 
 SERVICE = "pixtral-desk"
 MISTRAL = "mistral"
@@ -96,6 +100,11 @@ class ApiKeys:
         return self.lookup(account)[0]
 
     def lookup(self, account: str = MISTRAL) -> tuple[str | None, KeySource]:
+        key, source = self._lookup(account)
+        remember_secret(key)
+        return key, source
+
+    def _lookup(self, account: str) -> tuple[str | None, KeySource]:
         env = ENV_VARS.get(account)
         if env and self._environ.get(env):
             return self._environ[env], KeySource.ENVIRONMENT
@@ -116,6 +125,7 @@ class ApiKeys:
         key = key.strip()
         if not key:
             raise ValueError("An empty API key cannot be stored.")
+        remember_secret(key)
         if self.status().available:
             try:
                 self.backend.set_password(self.service, account, key)

@@ -5,6 +5,12 @@ answered with an error status) and ``NetworkFailure`` (no usable answer). This m
 those onto ``ErrorKind`` and a message that says what to do next (replace the key, wait,
 pick a vision model, send fewer images), keeping status and body in ``detail`` for the log,
 so La Plateforme and OpenAI-compatible servers fail in the same words.
+
+Every message and detail built here passes through ``app.core.secrets.redact``: an error body
+is the server's text, and servers do echo the ``Authorization`` header or the key back
+("invalid header Authorization: Bearer sk-…"). This is where those texts enter the app (the
+message is stored with the answer in the history, exported, and logged), so this is where
+keys are removed (issue 12).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import email.utils
 import time
 from typing import Any
 
+from app.core.secrets import redact
 from app.engine.base import EngineError, ErrorKind
 
 
@@ -38,12 +45,28 @@ class HttpFailure(Exception):
 
 
 class NetworkFailure(Exception):
-    """No usable answer from the network: ``offline``, ``timeout`` or ``cut`` (mid-stream)."""
+    """No usable answer: ``offline``, ``timeout``, ``cut`` (mid-stream), ``too_large`` (see
+    ``ReplyTooLarge``) or ``malformed`` (valid HTTP, but not a chat answer)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
+
+
+class ReplyTooLarge(NetworkFailure):
+    """The server sent more than an answer can be (an endless line, a flood): reading stopped.
+
+    Raised from inside the HTTP byte stream (``reply_limits``), so it reaches the backends
+    through the SDK's own reading code unchanged.
+    """
+
+    def __init__(self, limit_bytes: int, what: str = "reply") -> None:
+        super().__init__("too_large", f"{what} over {limit_bytes} bytes")
+        self.limit_bytes = limit_bytes
+
+
+MALFORMED = "The server's reply is not an OpenAI-style chat answer."
 
 
 def retry_after_s(headers: Any) -> float | None:
@@ -115,7 +138,7 @@ def http_error(failure: HttpFailure, service: str, text: str = "", waited: str =
         )
     else:
         kind, message = ErrorKind.INTERNAL, f"{service} answered HTTP {status}: {_short(body)}"
-    return EngineError(kind, message, text, f"HTTP {status}: {body}")
+    return engine_error(kind, message, text, f"HTTP {status}: {body}")
 
 
 def network_error(failure: NetworkFailure, service: str, text: str = "") -> EngineError:
@@ -127,7 +150,30 @@ def network_error(failure: NetworkFailure, service: str, text: str = "") -> Engi
         "received is kept.",
     }
     message = messages.get(failure.reason, f"Network problem talking to {service}.")
-    return EngineError(NETWORK, message, text, f"{failure.reason}: {failure.detail}")
+    kind = NETWORK
+    if isinstance(failure, ReplyTooLarge):
+        kind, message = SERVER, too_large_message(failure.limit_bytes)
+    elif failure.reason == "malformed":
+        kind, message = SERVER, f"{MALFORMED[:-1]} ({service})."
+    return engine_error(kind, message, text, f"{failure.reason}: {failure.detail}")
+
+
+def too_large_message(limit_bytes: int) -> str:
+    megabytes = max(round(limit_bytes / (1024 * 1024)), 1)
+    return f"The server sent a reply too large to be an answer (over {megabytes} MB); stopped."
+
+
+def unexpected_error(exc: BaseException) -> EngineError:
+    """Anything a backend did not foresee, still without a key in its words."""
+    return engine_error(ErrorKind.INTERNAL, f"Unexpected error: {exc}", detail=repr(exc))
+
+
+def engine_error(kind: ErrorKind, message: str, text: str = "", detail: str = "") -> EngineError:
+    """The one way remote failures become ``EngineError``: message and detail redacted.
+
+    ``text`` (what the model had written) is the answer itself and is kept as it came.
+    """
+    return EngineError(kind, redact(message), text, redact(detail))
 
 
 def looks_like_no_vision(body: str) -> bool:
