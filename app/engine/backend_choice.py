@@ -1,8 +1,11 @@
 """Where a conversation runs, and when it may move: the privacy and fallback policy.
 
-Pure Python so the rules are tested without a window. Three promises (issue 6):
+Pure Python so the rules are tested without a window. Four promises (issues 6 and 12):
 - every conversation says where it runs, in words a person understands;
 - a private conversation never reaches a remote backend — not by a click, not by fallback;
+- a conversation holding pages of a document never reaches a remote backend either, however
+  the pages got there (a new chat, pages added later, an edit, a regenerate): the remote
+  backends' shared payload builder refuses it (``chat_payload``), so no caller can bypass it;
 - fallback to a remote backend is opt-in per conversation: when the local engine cannot answer
   (model missing, load failure, out of memory, context overflow) the app *offers* the switch,
   and performs it without asking only if the user allowed that for this conversation.
@@ -13,10 +16,13 @@ switch mid-conversation replays it exactly; answers produced remotely are marked
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from app.core.conversation import Message
+from app.core.document_marks import holds_document
 from app.core.errors import UserFacingError
 from app.engine.base import EngineError, ErrorKind
 
@@ -66,6 +72,38 @@ class ConversationPolicy:
 
 class PrivacyError(UserFacingError):
     """A remote backend was requested for a private conversation."""
+
+
+DOCUMENT_STAYS_LOCAL = (
+    "This chat holds pages of a document; documents stay on this computer. "
+    "Switch to the local model to ask about it."
+)
+
+
+class DocumentStaysLocal(PrivacyError):
+    """A conversation with document pages was about to be sent to a remote backend."""
+
+    def __init__(self) -> None:
+        super().__init__(DOCUMENT_STAYS_LOCAL)
+
+
+def check_no_document(messages: Iterable[Message]) -> None:
+    """Raise ``DocumentStaysLocal`` if ``messages`` hold document pages (remote callers only)."""
+    if holds_document(messages):
+        raise DocumentStaysLocal()
+
+
+def is_document_refusal(error: EngineError) -> bool:
+    """Whether a turn failed because its document must stay here (the UI offers local)."""
+    return error.kind is ErrorKind.PRIVACY and error.message == DOCUMENT_STAYS_LOCAL
+
+
+def policy_for(
+    private: bool, messages: Iterable[Message], allow_fallback: bool = False
+) -> ConversationPolicy:
+    """A conversation's policy: one holding document pages is private, whatever its flag."""
+    messages = list(messages)
+    return ConversationPolicy(private or holds_document(messages), allow_fallback)
 
 
 def check_allowed(policy: ConversationPolicy, target: Target) -> None:

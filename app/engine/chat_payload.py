@@ -6,6 +6,11 @@ user turns as text and ``image_url`` parts (images inline as data URIs, since a 
 has nowhere public to host them), assistant turns as plain text. The limits (≤ 8 images per
 request, ≤ 10 MB each — DESIGN §4) are enforced here, before anything is sent, because the
 API rejects the whole request otherwise; what had to give is said in ``Payload.notices``.
+
+Every remote request is built here, so this is also where the one rule about what may never
+leave the computer is enforced: a conversation holding pages of a document is refused before a
+single byte is sent (``DocumentStaysLocal``, issue 12) — whichever path asked (a new turn, a
+regenerate, an edit, a fallback, a token count).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 
 from app.core.conversation import ImagePart, Message, MessageStatus, Role, TextPart
 from app.core.images import PreparedImage
-from app.engine.base import GenerationRequest
+from app.engine.backend_choice import DocumentStaysLocal, check_no_document
+from app.engine.base import EngineError, ErrorKind, GenerationRequest
 
 MAX_IMAGES_PER_REQUEST = 8  # La Plateforme's limit (DESIGN §4)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MB per image, counted on the encoded file
@@ -69,8 +75,10 @@ def build_payload(
     (which also makes switching from the local engine mid-conversation exact). With more than
     ``max_images`` images in the history, the most recent ones are sent and each older one is
     replaced by a short text placeholder, so the model knows an image stood there. Raises
-    ``ValueError`` when the last message alone has more images than one request may carry.
+    ``ValueError`` when the last message alone has more images than one request may carry,
+    and ``DocumentStaysLocal`` when any message holds pages of a document.
     """
+    check_no_document(request.messages)
     messages = [m for m in request.messages if _worth_sending(m)]
     all_images = [img for m in messages for img in m.images]
     if max_images is not None and messages and len(messages[-1].images) > max_images:
@@ -112,6 +120,20 @@ def build_payload(
             "were replaced by a placeholder.",
         )
     return payload
+
+
+def payload_or_error(
+    request: GenerationRequest,
+    max_images: int | None = MAX_IMAGES_PER_REQUEST,
+    max_image_bytes: int | None = MAX_IMAGE_BYTES,
+) -> Payload | EngineError:
+    """``build_payload``, with its refusals as the ``EngineError`` a backend yields."""
+    try:
+        return build_payload(request, max_images, max_image_bytes)
+    except DocumentStaysLocal as exc:
+        return EngineError(ErrorKind.PRIVACY, str(exc), detail="document pages in the chat")
+    except ValueError as exc:
+        return EngineError(ErrorKind.BAD_INPUT, str(exc))
 
 
 def _worth_sending(message: Message) -> bool:

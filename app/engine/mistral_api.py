@@ -18,7 +18,7 @@ from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationReque
 from app.engine.chat_payload import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_REQUEST,
-    build_payload,
+    payload_or_error,
     sampling_args,
 )
 from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
@@ -160,6 +160,10 @@ class MistralBackend(Notices):
     def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
         self._cancelled.clear()
         self.notices = []
+        payload = payload_or_error(request, self.max_images, self.max_image_bytes)
+        if isinstance(payload, EngineError):  # first: a document is refused before all else
+            yield payload
+            return
         if not self.model:
             yield EngineError(ErrorKind.BAD_INPUT, "No La Plateforme model is selected.")
             return
@@ -172,11 +176,6 @@ class MistralBackend(Notices):
                 f"{default_model(list(self._models.values())) or 'pixtral-large-latest'}).",
                 detail="model capabilities.vision is false",
             )
-            return
-        try:
-            payload = build_payload(request, self.max_images, self.max_image_bytes)
-        except ValueError as exc:
-            yield EngineError(ErrorKind.BAD_INPUT, str(exc))
             return
         for notice in payload.notices:
             self._notify(notice)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
-from app.engine.chat_payload import build_payload, sampling_args
+from app.engine.chat_payload import payload_or_error, sampling_args
 from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
 from app.engine.remote_errors import (
     HttpFailure,
@@ -114,10 +114,9 @@ class OpenAICompatBackend(Notices):
     def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
         self._cancelled.clear()
         self.notices = []
-        try:
-            payload = build_payload(request, self.max_images, self.max_image_bytes)
-        except ValueError as exc:
-            yield EngineError(ErrorKind.BAD_INPUT, str(exc))
+        payload = payload_or_error(request, self.max_images, self.max_image_bytes)
+        if isinstance(payload, EngineError):
+            yield payload
             return
         for notice in payload.notices:
             self._notify(notice)

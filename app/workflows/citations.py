@@ -3,9 +3,9 @@
 The document prompt labels every page "p. N" and asks the model to cite that way, but models
 also write "page 3", "pages 3 and 4" or "pp. 3-5"; all of them should lead to the page.
 
-The label format (``page_label``) and its parser (``sent_pages``) live side by side: the label
-is the only record, in a stored question, of which pages of which document were sent, so a
-reopened chat finds its pages again from the message parts alone.
+The label format (``page_label``, in ``app.core.document_marks`` so the engine can recognise a
+document too) is the only record, in a stored question, of which pages of which document were
+sent, so a reopened chat finds its pages again from the message parts alone (``sent_pages``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.core.conversation import ImagePart, Part, TextPart
+from app.core.document_marks import LABEL as _LABEL
+from app.core.document_marks import document_header, is_document_text, page_label
 from app.core.images import PreparedImage
+
+__all__ = [
+    "Citation",
+    "SentPage",
+    "cited_page",
+    "document_header",
+    "find_citation_spans",
+    "find_citations",
+    "is_document_text",
+    "page_label",
+    "page_ranges",
+    "question_shown",
+    "question_words",
+    "sent_pages",
+]
 
 MAX_RANGE = 50
 """A range wider than this ("pp. 1–900") is taken as its two ends, not every page between."""
@@ -67,26 +84,6 @@ def find_citations(answer: str, page_count: int | None = None) -> list[int]:
     for citation in find_citation_spans(answer, page_count):
         seen.extend(page for page in citation.pages if page not in seen)
     return seen
-
-
-_LABEL = re.compile(r"\A\[(?P<name>.+) p\. (?P<page>\d{1,5})\]\n")
-
-
-_HEADER = re.compile(r"\ADocument '.+' \(\d+ pages?\); pages included: [\d, ]+\. Cite the pages")
-
-
-def document_header(name: str, total: int, pages: Sequence[int]) -> str:
-    """The line that introduces a document's pages to the model and asks for page citations."""
-    listed = ", ".join(str(page) for page in pages)
-    return (
-        f"Document '{name}' ({total} pages); pages included: {listed}. "
-        'Cite the pages you use as "p. N".\n'
-    )
-
-
-def page_label(name: str, page: int) -> str:
-    """The line that precedes each page in a document question: ``[report.pdf p. 3]``."""
-    return f"[{name} p. {page}]\n"
 
 
 @dataclass(frozen=True)
@@ -142,11 +139,6 @@ def page_ranges(pages: Iterable[int]) -> str:
         start = previous = page
     prefix = "p." if len(ordered) == 1 else "pp."
     return f"{prefix} {', '.join(spans)}" if spans else ""
-
-
-def is_document_text(part: Part) -> bool:
-    """True for the text a document question carries for the model: its header and pages."""
-    return isinstance(part, TextPart) and bool(_LABEL.match(part.text) or _HEADER.match(part.text))
 
 
 def question_words(parts: Iterable[Part]) -> str:
