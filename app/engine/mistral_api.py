@@ -4,6 +4,8 @@ The SDK does the HTTP and SSE decoding; this module turns a conversation into it
 (full history every turn: the API keeps no state), keeps requests inside the API's limits
 (≤ 8 images, ≤ 10 MB each — DESIGN §4), maps its errors to messages a person can act on, and
 retries a 429 itself because the SDK's retries are opt-in and silent (we want to show the wait).
+The SDK gets an httpx client from ``reply_limits``, so what it reads from the server (events,
+error bodies, the model list) is bounded, and the key it sends is remembered for redaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.secrets import remember_secret
 from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
 from app.engine.chat_payload import (
     MAX_IMAGE_BYTES,
@@ -24,12 +27,15 @@ from app.engine.chat_payload import (
 from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
 from app.engine.remote_errors import (
     AUTH,
+    MALFORMED,
     HttpFailure,
     NetworkFailure,
     RemoteError,
     http_error,
     network_error,
+    unexpected_error,
 )
+from app.engine.reply_limits import DEFAULT_LIMITS, ReplyLimits, capped_client
 
 try:  # mistralai ≥ 2 moved the client under mistralai.client and uses httpx2
     import httpx2 as httpx
@@ -77,6 +83,8 @@ def classify(exc: BaseException) -> Exception:
     if isinstance(exc, HttpFailure | NetworkFailure):
         return exc
     if isinstance(exc, MistralError):
+        if 200 <= exc.status_code < 300:  # the SDK could not read a successful answer
+            return NetworkFailure("malformed", f"{MALFORMED} {exc}"[:300])
         return HttpFailure(exc.status_code, exc.body or "", exc.headers)
     if isinstance(exc, httpx.TimeoutException):
         return NetworkFailure("timeout", repr(exc))
@@ -108,6 +116,7 @@ class MistralBackend(Notices):
         max_images: int = MAX_IMAGES_PER_REQUEST,
         max_image_bytes: int = MAX_IMAGE_BYTES,
         on_notice: NoticeSink | None = None,
+        limits: ReplyLimits = DEFAULT_LIMITS,
     ) -> None:
         self.model = model
         self.server_url = server_url.rstrip("/")
@@ -118,8 +127,12 @@ class MistralBackend(Notices):
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._stream: Any = None
+        self._http = capped_client(limits, follow_redirects=True)  # the SDK's own default
         self._client = Mistral(
-            api_key=api_key, server_url=self.server_url, timeout_ms=int(timeout_s * 1000)
+            api_key=_remembered(api_key),
+            server_url=self.server_url,
+            timeout_ms=int(timeout_s * 1000),
+            client=self._http,
         )
 
     # -- models ---------------------------------------------------------------------------
@@ -153,7 +166,7 @@ class MistralBackend(Notices):
             return http_error(failure, SERVICE)
         if isinstance(failure, NetworkFailure):
             return network_error(failure, SERVICE)
-        return EngineError(ErrorKind.INTERNAL, f"Unexpected error: {failure}", detail=repr(exc))
+        return unexpected_error(failure)
 
     # -- generation -----------------------------------------------------------------------
 
@@ -220,6 +233,8 @@ class MistralBackend(Notices):
         self.cancel()
         with suppress(Exception):
             self._client.__exit__(None, None, None)
+        with suppress(Exception):
+            self._http.close()  # ours, so the SDK leaves it open
 
     def _close_stream(self) -> None:
         with self._lock:
@@ -227,6 +242,22 @@ class MistralBackend(Notices):
         if stream is not None:
             with suppress(Exception):
                 stream.close()
+
+
+def _remembered(
+    api_key: str | Callable[[], str | None] | None,
+) -> str | Callable[[], str | None] | None:
+    """The key as the SDK takes it, remembered for redaction whenever it is read."""
+    if not callable(api_key):
+        remember_secret(api_key)
+        return api_key
+
+    def read() -> str | None:
+        key = api_key()
+        remember_secret(key)
+        return key
+
+    return read
 
 
 def _chunks(stream: Any) -> Iterator[Chunk]:

@@ -4,28 +4,34 @@ The path for users who outgrow one machine: Pixtral served elsewhere, reached by
 optional key and model name. We speak the chat-completions SSE wire format with httpx ourselves
 instead of pulling in the ``openai`` package — the format is small and stable, and the same
 ``remote_common`` loop gives identical events, cancel and error messages to La Plateforme.
-httpx here is ``httpx2``, the one the ``mistralai`` SDK already brings in.
+httpx here is ``httpx2``, the one the ``mistralai`` SDK already brings in; the client comes from
+``reply_limits`` so no reply can grow without bound, and the stream is parsed defensively by
+``openai_events`` (servers differ in the details).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationRequest
+from app.core.secrets import remember_secret
+from app.engine.base import EngineError, EngineEvent, GenerationRequest
 from app.engine.chat_payload import payload_or_error, sampling_args
+from app.engine.openai_events import openai_chunks
 from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
 from app.engine.remote_errors import (
+    MALFORMED,
     HttpFailure,
     NetworkFailure,
     RemoteError,
     http_error,
     network_error,
+    unexpected_error,
 )
+from app.engine.reply_limits import DEFAULT_LIMITS, ReplyLimits, capped_client
 
 try:
     import httpx2 as httpx
@@ -73,6 +79,7 @@ class OpenAICompatBackend(Notices):
         max_images: int | None = None,
         max_image_bytes: int | None = None,
         on_notice: NoticeSink | None = None,
+        limits: ReplyLimits = DEFAULT_LIMITS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -84,12 +91,15 @@ class OpenAICompatBackend(Notices):
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._response: Any = None
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s), follow_redirects=False
+        self._client = capped_client(
+            limits,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            follow_redirects=False,
         )
 
     def _headers(self) -> dict[str, str]:
         key = self._api_key() if callable(self._api_key) else self._api_key
+        remember_secret(key)  # a server may echo it back: redact it wherever it shows up
         return {"authorization": f"Bearer {key}"} if key else {}
 
     def list_models(self) -> list[str]:
@@ -101,7 +111,7 @@ class OpenAICompatBackend(Notices):
         if response.status_code != 200:
             failure = HttpFailure(response.status_code, response.text, response.headers)
             raise RemoteServerError(http_error(failure, self.host))
-        return [m.get("id", "") for m in response.json().get("data", []) if m.get("id")]
+        return _model_ids(response, self.host)
 
     def _error(self, exc: BaseException) -> EngineError:
         failure = classify(exc)
@@ -109,7 +119,7 @@ class OpenAICompatBackend(Notices):
             return network_error(failure, self.host)
         if isinstance(failure, HttpFailure):
             return http_error(failure, self.host)
-        return EngineError(ErrorKind.INTERNAL, f"Unexpected error: {failure}", detail=repr(exc))
+        return unexpected_error(failure)
 
     def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
         self._cancelled.clear()
@@ -152,7 +162,10 @@ class OpenAICompatBackend(Notices):
                     if response.status_code != 200:
                         text = response.read().decode("utf-8", "replace")
                         raise HttpFailure(response.status_code, text, response.headers)
-                    yield iter(()) if self._cancelled.is_set() else _chunks(response)
+                    if self._cancelled.is_set():
+                        yield iter(())
+                    else:
+                        yield openai_chunks(response.iter_bytes())
                 finally:
                     with self._lock:
                         self._response = None
@@ -172,39 +185,15 @@ class OpenAICompatBackend(Notices):
         self._client.close()
 
 
-def _chunks(response: Any) -> Iterator[Chunk]:
-    """Decode ``data:`` lines; ``[DONE]`` ends the stream, comments and blanks are skipped."""
-    for line in response.iter_lines():
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
-        try:
-            event = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise NetworkFailure("cut", f"undecodable event: {data[:80]!r}") from exc
-        if "error" in event:  # llama-server / vLLM report late errors in-band
-            err = event["error"] if isinstance(event["error"], dict) else {}
-            status = int(err.get("code", 500)) if str(err.get("code", "")).isdigit() else 500
-            raise HttpFailure(status, json.dumps(event["error"]))
-        text, finish = "", None
-        for choice in event.get("choices") or []:
-            delta = choice.get("delta") or {}
-            text += delta.get("content") or ""
-            finish = choice.get("finish_reason") or finish
-        usage = event.get("usage")
-        if usage:
-            details = usage.get("prompt_tokens_details") or {}
-            yield Chunk(
-                text,
-                finish,
-                usage.get("prompt_tokens"),
-                usage.get("completion_tokens"),
-                details.get("cached_tokens") or 0,
-            )
-        else:
-            yield Chunk(text, finish)
+def _model_ids(response: Any, host: str) -> list[str]:
+    """The ids in a ``GET /models`` answer; any other shape is one clear error."""
+    try:
+        data = response.json().get("data") or []
+        return [m["id"] for m in data if isinstance(m.get("id"), str) and m["id"]]
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        raise RemoteServerError(
+            network_error(NetworkFailure("malformed", f"{MALFORMED} {exc!r}"[:300]), host)
+        ) from exc
 
 
 RemoteServerError = RemoteError

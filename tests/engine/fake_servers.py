@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,7 +27,10 @@ class Reply:
 
     ``status`` ≠ 200 sends ``body`` (JSON) with ``headers``; otherwise ``tokens`` are streamed
     with ``delay_s`` between them. ``cut_after`` closes the socket after that many tokens
-    (mid-chunk); ``stall_s`` waits before the first byte of the body.
+    (mid-chunk); ``stall_s`` waits before the first byte of the body. ``raw`` replaces all of
+    that (for any request, with any ``status``): the body is whatever bytes it yields, sent as
+    ``content_type`` in chunks until it ends or the client hangs up — endless lines, floods,
+    JSON of other shapes.
     """
 
     status: int = 200
@@ -38,6 +42,8 @@ class Reply:
     stall_s: float = 0.0
     finish_reason: str = "stop"
     prompt_tokens: int = 42
+    raw: Callable[[], Iterable[bytes]] | None = None
+    content_type: str = "text/event-stream"
 
 
 @dataclass
@@ -64,6 +70,7 @@ class FakeChatServer:
         self.replies: deque[Reply] = deque()
         self.default = Reply()
         self.requests: list[Received] = []
+        self.raw_bytes_sent = 0
         self.disconnected = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -114,6 +121,8 @@ def _handler(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             self._record(None)
             if self.path.rstrip("/").endswith("/models"):
                 reply = fake.next_reply() if fake.replies else Reply()
+                if reply.raw is not None:
+                    return self._raw(reply)
                 if reply.status != 200:
                     return self._error(reply)
                 return self._json(200, {"object": "list", "data": self._model_cards()})
@@ -126,6 +135,8 @@ def _handler(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             if not self.path.endswith("/chat/completions"):
                 return self._json(404, {"message": "not found"})
             reply = fake.next_reply()
+            if reply.raw is not None:
+                return self._raw(reply)
             if reply.status != 200:
                 return self._error(reply)
             self._stream(reply, body or {})
@@ -204,6 +215,23 @@ def _handler(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._event({**_chunk(model, {}, reply.finish_reason), "usage": usage})
                 self._send(b"data: [DONE]\n\n")
+                self._send(b"")
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                fake.disconnected.set()
+
+        def _raw(self, reply: Reply) -> None:
+            assert reply.raw is not None
+            self.send_response(reply.status)
+            self.send_header("content-type", reply.content_type)
+            self.send_header("transfer-encoding", "chunked")
+            for key, value in reply.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            try:
+                for data in reply.raw():
+                    if data:
+                        self._send(data)
+                        fake.raw_bytes_sent += len(data)
                 self._send(b"")
             except (BrokenPipeError, ConnectionResetError, OSError):
                 fake.disconnected.set()

@@ -1,0 +1,94 @@
+"""A server that echoes the API key back: the key reaches no file on disk.
+
+The key here has no recognisable shape (not ``sk-…``, not 32 letters), so only the backends
+remembering it for ``app.core.secrets.redact`` keeps it out. Each server answer quotes it; the
+error goes where the app puts it — the history (``finish_reply``, as ``ChatSession`` does), its
+exports, the log, a crash report — and then every file under the test's folder is searched for
+the key's bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.conversation import Message, MessageStatus, Role, TextPart
+from app.core.secrets import forget_secrets
+from app.crash_report import write_report
+from app.engine.base import EngineError, GenerationRequest
+from app.engine.mistral_api import MistralBackend, RemoteError
+from app.engine.openai_compat import OpenAICompatBackend
+from app.logs import setup_logging
+from app.storage.export import export_json, export_markdown
+from app.storage.history import HistoryStore
+from tests.engine.fake_servers import FakeChatServer, Reply
+
+KEY = "pd-live.7Qx_3kz9w"
+
+ECHOES = [
+    Reply(status=400, body={"error": f"invalid header Authorization: Bearer {KEY}"}),
+    Reply(status=401, body={"message": f"unknown api key {KEY}"}),
+    Reply(status=418, body={"detail": {"headers": {"authorization": KEY}}}),
+    Reply(status=422, body={"detail": [{"msg": f"key {KEY} is not valid for this model"}]}),
+]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Iterator[Path]:
+    forget_secrets()  # the backends must remember the key themselves
+    handlers = list(logging.getLogger().handlers)
+    yield tmp_path
+    for handler in logging.getLogger().handlers:
+        if handler not in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+    forget_secrets()
+
+
+def on_disk(root: Path, needle: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+@pytest.mark.parametrize("flavour", ["openai", "mistral"])
+def test_an_echoed_key_is_in_no_file(root: Path, flavour: str):
+    setup_logging(root / "logs")
+    log = logging.getLogger("pixtral-desk.test")
+    store = HistoryStore.open(root / "data")
+    with FakeChatServer(flavour) as srv:
+        if flavour == "openai":
+            backend = OpenAICompatBackend(srv.url + "/v1", "m", KEY, max_retries=0)
+        else:
+            backend = MistralBackend(lambda: KEY, "pixtral-large-latest", server_url=srv.url)
+        conversation = store.create_conversation(title="echo")
+        errors: list[EngineError] = []
+        for echo in ECHOES:
+            srv.script(echo)
+            (error,) = list(backend.generate(GenerationRequest([Message.user("hi")])))
+            assert isinstance(error, EngineError)
+            errors.append(error)
+            store.add_message(conversation, Role.USER, [TextPart("hi")])
+            reply = store.start_reply(conversation, backend=flavour)
+            store.finish_reply(reply, MessageStatus.FAILED, error=error.message)
+            # What a caller might log: the message, the detail, and the server's raw body.
+            log.warning("turn failed: %s (%s); body %s", error.message, error.detail, echo.body)
+            write_report(root / "logs", RuntimeError, RuntimeError(json.dumps(echo.body)), None)
+        srv.script(ECHOES[0])
+        with pytest.raises(RemoteError) as listing:
+            backend.list_models()
+        backend.close()
+    assert srv.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it was sent
+    assert "Authorization: Bearer [REDACTED]" in errors[0].message  # and is shown redacted
+    assert all(KEY not in e.message + e.detail for e in [*errors, listing.value.error])
+    export_json(store, conversation, root / "exports")
+    export_markdown(store, conversation, root / "exports")
+    store.close()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert len(list((root / "logs").glob("crash-*.txt"))) == len(ECHOES)
+    assert (root / "logs" / "pixtral-desk.log").stat().st_size > 0
+    assert on_disk(root, "invalid header Authorization")  # the texts are there…
+    assert on_disk(root, KEY) == []  # …without the key
