@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,6 +26,31 @@ from app.core.errors import ImageError
 PATCH_SIZE = 16
 MAX_SOURCE_PIXELS = 100_000_000
 """Refuse images above 100 megapixels before decoding them (decompression bombs)."""
+MAX_SOURCE_SIDE = 65_535
+"""Refuse images longer than this on either side before decoding them, whatever their area.
+
+A 194 KB PNG of 1 × 100,000,000 pixels passes the area check yet took 13 s and ~3 GB before
+Pillow gave up with a MemoryError. JPEG and WebP cannot exceed 65,535 px a side; phone and
+browser full-page screenshots stay well under it (Chrome and Firefox cap at 16,384-32,767 px).
+"""
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+    MemoryError,
+    Image.DecompressionBombError,
+)
+"""What Pillow raises on damaged or hostile data: beyond OSError, its format plugins parse
+headers with ``struct`` and indexing, and a 1-bit interlaced PNG made it raise TypeError
+(found by tests/core/test_image_bombs.py). Each means the file cannot be decoded."""
+_WORDED_ERRORS = (OSError, ValueError, SyntaxError)
+"""Errors whose text is worth showing ("image file is truncated"); the rest read as bugs."""
 
 
 class Detail(StrEnum):
@@ -152,8 +178,8 @@ def prepare_image(
             if rgb.size != target:
                 rgb = rgb.resize(target, Image.Resampling.BICUBIC)
             data = rgb.tobytes()
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise ImageError(f"'{label}' is damaged and cannot be decoded ({exc}).") from exc
+        except _DECODE_ERRORS as exc:
+            raise _decode_failure(label, exc, width, height) from exc
     digest = hashlib.sha256(b"%dx%d:" % target + data).hexdigest()
     return PreparedImage(
         name=label,
@@ -190,7 +216,7 @@ def _open_image(source: str | Path | bytes, label: str) -> Image.Image:
             raise ImageError(f"'{label}' cannot be read ({exc.strerror}).") from exc
     try:
         with warnings.catch_warnings():
-            # Our own limit (MAX_SOURCE_PIXELS) is checked right below, before any decoding.
+            # Our own limits are checked right below, before any pixel is decoded.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(stream)
     except Image.DecompressionBombError as exc:
@@ -204,16 +230,35 @@ def _open_image(source: str | Path | bytes, label: str) -> Image.Image:
         raise ImageError(f"'{label}' cannot be read: permission denied.") from exc
     except OSError as exc:
         raise ImageError(f"'{label}' cannot be read ({exc}).") from exc
-    if img.width * img.height > MAX_SOURCE_PIXELS:
+    except _DECODE_ERRORS as exc:  # a header Pillow recognised, then choked on
+        raise _decode_failure(label, exc) from exc
+    width, height = img.size
+    if width * height > MAX_SOURCE_PIXELS or max(width, height) > MAX_SOURCE_SIDE:
         img.close()
-        raise ImageError(_too_large(label, img.width, img.height))
+        raise ImageError(_too_large(label, width, height))
     return img
+
+
+def _decode_failure(label: str, exc: Exception, width: int = 0, height: int = 0) -> ImageError:
+    """One sentence for a decoder that gave up, without Pillow's internals where they show."""
+    if isinstance(exc, Image.DecompressionBombError):
+        return ImageError(_too_large(label, width, height))
+    if isinstance(exc, MemoryError):
+        size = f" ({width}×{height})" if width else ""
+        return ImageError(
+            f"'{label}'{size} is too large to decode in the memory available. "
+            "Scale it down or crop it first."
+        )
+    if isinstance(exc, _WORDED_ERRORS) and str(exc):
+        return ImageError(f"'{label}' is damaged and cannot be decoded ({exc}).")
+    return ImageError(f"'{label}' is damaged and cannot be decoded.")
 
 
 def _too_large(label: str, width: int = 0, height: int = 0) -> str:
     size = f" ({width}×{height})" if width else ""
     return (
-        f"'{label}'{size} is larger than 100 megapixels; it was refused without decoding. "
+        f"'{label}'{size} is too large to open safely (more than 100 megapixels, or over "
+        f"{MAX_SOURCE_SIDE:,} px on a side); it was refused without decoding. "
         "Scale it down or crop it first."
     )
 
