@@ -12,6 +12,7 @@ never needs pypdfium2's objects, only page counts, sizes, text and PNG bytes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -58,7 +59,8 @@ def serve(conn: Connection, memory_bytes: int | None) -> None:
                 reply = ("error", "unknown", request[0])
         except MemoryError:
             # Python's own allocations hit the limit; what is left of this process is suspect.
-            conn.send(("error", "memory"))
+            with contextlib.suppress(Exception):  # failing to say so reads as a death anyway
+                conn.send(("error", "memory"))
             break
         except Exception as exc:  # a reply, not a dead process: the app words it
             reply = ("error", "failed", f"{type(exc).__name__}: {exc}")

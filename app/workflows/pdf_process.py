@@ -48,7 +48,8 @@ CLOSE_GRACE_S = 1.0
 
 _CHILD_MODULE = "app.workflows.pdf_child"
 
-Failure = Literal["time", "memory"]
+Failure = Literal["time", "died"]
+"""Ran past its deadline (and was killed), or ended on its own: abort, signal, MemoryError."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class PdfProcess:
         with self._lock:
             conn = self._conn
             if conn is None:
-                raise PdfFailure("memory", self._process.exitcode)
+                raise PdfFailure("died", self._process.exitcode)
             try:
                 conn.send(message)
                 ready = wait([conn, self._process.sentinel], deadline_s)
@@ -116,13 +117,13 @@ class PdfProcess:
                     reply = conn.recv()
                     if reply[:2] != ("error", "memory"):
                         return reply
-                    kind: Failure = "memory"
+                    kind: Failure = "died"
                 elif ready:
-                    kind = "memory"  # died without a word: abort or a signal
+                    kind = "died"  # without a word: abort or a signal
                 else:
                     kind = "time"
             except (EOFError, OSError):
-                kind = "memory"
+                kind = "died"
             self._end(kill=True)
             raise PdfFailure(kind, self._process.exitcode)
 
