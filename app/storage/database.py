@@ -2,12 +2,15 @@
 
 A damaged file (not SQLite, or failing its check) is never silently replaced: it is moved
 aside with a timestamp, the new ``Database`` says where (``recovered_from``), and a fresh one
-starts. A file from a newer app version is refused with a clear message and left untouched,
-because migrating it "down" would lose data.
+starts; ``salvage.py`` copies what is still readable out of it. Damage confined to the search
+index is repaired instead (``repair.py``): the index is rebuilt from the messages. A file
+from a newer app version is refused with a clear message and left untouched, because
+migrating it "down" would lose data.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -15,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from app.storage import repair
 from app.storage.errors import (
     CorruptDatabaseError,
     NewerSchemaError,
@@ -26,6 +30,7 @@ from app.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_FILENAME = "history.sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"
+_log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another instance's transaction; ours last milliseconds."""
 
@@ -42,6 +47,8 @@ class Database:
         self.conn = conn
         self.path = path
         self.recovered_from = recovered_from
+        self.search_rebuilt = False
+        """The search index was damaged and rebuilt on open; the conversations were intact."""
         self.last_write_seconds = 0.0
         """How long the last ``write()`` held the write lock (BEGIN to COMMIT), for benchmarks."""
         self._lock = threading.RLock()
@@ -62,12 +69,19 @@ class Database:
         except OSError as exc:
             raise translate(exc, path.parent) from exc
         recovered_from = None
+        search_rebuilt = False
         try:
-            conn = _connect(path, verify)
+            try:
+                conn = _connect(path, verify)
+            except _SearchIndexDamaged:
+                _rebuild_search_index(path)
+                search_rebuilt = True
+                conn = _connect(path, verify=True)  # still damaged: moved aside below
         except _Damaged:
             recovered_from = _move_aside(path)
             conn = _connect(path, verify=False)
         db = cls(conn, path, recovered_from)
+        db.search_rebuilt = search_rebuilt
         try:
             db._migrate()
         except BaseException:
@@ -85,7 +99,8 @@ class Database:
             return None
         return (
             f"The history database was damaged, so it was moved to {self.recovered_from} "
-            "and a new, empty history was started."
+            "and a new, empty history was started. What is still readable in it can be "
+            f"copied back: pixtral-desk history salvage '{self.recovered_from}'."
         )
 
     @contextmanager
@@ -187,6 +202,29 @@ class _Damaged(Exception):
     """Internal: the file at the path is not a usable SQLite database."""
 
 
+class _SearchIndexDamaged(_Damaged):
+    """Internal: the check failed, but every table outside the search index passes it."""
+
+
+def _rebuild_search_index(path: Path) -> None:
+    try:
+        repair.rebuild_search_index(path, BUSY_TIMEOUT_MS / 1000)
+    except (sqlite3.DatabaseError, MemoryError) as exc:
+        raise _Damaged from exc
+    _log.warning("The search index of %s was damaged and has been rebuilt.", path)
+
+
+def _passes_quick_check(conn: sqlite3.Connection) -> bool:
+    try:
+        return [row[0] for row in conn.execute("PRAGMA quick_check")] == ["ok"]
+    except MemoryError:  # SQLite reports some FTS damage as SQLITE_NOMEM
+        return False
+    except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):
+            return False
+        raise
+
+
 def _set_wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL, waiting out another instance that is creating the same new file.
 
@@ -227,11 +265,10 @@ def _connect(path: Path, verify: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if verify:
-            result = [row[0] for row in conn.execute("PRAGMA quick_check")]
-            if result != ["ok"]:
-                conn.close()
-                raise _Damaged
+        if verify and not _passes_quick_check(conn):
+            search_only = repair.damage_is_search_only(conn)
+            conn.close()
+            raise _SearchIndexDamaged if search_only else _Damaged
     except sqlite3.DatabaseError as exc:
         conn.close()
         if is_corruption(exc):

@@ -76,7 +76,8 @@ def is_corruption(exc: sqlite3.DatabaseError) -> bool:
     if code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return True
     text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
+    # "vtable constructor failed": FTS5 could not read its own index tables (scribbled pages).
+    return "malformed" in text or "not a database" in text or "vtable constructor failed" in text
 
 
 def translate(exc: BaseException, where: Path | str) -> StorageError:
@@ -107,8 +108,9 @@ def translate(exc: BaseException, where: Path | str) -> StorageError:
             )
         if is_corruption(exc):
             return CorruptDatabaseError(
-                f"The history database is damaged ({where}). Restart Pixtral Desk to move it "
-                "aside and start a fresh one."
+                f"The history database is damaged ({where}). Restart Pixtral Desk to check it: "
+                "a damaged search index is rebuilt; other damage moves the file aside, and what "
+                "is still readable in it can be salvaged."
             )
         if code == _SQLITE_CANTOPEN:
             return StorageError(f"The history database cannot be opened ({where}).")

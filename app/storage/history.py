@@ -306,6 +306,12 @@ class HistoryStore(ConversationsMixin):
         return search(self.db, query, limit=limit, now=self.clock())
 
     def collect_garbage(self) -> int:
-        """Remove blob files left by crashes (walks the folder: run in the background)."""
+        """Remove blob files left by crashes (walks the folder: run in the background).
+
+        Not while a damaged history moved aside lies beside this one: its attachments are
+        files this history does not know yet, and salvaging it needs them (issue 12).
+        """
+        if any(self.db.path.parent.glob(f"{self.db.path.stem}.corrupt-*{self.db.path.suffix}")):
+            return 0
         with self.db.read() as conn:
             return self.blobs.collect_garbage(conn)

@@ -56,6 +56,12 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     trash.add_argument("ids", type=int, nargs="+", metavar="id")
     trash.set_defaults(run=_run_trash)
 
+    salvage = commands.add_parser(
+        "salvage", help="copy what is readable from a damaged history moved aside (.corrupt-…)"
+    )
+    salvage.add_argument("file", type=Path, help="the moved-aside history.corrupt-….sqlite3")
+    salvage.set_defaults(run=_run_salvage)
+
     delete = commands.add_parser("delete", help="delete conversations for good, trash or not")
     delete.add_argument("ids", type=int, nargs="+", metavar="id")
     delete.set_defaults(run=_run_delete)
@@ -181,4 +187,13 @@ def _run_delete(args: argparse.Namespace) -> int:
             store.get_conversation(conversation_id)  # NotFoundError before anything is deleted
         store.delete_forever(args.ids)
     print(f"Deleted for good: {', '.join(map(str, args.ids))}")
+    return 0
+
+
+def _run_salvage(args: argparse.Namespace) -> int:
+    from app.storage.salvage import salvage
+
+    with _open(args) as store:
+        report = salvage(store, args.file)
+    print(report.describe())
     return 0
