@@ -16,11 +16,13 @@ from app.backends import make_backend
 from app.core.errors import UserFacingError
 from app.engine.api_keys import MISTRAL, ApiKeys
 from app.engine.backend_choice import (
+    DOCUMENT_STAYS_LOCAL,
     PLATEFORME,
     Action,
-    ConversationPolicy,
     decide_fallback,
+    is_document_refusal,
     local_failure,
+    policy_for,
 )
 from app.engine.base import EngineError
 
@@ -85,7 +87,11 @@ class BackendSwitcher:
         self.use_backend(backend="local", model=model, mmproj=mmproj)
 
     def offer_fallback(self, error: EngineError, answer_id: int | None) -> None:
-        """When the local engine cannot answer, offer La Plateforme (never for private chats)."""
+        """When the local engine cannot answer, offer La Plateforme (never for private chats
+        or chats holding a document); when a remote one refused a document, offer local."""
+        if answer_id is not None and is_document_refusal(error):
+            self.offer_local(answer_id)
+            return
         if answer_id is None or self.window.settings["backend"] != "local":
             return
         failure = local_failure(error, bool(self.window.settings["model"]))
@@ -94,7 +100,8 @@ class BackendSwitcher:
         remote = PLATEFORME if ApiKeys().get(MISTRAL) else None
         info = self.window.session.info
         allowed = bool(info and (info.sampling or {}).get(ALLOW_FALLBACK))
-        policy = ConversationPolicy(bool(info and info.private), allow_fallback=allowed)
+        shown = [m.core for m in self.window.session.messages]
+        policy = policy_for(bool(info and info.private), shown, allow_fallback=allowed)
         decision = decide_fallback(failure, policy, remote)
         if decision.action is Action.REFUSE:
             self.window.activity.setText(decision.message)
@@ -122,3 +129,17 @@ class BackendSwitcher:
             self.window.activity.setText(str(exc))
             return
         self.window.session.regenerate(answer_id, backend=backend)
+
+    def offer_local(self, answer_id: int) -> None:
+        """A remote backend refused a chat holding a document: offer to answer it here."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window,
+            "Documents stay on this computer",
+            DOCUMENT_STAYS_LOCAL + "\n\nUse the local model and answer this question now?",
+            buttons.Yes | buttons.No,
+        )
+        if answer != buttons.Yes:
+            return
+        self.use_backend(backend="local")
+        self.window.session.regenerate(answer_id)

@@ -1,4 +1,5 @@
-"""A local conversation opens no network connection: only the pipe to the local worker.
+"""A local conversation opens no network connection: only the pipe to the local worker; a
+document's pages are never sent to a server, whatever the chat's backend.
 
 Every way Python opens a network connection goes through ``socket.socket.connect`` /
 ``connect_ex`` (httpx, urllib, the mistralai SDK, huggingface_hub all do). The guard records
@@ -12,9 +13,15 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
-from app.core.conversation import MessageStatus
+from app.core.conversation import MessageStatus, TextPart
+from app.core.document_marks import document_header, page_label
+from app.engine.backend_choice import DOCUMENT_STAYS_LOCAL
+from tests.engine.fake_servers import FakeChatServer
 from tests.fixtures.pixtral_gguf import GgufPair
 from tests.ui.test_main_window import TIMEOUT_MS, _close, _open, _send, _settings
 
@@ -71,3 +78,49 @@ def test_first_run_without_network_still_offers_every_path(
     finally:
         _close(window)
     assert no_network == []
+
+
+def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offered(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
+) -> None:
+    """An existing, non-private chat on a server gets a document's pages: nothing is sent, the
+    answer says why, and accepting the offer answers it with the local model (issue 12)."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # no key lookups outside the test
+    offers: list[str] = []
+
+    def accept(parent, title: str, text: str, *rest):
+        offers.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", accept)
+    with FakeChatServer("openai") as server:
+        settings = _settings(
+            tmp_path,
+            tiny_pair,
+            backend="openai",
+            openai_base_url=server.url + "/v1",
+            openai_model="pixtral",
+        )
+        window = _open(qtbot, settings, tmp_path / "data")
+        shown_errors: list[str] = []
+        try:
+            _send(qtbot, window, "Hello there")  # an ordinary chat, answered by the server
+            assert len(server.chat_requests()) == 1
+            window.session.turn_failed.connect(
+                lambda _error: shown_errors.append(window.transcript.item(3).error)
+            )
+            pages = [
+                TextPart(document_header("lease.pdf", 2, [1])),
+                TextPart(page_label("lease.pdf", 1) + "The rent is 900 a month.\n"),
+            ]
+            with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+                window.session.send("What is the rent?", [], document=pages)
+            assert len(server.chat_requests()) == 1  # the pages never left
+            assert shown_errors == [DOCUMENT_STAYS_LOCAL]
+            assert len(offers) == 1 and offers[0].startswith(DOCUMENT_STAYS_LOCAL)
+            assert window.settings["backend"] == "local"
+            assert window.transcript.item(3).status is MessageStatus.COMPLETE
+        finally:
+            _close(window)
+            keyring.set_keyring(previous)
