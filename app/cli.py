@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from app import __version__
 from app.backends import make_backend
@@ -53,6 +53,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.flush()  # a reader that went away shows up here, not at exit
     except BrokenPipeError:
         return _reader_went_away()
+    except _UsageError as exc:
+        print(f"pixtral-desk: {exc} (see pixtral-desk --help)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+class _UsageError(Exception):
+    """A command line argparse refused; reported in one line, like every other bad input."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, not a usage block and an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -94,7 +108,7 @@ def _reader_went_away() -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pixtral-desk", description="Chat with Pixtral, locally or on La Plateforme."
     )
     parser.add_argument("--version", action="version", version=f"pixtral-desk {__version__}")

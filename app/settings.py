@@ -258,7 +258,7 @@ def coerce(setting: Setting, value: Any) -> Any:
     if setting.bounds is not None:
         low, high = setting.bounds
         if not low <= converted <= high:  # also refuses NaN
-            raise ValueError(f"{setting.key} must be between {low} and {high}")
+            raise ValueError(f"{setting.key} must be between {low:,} and {high:,}")
     return converted
 
 

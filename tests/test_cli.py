@@ -120,7 +120,7 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
         "decompression bomb": ([*good, "--image", str(bomb)], "100 megapixels"),
         "folder as image": ([*good, "--image", str(tmp_path)], "is a folder"),
         "no model at all": ([], "No model given"),
-        "context too large": ([*good, "--n-ctx", "200000"], "more than Pixtral Desk supports"),
+        "context too large": ([*good, "--n-ctx", "200000"], "between 0 and 131,072"),
     }
 
 
