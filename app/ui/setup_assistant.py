@@ -81,6 +81,7 @@ class SetupAssistant(QWidget):
         self.pair_list = QListWidget()
         self.pair_list.setMinimumHeight(90)
         self.scan_status = QLabel("Searching…")
+        self.scan_status.setWordWrap(True)
         self.use_button = QPushButton("Use selected")
         self.use_button.setEnabled(False)
         add_folder = QPushButton("Add folder…")
@@ -177,11 +178,16 @@ class SetupAssistant(QWidget):
         if result.pairs:
             self.pair_list.setCurrentRow(0)
         found = len(result.pairs)
-        self.scan_status.setText(
+        lines = [
             f"Found {found} Pixtral model{'s' if found != 1 else ''}."
             if found
             else "No Pixtral model with its vision projector found."
-        )
+        ]
+        # A look-alike is what the user expected to see here: say why it is not offered.
+        lines += [f"Not offered: {reason}" for _path, reason in result.lookalikes[:3]]
+        if result.skipped_summary:
+            lines.append(result.skipped_summary[:1].upper() + result.skipped_summary[1:] + ".")
+        self.scan_status.setText("\n".join(lines))
 
     def _on_scan_failed(self, error: Exception) -> None:
         self.scan_status.setText(f"The search failed: {error}")

@@ -111,3 +111,26 @@ def test_remote_paths_emit_their_signals(qtbot, tiny_pair, button: str, signal: 
     widget = _assistant(qtbot, tiny_pair)
     with qtbot.waitSignal(getattr(widget, signal)):
         getattr(widget, button).click()
+
+
+def test_a_look_alike_and_skipped_entries_are_explained(qtbot, tmp_path: Path) -> None:
+    """A Mistral Small pair is not offered, and the user reads why; so are skipped entries."""
+    from app.models.discovery import scan
+    from tests.fixtures.pixtral_gguf import TINY, write_pixtral_pair
+
+    write_pixtral_pair(tmp_path / "small", TINY, variant="mistral-small")
+    (tmp_path / "loop.gguf").symlink_to(tmp_path / "loop.gguf")
+    widget = SetupAssistant(
+        catalog=load_catalog(),
+        probe_fn=_report,
+        scan_fn=lambda folders: scan(locations=[], extra_folders=[tmp_path]),
+        downloader=FakeDownloader(),
+        pool=InlinePool(),
+    )
+    qtbot.addWidget(widget)
+    widget.start()
+    shown = widget.scan_status.text()
+    assert widget.pair_list.count() == 0
+    assert "No Pixtral model" in shown
+    assert "Not offered:" in shown and "Mistral Small" in shown
+    assert "Skipped 1 entry" in shown
