@@ -3,7 +3,8 @@
 Both speak the chat-completions wire format, so the request is built once (``chat_payload``),
 errors are worded once (``remote_errors``) and the cancel-aware streaming loop lives here; each
 backend only opens its stream (the ``mistralai`` SDK, or httpx for other servers) and turns
-its transport errors into ``HttpFailure`` / ``NetworkFailure``.
+its transport errors into ``HttpFailure`` / ``NetworkFailure``. Anything else a stream raises
+still ends the turn as an ``EngineError`` built by ``remote_errors`` (so redacted, issue 12).
 
 Cancel: the blocking read runs in a pump thread that owns the stream's ``with`` block; the
 caller waits on a queue in 50 ms slices, so ``cancel()`` from any thread ends the turn within
@@ -23,7 +24,13 @@ from typing import Any
 
 from app.engine.base import EngineEvent, Finished, FinishReason, Token, Usage
 from app.engine.chat_payload import Payload
-from app.engine.remote_errors import HttpFailure, NetworkFailure, http_error, network_error
+from app.engine.remote_errors import (
+    HttpFailure,
+    NetworkFailure,
+    http_error,
+    network_error,
+    unexpected_error,
+)
 
 POLL_S = 0.05  # cancel latency bound of the consumer loop
 
@@ -91,6 +98,9 @@ class RemoteTurn:
                 waited += wait
             except NetworkFailure as failure:
                 yield network_error(failure, self.service, "".join(parts))
+                return
+            except Exception as exc:  # an SDK surprise: still a turn error, worded (redacted) here
+                yield unexpected_error(exc, "".join(parts))
                 return
 
     def _stream(

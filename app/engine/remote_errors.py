@@ -163,9 +163,9 @@ def too_large_message(limit_bytes: int) -> str:
     return f"The server sent a reply too large to be an answer (over {megabytes} MB); stopped."
 
 
-def unexpected_error(exc: BaseException) -> EngineError:
+def unexpected_error(exc: BaseException, text: str = "") -> EngineError:
     """Anything a backend did not foresee, still without a key in its words."""
-    return engine_error(ErrorKind.INTERNAL, f"Unexpected error: {exc}", detail=repr(exc))
+    return engine_error(ErrorKind.INTERNAL, f"Unexpected error: {exc}", text, repr(exc))
 
 
 def engine_error(kind: ErrorKind, message: str, text: str = "", detail: str = "") -> EngineError:

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from app.core.conversation import Message, MessageStatus, Role, TextPart
-from app.core.secrets import forget_secrets
+from app.core.secrets import forget_secrets, remember_secret
 from app.crash_report import write_report
-from app.engine.base import EngineError, GenerationRequest
+from app.engine.base import EngineError, ErrorKind, GenerationRequest
+from app.engine.chat_payload import Payload
 from app.engine.mistral_api import MistralBackend, RemoteError
 from app.engine.openai_compat import OpenAICompatBackend
+from app.engine.remote_common import Chunk, RemoteTurn
 from app.logs import setup_logging
 from app.storage.export import export_json, export_markdown
 from app.storage.history import HistoryStore
@@ -92,3 +96,30 @@ def test_an_echoed_key_is_in_no_file(root: Path, flavour: str):
     assert (root / "logs" / "pixtral-desk.log").stat().st_size > 0
     assert on_disk(root, "invalid header Authorization")  # the texts are there…
     assert on_disk(root, KEY) == []  # …without the key
+
+
+def test_an_unforeseen_stream_failure_is_a_redacted_turn_error(root: Path):
+    """An SDK surprise (not an HTTP or network failure) used to escape ``generate`` as an
+    exception, whose text the window stored as is; now it is a turn error built (and redacted)
+    by ``remote_errors``, keeping what had streamed."""
+    remember_secret(KEY)
+
+    @contextmanager
+    def stream() -> Iterator[Iterator[Chunk]]:
+        yield iter([Chunk("partial ")])
+        raise ValueError(f"cannot validate the echo of {KEY}")
+
+    turn = RemoteTurn(
+        service="Svc",
+        backend="openai",
+        device="Svc",
+        n_ctx=0,
+        cancelled=threading.Event(),
+        notify=lambda _text: None,
+        classify=lambda exc: exc if isinstance(exc, Exception) else RuntimeError(repr(exc)),
+    )
+    events = list(turn.run(Payload(messages=[]), stream))
+    error = events[-1]
+    assert isinstance(error, EngineError) and error.kind is ErrorKind.INTERNAL
+    assert error.text == "partial " and "cannot validate the echo" in error.message
+    assert KEY not in error.message + error.detail
