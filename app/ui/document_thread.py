@@ -1,7 +1,9 @@
-"""The one thread every pdfium call of the UI runs on, and what the page picker runs there.
+"""The one thread every document call of the UI runs on, and what the page picker runs there.
 
-pdfium is not thread-safe, not even across documents, so every call into
-``app.workflows.documents`` runs on one worker thread: ``document_pool()`` has a single thread,
+pdfium itself runs in a process of its own per document (``app.workflows.pdf_process``: a
+hostile PDF can exhaust or abort that process, never the window), which answers one request
+at a time; so every call into ``app.workflows.documents`` runs on one worker thread, off the
+GUI thread since a page may take seconds: ``document_pool()`` has a single thread,
 and the open ``Document`` lives in a ``DocumentHolder`` that only that thread touches. The GUI
 thread only sees plain results (``OpenedDocument``, thumbnails as ``QImage``, parts). Tasks run
 in the order they were queued, so a close queued after other work runs after it, and tasks
@@ -26,7 +28,7 @@ _POOL: QThreadPool | None = None
 
 
 def document_pool() -> QThreadPool:
-    """The one-thread pool every pdfium call of the UI goes through (pdfium is not thread-safe).
+    """The one-thread pool every document call of the UI goes through (one request at a time).
 
     Shared by all dialogs, not one per dialog: two picker dialogs, or a picker still closing
     its document while the next opens, must not call pdfium at the same time.

@@ -1,6 +1,7 @@
 """Pick the pages of a PDF to ask about, seeing what each costs as pixels and as text.
 
-pdfium is not thread-safe, so every call into ``app.workflows.documents`` runs on the single
+An open document is a conversation with its own PDF process (``app.workflows.pdf_process``),
+one request at a time, so every call into ``app.workflows.documents`` runs on the single
 thread of ``document_thread.document_pool()``, on a ``DocumentHolder`` only that thread touches;
 the dialog sees plain results (costs, thumbnails, parts). Tasks run in the order they were
 queued, so the close queued when the dialog finishes runs after anything still pending, and
