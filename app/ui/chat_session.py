@@ -251,7 +251,12 @@ class ChatSession(SessionHistory):
 
 
 def target_of(backend: Backend | None) -> Target:
-    """Where a backend sends conversations (local when unknown)."""
-    name = getattr(backend, "name", "local")
-    kind = BackendKind(name) if name in {k.value for k in BackendKind} else BackendKind.LOCAL
-    return Target(kind, getattr(backend, "base_url", ""))
+    """Where a backend sends conversations; one whose kind is unknown counts as remote.
+
+    Failing safe: a backend this check does not know may send anything anywhere, so a private
+    or document chat is refused on it rather than trusted to it.
+    """
+    name = getattr(backend, "name", "")
+    known = {k.value for k in BackendKind}
+    kind = BackendKind(name) if name in known else BackendKind.OPENAI
+    return Target(kind, getattr(backend, "base_url", "") or name or "an unknown backend")

@@ -124,3 +124,14 @@ def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offere
         finally:
             _close(window)
             keyring.set_keyring(previous)
+
+
+def test_a_backend_of_unknown_kind_counts_as_remote() -> None:
+    """Fail safe: a private chat is refused on a backend the privacy check does not know."""
+    from types import SimpleNamespace
+
+    from app.ui.chat_session import target_of
+
+    assert not target_of(SimpleNamespace(name="local")).remote
+    for unknown in (SimpleNamespace(name="ollama-cloud"), SimpleNamespace(), None):
+        assert target_of(unknown).remote  # type: ignore[arg-type]
