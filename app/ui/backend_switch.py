@@ -20,11 +20,10 @@ from app.engine.backend_choice import (
     PLATEFORME,
     Action,
     decide_fallback,
-    is_document_refusal,
     local_failure,
     policy_for,
 )
-from app.engine.base import EngineError
+from app.engine.base import EngineError, ErrorKind
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -88,9 +87,10 @@ class BackendSwitcher:
 
     def offer_fallback(self, error: EngineError, answer_id: int | None) -> None:
         """When the local engine cannot answer, offer La Plateforme (never for private chats
-        or chats holding a document); when a remote one refused a document, offer local."""
-        if answer_id is not None and is_document_refusal(error):
-            self.offer_local(answer_id)
+        or chats holding a document); when a remote one refused a private or document chat,
+        offer the local model."""
+        if answer_id is not None and error.kind is ErrorKind.PRIVACY:
+            self.offer_local(answer_id, error.message)
             return
         if answer_id is None or self.window.settings["backend"] != "local":
             return
@@ -130,13 +130,13 @@ class BackendSwitcher:
             return
         self.window.session.regenerate(answer_id, backend=backend)
 
-    def offer_local(self, answer_id: int) -> None:
-        """A remote backend refused a chat holding a document: offer to answer it here."""
+    def offer_local(self, answer_id: int, reason: str = DOCUMENT_STAYS_LOCAL) -> None:
+        """A remote backend refused a private or document chat: offer to answer it here."""
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self.window,
-            "Documents stay on this computer",
-            DOCUMENT_STAYS_LOCAL + "\n\nUse the local model and answer this question now?",
+            "This chat stays on this computer",
+            reason + "\n\nUse the local model and answer this question now?",
             buttons.Yes | buttons.No,
         )
         if answer != buttons.Yes:

@@ -135,3 +135,39 @@ def test_a_backend_of_unknown_kind_counts_as_remote() -> None:
     assert not target_of(SimpleNamespace(name="local")).remote
     for unknown in (SimpleNamespace(name="ollama-cloud"), SimpleNamespace(), None):
         assert target_of(unknown).remote  # type: ignore[arg-type]
+
+
+def test_a_private_chat_refused_by_a_server_is_offered_the_local_model(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
+) -> None:
+    """Not only document chats: a chat marked private gets the same offer, and nothing is sent."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    offers: list[str] = []
+
+    def accept(parent, title: str, text: str, *rest):
+        offers.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", accept)
+    with FakeChatServer("openai") as server:
+        settings = _settings(
+            tmp_path, tiny_pair, backend="openai",
+            openai_base_url=server.url + "/v1", openai_model="pixtral",
+        )  # fmt: skip
+        window = _open(qtbot, settings, tmp_path / "data")
+        try:
+            _send(qtbot, window, "Hello there")
+            assert len(server.chat_requests()) == 1
+            with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+                window.session.set_private(True)
+            assert window.session.info is not None and window.session.info.private
+            with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
+                window.session.send("And now something secret", [])
+            assert len(server.chat_requests()) == 1
+            assert len(offers) == 1 and "private" in offers[0]
+            assert window.settings["backend"] == "local"
+            assert window.transcript.item(3).status is MessageStatus.COMPLETE
+        finally:
+            _close(window)
+            keyring.set_keyring(previous)
