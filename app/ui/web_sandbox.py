@@ -1,17 +1,27 @@
 """A web view for pages the model wrote: scripts run, nothing gets out.
 
 A generated page is untrusted code. It may try to load a CDN stylesheet, call home with
-``fetch``, read ``file:///etc/passwd`` through an iframe or open popups. The preview lets its
-scripts run (a page without its JavaScript is not the page) but gives them nowhere to go:
+``fetch``, a WebSocket or WebRTC, read ``file:///etc/passwd`` through an iframe or open popups.
+The preview lets its scripts run (a page without its JavaScript is not the page) but gives them
+nowhere to go. Layers, outermost first, each closing what it can on its own:
 
+- the process's network is shut by Chromium switches (``web_setup``): every TCP connection
+  goes to a proxy that leads nowhere, no name resolves, WebRTC opens no UDP socket. This is the
+  layer that holds for the channels nothing below sees: preconnect, WebRTC (STUN, TURN over
+  UDP, TCP and TLS), DNS;
+- ``show_html`` puts a Content-Security-Policy ahead of the page's markup, and each document
+  loses WebRTC, WebSocket, WebTransport, EventSource, workers and ``sendBeacon`` before its
+  scripts run (``web_lockdown``);
 - the page is loaded from memory with an opaque ``data:`` origin, so it has no file origin to
-  reach files from, and no site to share cookies with;
+  reach files from, no site to share cookies with, and is no secure context (no service
+  workers, no WebTransport);
 - its profile is off the record (no cookies, cache or storage on disk) and used by nothing else;
 - every request other than ``data:``/``blob:``/``about:`` is blocked by an interceptor on the
-  profile and one on the page, the page's one recording what was blocked so the studio can say
-  why a page looks broken;
-- navigation away from the page, new windows, downloads and every permission request
-  (camera, location, notifications, screen capture, clipboard) are refused.
+  profile and one on the page; the page's one, and the policy's refusals, are reported through
+  ``blocked`` so the studio can say why a page looks broken;
+- navigation away from the page or within its frames (links, forms, ``location``, meta
+  refresh), new windows, downloads and every permission request (camera, location,
+  notifications, screen capture, clipboard) are refused.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from PySide6.QtWebEngineCore import (
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QApplication, QWidget
+
+from app.ui.web_lockdown import BLOCKED_MARKER, page_scripts, with_content_policy
 
 # Schemes a page may use: its own content and what its scripts build in memory.
 ALLOWED_SCHEMES = frozenset({"data", "blob", "about"})
@@ -112,6 +124,8 @@ class SandboxedPage(QWebEnginePage):
         super().__init__(sandbox_profile(), parent)
         self._interceptor = _BlockOutside(self, self.blocked)
         self.setUrlRequestInterceptor(self._interceptor)
+        for script in page_scripts():
+            self.scripts().insert(script)
         # Settings come from the profile: a page's own settings fall back to its profile's.
         self.permissionRequested.connect(_deny_permission)
         self.newWindowRequested.connect(self._on_new_window_requested)
@@ -133,8 +147,13 @@ class SandboxedPage(QWebEnginePage):
         url = getattr(request, "requestedUrl", lambda: QUrl())()
         self.blocked.emit(QUrl(url).toString() or "a new window")
 
-    def javaScriptConsoleMessage(self, *_args: object) -> None:
-        """The page's console is the page's business; keep it out of the app's log."""
+    def javaScriptConsoleMessage(
+        self, _level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str, *_args: object
+    ) -> None:
+        """The page's console stays out of the app's log; only the policy's refusals, which the
+        reporter writes there, come out (as ``blocked``)."""
+        if message.startswith(BLOCKED_MARKER):
+            self.blocked.emit(message.removeprefix(BLOCKED_MARKER))
 
 
 def _deny_permission(permission: QWebEnginePermission) -> None:
@@ -157,8 +176,11 @@ class SandboxedView(QWebEngineView):
         self.setAcceptDrops(False)
 
     def show_html(self, html: str) -> bool:
-        """Load ``html``; False (and nothing loaded) when it is too large for the preview."""
+        """Load ``html`` under the preview's policy; False (nothing loaded) when it is too large.
+
+        ``setHtml`` stays available to tests that load a page without the policy.
+        """
         if len(html.encode("utf-8")) > MAX_PAGE_BYTES:
             return False
-        self.setHtml(html, QUrl())
+        self.setHtml(with_content_policy(html), QUrl())
         return True
