@@ -121,6 +121,41 @@ def build_window(
     return window
 
 
+def offer_salvage(window: MainWindow) -> str | None:
+    """The history was damaged and moved aside on open: say so, and offer to copy what is still
+    readable in it into the new one (issue 12). Returns what was reported, None if declined."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app.storage.errors import StorageError
+    from app.storage.salvage import salvage
+
+    store = window.store
+    box = QMessageBox(window)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Pixtral Desk")
+    box.setText(
+        f"The history database was damaged, so it was moved to {store.db.recovered_from} and "
+        "a new history was started.\n\nCopy the conversations that are still readable into it?"
+    )
+    recover = box.addButton("Recover conversations", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Start empty", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(recover)
+    box.exec()
+    if box.clickedButton() is not recover or store.db.recovered_from is None:
+        return None
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        text = salvage(store, store.db.recovered_from).describe()
+    except StorageError as exc:
+        text = str(exc)
+    finally:
+        QApplication.restoreOverrideCursor()
+    window.session.refresh_list()
+    QMessageBox.information(window, "Pixtral Desk", text)
+    return text
+
+
 def _smoke_preview() -> None:
     """Packaging smoke test: the sandboxed preview starts (QtWebEngineProcess is in the bundle)
     and renders a page; says so on stdout."""
@@ -163,7 +198,7 @@ def run_gui(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "Pixtral Desk", str(exc))
         return 1
     if window.store.recovery_notice:
-        QMessageBox.warning(window, "Pixtral Desk", window.store.recovery_notice)
+        offer_salvage(window)
     window.show()
     smoke_ms = os.environ.get("PIXTRAL_DESK_SMOKE_MS")
     if smoke_ms:  # packaging smoke test and start-up benchmark: say when shown, then quit
