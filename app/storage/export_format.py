@@ -65,7 +65,9 @@ def _sampling() -> Record:
         if setting.section == "sampling" and setting.bounds:
             low, high = setting.bounds
             fields[setting.key] = Field(Number(low, high, whole=setting.kind is int), None)
-    return Record(fields, extra=FreeJson(max_depth=4, max_values=100, max_chars=10_000))
+    return Record(
+        fields, extra=FreeJson(max_depth=4, max_values=100, max_chars=10_000, any_value=True)
+    )
 
 
 def _strip_unset(spec: Record) -> Record:
@@ -88,11 +90,11 @@ _IMAGE_META = Record(
         "grid": Field(Items(Number(1, MAX_IMAGE_SIDE, whole=True), 2, "grid value", min_items=2)),
         "prepared_sha256": Field(Text(64, pattern=re.compile(r"([0-9a-f]{64})?"), what="a hash")),
     },
-    extra=FreeJson(max_depth=4, max_values=100),
+    extra=FreeJson(max_depth=4, max_values=100, any_value=True),
 )
 _DOCUMENT_META = Record(
     {"name": Field(_NAME, None), "mime": Field(Text(255), None)},
-    extra=FreeJson(max_depth=4, max_values=100),
+    extra=FreeJson(max_depth=4, max_values=100, any_value=True),
 )
 
 

@@ -117,6 +117,8 @@ class FreeJson:
     max_depth: int = 8
     max_values: int = 1000
     max_chars: int = 100_000
+    any_value: bool = False
+    """Any JSON value (an extra key's), not only an object."""
 
 
 Spec = Union[Text, Number, Flag, Nullable, Record, Items, Table, Variant, FreeJson]  # noqa: UP007
@@ -163,7 +165,7 @@ def check(value: Any, spec: Spec, where: tuple[str, ...] = (), name: str = "valu
             out[key] = check(item, spec.value, (*where, f"{spec.label} {key[:12]}"), spec.label)
         return out
     if isinstance(spec, FreeJson):
-        if not isinstance(value, dict):
+        if not (spec.any_value or isinstance(value, dict)):
             raise Invalid(where, f"{name} must be an object")
         _measure(value, spec, where, name)
         return value
@@ -179,6 +181,8 @@ def _text(value: Any, spec: Text, where: tuple[str, ...], name: str) -> str:
         raise Invalid(where, f"{name} must be text")
     if len(value) > spec.max_chars:
         raise Invalid(where, f"{name} must be at most {spec.max_chars:,} characters")
+    if not _is_unicode(value):
+        raise Invalid(where, f"{name} must be valid Unicode text (it holds a lone surrogate)")
     if spec.non_empty and not value:
         raise Invalid(where, f"{name} must not be empty")
     if spec.pattern is not None and not spec.pattern.fullmatch(value):
@@ -215,7 +219,9 @@ def _record(value: Any, spec: Record, where: tuple[str, ...], name: str) -> dict
         if len(extra) > spec.max_extra:
             raise Invalid(where, f"{name} must have at most {spec.max_extra} other keys")
         for key in extra:
-            out[key] = check(value[key], spec.extra, where, str(key)[:40])
+            if not _is_unicode(key):
+                raise Invalid(where, f"{name} has a key that is not valid Unicode text")
+            out[key] = check(value[key], spec.extra, where, key[:40])
     if spec.rule is not None:
         spec.rule(out, where)
     return out
@@ -234,15 +240,30 @@ def _measure(value: Any, spec: FreeJson, where: tuple[str, ...], name: str) -> N
             raise Invalid(where, f"{name} must hold at most {spec.max_values:,} values")
         if isinstance(item, dict):
             chars += sum(len(k) for k in item)
+            if not all(_is_unicode(k) for k in item):
+                raise Invalid(where, f"{name} must hold valid Unicode text only")
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
         elif isinstance(item, str):
             chars += len(item)
+            if not _is_unicode(item):
+                raise Invalid(where, f"{name} must hold valid Unicode text only")
         elif isinstance(item, float) and not math.isfinite(item):
             raise Invalid(where, f"{name} must hold finite numbers only")
         if chars > spec.max_chars:
             raise Invalid(where, f"{name} must hold at most {spec.max_chars:,} characters")
+
+
+def _is_unicode(text: str) -> bool:
+    """SQLite stores UTF-8, and JSON can spell a lone surrogate ("\\ud800") that has none."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _either(choices: tuple[str, ...]) -> str:

@@ -71,6 +71,13 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("part kind", lambda p: _message(p)["parts"][0].update(kind=3), "part 1: kind must be"),
     ("text not str", lambda p: _message(p)["parts"][0].update(text=[1]), "text must be text"),
     ("title too long", lambda p: _conv(p).update(title="x" * 20_000), "title must be at most"),
+    ("lone surrogate", lambda p: _conv(p).update(title="a\ud800"), "title must be valid Unicode"),
+    (
+        "surrogate in usage",
+        lambda p: _message(p).update(usage={"k": ["\udfff"]}),
+        "usage must hold valid Unicode",
+    ),
+    ("surrogate key", lambda p: _conv(p)["sampling"].update({"\ud800": 1}), "not valid Unicode"),
     ("uid empty", lambda p: _conv(p).update(uid=""), "uid must not be empty"),
     ("pinned int", lambda p: _conv(p).update(pinned=1), "pinned must be true or false"),
     ("seed text", lambda p: _conv(p)["sampling"].update(seed="7"), "seed must be a whole number"),
