@@ -209,8 +209,12 @@ class _SearchIndexDamaged(_Damaged):
 def _rebuild_search_index(path: Path) -> None:
     try:
         repair.rebuild_search_index(path, BUSY_TIMEOUT_MS / 1000)
-    except (sqlite3.DatabaseError, MemoryError) as exc:
+    except MemoryError as exc:
         raise _Damaged from exc
+    except sqlite3.DatabaseError as exc:
+        if is_corruption(exc) or "already exists" in str(exc):
+            raise _Damaged from exc
+        raise translate(exc, path) from exc  # busy (another instance): nothing moved aside
     _log.warning("The search index of %s was damaged and has been rebuilt.", path)
 
 

@@ -52,8 +52,9 @@ def damage_is_search_only(conn: sqlite3.Connection) -> bool:
 def rebuild_search_index(path: Path, busy_timeout_s: float = 10.0) -> None:
     """Drop, recreate and refill every FTS5 table of the database at ``path``, then VACUUM.
 
-    Raises ``sqlite3.DatabaseError`` when the file cannot be repaired this way; the caller
-    then treats it as damaged throughout.
+    One transaction: the file either has a whole new index or is left as it was. Raises
+    ``sqlite3.DatabaseError`` when it cannot be repaired this way; the caller then treats it
+    as damaged throughout (or as busy, for a lock another instance holds).
     """
     conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
     try:
@@ -68,26 +69,22 @@ def rebuild_search_index(path: Path, busy_timeout_s: float = 10.0) -> None:
             f"AND (name IN ({marks}) OR tbl_name IN ({marks}))",
             names * 2,
         )
-        # Other connections (and this one) read the schema again when its version changes.
+        # A new schema version makes every connection, this one included, read it again.
         version = conn.execute("PRAGMA schema_version").fetchone()[0]
         conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
-        conn.execute("COMMIT")
+        conn.execute("PRAGMA writable_schema = RESET")  # reload now (3.x without it: OFF)
         conn.execute("PRAGMA writable_schema = OFF")
-    finally:
-        with suppress(sqlite3.Error):
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        conn.close()
-    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
         for name, sql in found:
             conn.execute(sql)
             conn.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
         conn.execute("COMMIT")
-        conn.execute("VACUUM")  # a new file from the live tables: the damaged pages are gone
+        # A new file from the live tables, without the orphaned damaged pages. Sound without
+        # it too (the check that follows decides), so a busy VACUUM is not a failure.
+        with suppress(sqlite3.OperationalError):
+            conn.execute("VACUUM")
     finally:
         with suppress(sqlite3.Error):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            conn.execute("PRAGMA writable_schema = OFF")
         conn.close()

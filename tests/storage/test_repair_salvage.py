@@ -13,7 +13,7 @@ import pytest
 
 from app.core.conversation import ImagePart, TextPart
 from app.storage.database import DB_FILENAME, Database
-from app.storage.errors import StorageError
+from app.storage.errors import BusyError, StorageError
 from app.storage.history import HistoryStore
 from app.storage.history_cli import add_history_commands
 from app.storage.salvage import salvage
@@ -95,6 +95,27 @@ def test_damaged_search_index_is_rebuilt_and_the_history_kept(history: Path) -> 
         store.add_message(cid, "user", [TextPart("okapi")])
         assert [hit.title for hit in store.search("okapi")] == ["after the repair"]
     assert list(history.glob("*.corrupt-*")) == []
+
+
+def test_a_busy_history_is_not_moved_aside_while_its_index_waits_for_repair(
+    history: Path, monkeypatch
+) -> None:
+    from app.storage import database
+
+    path = history / DB_FILENAME
+    scribble(path, pages_of(path, SEARCH_TABLES))
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another instance in the middle of a write
+    try:
+        with pytest.raises(BusyError):
+            Database.open(path, verify=True)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert list(history.glob("*.corrupt-*")) == []
+    with HistoryStore.open(history, verify=True) as store:  # once free, repaired as usual
+        assert store.db.search_rebuilt and [h.title for h in store.search("zebra5")] == ["chat 5"]
 
 
 def test_search_damage_met_while_running_is_repaired_on_the_next_open(history: Path) -> None:
