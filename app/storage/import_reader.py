@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import struct
 import zipfile
 import zlib
@@ -153,10 +154,12 @@ def open_export(path: Path) -> Iterator[ExportSource]:
 def _read_file(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_JSON_BYTES + 1)
+            # Its size first (a 10 GB file is refused unread), then a read that cannot pass it.
+            too_big = os.fstat(handle.fileno()).st_size > MAX_JSON_BYTES
+            raw = b"" if too_big else handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise ImportFormatError(f"{path.name} cannot be read ({exc.strerror or exc}).") from None
-    if len(raw) > MAX_JSON_BYTES:
+    if too_big or len(raw) > MAX_JSON_BYTES:
         raise ImportFormatError(
             f"{path.name} cannot be imported: it is larger than {_size(MAX_JSON_BYTES)} "
             "(export everything as a zip instead, which keeps attachments out of the JSON)."

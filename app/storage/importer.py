@@ -21,6 +21,7 @@ import hashlib
 import io
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ class _Use:
     image_sizes: set[tuple[int, int]]
 
 
-def validate(payload: Any, has_blob: Any = lambda sha: False) -> dict[str, Any]:
+def validate(payload: Any, has_blob: Callable[[str], bool] = lambda sha: False) -> dict[str, Any]:
     """The checked, cleaned payload, or ``Invalid`` naming the first problem."""
     clean = check(payload, EXPORT, (), "the file")
     if clean["version"] > FORMAT_VERSION:
