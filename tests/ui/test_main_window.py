@@ -228,6 +228,8 @@ def test_deleting_a_message_removes_it_and_what_follows(
 def test_la_plateforme_conversations_say_so_and_private_ones_never_leave(
     qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
 ) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     from tests.engine.fake_servers import FakeChatServer
 
     monkeypatch.setenv("MISTRAL_API_KEY", "test-key-456")
@@ -244,9 +246,18 @@ def test_la_plateforme_conversations_say_so_and_private_ones_never_leave(
                 window.header.private_box.click()
             assert window.session.info.private and window.header.private_box.isChecked()
             window.composer.editor.setPlainText("Secret follow-up")
+            offered: list[str] = []  # the local model is offered; this user declines
+
+            def decline(_parent: object, _title: str, text: str, *_rest: object) -> object:
+                offered.append(text)
+                return QMessageBox.StandardButton.No
+
+            monkeypatch.setattr(QMessageBox, "question", decline)
             with qtbot.waitSignal(window.session.turn_failed, timeout=TIMEOUT_MS) as failed:
                 QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
             assert "private" in failed.args[0].message
+            assert len(offered) == 1 and "local model" in offered[0]
+            assert window.settings["backend"] == "mistral"
             assert len(server.chat_requests()) == 1
         finally:
             _close(window)
