@@ -9,7 +9,7 @@ API keys by ``app.core.secrets.redact`` (the one redaction the logs and error me
 too), then calls ``show(summary, path)`` so the GUI can tell the user. The hook never raises:
 any failure of its own falls back to the previous hook.
 
-``show`` may be called from any thread; the GUI passes ``app.ui.about_dialog.CrashNotifier``,
+``show`` may be called from any thread; the GUI passes ``app.ui.setup.about_dialog.CrashNotifier``,
 which hops to the GUI thread before it opens the dialog.
 """
 

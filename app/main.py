@@ -20,7 +20,7 @@ from app.engine.base import Backend, Sampling
 from app.settings import Settings
 
 if TYPE_CHECKING:  # Qt loads only when needed
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
 
 class EngineHolder:
@@ -96,8 +96,8 @@ def build_window(
     """The main window with its session, history and engine (used by the app and the tests)."""
     from app.logs import default_log_dir, engine_log_path
     from app.storage.history import HistoryStore
-    from app.ui.chat_session import ChatSession
-    from app.ui.main_window import MainWindow
+    from app.ui.session.chat_session import ChatSession
+    from app.ui.window.main_window import MainWindow
 
     store = HistoryStore.open(data_dir or (settings["data_dir"] or None))
     log_dir = log_dir or default_log_dir()
@@ -159,7 +159,7 @@ def offer_salvage(window: MainWindow) -> str | None:
 def _smoke_preview() -> None:
     """Packaging smoke test: the sandboxed preview starts (QtWebEngineProcess is in the bundle)
     and renders a page; says so on stdout."""
-    from app.ui.page_renderer import PageRenderer
+    from app.ui.studio.page_renderer import PageRenderer
 
     renderer = PageRenderer()
     renderer.rendered.connect(
@@ -178,7 +178,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.storage.errors import StorageError
-    from app.ui.web_setup import prepare_web_engine
+    from app.ui.studio.web_setup import prepare_web_engine
 
     settings = Settings(getattr(args, "config", None))
     prepare_web_engine()
@@ -188,7 +188,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setDesktopFileName("pixtral-desk")
     from app.crash_report import install_excepthook
     from app.logs import setup_logging
-    from app.ui.about_dialog import CrashNotifier
+    from app.ui.setup.about_dialog import CrashNotifier
 
     log_dir = setup_logging()
     crash_hook = install_excepthook(log_dir, CrashNotifier(app))

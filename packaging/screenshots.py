@@ -100,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    from app.ui.web_setup import prepare_web_engine
+    from app.ui.studio.web_setup import prepare_web_engine
 
     prepare_web_engine()
     app = QApplication.instance() or QApplication([])
     from app.main import build_window
-    from app.ui.sidebar import SidebarRow
-    from app.ui.transcript_model import TranscriptItem
+    from app.ui.session.session_history import SidebarRow
+    from app.ui.transcript.transcript_model import TranscriptItem
 
     work = Path(tempfile.mkdtemp(prefix="pixtral-shots-"))
     shots = [
@@ -212,7 +212,7 @@ button { position: absolute; top: 508px; right: 0; width: 110px; height: 32px; b
 
 def studio_shot(app: QApplication, out: Path) -> None:
     """The HTML studio with two versions of a page, comparing version 2 with the original."""
-    from app.ui.html_studio import HtmlStudio
+    from app.ui.studio.html_studio import HtmlStudio
     from app.workflows.html_versions import PageVersion, StudioRecord
 
     original = prepare_image(fake_screenshot("Sign in", (46, 125, 50), (800, 600)), name="s.png")
@@ -236,7 +236,7 @@ def studio_shot(app: QApplication, out: Path) -> None:
 
 
 def _source(image):
-    from app.ui.pending_images import ImageSource
+    from app.ui.composer.pending_images import ImageSource
 
     return ImageSource(data=image.to_png(), name=image.name)
 

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.main import build_window  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.window.main_window import MainWindow  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
 from tests.ui.drops import drop_event, file_urls  # noqa: E402

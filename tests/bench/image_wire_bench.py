@@ -5,7 +5,7 @@ Two phases, each on its own worker:
 
 - **meter**: a chat gathers 20 screenshots, 4 per turn over 5 turns, then 2 text-only turns;
   on each turn the context meter asks for an exact count of the next prompt (``count_tokens``,
-  as ``app/ui/meter_feed.py`` does after every pause in typing). No answers are generated
+  as ``app/ui/composer/meter_feed.py`` does after every pause in typing). No answers are generated
   (earlier answers are a fixed "OK."), so it needs no prefill of 83,000 image tokens and
   takes seconds.
 - **answers**: 4 screenshots in the first turn, then 3 text-only follow-ups; each turn is a

@@ -31,7 +31,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.images import Detail, prepare_image  # noqa: E402
-from app.ui.web_setup import prepare_web_engine  # noqa: E402
+from app.ui.studio.web_setup import prepare_web_engine  # noqa: E402
 from app.workflows.html_versions import StudioRecord  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.split("x"))
     prepare_web_engine()
     app = QApplication.instance() or QApplication([])
-    from app.ui.html_studio import HtmlStudio
+    from app.ui.studio.html_studio import HtmlStudio
 
     original = prepare_image(screenshot(width, height), Detail.HIGH, name="dashboard.png")
     page = generated_page()

@@ -34,9 +34,9 @@ from PySide6 import __version__ as pyside_version  # noqa: E402
 from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.ui.composer import Composer  # noqa: E402
-from app.ui.pending_images import image_pool  # noqa: E402
-from app.ui.pending_strip import CARDS_PER_TURN  # noqa: E402
+from app.ui.composer.composer import Composer  # noqa: E402
+from app.ui.composer.pending_images import image_pool  # noqa: E402
+from app.ui.composer.pending_strip import CARDS_PER_TURN  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 from tests.ui.drops import drop_event, file_urls  # noqa: E402
 

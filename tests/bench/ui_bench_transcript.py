@@ -50,8 +50,8 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.conversation import MessageStatus, Role  # noqa: E402
-from app.ui.chat_view import ChatView  # noqa: E402
-from app.ui.transcript_model import TranscriptItem, TranscriptModel  # noqa: E402
+from app.ui.transcript.chat_view import ChatView  # noqa: E402
+from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 
 TARGET_MS = 50.0

@@ -1,0 +1,368 @@
+"""Where a message is written: text, pending images, the context meter, Send/Stop.
+
+Images come in by drop (files from a file manager, image data from a browser), by paste
+(clipboard images and copied files) and by the file picker; what a drop or paste holds is read
+by ``image_mime`` (web links are refused, never fetched), and refusals are listed in a
+``RefusedNotice`` above the message box.
+
+Nothing is cleared when Send is pressed: the window clears the composer with
+``clear_after_send()`` once the turn is really under way, so a failure loses nothing (issue 4,
+requirement 7).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.budget import TurnBudget
+from app.core.conversation import Part
+from app.core.images import Detail, PreparedImage
+from app.ui.composer.composer_tools import ComposerTools
+from app.ui.composer.context_meter import ContextMeter, alert_colour, over_budget_text
+from app.ui.composer.document_files import split_documents
+from app.ui.composer.image_mime import IMAGE_FORMATS, sources_from_mime
+from app.ui.composer.make_html_button import MakeHtmlButton
+from app.ui.composer.pending_images import ImageSource, PendingImagesModel
+from app.ui.composer.pending_strip import PendingImagesStrip
+from app.ui.composer.refused_notice import RefusedNotice
+
+_IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
+FILE_FILTER = (
+    f"Images and PDFs ({_IMAGE_GLOBS} *.pdf);;Images ({_IMAGE_GLOBS});;PDF documents (*.pdf);;"
+    "All files (*)"
+)
+_SEND_STYLE = """
+QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text);
+    border: none; border-radius: 6px; padding: 6px 18px; font-weight: 600; }
+QPushButton#sendButton:hover { background: palette(link); }
+QPushButton#sendButton:focus { outline: none; border: 2px solid palette(text); }
+QPushButton#sendButton:disabled { background: rgba(128, 128, 128, 50);
+    color: rgba(128, 128, 128, 230); }
+QPushButton#sendButton[stop="true"] { background: #dc2626; color: white; }
+"""
+
+
+class _MessageEdit(QPlainTextEdit):
+    """Enter sends, Shift+Enter breaks the line, Esc stops; images pasted or dropped go up."""
+
+    send_pressed = Signal()
+    escape_pressed = Signal()
+
+    def __init__(self, composer: Composer) -> None:
+        super().__init__(composer)
+        self._composer = composer
+
+    def sizeHint(self) -> QSize:
+        lines = self.fontMetrics().lineSpacing() * 3
+        return QSize(super().sizeHint().width(), lines + 2 * self.frameWidth() + 12)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.textCursor().insertText("\n")  # a real newline, not U+2028
+            elif not mods & ~Qt.KeyboardModifier.KeypadModifier:
+                self.send_pressed.emit()
+            else:
+                super().keyPressEvent(event)
+            return
+        if key == Qt.Key.Key_Escape:
+            self.escape_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._composer.dropping = True  # a dropped web link is refused; a pasted one is text
+        try:
+            super().dropEvent(event)
+        finally:
+            self._composer.dropping = False
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return self._composer.accepts_mime(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        pasted = not self._composer.dropping
+        if not self._composer.add_from_mime(source, pasted=pasted):
+            super().insertFromMimeData(source)
+
+
+class Composer(QWidget):
+    """The message box with its pending images, context meter and Send/Stop button."""
+
+    send_requested = Signal(str, list)  # text, list[PreparedImage] in order
+    stop_requested = Signal()
+    document_requested = Signal()  # "Attach PDF…": the window runs the page picker
+    document_dropped = Signal(str)  # a PDF dropped, pasted or picked: the window opens the picker
+    composition_changed = Signal()  # text or images changed: recompute the meter
+    images_refused = Signal(list)  # list[str], each naming a file
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composer")
+        self.setAcceptDrops(True)
+        self.default_detail = Detail.NATIVE
+        self.composition_detail: Detail | None = None  # a preset's, until this message is sent
+        self.dropping = False
+        self._generating = False
+        self.images = PendingImagesModel(self)
+        self.images.images_changed.connect(self._on_images_images_changed)
+        self.images.image_refused.connect(self._on_images_image_refused)
+        self.images.document_found.connect(self.document_dropped)
+        self.notice = RefusedNotice(self)
+        self.strip = PendingImagesStrip(self.images, self)
+        self.strip.accepts_drop = self.accepts_mime
+        self.strip.drop = self.add_from_mime
+        self.editor = _MessageEdit(self)
+        self.editor.setPlaceholderText(
+            "Ask about your images…  (Enter sends, Shift+Enter: new line)"
+        )
+        self.editor.setAccessibleName("Message")
+        self.editor.setToolTip("Your message. Enter sends, Shift+Enter adds a line, Esc stops.")
+        self.editor.setTabChangesFocus(True)
+        self.editor.setMinimumHeight(60)
+        self.editor.setMaximumHeight(160)
+        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.send_pressed.connect(self._on_editor_send_pressed)
+        self.editor.escape_pressed.connect(self.stop_requested)
+        self.add_button = QPushButton("Add images…", self)
+        self.add_button.setAccessibleName("Add images")
+        self.add_button.setToolTip(
+            "Choose images (or PDFs, for their pages) to send; you can also drop or paste them"
+        )
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.document_button = QPushButton("Attach PDF…", self)
+        self.document_button.setAccessibleName("Attach a PDF document")
+        self.document_button.setToolTip(
+            "Choose pages of a PDF to ask about (stays on this computer)"
+        )
+        self.document_button.clicked.connect(self.document_requested)
+        self.document_parts: list[Part] = []
+        self._documents: dict[str, tuple[list[Part], int]] = {}  # name → its parts, tokens
+        self.document_tokens = 0
+        self.document_label = QLabel(self)
+        self.document_label.setAccessibleName("Attached document")
+        self.document_label.hide()
+        self.meter = ContextMeter(self)
+        self.meter.budget_changed.connect(self._on_meter_budget_changed)
+        self.budget_line = QLabel(self)
+        self.budget_line.setObjectName("budgetLine")
+        self.budget_line.setAccessibleName("Why the message cannot be sent")
+        self.budget_line.setWordWrap(True)
+        self.budget_line.hide()
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(True)
+        self.send_button.setStyleSheet(_SEND_STYLE)
+        self.send_button.setMinimumWidth(88)
+        self.send_button.clicked.connect(self._on_send_button_clicked)
+        self.tools = ComposerTools(self)
+        self.make_html_button = MakeHtmlButton(self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.document_button)
+        buttons.addWidget(self.tools.capture_button)
+        buttons.addWidget(self.tools.presets_button)
+        buttons.addWidget(self.make_html_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.meter, 1)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 10)
+        layout.setSpacing(6)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.document_label)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.budget_line)
+        layout.addLayout(buttons)
+        self.setTabOrder(self.editor, self.add_button)
+        self.setTabOrder(self.add_button, self.send_button)
+        self._update_send()
+
+    # ------------------------------------------------------------------ the window's API
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def pending_images(self) -> list[PreparedImage]:
+        return self.images.images()
+
+    def pending_image_tokens(self) -> int:
+        return self.images.total_tokens
+
+    def set_generating(self, generating: bool) -> None:
+        """While an answer streams, Send becomes Stop (typing the next message still works)."""
+        self._generating = generating
+        self._update_send()
+
+    def attach_document(self, name: str, parts: list[Part], tokens: int) -> None:
+        """Pages chosen in the page picker; they go with the next message.
+
+        Several documents may go together (PDFs dropped at once, to compare them); choosing
+        pages of a document already attached replaces its earlier choice.
+        """
+        self._documents.pop(name, None)
+        if parts:
+            self._documents[name] = (list(parts), tokens)
+        self.document_parts = [part for kept, _ in self._documents.values() for part in kept]
+        self.document_tokens = sum(count for _, count in self._documents.values())
+        names = ", ".join(self._documents)
+        self.document_label.setText(
+            f"Attached {names}: about {self.document_tokens:,} tokens, sent with your message"
+        )
+        self.document_label.setVisible(bool(self.document_parts))
+        self.composition_changed.emit()
+
+    @property
+    def new_image_detail(self) -> Detail:
+        """Detail for images added now: a chosen preset's for this message, else the setting."""
+        return self.composition_detail or self.default_detail
+
+    def document_tokens_of(self, name: str) -> int:
+        """Tokens of the pages of document ``name`` waiting to be sent (0 if none)."""
+        return self._documents.get(name, ([], 0))[1]
+
+    def pending_document_tokens(self) -> int:
+        return self.document_tokens if self.document_parts else 0
+
+    def clear_after_send(self) -> None:
+        """The window accepted the turn: now the text, images and document may go."""
+        self.editor.clear()
+        self.images.clear()
+        self.document_parts = []
+        self._documents.clear()
+        self.document_tokens = 0
+        self.document_label.hide()
+        self.composition_detail = None
+        self.notice.dismiss()
+
+    def take_composition(self) -> tuple[str, list[ImageSource]]:
+        """Text and image sources (with their detail), e.g. to keep a draft per chat."""
+        return self.text(), self.images.sources()
+
+    def restore_composition(self, text: str, sources: list[ImageSource]) -> None:
+        self.editor.setPlainText(text)
+        self.images.clear()
+        self.images.add(sources)
+
+    def add_files(self, paths: list[str | Path]) -> None:
+        sources = [ImageSource(Path(p), Path(p).name, self.new_image_detail) for p in paths]
+        self.images.add(self._route_documents(sources))
+
+    def add_image(self, image: QImage, name: str) -> None:
+        """An image made in the app (a screen capture): added like a pasted one, encoded to
+        PNG on the pool."""
+        self.images.add([ImageSource(image, name, self.new_image_detail)])
+
+    def accepts_mime(self, mime: QMimeData) -> bool:
+        """True when a drop of ``mime`` holds images (or web urls we must explain refusing)."""
+        return bool(mime.hasUrls() or mime.hasImage() or any(map(mime.hasFormat, IMAGE_FORMATS)))
+
+    def add_from_mime(self, mime: QMimeData, *, pasted: bool = False) -> bool:
+        """Add what ``mime`` holds; False when it held no images (a paste of plain text)."""
+        found = sources_from_mime(mime, self.new_image_detail, pasted=pasted)
+        if found is None:
+            return False
+        sources, refused = found
+        self.images.add(self._route_documents(sources))
+        if refused:
+            self._refuse(refused)
+        return True
+
+    def _route_documents(self, sources: list[ImageSource]) -> list[ImageSource]:
+        """Send PDFs (by name; by header later, see ``document_files``) to the page picker and
+        keep the images: a mixed drop fills the strip and opens the picker."""
+        images, documents = split_documents(sources)
+        for path in documents:
+            self.document_dropped.emit(str(path))
+        return images
+
+    # ------------------------------------------------------------------------- drops
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.accepts_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.add_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------------------- slots
+    def _on_editor_send_pressed(self) -> None:
+        if self.send_button.isEnabled() and not self._generating:
+            self.send_requested.emit(self.text().strip(), self.images.images())
+
+    def _on_send_button_clicked(self) -> None:
+        if self._generating:
+            self.stop_requested.emit()
+        else:
+            self._on_editor_send_pressed()
+
+    def _on_editor_text_changed(self) -> None:
+        self._update_send()
+        self.composition_changed.emit()
+
+    def _on_add_button_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add images", "", FILE_FILTER)
+        self.add_files(paths)
+
+    def _on_images_images_changed(self) -> None:
+        self._update_send()
+        self.composition_changed.emit()
+
+    def _on_images_image_refused(self, message: str) -> None:
+        self._refuse([message])
+
+    def _on_meter_budget_changed(self, budget: TurnBudget) -> None:
+        self._update_send()
+
+    def _refuse(self, messages: list[str]) -> None:
+        self.notice.add(messages)
+        self.images_refused.emit(messages)
+
+    def _update_send(self) -> None:
+        """Send is enabled only when there is something to send and it fits; the tooltip and
+        the inline line say why not."""
+        button, budget = self.send_button, self.meter.budget
+        over = budget is not None and not budget.fits
+        self.budget_line.setText(over_budget_text(budget) if over and budget else "")
+        self.budget_line.setVisible(over)
+        self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
+        if button.property("stop") != self._generating:
+            button.setProperty("stop", self._generating)
+            button.style().unpolish(button)
+            button.style().polish(button)
+        if self._generating:
+            button.setText("Stop")
+            button.setAccessibleName("Stop the answer")
+            button.setToolTip("Stop the answer (Esc); what was written so far is kept")
+            button.setEnabled(True)
+            return
+        button.setText("Send")
+        button.setAccessibleName("Send message")
+        empty = not self.text().strip() and not self.images.rowCount()
+        if over and budget is not None:
+            reason = "Cannot send: " + over_budget_text(budget)
+        elif self.images.preparing:
+            reason = f"Preparing {self.images.preparing} image(s)…"
+        elif empty:
+            reason = "Type a message or add images to send"
+        else:
+            reason = ""
+        button.setEnabled(not reason)
+        button.setToolTip(reason or "Send (Enter)")

@@ -1,0 +1,347 @@
+"""The strip of cards that shows the images waiting to be sent, one card per image.
+
+The strip uses real widgets per image, not a painted delegate: the detail selector and the
+remove button must be reachable by Tab and named for screen readers (issue 4, req. 2 and 6).
+It mirrors a ``PendingImagesModel`` (see ``pending_images``) and never prepares images itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QMimeData,
+    QModelIndex,
+    QPoint,
+    QStringListModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import (
+    QAction,
+    QDrag,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.images import Detail
+from app.ui.common.image_viewer import ImageViewerDialog
+from app.ui.composer.pending_images import THUMB_SIZE, PendingImage, PendingImagesModel
+
+CARD_MIME = "application/x-pixtral-desk-pending-image"
+"""Drag payload when a card is dragged to another place in the strip: the image's key."""
+
+DETAILS = list(Detail)
+CARDS_PER_TURN = 4
+"""Cards built per event-loop turn: a drop of 20+ files must not freeze the window (bench 11b)."""
+
+_STYLE = """
+#pendingBody, #pendingStrip { background: transparent; }
+#pendingCard { background: palette(base); border: 1px solid palette(mid); border-radius: 10px; }
+#pendingCard:focus { border: 2px solid palette(highlight); }
+#pendingPicture { background: palette(alternate-base); border-radius: 7px; font-size: 18px; }
+#pendingRemove { background: rgba(0, 0, 0, 150); color: white; border: none;
+    border-radius: 11px; font-weight: bold; }
+#pendingRemove:hover, #pendingRemove:focus { background: rgba(220, 38, 38, 230); }
+#pendingCost { font-size: 11px; }
+"""
+
+
+class _ImageCard(QFrame):
+    """One pending image: picture, name, cost, detail selector and a remove button."""
+
+    def __init__(self, strip: PendingImagesStrip, key: int) -> None:
+        super().__init__(strip.widget())
+        self._strip = strip
+        self.key = key
+        self._press: QPoint | None = None
+        self.setObjectName("pendingCard")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.picture = QLabel(self)
+        self.picture.setObjectName("pendingPicture")
+        self.picture.setFixedSize(*THUMB_SIZE)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("pendingName")
+        self.cost_label = QLabel(self)
+        self.cost_label.setObjectName("pendingCost")
+        self.detail_box = QComboBox(self)
+        self.detail_box.setModel(strip.detail_choices)  # shared: 4 addItem calls cost ~0.5 ms
+        self.detail_box.activated.connect(self._on_detail_box_activated)
+        self.remove_button = QToolButton(self)
+        self.remove_button.setObjectName("pendingRemove")
+        self.remove_button.setText("×")
+        self.remove_button.setFixedSize(22, 22)
+        self.remove_button.clicked.connect(lambda: strip.remove_key(key))
+        self.setFixedWidth(THUMB_SIZE[0] + 12)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.picture)
+        layout.addWidget(self.name_label)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addWidget(self.cost_label, 1)
+        row.addWidget(self.detail_box)
+        layout.addLayout(row)
+        # Over the picture's top-right corner; placed once (the card has a fixed size) rather
+        # than in a resizeEvent, which would call into Python on every layout pass.
+        self.remove_button.move(6 + THUMB_SIZE[0] - self.remove_button.width() - 4, 6 + 4)
+        self.remove_button.raise_()
+        for text, shortcut, slot in (
+            ("Open large", "Return", lambda: strip.open_key(key)),
+            ("Move left", "Alt+Left", lambda: strip.move_key(key, -1)),
+            ("Move right", "Alt+Right", lambda: strip.move_key(key, +1)),
+            ("Remove", "Delete", lambda: strip.remove_key(key)),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def refresh(self, item: PendingImage) -> None:
+        """Show what the model knows now: placeholder until the first preparation lands."""
+        if item.thumbnail is not None:
+            pixmap = QPixmap.fromImage(item.thumbnail)
+            pixmap.setDevicePixelRatio(2.0)
+            self.picture.setPixmap(pixmap)
+        metrics = self.name_label.fontMetrics()
+        self.name_label.setText(
+            metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle, THUMB_SIZE[0])
+        )
+        self.cost_label.setText("… tok" if item.tokens is None else f"{item.tokens:,} tok")
+        self.detail_box.setCurrentIndex(DETAILS.index(item.detail))
+        summary = item.describe()
+        for widget in (self, self.picture):
+            widget.setToolTip(f"{summary}\nEnter or click: open large · Delete: remove")
+        self.setAccessibleName(f"Pending image {item.name}")
+        self.setAccessibleDescription(summary)
+        self.detail_box.setAccessibleName(f"Detail of {item.name}")
+        self.detail_box.setToolTip(
+            "How many pixels the model sees; lower detail costs fewer tokens"
+        )
+        self.remove_button.setAccessibleName(f"Remove {item.name}")
+        self.remove_button.setToolTip(f"Remove {item.name} (Delete)")
+
+    def set_waiting(self, dots: str) -> None:
+        self.picture.setText(dots)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self._strip.open_key(self.key)
+        elif event.key() == Qt.Key.Key_Backspace:
+            self._strip.remove_key(self.key)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._press = event.position().toPoint()
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._press is not None and self.picture.geometry().contains(self._press):
+            self._strip.open_key(self.key)
+        self._press = None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None:
+            return
+        moved = (event.position().toPoint() - self._press).manhattanLength()
+        if moved < QApplication.startDragDistance():
+            return
+        self._press = None
+        mime = QMimeData()
+        mime.setData(CARD_MIME, str(self.key).encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(self.grab().scaledToWidth(self.width() // 2))
+        drag.exec(Qt.DropAction.MoveAction)
+
+    def _on_detail_box_activated(self, index: int) -> None:
+        self._strip.set_detail_key(self.key, DETAILS[index])
+
+
+class PendingImagesStrip(QScrollArea):
+    """A horizontal row of cards mirroring a ``PendingImagesModel``; hidden when empty."""
+
+    def __init__(self, model: PendingImagesModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._cards: dict[int, _ImageCard] = {}
+        self._sync_queued = False
+        self._card_height = 0
+        self.detail_choices = QStringListModel([d.value.capitalize() for d in Detail], self)
+        self._dots = itertools.cycle(["·", "··", "···"])
+        self._spinner = QTimer(self, interval=300)
+        self._spinner.timeout.connect(self._on_spinner_timeout)
+        self.setObjectName("pendingStrip")
+        self.setAccessibleName("Images to send")
+        self.setToolTip("Images to send: drag to reorder, Alt+Left/Right to move, Delete to remove")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAcceptDrops(True)
+        self.setStyleSheet(_STYLE)
+        body = QWidget(self)
+        body.setObjectName("pendingBody")
+        self._row = QHBoxLayout(body)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.setSpacing(8)
+        self._row.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._row.addStretch(1)
+        self.setWidget(body)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.rowsMoved, model.modelReset):
+            signal.connect(self._sync)
+        model.dataChanged.connect(self._on_model_data_changed)
+        self.viewer: ImageViewerDialog | None = None
+        # Files and image data dropped on the strip are the composer's business: it sets these.
+        self.accepts_drop: Callable[[QMimeData], bool] | None = None
+        self.drop: Callable[[QMimeData], bool] | None = None
+        self._sync()
+
+    def card(self, row: int) -> _ImageCard:
+        return self._cards[self.model.item(row).key]
+
+    # ------------------------------------------------------------ actions from the cards
+    def remove_key(self, key: int) -> None:
+        row = self.model.row_of(key)
+        had_focus = (
+            self._cards[key].isAncestorOf(QApplication.focusWidget()) or self._cards[key].hasFocus()
+        )
+        self.model.remove(row)
+        if had_focus and self.model.rowCount():
+            self.card(min(row, self.model.rowCount() - 1)).setFocus()
+
+    def move_key(self, key: int, step: int) -> None:
+        row = self.model.row_of(key)
+        if self.model.move(row, row + step):
+            self._cards[key].setFocus()
+            self.ensureWidgetVisible(self._cards[key])
+
+    def set_detail_key(self, key: int, detail: str) -> None:
+        self.model.set_detail(self.model.row_of(key), detail)
+
+    def open_key(self, key: int) -> None:
+        item = self.model.item(self.model.row_of(key))
+        if item.prepared is None:
+            return  # still a placeholder: nothing to show yet
+        self.viewer = ImageViewerDialog(item.prepared, self.window())
+        self.viewer.open()
+
+    # ------------------------------------------------------------------- reorder by drag
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(CARD_MIME) or (self.accepts_drop is not None and self.accepts_drop(mime)):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(CARD_MIME):
+            key = int(bytes(mime.data(CARD_MIME).data()).decode())
+            self.drop_key_at(key, self.widget().mapFrom(self, event.position().toPoint()).x())
+            event.acceptProposedAction()
+        elif self.drop is not None and self.drop(mime):
+            event.acceptProposedAction()
+
+    def drop_key_at(self, key: int, x: int) -> None:
+        """Move the card ``key`` to where ``x`` (in the row's coordinates) falls."""
+        row = self.model.row_of(key)
+        centres = [self.card(r).geometry().center().x() for r in range(self.model.rowCount())]
+        target = sum(c < x for c in centres)
+        self.model.move(row, target - 1 if target > row else target)
+
+    # ---------------------------------------------------------------------- model sync
+    def _sync(self) -> None:
+        """Mirror the model: drop stale cards, build a few new ones, put all in model order.
+
+        New cards are built ``CARDS_PER_TURN`` at a time, the rest on the next turn of the
+        event loop, so the window keeps painting while a large drop comes in.
+        """
+        self._sync_queued = False
+        items = self.model.items()
+        live = {it.key for it in items}
+        for key in [k for k in self._cards if k not in live]:
+            self._cards.pop(key).deleteLater()
+        built, position = 0, 0
+        for item in items:
+            card = self._cards.get(item.key)
+            if card is None:
+                if built == CARDS_PER_TURN:
+                    continue
+                card = self._cards[item.key] = _ImageCard(self, item.key)
+                card.refresh(item)
+                built += 1
+            if self._row.indexOf(card) != position:
+                self._row.insertWidget(position, card)
+            position += 1
+        if len(self._cards) < len(items) and not self._sync_queued:
+            self._sync_queued = True
+            QTimer.singleShot(0, self._sync)
+        if self._cards and not self._card_height:
+            # One row of cards plus the horizontal scroll bar when it appears; fixed once here
+            # instead of a sizeHint override that layouts would call into Python for.
+            self._card_height = next(iter(self._cards.values())).sizeHint().height()
+            extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            self.setFixedHeight(self._card_height + extent + 2)
+        self._update_tab_order(items)
+        self.setVisible(bool(items))
+        self._update_spinner()
+
+    def _update_tab_order(self, items: list[PendingImage]) -> None:
+        cards = [self._cards[it.key] for it in items if it.key in self._cards]
+        chain = [w for card in cards for w in self._chain(card)]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    @staticmethod
+    def _chain(card: _ImageCard) -> tuple[QWidget, ...]:
+        return (card, card.detail_box, card.remove_button)
+
+    def _on_model_data_changed(self, top: QModelIndex, bottom: QModelIndex) -> None:
+        for row in range(top.row(), bottom.row() + 1):
+            item = self.model.item(row)
+            if item.key in self._cards:  # else not built yet: it will be built up to date
+                self._cards[item.key].refresh(item)
+        self._update_spinner()
+
+    def _update_spinner(self) -> None:
+        if self.model.preparing and not self._spinner.isActive():
+            self._spinner.start()
+            self._on_spinner_timeout()
+        elif not self.model.preparing:
+            self._spinner.stop()
+
+    def _on_spinner_timeout(self) -> None:
+        dots = next(self._dots)
+        for item in self.model.items():
+            if item.thumbnail is None and item.key in self._cards:
+                self._cards[item.key].set_waiting(dots)

@@ -1,0 +1,4 @@
+"""The chat session: a conversation's turns and its history half (list, open, rename, trash,
+versions) on the storage thread, and the engine bridge that turns backend events into signals
+on the GUI thread. Knows no widget; imports only ``common``.
+"""

@@ -1,0 +1,262 @@
+"""The conversation on screen: history, engine and the answer being written.
+
+The window only talks to this object. What it does with the history alone (list, open, rename,
+pin, trash, export, switch a version, delete) lives in ``SessionHistory``, which this extends;
+here is the turn: save the question and an empty answer, ask the engine through
+``EngineBridge``, stream the answer into the history, and finish it as complete, stopped or
+failed. A private conversation is refused a remote backend before anything is sent.
+Results come back as signals on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
+from app.core.images import PreparedImage
+from app.core.prompt import SystemPlacement
+from app.engine.backend_choice import (
+    BackendKind,
+    ConversationPolicy,
+    PrivacyError,
+    Target,
+    check_allowed,
+)
+from app.engine.base import (
+    Backend,
+    EngineError,
+    ErrorKind,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Sampling,
+    Usage,
+)
+from app.storage.history import HistoryStore
+from app.ui.session.bridge import EngineBridge
+from app.ui.session.session_history import (
+    OpenedConversation,
+    SessionHistory,
+    ignore_result,
+)
+from app.workflows.citations import is_document_text
+
+
+class ChatSession(SessionHistory):
+    turn_started = Signal(object)  # OpenedConversation, last message = the reply being written
+    token_received = Signal(str)
+    prefill_progressed = Signal(object)
+    loading_progressed = Signal(object)
+    usage_ready = Signal(object)  # Usage
+    turn_finished = Signal(object)  # Finished
+    turn_failed = Signal(object)  # EngineError
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        backend: Callable[[], Backend | None],
+        sampling: Callable[[], Sampling],
+        placement: Callable[[], SystemPlacement] = lambda: SystemPlacement.PIXTRAL,
+        problem: Callable[[], str] = lambda: "",
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(store, parent)
+        self._backend = backend
+        self._sampling = sampling
+        self._placement = placement
+        self._problem = problem
+        self.bridge = EngineBridge(self)
+        self._reply_id: int | None = None
+        self._reply_text: list[str] = []
+        self._turn_backend: Backend | None = None
+        self.bridge.token_received.connect(self._on_bridge_token_received)
+        self.bridge.prefill_progressed.connect(self.prefill_progressed)
+        self.bridge.loading_progressed.connect(self.loading_progressed)
+        self.bridge.usage_ready.connect(self._on_bridge_usage_ready)
+        self.bridge.reply_finished.connect(self._on_bridge_reply_finished)
+        self.bridge.reply_failed.connect(self._on_bridge_reply_failed)
+
+    # -------------------------------------------------------------------------------- turns
+    def backend(self) -> Backend | None:
+        return self._backend()
+
+    @property
+    def generating(self) -> bool:
+        return self.bridge.busy
+
+    def send(
+        self,
+        text: str,
+        images: list[PreparedImage],
+        document: list[Part] | tuple[Part, ...] = (),
+        private: bool = False,
+    ) -> None:
+        """Save the question and an empty answer, then start answering.
+
+        ``document`` holds PDF pages (labelled text and page images) sent before the question;
+        ``private`` makes a new conversation private (document chats start that way).
+        """
+        parts: list[Part] = [ImagePart(image) for image in images]
+        parts.extend(document)
+        if text:
+            parts.append(TextPart(text))
+        cid = self.conversation_id
+        backend = self._backend()
+        name = getattr(backend, "name", "")
+
+        def work() -> OpenedConversation:
+            conversation = cid or self.store.create_conversation(backend=name, private=private)
+            user_id = self.store.add_message(conversation, Role.USER, parts)
+            self._core[user_id] = Message(Role.USER, parts)
+            self.store.start_reply(conversation, backend=name)
+            return self._load(conversation)
+
+        self._db(work, self._begin_turn)
+
+    def regenerate(self, answer_id: int, backend: Backend | None = None) -> None:
+        """A new version of an answer; ``backend`` answers this one turn (a fallback)."""
+        self._turn_backend = backend
+        name = getattr(backend, "name", "")
+
+        def work() -> OpenedConversation:
+            reply = self.store.regenerate(answer_id, backend=name)
+            return self._load(self.store.get_message(reply).conversation_id)
+
+        self._db(work, self._begin_turn)
+
+    def edit(self, question_id: int, text: str) -> None:
+        """A new version of a question, answered afresh; the old one stays.
+
+        ``text`` replaces what the user typed; the images and a document's pages (its header,
+        page labels and text layers) are kept as they were, so citations still lead somewhere.
+        """
+
+        def work() -> OpenedConversation:
+            old = self.store.get_message(question_id)
+            kept = [
+                p
+                for p in self._core_of(old).parts
+                if isinstance(p, ImagePart) or is_document_text(p)
+            ]
+            parts: list[Part] = [*kept, TextPart(text)] if text else kept
+            new_id = self.store.edit_message(question_id, parts)
+            self._core[new_id] = Message(Role.USER, parts)
+            self.store.start_reply(old.conversation_id, backend=old.backend)
+            return self._load(old.conversation_id)
+
+        self._db(work, self._begin_turn)
+
+    def stop(self) -> None:
+        self.bridge.stop()
+
+    def request(self) -> GenerationRequest:
+        """What the engine is asked: the shown branch up to the last question."""
+        messages = [m.core for m in self.messages]
+        if messages and messages[-1].role is Role.ASSISTANT:
+            messages = messages[:-1]
+        info = self.info
+        sampling = self._sampling()
+        if info is not None and info.sampling:
+            known = {k: v for k, v in info.sampling.items() if k in Sampling.__dataclass_fields__}
+            sampling = Sampling(**{**asdict(sampling), **known})
+        return GenerationRequest(
+            messages=messages,
+            system_prompt=info.system_prompt if info else "",
+            placement=self._placement(),
+            sampling=sampling,
+        )
+
+    # ------------------------------------------------------------------------------ private
+    def close(self) -> None:
+        """Stop answering and finish pending history writes; later work is ignored."""
+        self.bridge.stop()
+        self.bridge.wait(5000)
+        super().close()
+
+    def _begin_turn(self, opened: OpenedConversation) -> None:
+        backend, self._turn_backend = self._turn_backend or self._backend(), None
+        self.info = opened.info
+        self.messages = opened.messages
+        reply = opened.messages[-1].stored
+        self._reply_id = reply.id
+        self._reply_text = []
+        self.turn_started.emit(opened)
+        self.refresh_list()
+        if backend is None:
+            self._on_bridge_reply_failed(
+                EngineError(
+                    ErrorKind.MODEL_FILE,
+                    self._problem()
+                    or "No model is set up. Choose the Pixtral model files in Settings.",
+                )
+            )
+            return
+        refusal = self._privacy_refusal(backend)
+        if refusal is not None:
+            self._on_bridge_reply_failed(refusal)
+            return
+        self.bridge.start(backend, self.request())
+
+    def _privacy_refusal(self, backend: Backend) -> EngineError | None:
+        """A private conversation never goes to a remote backend, whatever the settings say."""
+        target = target_of(backend)
+        policy = ConversationPolicy(private=bool(self.info and self.info.private))
+        try:
+            check_allowed(policy, target)
+        except PrivacyError as exc:
+            return EngineError(ErrorKind.PRIVACY, str(exc))
+        return None
+
+    def _on_bridge_token_received(self, text: str) -> None:
+        self._reply_text.append(text)
+        reply = self._reply_id
+        if reply is not None:
+            self._db(lambda: self.store.append_stream(reply, text), ignore_result)
+        self.token_received.emit(text)
+
+    def _on_bridge_usage_ready(self, usage: Usage) -> None:
+        self.last_usage = usage
+        self.usage_ready.emit(usage)
+
+    def _on_bridge_reply_finished(self, finished: Finished) -> None:
+        status = (
+            MessageStatus.STOPPED
+            if finished.reason is FinishReason.CANCELLED
+            else MessageStatus.COMPLETE
+        )
+        self._finish(status, finished.text)
+        self.turn_finished.emit(finished)
+
+    def _on_bridge_reply_failed(self, error: EngineError) -> None:
+        self._finish(MessageStatus.FAILED, error.text, error.message)
+        self.turn_failed.emit(error)
+
+    def _finish(self, status: MessageStatus, text: str, error: str | None = None) -> None:
+        reply = self._reply_id
+        self._reply_id = None
+        if reply is None:
+            return
+        usage = asdict(self.last_usage) if self.last_usage else None
+        if self.messages and self.messages[-1].stored.id == reply:
+            self.messages[-1].core = Message(Role.ASSISTANT, [TextPart(text)], status)
+            self.messages[-1].stored.status = status
+
+        def work() -> None:
+            self.store.finish_reply(reply, status, usage=usage, error=error)
+
+        self._db(work, lambda _r: self.refresh_list())
+
+
+def target_of(backend: Backend | None) -> Target:
+    """Where a backend sends conversations; one whose kind is unknown counts as remote.
+
+    Failing safe: a backend this check does not know may send anything anywhere, so a private
+    or document chat is refused on it rather than trusted to it.
+    """
+    name = getattr(backend, "name", "")
+    known = {k.value for k in BackendKind}
+    kind = BackendKind(name) if name in known else BackendKind.OPENAI
+    return Target(kind, getattr(backend, "base_url", "") or name or "an unknown backend")

@@ -1,0 +1,239 @@
+"""Settings page "Models": the installed Pixtral pairs, delete, set default (issue 5, req. 7).
+
+The list comes from the same header-based scan as the setup assistant, run off the GUI thread.
+Deleting removes both files of a pair (and, in the Hugging Face cache, the blob a snapshot link
+points to), but never a projector another listed model still uses. The page does not write
+settings itself: it emits ``default_changed`` and the window persists it. The one exception is
+the selected model's own GPU layers, context and KV type, saved straight to ``models.json``
+through the ``ModelOverrides`` it is given: they belong to one file, not to the settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.budget import KvType
+from app.models.discovery import ModelPair, ScanResult, scan
+from app.models.model_overrides import ModelOverrides
+from app.settings import SETTINGS_BY_KEY
+from app.ui.common.background import run_in_background
+
+COLUMNS = ("Model", "Quantization", "Size", "Where", "Default")
+
+
+def _confirm(parent: QWidget, text: str) -> bool:
+    answer = QMessageBox.question(parent, "Delete model", text)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class ModelsPage(QWidget):
+    default_changed = Signal(str, str)  # model path, mmproj path
+    pair_deleted = Signal(str, str)
+    overrides_saved = Signal(str)  # model path
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        default_model: str = "",
+        scan_fn: Callable[[], ScanResult] = scan,
+        confirm: Callable[[QWidget, str], bool] = _confirm,
+        pool: QThreadPool | None = None,
+        overrides: ModelOverrides | None = None,
+        defaults: dict | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelsPage")
+        self.default_model = default_model
+        self._scan_fn = scan_fn
+        self._confirm = confirm
+        self._pool = pool
+        self.pairs: list[ModelPair] = []
+        self.overrides = overrides
+        # What a model without its own values uses: the global settings, shown as the start.
+        self.defaults = {
+            k: SETTINGS_BY_KEY[k].default for k in ("n_gpu_layers", "n_ctx", "kv_type")
+        }
+        self.defaults.update(defaults or {})
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # long paths elide
+        self.status = QLabel("")
+        self.refresh_button = QPushButton("Refresh")
+        self.default_button = QPushButton("Set as default")
+        self.delete_button = QPushButton("Delete…")
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        for button in (self.refresh_button, self.default_button, self.delete_button):
+            row.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Installed Pixtral models</b> (model + vision projector)"))
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        layout.addWidget(self._build_override_box())
+
+        self.table.itemSelectionChanged.connect(self._show_overrides)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.default_button.clicked.connect(self._on_default_clicked)
+        self.delete_button.clicked.connect(self._on_delete_clicked)
+
+    def _build_override_box(self) -> QGroupBox:
+        self.override_box = QGroupBox("Settings for the selected model")
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("All layers")
+        self.gpu_layers.setToolTip("Layers on the GPU; 0 = CPU only. Lower it if loading fails.")
+        self.context = QSpinBox()
+        self.context.setRange(0, 131_072)
+        self.context.setSingleStep(1024)
+        self.context.setSpecialValueText("Pick from memory")
+        self.context.setSuffix(" tokens")
+        self.kv_type = QComboBox()
+        self.kv_type.addItems([k.value for k in KvType])
+        self.kv_type.setToolTip("q8_0 and q4_0 halve or quarter the context's memory.")
+        self.save_button = QPushButton("Save")
+        self.reset_button = QPushButton("Use global settings")
+        self.override_status = QLabel("")
+        form = QFormLayout(self.override_box)
+        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow("Context", self.context)
+        form.addRow("KV cache", self.kv_type)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.override_status, 1)
+        buttons.addWidget(self.reset_button)
+        buttons.addWidget(self.save_button)
+        form.addRow(buttons)
+        self.save_button.clicked.connect(self._on_save_overrides)
+        self.reset_button.clicked.connect(self._on_reset_overrides)
+        self.override_box.setEnabled(False)
+        self.gpu_layers.setValue(int(self.defaults["n_gpu_layers"]))
+        self.context.setValue(int(self.defaults["n_ctx"]))
+        self.kv_type.setCurrentText(str(self.defaults["kv_type"]))
+        return self.override_box
+
+    def _show_overrides(self) -> None:
+        pair = self._selected()
+        self.override_box.setEnabled(pair is not None and self.overrides is not None)
+        if pair is None or self.overrides is None:
+            self.override_status.setText("")
+            return
+        saved = self.overrides.get(pair.model.path)
+        values = {**self.defaults, **saved}
+        self.gpu_layers.setValue(int(values["n_gpu_layers"]))
+        self.context.setValue(int(values["n_ctx"]))
+        self.kv_type.setCurrentText(str(values["kv_type"]))
+        self.override_status.setText(
+            "Own settings for this model" if saved else "Uses the global settings"
+        )
+
+    def _on_save_overrides(self) -> None:
+        pair = self._selected()
+        if pair is None or self.overrides is None:
+            return
+        self.overrides.set(
+            pair.model.path,
+            n_gpu_layers=self.gpu_layers.value(),
+            n_ctx=self.context.value(),
+            kv_type=self.kv_type.currentText(),
+        )
+        self.override_status.setText("Saved; used the next time this model loads")
+        self.overrides_saved.emit(str(pair.model.path))
+
+    def _on_reset_overrides(self) -> None:
+        pair = self._selected()
+        if pair is None or self.overrides is None:
+            return
+        self.overrides.set(pair.model.path, n_gpu_layers=None, n_ctx=None, kv_type=None)
+        self._show_overrides()
+        self.overrides_saved.emit(str(pair.model.path))
+
+    def refresh(self) -> None:
+        self.status.setText("Searching…")
+        run_in_background(self._scan_fn, self.show_pairs, self._on_scan_failed, self._pool, self)
+
+    def show_pairs(self, result: ScanResult) -> None:
+        self.pairs = list(result.pairs)
+        self.table.setRowCount(len(self.pairs))
+        for row, pair in enumerate(self.pairs):
+            is_default = str(pair.model.path) == self.default_model
+            cells = (
+                pair.model.path.name,
+                pair.quant,
+                f"{pair.size_bytes / 1e9:.2f} GB",
+                f"{pair.source}: {pair.model.path.parent}",
+                "✓" if is_default else "",
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{pair.model.name}\n{pair.model.path}\n{pair.mmproj.path}")
+                self.table.setItem(row, col, item)
+        self.status.setText(f"{len(self.pairs)} installed")
+
+    def _on_scan_failed(self, error: Exception) -> None:
+        self.status.setText(f"The search failed: {error}")
+
+    def _selected(self) -> ModelPair | None:
+        row = self.table.currentRow()
+        return self.pairs[row] if 0 <= row < len(self.pairs) else None
+
+    def _on_default_clicked(self) -> None:
+        pair = self._selected()
+        if pair is None:
+            return
+        self.default_model = str(pair.model.path)
+        self.show_pairs(ScanResult(pairs=self.pairs))
+        self.default_changed.emit(str(pair.model.path), str(pair.mmproj.path))
+
+    def _on_delete_clicked(self) -> None:
+        pair = self._selected()
+        if pair is None:
+            return
+        size = pair.size_bytes / 1e9
+        text = f"Delete {pair.model.path.name} and its vision projector ({size:.1f} GB)?"
+        if not self._confirm(self, text):
+            return
+        shared = any(p.mmproj.path == pair.mmproj.path for p in self.pairs if p is not pair)
+        _delete(pair.model.path)
+        if not shared:
+            _delete(pair.mmproj.path)
+        self.pairs.remove(pair)
+        self.show_pairs(ScanResult(pairs=self.pairs))
+        self.pair_deleted.emit(str(pair.model.path), str(pair.mmproj.path))
+
+
+def _delete(path: Path) -> None:
+    """Remove a file; for a symlink (Hugging Face cache), the blob it points to as well."""
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        path.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,256 @@
+"""Settings: the engine options (built from the declarations in ``app.settings``) and, for the
+open conversation, its system prompt.
+
+The form is generated from ``SETTINGS`` so a new setting appears here, in the INI file and on
+the command line at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import SETTINGS, Setting, Settings
+from app.ui.common.background import run_in_background
+
+_FILE_SETTINGS = {
+    "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
+    "mmproj": ("Choose the vision projector (mmproj)", "GGUF models (*.gguf);;All files (*)"),
+}
+_LABELS = {
+    "model": "Model file",
+    "mmproj": "Vision projector (mmproj)",
+    "n_gpu_layers": "GPU layers",
+    "n_ctx": "Context size (tokens)",
+    "kv_type": "KV cache type",
+    "threads": "CPU threads",
+    "n_batch": "Prompt batch size",
+    "temperature": "Temperature",
+    "top_p": "Top p",
+    "max_tokens": "Answer limit (tokens)",
+    "seed": "Seed",
+    "detail": "Image detail",
+    "system_placement": "System prompt placement",
+    "data_dir": "History folder",
+    "backend": "Answers computed by",
+    "mistral_model": "La Plateforme model",
+    "mistral_server_url": "La Plateforme address",
+    "openai_base_url": "Server address",
+    "openai_model": "Server model",
+}
+
+
+class SettingsDialog(QDialog):
+    overrides_changed = Signal()  # a model's own GPU layers / context / KV type were saved
+
+    def __init__(
+        self, settings: Settings, system_prompt: str | None, parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.settings = settings
+        self.editors: dict[str, QWidget] = {}
+        tabs = QTabWidget()
+        tabs.addTab(self._form(("engine",)), "Engine")
+        tabs.addTab(self._form(("sampling",)), "Answers")
+        tabs.addTab(self._models_tab(), "Models")
+        tabs.addTab(self._remote_tab(), "Remote")
+        tabs.addTab(self._form(("storage",)), "History")
+        self.system_prompt = QPlainTextEdit(system_prompt or "")
+        self.system_prompt.setAccessibleName("System prompt of this conversation")
+        self.system_prompt.setPlaceholderText("Instructions for this conversation (optional)")
+        self.system_prompt.setEnabled(system_prompt is not None)
+        chat = QWidget()
+        QVBoxLayout(chat).addWidget(self.system_prompt)
+        tabs.addTab(chat, "This chat")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.resize(560, 460)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, editor in self.editors.items():
+            if isinstance(editor, QComboBox):
+                out[key] = editor.currentText()
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                out[key] = editor.value()
+            elif isinstance(editor, QLineEdit):
+                out[key] = editor.text().strip()
+        return out
+
+    def apply(self) -> None:
+        """Write the edited values to the settings file."""
+        for key, value in self.values().items():
+            self.settings[key] = value
+        self.settings.save()
+
+    def _models_tab(self) -> QWidget:
+        """Installed model pairs, found by their GGUF headers; "Use" sets the model at once."""
+        from app.models.model_overrides import ModelOverrides
+        from app.ui.setup.models_page import ModelsPage
+
+        self.models_page = ModelsPage(
+            self,
+            default_model=str(self.settings["model"]),
+            overrides=ModelOverrides.beside(self.settings.path),
+            defaults={k: self.settings[k] for k in ("n_gpu_layers", "n_ctx", "kv_type")},
+        )
+        self.models_page.overrides_saved.connect(lambda _model: self.overrides_changed.emit())
+        self.models_page.default_changed.connect(self._on_models_page_default_changed)
+        self.models_page.refresh()
+        return self.models_page
+
+    def _on_models_page_default_changed(self, model: str, mmproj: str) -> None:
+        for key, value in (("model", model), ("mmproj", mmproj), ("backend", "local")):
+            editor = self.editors.get(key)
+            if isinstance(editor, QLineEdit):
+                editor.setText(value)
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentText(value)
+
+    def _remote_tab(self) -> QWidget:
+        page = self._form(("remote",))
+        key_button = QPushButton("La Plateforme API key…")
+        key_button.setAccessibleName("La Plateforme API key")
+        key_button.setToolTip("Set, test or remove the key; it is kept in the OS keyring.")
+        key_button.clicked.connect(self._on_key_button_clicked)
+        models_button = QPushButton("Choose from La Plateforme…")
+        models_button.setAccessibleName("Choose a La Plateforme model")
+        models_button.setToolTip("Ask La Plateforme which models accept images")
+        models_button.clicked.connect(self._on_models_button_clicked)
+        self.remote_status = QLabel("")
+        self.remote_status.setWordWrap(True)
+        form = page.layout()
+        if isinstance(form, QFormLayout):
+            form.addRow("", key_button)
+            form.addRow("", models_button)
+            form.addRow("", self.remote_status)
+        return page
+
+    def _on_models_button_clicked(self) -> None:
+        """List the vision models off the GUI thread, then let the user pick one."""
+        values = {**dict(self.settings.items()), **self.values(), "backend": "mistral"}
+        self.remote_status.setText("Asking La Plateforme…")
+
+        def fetch() -> tuple[list[str], str]:
+            from app.backends import make_backend
+            from app.engine.mistral_api import default_model
+
+            backend = make_backend(values)
+            try:
+                models = backend.vision_models()
+            finally:
+                backend.close()
+            return [m.id for m in models], default_model(models, values["mistral_model"])
+
+        def failed(error: Exception) -> None:
+            message = getattr(getattr(error, "error", None), "message", None) or str(error)
+            self.remote_status.setText(message)
+
+        run_in_background(fetch, self._on_models_fetched, failed, guard=self)
+
+    def _on_models_fetched(self, result: tuple[list[str], str]) -> None:
+        names, preferred = result
+        if not names:
+            self.remote_status.setText("This key offers no model that accepts images.")
+            return
+        self.remote_status.setText(f"{len(names)} vision models offered.")
+        current = names.index(preferred) if preferred in names else 0
+        chosen, ok = QInputDialog.getItem(
+            self, "La Plateforme model", "Models that accept images:", names, current, False
+        )
+        editor = self.editors.get("mistral_model")
+        if ok and isinstance(editor, QLineEdit):
+            editor.setText(chosen)
+
+    def _on_key_button_clicked(self) -> None:
+        from app.engine.api_keys import MISTRAL, ApiKeys
+        from app.ui.setup.api_key_dialog import ApiKeyDialog, mistral_key_tester
+
+        url = self.values().get("mistral_server_url") or self.settings["mistral_server_url"]
+        ApiKeyDialog(ApiKeys(), mistral_key_tester(url), MISTRAL, self).exec()
+
+    def _form(self, sections: tuple[str, ...]) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for setting in SETTINGS:
+            if setting.section in sections:
+                editor, row = self._editor(setting)
+                editor.setToolTip(setting.doc)
+                editor.setAccessibleName(_LABELS.get(setting.key, setting.key))
+                self.editors[setting.key] = editor
+                form.addRow(_LABELS.get(setting.key, setting.key), row)
+        return page
+
+    def _editor(self, setting: Setting) -> tuple[QWidget, QWidget]:
+        value = self.settings[setting.key]
+        if setting.choices:
+            combo = QComboBox()
+            combo.addItems(list(setting.choices))
+            combo.setCurrentText(str(value))
+            return combo, combo
+        if setting.kind is int:
+            spin = QSpinBox()
+            spin.setRange(*map(int, setting.bounds or (0, 2**31 - 1)))
+            spin.setValue(int(value))
+            if setting.key in ("n_ctx", "threads"):
+                spin.setSpecialValueText("automatic")
+            if setting.key == "n_gpu_layers":
+                spin.setSpecialValueText("all")
+            return spin, spin
+        if setting.kind is float:
+            double = QDoubleSpinBox()
+            double.setRange(*map(float, setting.bounds or (0.0, 100.0)))
+            double.setSingleStep(0.05)
+            double.setDecimals(2)
+            double.setValue(float(value))
+            return double, double
+        line = QLineEdit(str(value))
+        if setting.key not in _FILE_SETTINGS and setting.key != "data_dir":
+            return line, line
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName(f"Browse for {_LABELS.get(setting.key, setting.key)}")
+        browse.clicked.connect(lambda: self._browse(setting.key, line))
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(line, 1)
+        box.addWidget(browse)
+        return line, row
+
+    def _browse(self, key: str, line: QLineEdit) -> None:
+        if key == "data_dir":
+            chosen = QFileDialog.getExistingDirectory(
+                self, "Choose the history folder", line.text()
+            )
+        else:
+            title, filters = _FILE_SETTINGS[key]
+            chosen, _ = QFileDialog.getOpenFileName(self, title, line.text(), filters)
+        if chosen:
+            line.setText(chosen)

@@ -1,0 +1,253 @@
+"""The first-run assistant: four ways from "no model" to a working chat (issue 5, req. 6).
+
+(a) a Pixtral pair already on disk (found by header in the background), (b) download the
+quantization that fits this machine, with the memory estimate shown *before* anything is
+loaded, (c) La Plateforme and (d) an OpenAI-compatible server — those two only emit a signal;
+their dialogs belong to the window. Every slow step (probe, scan, download) runs through
+``run_in_background``; only this widget, on the GUI thread, touches its widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.catalog import Catalog, load_catalog
+from app.models.discovery import ModelPair, ScanResult, scan
+from app.models.download import Downloader, Progress
+from app.models.hardware import HardwareReport, probe
+from app.models.memory_fit import Recommendation, recommend
+from app.ui.common.background import run_in_background
+
+
+class _ProgressRelay(QObject):
+    """Carries download progress from the worker thread to the GUI thread (queued signal)."""
+
+    progressed = Signal(object)
+
+
+class SetupAssistant(QWidget):
+    model_chosen = Signal(str, str)  # model path, mmproj path
+    plateforme_requested = Signal()
+    server_requested = Signal()
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        catalog: Catalog | None = None,
+        probe_fn: Callable[[], HardwareReport] = probe,
+        scan_fn: Callable[[list[Path]], ScanResult] | None = None,
+        downloader: Downloader | None = None,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("setupAssistant")
+        self.catalog = catalog or load_catalog()
+        self._probe_fn = probe_fn
+        self._scan_fn = scan_fn or (lambda folders: scan(extra_folders=folders))
+        self._downloader = downloader or Downloader()
+        self._pool = pool
+        self._folders: list[Path] = []
+        self.pairs: list[ModelPair] = []
+        self.recommendation: Recommendation | None = None
+        self._relay = _ProgressRelay()
+        self._relay.progressed.connect(self._on_download_progressed)
+        self._build()
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        title = QLabel("<h2>Set up Pixtral</h2>Choose how Pixtral Desk should run the model.")
+        self.hardware_label = QLabel("Checking this computer…")
+        self.hardware_label.setWordWrap(True)
+        self.hardware_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        disk = QGroupBox("Use a model already on this computer")
+        self.pair_list = QListWidget()
+        self.pair_list.setMinimumHeight(90)
+        self.scan_status = QLabel("Searching…")
+        self.scan_status.setWordWrap(True)
+        self.use_button = QPushButton("Use selected")
+        self.use_button.setEnabled(False)
+        add_folder = QPushButton("Add folder…")
+        rescan = QPushButton("Search again")
+        row = QHBoxLayout()
+        for widget in (self.scan_status, add_folder, rescan, self.use_button):
+            row.addWidget(widget)
+        row.insertStretch(1)
+        box = QVBoxLayout(disk)
+        box.addWidget(self.pair_list)
+        box.addLayout(row)
+
+        fetch = QGroupBox("Download Pixtral for this computer")
+        self.recommend_label = QLabel("Working out what fits…")
+        self.recommend_label.setWordWrap(True)
+        self.download_button = QPushButton("Download")
+        self.download_button.setEnabled(False)
+        self.cancel_button = QPushButton("Pause")
+        self.cancel_button.setVisible(False)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.download_status = QLabel("")
+        self.download_status.setWordWrap(True)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.progress, 1)
+        row2.addWidget(self.cancel_button)
+        row2.addWidget(self.download_button)
+        box2 = QVBoxLayout(fetch)
+        box2.addWidget(self.recommend_label)
+        box2.addLayout(row2)
+        box2.addWidget(self.download_status)
+
+        remote = QGroupBox("Or run Pixtral elsewhere")
+        self.plateforme_button = QPushButton("Use La Plateforme (Mistral API key)…")
+        self.server_button = QPushButton("Use an OpenAI-compatible server…")
+        row3 = QHBoxLayout(remote)
+        row3.addWidget(self.plateforme_button)
+        row3.addWidget(self.server_button)
+
+        layout = QVBoxLayout(self)
+        for widget in (title, self.hardware_label, disk, fetch, remote):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+        self.pair_list.itemSelectionChanged.connect(
+            lambda: self.use_button.setEnabled(bool(self.pair_list.selectedItems()))
+        )
+        self.pair_list.itemDoubleClicked.connect(lambda _item: self._on_use_clicked())
+        self.use_button.clicked.connect(self._on_use_clicked)
+        add_folder.clicked.connect(self._on_add_folder_clicked)
+        rescan.clicked.connect(self.start_scan)
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button.clicked.connect(self._downloader.cancel)
+        self.plateforme_button.clicked.connect(self.plateforme_requested)
+        self.server_button.clicked.connect(self.server_requested)
+
+    # --- (a) models on disk -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin the background work: the hardware probe and the disk scan."""
+        run_in_background(
+            self._probe_fn, self._on_probe_done, self._on_probe_failed, self._pool, guard=self
+        )
+        self.start_scan()
+
+    def start_scan(self) -> None:
+        self.scan_status.setText("Searching…")
+        folders = list(self._folders)
+        run_in_background(
+            lambda: self._scan_fn(folders), self._on_scan_done, self._on_scan_failed,
+            self._pool, guard=self,
+        )  # fmt: skip
+
+    def add_folder(self, folder: str | Path) -> None:
+        self._folders.append(Path(folder))
+        self.start_scan()
+
+    def _on_add_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with Pixtral GGUF files")
+        if folder:
+            self.add_folder(folder)
+
+    def _on_scan_done(self, result: ScanResult) -> None:
+        self.pairs = result.pairs
+        self.pair_list.clear()
+        for pair in result.pairs:
+            text = (
+                f"{pair.model.name} · {pair.quant} · {pair.size_bytes / 1e9:.1f} GB · "
+                f"{pair.source} — {pair.model.path.parent}"
+            )
+            item = QListWidgetItem(text)
+            item.setToolTip(f"{pair.model.path}\n{pair.mmproj.path}")
+            self.pair_list.addItem(item)
+        if result.pairs:
+            self.pair_list.setCurrentRow(0)
+        found = len(result.pairs)
+        lines = [
+            f"Found {found} Pixtral model{'s' if found != 1 else ''}."
+            if found
+            else "No Pixtral model with its vision projector found."
+        ]
+        # A look-alike is what the user expected to see here: say why it is not offered.
+        lines += [f"Not offered: {reason}" for _path, reason in result.lookalikes[:3]]
+        if result.skipped_summary:
+            lines.append(result.skipped_summary[:1].upper() + result.skipped_summary[1:] + ".")
+        self.scan_status.setText("\n".join(lines))
+
+    def _on_scan_failed(self, error: Exception) -> None:
+        self.scan_status.setText(f"The search failed: {error}")
+
+    def _on_use_clicked(self) -> None:
+        row = self.pair_list.currentRow()
+        if 0 <= row < len(self.pairs):
+            pair = self.pairs[row]
+            self.model_chosen.emit(str(pair.model.path), str(pair.mmproj.path))
+
+    # --- (b) download -------------------------------------------------------------------------
+
+    def _on_probe_done(self, report: HardwareReport) -> None:
+        self.hardware_label.setText("\n".join(report.summary_lines()))
+        self.recommendation = recommend(self.catalog, report)
+        rec = self.recommendation
+        if rec is None:
+            self.recommend_label.setText(
+                "Pixtral 12B does not fit in this computer's free memory even at the smallest "
+                "quantization. Close other programs, or use La Plateforme or a server below."
+            )
+            return
+        where = "all on the GPU" if rec.n_gpu_layers < 0 else rec.reason
+        self.recommend_label.setText(
+            f"Recommended: <b>{rec.quant.quant}</b> from {rec.quant.model.repo} "
+            f"({rec.quant.total_bytes / 1e9:.1f} GB with its vision projector), {where}, "
+            f"context {rec.n_ctx:,} tokens, KV cache {rec.kv_type}.<br>"
+            f"Memory needed: {rec.estimate.describe()}"
+        )
+        self.download_button.setEnabled(True)
+
+    def _on_probe_failed(self, error: Exception) -> None:
+        self.hardware_label.setText(f"Could not check this computer: {error}")
+
+    def start_download(self) -> None:
+        rec = self.recommendation
+        if rec is None:
+            return
+        self.download_button.setEnabled(False)
+        self.cancel_button.setVisible(True)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 1000)
+        self.download_status.setText("Starting…")
+        relay = self._relay
+        run_in_background(
+            lambda: self._downloader.download_pair(rec.quant, relay.progressed.emit),
+            self._on_download_done, self._on_download_failed, self._pool, guard=self,
+        )  # fmt: skip
+
+    def _on_download_progressed(self, progress: Progress) -> None:
+        self.progress.setValue(int(progress.fraction * 1000))
+        self.download_status.setText(progress.describe())
+
+    def _on_download_done(self, paths: tuple[Path, Path]) -> None:
+        self.cancel_button.setVisible(False)
+        self.download_status.setText("Downloaded and verified.")
+        self.model_chosen.emit(str(paths[0]), str(paths[1]))
+
+    def _on_download_failed(self, error: Exception) -> None:
+        self.cancel_button.setVisible(False)
+        self.download_button.setEnabled(True)
+        self.download_button.setText("Resume download")
+        self.download_status.setText(str(error))

@@ -1,0 +1,259 @@
+"""The transcript widget: a list view whose delegate paints each message as rich text.
+
+A ``QListView`` + delegate instead of a ``QTextBrowser`` or one widget per message: only
+visible rows are painted, a streamed token repaints one row, and 2,000 messages cost a list
+of cached heights, not 2,000 widgets. Layout, measuring and painting live in
+``transcript_delegate``; this view keeps scrolling, the streaming refresh and the actions.
+Links open only on click and only for http(s); ``pixtral-page:`` links (page citations in a
+document chat) become ``page_citation_activated`` and never leave the app.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QThreadPool,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
+
+from app.core.conversation import MessageStatus, Role
+from app.ui.transcript.citation_links import parse_page_href
+from app.ui.transcript.markdown_render import is_web_url
+from app.ui.transcript.transcript_delegate import TranscriptDelegate
+from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+
+REFRESH_MS, REFRESH_MAX_MS = 33, 150  # a streaming row repaints at most ~30 times a second
+
+
+class ChatView(QListView):
+    """The transcript. Signals name what the user asked for; the window acts on them."""
+
+    message_copied = Signal(int)  # row; the text is already on the clipboard
+    code_copied = Signal(int, int)  # row, code block index
+    image_activated = Signal(int, int)  # row, image index: show it large
+    regenerate_requested = Signal(int)
+    edit_requested = Signal(int)
+    delete_requested = Signal(int)
+    retry_requested = Signal(int)
+    branch_requested = Signal(int, int)  # row, -1 for ‹ or +1 for ›
+    page_citation_activated = Signal(int, list)  # row, list[int] of the pages cited: show one
+
+    def __init__(
+        self, model: TranscriptModel | None = None, pool: QThreadPool | None = None, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._stick_to_bottom = True
+        self._adjusting = False
+        self.row_width = 200  # the viewport's width, kept here: sizeHint asks for every row
+        self._dirty: list[QPersistentModelIndex] = []
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self._on_refresh_timeout)
+        self.setAccessibleName("Conversation transcript")
+        self.setAccessibleDescription(
+            "Messages of this conversation; Ctrl+C copies the selected one"
+        )
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # no width flip-flop
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.verticalScrollBar().setSingleStep(24)
+        self.delegate = TranscriptDelegate(self, pool)
+        self.setItemDelegate(self.delegate)
+        self.delegate.anchor_clicked.connect(self._on_delegate_anchor_clicked)
+        self.delegate.image_clicked.connect(self.image_activated)
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrollbar_value_changed)
+        bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+        if model is not None:
+            self.setModel(model)
+
+    def setModel(self, model: TranscriptModel) -> None:
+        super().setModel(model)
+        model.set_theme(self.delegate.theme)
+        model.modelReset.connect(self._on_model_model_reset)
+
+    # --- layout and scrolling -------------------------------------------------------------
+
+    def resizeEvent(self, event) -> None:
+        self.row_width = max(200, self.viewport().width())
+        super().resizeEvent(event)
+
+    def doItemsLayout(self) -> None:
+        """Re-pin to the bottom after every layout while following the stream."""
+        self._adjusting = True
+        try:
+            super().doItemsLayout()
+            if self._stick_to_bottom:
+                self.scrollToBottom()
+        finally:
+            self._adjusting = False
+
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        if not self._adjusting:
+            self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
+
+    def _on_scrollbar_range_changed(self, _low: int, high: int) -> None:
+        if self._stick_to_bottom:
+            self._adjusting = True
+            self.verticalScrollBar().setValue(high)
+            self._adjusting = False
+
+    def _on_model_model_reset(self) -> None:
+        self._stick_to_bottom = True
+        self.delegate.forget_all()
+
+    def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles=()) -> None:
+        """Re-measure changed rows; a streaming row at most every ``_refresh`` interval.
+
+        Tokens arrive every ~16 ms; re-laying out and repainting the row each time would
+        keep the GUI thread busy most of the time, so chunks are coalesced, and the interval
+        grows with what one refresh costs (issue 4, requirement 11a)."""
+        model = self.model()
+        if top.row() == bottom.row() and model.item(top.row()).status == MessageStatus.STREAMING:
+            self._dirty.append(QPersistentModelIndex(top))
+            if not self._refresh.isActive():
+                self._refresh.start()
+            return
+        super().dataChanged(top, bottom, roles)
+        if bottom.row() - top.row() > 8:  # theme switch: everything, lazily
+            self.delegate.restyle()
+            self.scheduleDelayedItemsLayout()
+            return
+        for row in range(top.row(), bottom.row() + 1):
+            if self.delegate.remeasure(model.index(row, 0)):
+                self.scheduleDelayedItemsLayout()
+
+    def _on_refresh_timeout(self) -> None:
+        started = time.perf_counter()
+        dirty, self._dirty = self._dirty, []
+        for persistent in dirty:
+            if not persistent.isValid():
+                continue
+            index = self.model().index(persistent.row(), 0)
+            if self.delegate.remeasure(index):
+                self.scheduleDelayedItemsLayout()
+            else:
+                self.update(index)
+        cost_ms = (time.perf_counter() - started) * 1000
+        self._refresh.setInterval(int(min(REFRESH_MAX_MS, max(REFRESH_MS, 4 * cost_ms))))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self.delegate.restyle()
+            if self.model() is not None:
+                self.model().set_theme(self.delegate.theme)
+            self.scheduleDelayedItemsLayout()
+        super().changeEvent(event)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def copy_message(self, row: int) -> None:
+        QGuiApplication.clipboard().setText(self.model().item(row).text)
+        self.message_copied.emit(row)
+
+    def copy_code(self, row: int, index: int) -> None:
+        QGuiApplication.clipboard().setText(self.model().code_block(row, index))
+        self.code_copied.emit(row, index)
+
+    def _on_delegate_anchor_clicked(self, row: int, href: str) -> None:
+        if href.startswith("copy-code:"):
+            self.copy_code(row, int(href.removeprefix("copy-code:") or -1))
+        elif href.startswith("action:"):
+            self._trigger(row, href.removeprefix("action:"))
+        elif (pages := parse_page_href(href)) is not None:
+            self.page_citation_activated.emit(row, list(pages))
+        elif is_web_url(href):
+            QDesktopServices.openUrl(QUrl(href))
+
+    def _trigger(self, row: int, action: str) -> None:
+        handlers = {
+            "copy": lambda: self.copy_message(row),
+            "regenerate": lambda: self.regenerate_requested.emit(row),
+            "edit": lambda: self.edit_requested.emit(row),
+            "delete": lambda: self.delete_requested.emit(row),
+            "retry": lambda: self.retry_requested.emit(row),
+            "branch-prev": lambda: self.branch_requested.emit(row, -1),
+            "branch-next": lambda: self.branch_requested.emit(row, 1),
+        }
+        if action in handlers:
+            handlers[action]()
+
+    def mouseMoveEvent(self, event) -> None:
+        index = self.indexAt(event.position().toPoint())
+        kind = ""
+        if index.isValid():
+            kind, _ = self.delegate.hit_test(
+                index, self.visualRect(index), event.position().toPoint()
+            )
+        shape = Qt.CursorShape.PointingHandCursor if kind else Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(shape)
+        super().mouseMoveEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        row = self.currentIndex().row()
+        if row >= 0 and event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_message(row)
+            return
+        if row >= 0 and event.key() == Qt.Key.Key_Delete:
+            self.delete_requested.emit(row)
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        index = (
+            self.indexAt(event.pos())
+            if event.reason() == event.Reason.Mouse
+            else self.currentIndex()
+        )
+        if not index.isValid():
+            return
+        menu = self.context_menu(index.row())
+        menu.exec(event.globalPos())
+
+    def context_menu(self, row: int) -> QMenu:
+        """The per-message menu; the same actions as the links under each message."""
+        item: TranscriptItem = self.model().item(row)
+        menu = QMenu(self)
+        menu.setAccessibleName("Message actions")
+        menu.addAction("&Copy message", lambda: self._trigger(row, "copy"))
+        for i, _code in enumerate(self.model().rendered(row).code_blocks):
+            menu.addAction(f"Copy code block {i + 1}", lambda i=i: self.copy_code(row, i))
+        streaming = item.status == MessageStatus.STREAMING
+        if item.role == Role.USER:
+            menu.addAction("&Edit and resend", lambda: self._trigger(row, "edit")).setEnabled(
+                not streaming
+            )
+        else:
+            menu.addAction("&Regenerate", lambda: self._trigger(row, "regenerate")).setEnabled(
+                not streaming
+            )
+        if item.status == MessageStatus.FAILED:
+            menu.addAction("Re&try", lambda: self._trigger(row, "retry"))
+        if item.branch_count > 1:
+            menu.addAction(
+                "&Previous version", lambda: self._trigger(row, "branch-prev")
+            ).setEnabled(item.branch_index > 0)
+            menu.addAction("&Next version", lambda: self._trigger(row, "branch-next")).setEnabled(
+                item.branch_index < item.branch_count - 1
+            )
+        menu.addSeparator()
+        menu.addAction("&Delete", lambda: self._trigger(row, "delete")).setEnabled(not streaming)
+        return menu
+
+    def scroll_to_bottom(self) -> None:
+        self._stick_to_bottom = True
+        self.scrollToBottom()

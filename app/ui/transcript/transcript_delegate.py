@@ -1,0 +1,347 @@
+"""The transcript's delegate: measures, caches and paints each message row.
+
+Split from ``chat_view`` so the view keeps only scrolling, signals and actions. Where each
+piece of a row goes (and what is at a point) is ``transcript_layout``; the pixmap and
+thumbnail caches are ``transcript_pixmaps``; this module decides when rows are laid out and
+keeps their layouts. Each row keeps one ``QTextDocument`` per HTML segment (see
+``markdown_render``), so a growing answer rebuilds only its last segment.
+
+Heights are measured lazily (issue 4, requirement 11c): ``sizeHint`` measures exactly while a
+small per-pass time budget lasts, answers an estimate after that, and an idle timer measures
+the rest a few milliseconds at a time, visible rows first. Anchors painted in the rows
+(``copy-code:N``, ``action:…``, http(s) links) are hit-tested in ``editorEvent``. Colors come
+from the palette, so light and dark follow the system.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+)
+
+from app.ui.transcript.markdown_render import RenderTheme, document_css, is_web_url
+from app.ui.transcript.transcript_layout import (
+    GAP,
+    MARGIN,
+    PAD,
+    THUMB_H,
+    RowLayout,
+    RowLayoutBuilder,
+    anchor_rect_in,
+    hit_at,
+)
+from app.ui.transcript.transcript_model import TranscriptModel
+from app.ui.transcript.transcript_pixmaps import DocumentPixmaps, Thumbnails
+
+if TYPE_CHECKING:  # the view imports this module; only annotations need it back
+    from app.ui.transcript.chat_view import ChatView
+
+MEASURE_BUDGET_S = 0.006  # per event-loop pass, so no pass stalls for long (target < 50 ms)
+PAINT_BUDGET_S = 0.016  # rows built while painting one frame; the rest come a pass later
+EAGER_ROWS = 30  # the newest rows are measured at once, while the budget lasts
+MAX_LAYOUTS = 300  # rows whose documents stay cached (heights are kept for all rows)
+ERROR_HUE = QColor(209, 36, 47)  # the one color the palette has no role for
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor(
+        *(round(x + (y - x) * t) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+    )
+
+
+def theme_from_palette(palette: QPalette) -> RenderTheme:
+    """Colors for rendered Markdown, derived from the system palette (light or dark)."""
+    base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+    dark = base.lightness() < text.lightness()
+    link = palette.color(QPalette.ColorRole.Link)
+    if dark and link.lightness() < 140:
+        link = link.lighter(170)
+    return RenderTheme(
+        dark=dark,
+        text=text.name(),
+        muted=_mix(base, text, 0.6).name(),
+        link=link.name(),
+        code_background=_mix(base, text, 0.09 if dark else 0.05).name(),
+        border=_mix(base, text, 0.2).name(),
+    )
+
+
+class TranscriptDelegate(QStyledItemDelegate):
+    """Lays out, caches and paints rows; turns clicks into ``anchor_clicked``/``image_clicked``."""
+
+    anchor_clicked = Signal(int, str)  # row, href
+    image_clicked = Signal(int, int)  # row, image index
+
+    def __init__(self, view: ChatView, pool: QThreadPool | None = None) -> None:
+        super().__init__(view)
+        self._view = view
+        self._layouts: OrderedDict[int, RowLayout] = OrderedDict()
+        self._heights: dict[int, tuple[int, int, int]] = {}  # key → revision, width, height
+        self._thumbnails = Thumbnails(view, pool)
+        self._spent = 0.0
+        self._pending: set[int] = set()
+        self._painted: set[int] = set()
+        self._unlaid = False  # rows measured since the view last laid out
+        self._urgent = False  # ... and one of them is on screen
+        self._last_relayout = 0.0
+        self._measurer = QTimer(self, interval=0, timeout=self._on_measurer_timeout)
+        self._budget = QTimer(self, interval=0, singleShot=True, timeout=self.new_pass)
+        self.restyle()
+
+    # --- caches ---------------------------------------------------------------------------
+
+    def restyle(self) -> None:
+        """Font or palette changed: every document must be rebuilt."""
+        self.theme = theme_from_palette(self._view.palette())
+        self._row_builder = RowLayoutBuilder(self._view, self.theme, document_css(self.theme))
+        self._layouts.clear()
+        self._heights.clear()
+        self._estimates: dict[int, tuple[int, int, int]] = {}
+        metrics = self._view.fontMetrics()
+        self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
+        self._doc_pixmaps = DocumentPixmaps(self._view)
+
+    def all_measured(self) -> bool:
+        """True when every row's height is exact (no estimate left on screen or off it)."""
+        model = self._view.model()
+        if model is None:
+            return True
+        width = self.row_width()
+        for row in range(model.rowCount()):
+            key, revision = model.cache_key(row)
+            known = self._heights.get(key)
+            if known is None or known[0] != revision or known[1] != width:
+                return False
+        return True
+
+    def forget_all(self) -> None:
+        self._layouts.clear()
+        self._heights.clear()
+        self._estimates.clear()
+        self._pending.clear()
+
+    def remeasure(self, index: QModelIndex) -> bool:
+        """Lay out a changed row now if it was measured before; True if its height changed."""
+        key, _revision = self._view.model().cache_key(index.row())
+        before = self._heights.get(key)
+        return before is not None and self.layout_for(index).height != before[2]
+
+    def row_width(self) -> int:
+        return self._view.row_width
+
+    def cached_layout(self, index: QModelIndex) -> RowLayout | None:
+        key, revision = self._view.model().cache_key(index.row())
+        cached = self._layouts.get(key)
+        if cached is not None and cached.revision == revision and cached.width == self.row_width():
+            return cached
+        return None
+
+    def layout_for(self, index: QModelIndex, width: int | None = None) -> RowLayout:
+        width = width or self.row_width()
+        model = self._view.model()
+        key, revision = model.cache_key(index.row())
+        cached = self._layouts.get(key)
+        if cached is not None and cached.revision == revision and cached.width == width:
+            self._layouts.move_to_end(key)
+            return cached
+        started = time.perf_counter()
+        row = index.row()
+        layout = self._row_builder.build(
+            model.item(row), model.rendered(row).segments, revision, width, cached
+        )
+        self._spent += time.perf_counter() - started
+        if not self._budget.isActive():
+            self._budget.start()  # the next event-loop pass gets a fresh budget
+        self._layouts[key] = layout
+        self._heights[key] = (revision, width, layout.height)
+        while len(self._layouts) > MAX_LAYOUTS:
+            self._layouts.popitem(last=False)
+        return layout
+
+    # --- sizes ----------------------------------------------------------------------------
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        width = self.row_width()
+        model = self._view.model()
+        key, revision = model.cache_key(index.row())
+        known = self._heights.get(key)
+        if known is not None and known[0] == revision and known[1] == width:
+            return QSize(width, known[2])
+        newest = index.row() >= model.rowCount() - EAGER_ROWS  # on screen when opened
+        if newest and self._spent < MEASURE_BUDGET_S:
+            return QSize(width, self.layout_for(index, width).height)
+        self._pending.add(index.row())
+        if not self._measurer.isActive():
+            self._measurer.start()
+        guess = self._estimates.get(key)
+        if guess is None or guess[0] != revision or guess[1] != width:
+            guess = self._estimates[key] = (revision, width, self._estimate(model, index, width))
+        return QSize(width, guess[2])
+
+    def _estimate(self, model: TranscriptModel, index: QModelIndex, width: int) -> int:
+        item = model.item(index.row())
+        char_w, line_h = self._metrics
+        per_line = max(20, (width - 2 * MARGIN) // char_w)
+        lines = item.text.count("\n") + len(item.text) // per_line + 1
+        thumbs = (THUMB_H + GAP) * ((len(item.images) + 3) // 4)
+        return lines * line_h + thumbs + 2 * PAD + 3 * line_h
+
+    def new_pass(self) -> None:
+        """A new event-loop pass may spend its measuring budget again."""
+        self._spent = 0.0
+
+    def _on_measurer_timeout(self) -> None:
+        """Measure rows left estimated, those last painted first, a few ms per pass.
+
+        Each relayout asks every row for its size (~10 µs a row through PySide), so a pass
+        either measures or lays out, and lays out only when a painted row changed, once a
+        second, and when done."""
+        self.new_pass()
+        model = self._view.model()
+        now = time.perf_counter()
+        due = self._urgent or not self._pending or now - self._last_relayout > 1.0
+        if self._unlaid and due:
+            self._unlaid = self._urgent = False
+            self._last_relayout = now
+            self._view.doItemsLayout()
+            if not self._pending:
+                self._measurer.stop()
+            return
+        painted, self._painted = self._painted, set()
+        for row in sorted(self._pending, key=lambda r: (r not in painted, -r)):
+            self._pending.discard(row)
+            if row >= model.rowCount():
+                continue
+            key, revision = model.cache_key(row)
+            known = self._heights.get(key)
+            if known is None or known[0] != revision or known[1] != self.row_width():
+                height = self.layout_for(model.index(row, 0)).height
+                guess = self._estimates.get(key)
+                self._unlaid = self._unlaid or guess is None or guess[2] != height
+                self._urgent = self._urgent or row in painted
+                if row in painted:
+                    self._view.update(model.index(row, 0))
+            if self._spent >= MEASURE_BUDGET_S:
+                break
+        if not self._pending and not self._unlaid:
+            self._measurer.stop()
+
+    # --- painting -------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        self._painted.add(index.row())
+        layout = self.cached_layout(index)
+        if layout is None and self._spent >= PAINT_BUDGET_S:
+            self._pending.add(index.row())  # too much built in this frame: next pass
+            self._measurer.start()
+            return
+        layout = layout or self.layout_for(index)
+        if layout.height != option.rect.height():
+            self._view.scheduleDelayedItemsLayout()  # an estimate was on screen
+        palette = self._view.palette()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(option.rect.topLeft())
+        # Only the part on screen: a long answer is tens of thousands of pixels tall.
+        shown = QRectF(self._view.viewport().rect()).translated(-QPointF(option.rect.topLeft()))
+        visible = shown.intersected(painter.clipBoundingRect()) if painter.hasClipping() else shown
+        if layout.bubble is not None:
+            color = _mix(
+                palette.color(QPalette.ColorRole.Base),
+                palette.color(QPalette.ColorRole.Highlight),
+                0.16,
+            )
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(layout.bubble, 14, 14)
+        if layout.error_box is not None:
+            painter.setPen(ERROR_HUE)
+            base = palette.color(QPalette.ColorRole.Base)
+            painter.setBrush(_mix(base, ERROR_HUE, 0.1))
+            painter.drawRoundedRect(layout.error_box, 8, 8)
+        self._paint_thumbs(painter, index, layout)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette = palette
+        for pos, doc in layout.docs:
+            rect = QRectF(pos, doc.size())
+            if not rect.intersects(visible):
+                continue
+            pixmap = None if doc is layout.live else self._doc_pixmaps.pixmap(doc, context)
+            if pixmap is not None:
+                painter.drawPixmap(pos, pixmap)
+                continue
+            painter.save()
+            painter.translate(pos)
+            context.clip = visible.translated(-pos)
+            doc.documentLayout().draw(painter, context)
+            painter.restore()
+        selected = option.state & QStyle.StateFlag.State_Selected
+        if selected and option.state & QStyle.StateFlag.State_HasFocus and self._view.hasFocus():
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(2, 1, layout.width - 4, layout.height - 2), 6, 6)
+        painter.restore()
+
+    def _paint_thumbs(self, painter: QPainter, index: QModelIndex, layout: RowLayout) -> None:
+        images = self._view.model().item(index.row()).images
+        for image, rect in zip(images, layout.thumbs, strict=False):
+            thumb = self._thumbnails.thumbnail(image, rect.size())
+            if thumb is None:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(self._view.palette().color(QPalette.ColorRole.Mid))
+                painter.drawRoundedRect(QRectF(rect), 8, 8)
+            else:
+                painter.drawImage(rect, thumb)
+
+    # --- hit-testing ----------------------------------------------------------------------
+
+    def hit_test(self, index: QModelIndex, rect: QRect, pos: QPoint) -> tuple[str, str | int]:
+        """What is under viewport ``pos``: ("anchor", href), ("image", i) or ("", "")."""
+        return hit_at(self.layout_for(index), QPointF(pos - rect.topLeft()))
+
+    def anchor_rect(self, index: QModelIndex, rect: QRect, href: str) -> QRectF | None:
+        """Where the anchor ``href`` is painted, in viewport coordinates (tests, a11y)."""
+        return anchor_rect_in(self.layout_for(index), href, QPointF(rect.topLeft()))
+
+    def editorEvent(
+        self, event: QEvent, model, option: QStyleOptionViewItem, index: QModelIndex
+    ) -> bool:
+        if (
+            event.type() != QEvent.Type.MouseButtonRelease
+            or event.button() != Qt.MouseButton.LeftButton
+        ):
+            return False
+        kind, value = self.hit_test(index, option.rect, event.position().toPoint())
+        if kind == "anchor":
+            self.anchor_clicked.emit(index.row(), value)
+        elif kind == "image":
+            self.image_clicked.emit(index.row(), value)
+        return bool(kind)
+
+    def helpEvent(self, event, view, option, index) -> bool:
+        kind, value = self.hit_test(index, option.rect, event.pos())
+        if kind == "anchor" and is_web_url(str(value)):
+            QToolTip.showText(event.globalPos(), str(value), view)  # where a link really goes
+            return True
+        return super().helpEvent(event, view, option, index)

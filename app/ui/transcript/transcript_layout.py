@@ -1,0 +1,235 @@
+"""Where everything in one transcript row goes: bubble, thumbnails, text, error box, actions.
+
+Split from ``transcript_delegate`` so the delegate keeps the *when* (lazy measuring, caches
+keyed by row revision, painting) and this module the *where*: a ``RowLayout`` is plain
+geometry plus the ``QTextDocument`` of each piece, built by ``RowLayoutBuilder`` without
+touching the view's model or scheduling. Hit-testing reads the same geometry, so it lives here
+too: what is painted at a point and where an anchor is painted can never disagree with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF
+from PySide6.QtGui import QImage, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QWidget
+
+from app.core.conversation import MessageStatus, Role
+from app.ui.transcript.markdown_render import RenderTheme
+from app.ui.transcript.transcript_model import ImageLike, TranscriptItem
+
+MARGIN, PAD, GAP, THUMB_H, THUMB_MAX_W = 16, 12, 6, 96, 180
+
+
+@dataclass
+class RowLayout:
+    """One row at one width and revision; positions are relative to the row's top left."""
+
+    revision: int
+    width: int
+    height: int = 0
+    segments: tuple[str, ...] = ()
+    docs: list[tuple[QPointF, QTextDocument]] = field(default_factory=list)
+    bubble: QRectF | None = None
+    error_box: QRectF | None = None
+    thumbs: list[QRect] = field(default_factory=list)
+    live: QTextDocument | None = None  # the streaming tail: changes every chunk, not cached
+
+
+def _collapse_frame_padding(doc: QTextDocument) -> None:
+    """Qt puts an empty block before a table that starts a document (and after one that
+    ends it); each would add a blank line between our stacked segment documents."""
+    for block in (doc.firstBlock(), doc.lastBlock()):
+        if block.text() or not block.isValid() or doc.blockCount() < 2:
+            continue
+        cursor = QTextCursor(block)
+        if cursor.currentTable() is not None:
+            continue
+        fmt = block.blockFormat()
+        fmt.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        fmt.setTopMargin(0)
+        fmt.setBottomMargin(0)
+        cursor.setBlockFormat(fmt)
+        char = QTextCharFormat()
+        char.setFontPointSize(1)
+        cursor.setBlockCharFormat(char)
+
+
+def _pixel_size(image: ImageLike) -> tuple[int, int]:
+    return (image.width(), image.height()) if isinstance(image, QImage) else image.size
+
+
+class RowLayoutBuilder:
+    """Builds ``RowLayout``s for one theme; a new theme or font needs a new builder.
+
+    Keeps the documents that repeat across rows (action links, error boxes), so that a
+    transcript of hundreds of messages holds only a handful of them."""
+
+    def __init__(self, view: QWidget, theme: RenderTheme, css: str) -> None:
+        self._view = view  # its font, read as each document is made
+        self.theme = theme
+        self._css = css
+        self._small_docs: dict[tuple[str, float], QTextDocument] = {}
+
+    def _small_doc(self, html: str, width: float) -> QTextDocument:
+        """Action rows and error boxes repeat: share one document per (html, width)."""
+        doc = self._small_docs.get((html, width))
+        if doc is None:
+            if len(self._small_docs) > 512:
+                self._small_docs.clear()
+            doc = self._small_docs[html, width] = self._doc(html, width)
+        return doc
+
+    def _doc(self, html: str, width: float, old: QTextDocument | None = None) -> QTextDocument:
+        if old is not None:
+            if old.textWidth() != width:
+                old.setTextWidth(width)  # a full relayout of that document, even if equal
+            return old
+        doc = QTextDocument()
+        doc.setUndoRedoEnabled(False)
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(self._view.font())
+        doc.setDefaultStyleSheet(self._css)
+        doc.setHtml(html)
+        _collapse_frame_padding(doc)
+        doc.setTextWidth(width)
+        return doc
+
+    def build(
+        self,
+        item: TranscriptItem,
+        segments: tuple[str, ...],
+        revision: int,
+        width: int,
+        old: RowLayout | None,
+    ) -> RowLayout:
+        """Lay out ``item``; documents of ``old`` whose segment did not change are reused."""
+        layout = RowLayout(revision, width)
+        old_segments = old.segments if old is not None else ()
+        old_docs = [doc for _, doc in old.docs[: len(old_segments)]] if old else []
+        inner = width - 2 * MARGIN
+        user = item.role == Role.USER
+        if user:
+            inner = int(max(240, inner * 0.75)) - 2 * PAD
+        y = PAD if user else GAP
+        x = PAD if user else MARGIN
+        if user and item.images:
+            y = self._place_thumbs(layout, item, inner, x, y)
+        used = max((r.right() - x for r in layout.thumbs), default=0)
+        for i, html in enumerate(segments):
+            reuse = i < len(old_segments) and old_segments[i] == html
+            doc = self._doc(html, inner, old_docs[i] if reuse else None)
+            if user:
+                doc.setTextWidth(min(inner, doc.idealWidth() + 1))
+                used = max(used, doc.idealWidth())
+            layout.docs.append((QPointF(x, y), doc))
+            y += doc.size().height()
+        layout.segments = segments
+        if item.status == MessageStatus.STREAMING and layout.docs:
+            layout.live = layout.docs[-1][1]
+        if user:  # the bubble, right-aligned; shift its contents under it
+            bubble_w = used + 2 * PAD
+            shift = width - MARGIN - bubble_w
+            layout.bubble = QRectF(shift, GAP, bubble_w, y + PAD)
+            layout.docs = [(p + QPointF(shift, GAP), d) for p, d in layout.docs]
+            layout.thumbs = [r.translated(int(shift), GAP) for r in layout.thumbs]
+            y += PAD + GAP
+        if item.error:
+            html = (
+                f"<b>Error:</b> {_escape(item.error)} &nbsp; "
+                f'<a href="action:retry" style="color: {self.theme.link};">Retry</a>'
+            )
+            doc = self._small_doc(html, inner - 2 * PAD)
+            h = doc.size().height() + 2 * PAD
+            layout.error_box = QRectF(MARGIN, y + GAP, inner, h)
+            layout.docs.append((QPointF(MARGIN + PAD, y + GAP + PAD), doc))
+            y += h + GAP
+        actions = self._small_doc(self._actions_html(item), inner)
+        if actions.textWidth() == inner:
+            actions.setTextWidth(actions.idealWidth() + 1)
+        ax = width - MARGIN - PAD - actions.idealWidth() if user else MARGIN
+        layout.docs.append((QPointF(ax, y + 4), actions))
+        layout.height = int(y + actions.size().height() + 2 * GAP + 4)
+        return layout
+
+    def _place_thumbs(self, layout: RowLayout, item: TranscriptItem, inner: int, x0, y) -> int:
+        x, row_h = x0, 0
+        for image in item.images:
+            w, h = _pixel_size(image)
+            tw, th = max(1, round(w * THUMB_H / max(h, 1))), THUMB_H
+            if tw > THUMB_MAX_W:
+                tw, th = THUMB_MAX_W, max(1, round(h * THUMB_MAX_W / max(w, 1)))
+            if x > x0 and x + tw > x0 + inner:
+                x, y = x0, y + row_h + GAP
+                row_h = 0
+            layout.thumbs.append(QRect(x, y, tw, th))
+            x, row_h = x + tw + GAP, max(row_h, th)
+        return y + row_h + GAP
+
+    def _actions_html(self, item: TranscriptItem) -> str:
+        def link(name: str, label: str) -> str:
+            return f'<a href="action:{name}" style="color: {self.theme.muted};">{label}</a>'
+
+        parts: list[str] = []
+        if item.branch_count > 1:
+            i, n = item.branch_index, item.branch_count
+            prev = link("branch-prev", "‹") if i > 0 else "‹"
+            nxt = link("branch-next", "›") if i < n - 1 else "›"
+            parts.append(f"{prev}&nbsp;{i + 1}/{n}&nbsp;{nxt}")
+        if item.badge:
+            parts.append(_escape(item.badge))
+        if item.status == MessageStatus.STREAMING:
+            parts.append("Generating…")
+        else:
+            if item.status in (MessageStatus.STOPPED, MessageStatus.INTERRUPTED):
+                parts.append(item.status.value.capitalize())
+            parts.append(link("copy", "Copy"))
+            parts.append(
+                link("edit", "Edit") if item.role == Role.USER else link("regenerate", "Regenerate")
+            )
+            parts.append(link("delete", "Delete"))
+        body = " &nbsp;·&nbsp; ".join(parts)
+        return f'<p style="color: {self.theme.muted}; font-size: small;">{body}</p>'
+
+
+# --- hit-testing ----------------------------------------------------------------------------
+
+
+def hit_at(layout: RowLayout, local: QPointF) -> tuple[str, str | int]:
+    """What is at ``local`` (row coordinates): ("anchor", href), ("image", i) or ("", "")."""
+    for i, thumb in enumerate(layout.thumbs):
+        if thumb.contains(local.toPoint()):
+            return "image", i
+    for origin, doc in layout.docs:
+        inside = local - origin
+        if 0 <= inside.y() <= doc.size().height() and 0 <= inside.x() <= doc.size().width():
+            href = doc.documentLayout().anchorAt(inside)
+            if href:
+                return "anchor", href
+    return "", ""
+
+
+def anchor_rect_in(layout: RowLayout, href: str, row_top_left: QPointF) -> QRectF | None:
+    """Where the first anchor ``href`` is painted, for a row whose top left is at
+    ``row_top_left``; ``None`` if the row has no such anchor."""
+    for origin, doc in layout.docs:
+        block = doc.firstBlock()
+        while block.isValid():
+            for fragment_it in block:
+                fragment = fragment_it.fragment()
+                if fragment.charFormat().anchorHref() != href:
+                    continue
+                offset = fragment.position() - block.position()
+                line = block.layout().lineForTextPosition(offset)
+                box = doc.documentLayout().blockBoundingRect(block)
+                x = line.cursorToX(offset)[0]
+                width = line.cursorToX(offset + fragment.length())[0] - x
+                top_left = row_top_left + origin + box.topLeft()
+                return QRectF(top_left + QPointF(x, line.y()), QSizeF(width, line.height()))
+            block = block.next()
+    return None
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

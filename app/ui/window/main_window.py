@@ -1,0 +1,377 @@
+"""The main window: conversations on the left, the transcript and the composer on the right,
+the engine's state in the header.
+
+The window owns widgets only; ``ChatSession`` owns the history and the engine. Window geometry,
+splitter sizes and the last open chat persist in ``window.ini`` beside the settings file.
+What the buttons and menus lead to lives in helpers the window owns, so this file stays layout
+and wiring: ``WindowDialogs``, ``BackendSwitcher``, ``TranscriptActions`` (a message's
+buttons) and ``ConversationActions`` (the sidebar's menu).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from app.core.conversation import MessageStatus
+from app.core.images import Detail
+from app.engine.backend_choice import (
+    BackendKind,
+    Target,
+    answer_badge,
+)
+from app.engine.base import (
+    EngineError,
+    Finished,
+    FinishReason,
+    Prefill,
+    Usage,
+)
+from app.resources import resource
+from app.settings import Settings
+from app.ui.composer.composer import Composer
+from app.ui.composer.meter_feed import MeterFeed
+from app.ui.composer.screen_capture import ScreenCapture
+from app.ui.session.chat_session import ChatSession
+from app.ui.session.session_history import OpenedConversation
+from app.ui.setup.setup_assistant import SetupAssistant
+from app.ui.studio.studio_link import StudioLink
+from app.ui.transcript.chat_view import ChatView
+from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.window.backend_switch import BackendSwitcher
+from app.ui.window.conversation_actions import ConversationActions
+from app.ui.window.empty_state import EmptyState
+from app.ui.window.engine_header import EngineHeader
+from app.ui.window.sidebar import Sidebar
+from app.ui.window.transcript_actions import TranscriptActions
+from app.ui.window.window_dialogs import WindowDialogs
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: Settings,
+        session: ChatSession,
+        engine_changed: Callable[[], None] = lambda: None,
+        memory_estimate: Callable[[], str] = lambda: "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session
+        self._engine_changed = engine_changed
+        self._memory_estimate = memory_estimate
+        self.setWindowTitle("Pixtral Desk")
+        self.setWindowIcon(QIcon(str(resource("icons", "pixtral-desk.svg"))))
+        self.state = QSettings(
+            str(settings.path.with_name("window.ini")), QSettings.Format.IniFormat
+        )
+        self.device = ""
+        self.n_ctx = 0
+
+        self.sidebar = Sidebar()
+        self.transcript = TranscriptModel(self)
+        self.chat_view = ChatView(self.transcript)
+        self.composer = Composer()
+        self.composer.default_detail = Detail.parse(settings["detail"])
+        self.composer.tools.set_user_file(settings.path.with_name("presets.json"))
+        self.capture = ScreenCapture(self)
+        self.activity = QLabel("")
+        self.activity.setAccessibleName("Engine activity")
+        self.setup: SetupAssistant | None = None
+        self.switcher = BackendSwitcher(self)
+        self.dialogs = WindowDialogs(self)
+        self.transcript_actions = TranscriptActions(self)
+        self.conversation_actions = ConversationActions(self)
+        self.studio_link = StudioLink(session, settings.path.with_name("presets.json"), self)
+        self.header = EngineHeader()
+        self.empty_state = EmptyState()
+        self.meter_feed = MeterFeed(
+            session, self.composer, lambda: int(self.settings["max_tokens"]), self._n_ctx, self
+        )
+        self.setCentralWidget(self._layout())
+        self._connect()
+        self._restore_state()
+        self.refresh_engine_label()
+        self.session.refresh_list()
+
+    # ------------------------------------------------------------------------------ layout
+    def _layout(self) -> QWidget:
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.chat_view)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.activity)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 900])
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.header)
+        outer.addWidget(self.splitter, 1)
+        return body
+
+    def _refresh_page(self) -> None:
+        has_model = bool(self.settings["model"]) or self.settings["backend"] != "local"
+        self.empty_state.show_for(has_model)
+        if self.transcript.rowCount():
+            self.stack.setCurrentWidget(self.chat_view)
+        elif has_model:
+            self.stack.setCurrentWidget(self.empty_state)
+        else:
+            self.stack.setCurrentWidget(self._setup_assistant())
+
+    def _setup_assistant(self) -> SetupAssistant:
+        """The first-run page, built only when needed (it scans the disk for models)."""
+        if self.setup is None:
+            self.setup = SetupAssistant(self)
+            self.setup.model_chosen.connect(self._on_setup_model_chosen)
+            self.setup.plateforme_requested.connect(self.switcher.use_plateforme)
+            self.setup.server_requested.connect(self.switcher.use_server)
+            self.stack.addWidget(self.setup)
+            self.setup.start()
+        return self.setup
+
+    def _on_setup_model_chosen(self, model: str, mmproj: str) -> None:
+        self.switcher.use_backend(backend="local", model=model, mmproj=mmproj)
+
+    def _connect(self) -> None:
+        s, c, v = self.session, self.composer, self.chat_view
+        s.conversations_listed.connect(self._on_session_conversations_listed)
+        s.conversation_opened.connect(self._on_session_conversation_opened)
+        s.turn_started.connect(self._on_session_turn_started)
+        s.token_received.connect(self._on_session_token_received)
+        s.prefill_progressed.connect(self._on_session_prefill_progressed)
+        s.loading_progressed.connect(self.header.show_loading)
+        s.usage_ready.connect(self._on_session_usage_ready)
+        s.turn_finished.connect(self._on_session_turn_finished)
+        s.turn_failed.connect(self._on_session_turn_failed)
+        s.storage_failed.connect(self._on_session_storage_failed)
+        s.bridge.model_loaded.connect(self._on_bridge_model_loaded)
+        s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
+        s.bridge.load_failed.connect(self._on_bridge_load_failed)
+        c.send_requested.connect(self._on_composer_send_requested)
+        c.stop_requested.connect(self._on_composer_stop_requested)
+        c.composition_changed.connect(self.update_meter)
+        c.document_requested.connect(self.dialogs.attach_document)
+        c.make_html_button.make_requested.connect(self._on_composer_make_html_requested)
+        c.make_html_button.open_requested.connect(self.studio_link.open_current)
+        self.studio_link.notice.connect(self.activity.setText)
+        self.studio_link.problem.connect(lambda text: self.composer.notice.add([text]))
+        c.document_dropped.connect(self.dialogs.attach_document)
+        c.tools.capture_requested.connect(self.capture.start)
+        self.capture.captured.connect(c.add_image)
+        self.capture.unavailable.connect(self._on_capture_unavailable)
+        t = self.transcript_actions
+        v.regenerate_requested.connect(t.regenerate)
+        v.retry_requested.connect(t.regenerate)
+        v.edit_requested.connect(t.edit)
+        v.branch_requested.connect(t.switch_branch)
+        v.delete_requested.connect(t.delete)
+        v.image_activated.connect(t.show_image)
+        v.page_citation_activated.connect(t.show_cited_page)
+        self.sidebar.conversation_selected.connect(s.open)
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.search_changed.connect(s.refresh_list)
+        self.sidebar.rename_requested.connect(self.conversation_actions.rename)
+        self.sidebar.pin_toggled.connect(s.set_pinned)
+        self.sidebar.delete_requested.connect(self.conversation_actions.trash)
+        self.sidebar.export_requested.connect(self.conversation_actions.export)
+        self.header.settings_requested.connect(self.dialogs.open_settings)
+        self.header.about_requested.connect(self.dialogs.open_about)
+        self.header.choose_requested.connect(self.switcher.choose_model_files)
+        self.header.private_toggled.connect(self.session.set_private)
+        self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
+        for keys, slot in (
+            (QKeySequence.StandardKey.New, self.new_chat),
+            (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
+            (QKeySequence("Ctrl+,"), self.dialogs.open_settings),
+            (QKeySequence.StandardKey.HelpContents, self.dialogs.open_about),
+        ):
+            QShortcut(keys, self, activated=slot)
+
+    # ------------------------------------------------------------------------------ engine
+    def refresh_engine_label(self) -> None:
+        self._refresh_page()
+        kind = self.settings["backend"]
+        if kind == "local":
+            self.header.show_model(self.settings["model"], self.device, self._memory_estimate())
+        else:
+            target = Target(BackendKind(kind), self.settings["openai_base_url"])
+            model = self.settings["mistral_model" if kind == "mistral" else "openai_model"]
+            self.header.show_remote(target.label, model)
+        info = self.session.info
+        self.header.show_private(info.private if info is not None else None)
+
+    def _on_bridge_model_loaded(self, loaded: object) -> None:
+        self.device = getattr(loaded, "device", "")
+        self.n_ctx = getattr(loaded, "n_ctx", 0)
+        self.header.show_loaded()
+        self.refresh_engine_label()
+        self.update_meter()
+
+    def _on_bridge_load_failed(self, error: EngineError) -> None:
+        self.header.show_failure(error.message)
+
+    # ------------------------------------------------------------------------------- turns
+    def new_chat(self) -> None:
+        self.session.new_chat()
+        self.composer.editor.setFocus()
+
+    def _on_composer_send_requested(self, text: str, images: list) -> None:
+        if self.session.generating:
+            return
+        self.activity.setText("Saving…")
+        document = self.composer.document_parts
+        self.session.send(text, images, document, private=bool(document))
+
+    def _on_composer_make_html_requested(self) -> None:
+        """One screenshot in the box becomes a page; the box's text goes along as wishes."""
+        images = self.composer.pending_images()
+        if len(images) != 1:
+            self.composer.notice.add(
+                [
+                    "Make HTML needs exactly one screenshot or sketch in the box: drop, paste, "
+                    "add or capture one."
+                    if not images
+                    else "Make HTML works on one screenshot at a time: remove the others first."
+                ]
+            )
+            return
+        self.studio_link.make_html(images[0], self.composer.text())
+
+    def _on_composer_stop_requested(self) -> None:
+        if self.session.generating:
+            self.session.stop()
+
+    def _on_capture_unavailable(self, message: str) -> None:
+        """Inline in the composer, where the picture would have gone (no modal box)."""
+        self.composer.notice.add([message])
+
+    def _on_session_turn_started(self, opened: OpenedConversation) -> None:
+        self.activity.setStyleSheet("")
+        self.composer.clear_after_send()
+        self.composer.set_generating(True)
+        self._show_messages(opened)
+        self.activity.setText("Starting…")
+
+    def _on_session_token_received(self, text: str) -> None:
+        if self.transcript.rowCount():
+            self.transcript.append_text(self.transcript.rowCount() - 1, text)
+
+    def _on_session_prefill_progressed(self, event: Prefill) -> None:
+        if event.images_total and event.images_done < event.images_total:
+            self.activity.setText(f"Encoding image {event.images_done + 1} of {event.images_total}")
+        elif event.tokens_total:
+            percent = int(100 * event.tokens_done / max(event.tokens_total, 1))
+            self.activity.setText(f"Reading {event.tokens_total:,} tokens — {percent} %")
+
+    def _on_bridge_decode_rate_changed(self, rate: float) -> None:
+        self.activity.setText(f"Writing… {rate:.1f} tokens/s")
+
+    def _on_session_usage_ready(self, usage: Usage) -> None:
+        reused = f", {usage.cached_tokens:,} reused" if usage.cached_tokens else ""
+        self.activity.setText(
+            f"{usage.generated_tokens:,} tokens at {usage.tokens_per_s:.1f} tokens/s · "
+            f"first token after {usage.ttft_s:.2f} s · prompt {usage.prompt_tokens:,}{reused} · "
+            f"{usage.device}"
+        )
+        self.device = usage.device
+        self.n_ctx = usage.n_ctx or self.n_ctx
+        self.refresh_engine_label()
+
+    def _on_session_turn_finished(self, finished: Finished) -> None:
+        row = self.transcript.rowCount() - 1
+        stopped = finished.reason is FinishReason.CANCELLED
+        if row >= 0:
+            self.transcript.set_text(row, finished.text)
+            self.transcript.set_status(
+                row, MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
+            )
+        if stopped:
+            self.activity.setText("Stopped; the partial answer is kept.")
+        self.composer.set_generating(False)
+        self.update_meter()
+
+    def _on_session_turn_failed(self, error: EngineError) -> None:
+        row = self.transcript.rowCount() - 1
+        if row >= 0:
+            if error.text:
+                self.transcript.set_text(row, error.text)
+            self.transcript.set_error(row, error.message)
+        self.activity.setText("")
+        self.composer.set_generating(False)
+        if row >= 0:
+            self.switcher.offer_fallback(error, self.transcript_actions.message_id(row))
+
+    def _on_session_storage_failed(self, message: str) -> None:
+        """Shown inline, never as a modal box: whatever was typed stays in the composer."""
+        self.composer.set_generating(self.session.generating)
+        self.activity.setText(f"⚠ {message} Your message is still in the box.")
+        self.activity.setStyleSheet("color: #c62828;")
+
+    def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
+        self._show_messages(opened)
+        self.refresh_engine_label()
+        self.activity.setText("")
+        if opened.info is not None:
+            self.sidebar.select(opened.info.id)
+            self.state.setValue("last_conversation", opened.info.id)
+
+    def _show_messages(self, opened: OpenedConversation) -> None:
+        items = [
+            TranscriptItem.from_message(
+                shown.core,
+                shown.stored.id,
+                branch_index=shown.stored.sibling_index,
+                branch_count=shown.stored.sibling_count,
+                error=shown.stored.error or "",
+                badge=answer_badge(shown.stored.backend),
+            )
+            for shown in opened.messages
+        ]
+        self.transcript.set_messages(items)
+        self._refresh_page()
+        self.update_meter()
+
+    def _on_session_conversations_listed(self, rows: list) -> None:
+        self.sidebar.set_rows(rows, self.session.conversation_id)
+
+    # -------------------------------------------------------------------------------- meter
+    def update_meter(self) -> None:
+        self.meter_feed.update()
+
+    def _n_ctx(self) -> int:
+        return self.n_ctx or int(self.settings["n_ctx"]) or 4096
+
+    # -------------------------------------------------------------------------------- state
+    def _restore_state(self) -> None:
+        geometry = self.state.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 800)
+        splitter = self.state.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        last = self.state.value("last_conversation")
+        if last is not None:
+            self.session.open(int(last), quiet=True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.state.setValue("geometry", self.saveGeometry())
+        self.state.setValue("splitter", self.splitter.saveState())
+        self.state.sync()
+        if self.session.generating:
+            self.session.stop()
+        super().closeEvent(event)

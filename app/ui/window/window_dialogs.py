@@ -1,0 +1,109 @@
+"""The window's dialogs: settings, About, and attaching a PDF's pages.
+
+Each opens a dialog, waits for the user, and applies the outcome to the window's settings,
+session and composer; kept out of the window so its layout and wiring stay readable.
+
+The page picker opens without blocking (``open()``, not ``exec()``) and on the next turn of
+the event loop: a drop handler that ran a nested event loop would keep the file manager's
+drag waiting on some platforms, and the benchmark and tests can watch it fill in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from app.core.images import Detail
+from app.ui.setup.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from app.ui.documents.page_picker import PagePickerDialog
+    from app.ui.window.main_window import MainWindow
+
+
+class WindowDialogs:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.picker: PagePickerDialog | None = None  # the page picker open now, if any
+        self._queue: list[Path] = []  # PDFs waiting for their picker, in the order given
+
+    def attach_document(self, path: str | Path | None = None) -> None:
+        """Pick pages of the PDF at ``path`` (or of PDFs chosen in a file dialog); they go with
+        the next message, in a private chat.
+
+        Several PDFs (dropped together, or chosen at once) each get their picker in turn, in
+        the order given, and the pages of all of them go with the message: people who drop two
+        contracts mean to ask about both. Cancelling one picker skips only that document.
+        """
+        if path is None:
+            paths, _ = QFileDialog.getOpenFileNames(
+                self.window, "Attach PDFs", "", "PDF documents (*.pdf);;All files (*)"
+            )
+        else:
+            paths = [str(path)]
+        self._queue.extend(Path(p) for p in paths if p)
+        QTimer.singleShot(0, self._open_next_picker)
+
+    def _open_next_picker(self) -> None:
+        from app.ui.documents.page_picker import PagePickerDialog
+
+        if self.picker is not None or not self._queue:
+            return
+        path = self._queue.pop(0)
+        budget = self.window.composer.meter.budget
+        free = budget.n_ctx - budget.needed if budget is not None else self.window._n_ctx()
+        # Choosing pages of a document already attached replaces that choice: its pages are
+        # not taken from the room left for the new choice.
+        free += self.window.composer.document_tokens_of(path.name)
+        dialog = PagePickerDialog(path, max(free, 0), self.window)
+        dialog.finished.connect(lambda result: self._on_picker_finished(dialog, result))
+        self.picker = dialog
+        dialog.open()
+
+    def _on_picker_finished(self, dialog: PagePickerDialog, result: int) -> None:
+        self.picker = None
+        if result == QDialog.DialogCode.Accepted and dialog.selected_parts():
+            self.window.composer.attach_document(
+                dialog.path.name, dialog.selected_parts(), dialog.total_tokens()
+            )
+            if self.window.session.info is None:
+                self.window.activity.setText(
+                    "Document chats are private: this one will stay on this computer."
+                )
+        dialog.deleteLater()
+        QTimer.singleShot(0, self._open_next_picker)
+
+    def open_about(self) -> None:
+        """Version, licences, and where history, settings, models and logs are kept (F1)."""
+        from app.logs import default_log_dir
+        from app.ui.setup.about_dialog import AboutDialog
+
+        store = getattr(self.window, "store", None)
+        data_dir = store.db.path.parent if store is not None else Path(".")
+        log_dir = getattr(self.window, "log_dir", None) or default_log_dir()
+        AboutDialog(data_dir, log_dir, self.window.settings.path, self.window).exec()
+
+    def open_settings(self) -> None:
+        info = self.window.session.info
+        dialog = SettingsDialog(
+            self.window.settings, info.system_prompt if info else None, self.window
+        )
+        dialog.overrides_changed.connect(self.window._engine_changed)
+        if dialog.exec():
+            before = {
+                k: self.window.settings[k]
+                for k in ("model", "mmproj", "n_ctx", "kv_type", "n_gpu_layers")
+            }
+            dialog.apply()
+            if info is not None and dialog.system_prompt.toPlainText() != info.system_prompt:
+                self.window.session.update_settings(
+                    system_prompt=dialog.system_prompt.toPlainText()
+                )
+            if before != {k: self.window.settings[k] for k in before}:
+                self.window.device = ""
+                self.window._engine_changed()
+            self.window.composer.default_detail = Detail.parse(self.window.settings["detail"])
+            self.window.refresh_engine_label()

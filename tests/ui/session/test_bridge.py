@@ -1,0 +1,87 @@
+"""Engine events arrive as signals on the GUI thread; slow work runs off it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QThread
+
+from app.core.conversation import Message
+from app.engine.base import Finished, FinishReason, GenerationRequest, Sampling
+from app.engine.local.backend import LocalBackend
+from app.engine.local.protocol import LocalEngineConfig
+from app.ui.common.background import run_in_background
+from app.ui.session.bridge import EngineBridge
+from tests.fixtures.pixtral_gguf import GgufPair
+
+
+def _backend(pair: GgufPair, tmp_path: Path) -> LocalBackend:
+    config = LocalEngineConfig(str(pair.model), str(pair.mmproj), n_ctx=4096, n_threads=2)
+    return LocalBackend(config, log_path=tmp_path / "engine.log")
+
+
+def test_a_generation_streams_into_gui_thread_signals(
+    qtbot, tiny_pair: GgufPair, tmp_path: Path
+) -> None:
+    backend = _backend(tiny_pair, tmp_path)
+    bridge = EngineBridge()
+    tokens: list[str] = []
+    threads: set[bool] = set()
+
+    def on_token(text: str) -> None:
+        tokens.append(text)
+        threads.add(QThread.currentThread() is bridge.thread())
+
+    bridge.token_received.connect(on_token)
+    rates: list[float] = []
+    bridge.decode_rate_changed.connect(rates.append)
+    request = GenerationRequest([Message.user("hello")], sampling=Sampling(0.0, 1.0, 200, 0))
+    try:
+        with qtbot.waitSignal(bridge.reply_finished, timeout=30_000) as finished:
+            bridge.start(backend, request)
+        result: Finished = finished.args[0]
+        assert result.text == "".join(tokens)
+        assert threads == {True}
+        assert bridge.wait()
+        assert all(rate > 0 for rate in rates)
+    finally:
+        backend.close()
+
+
+def test_stop_keeps_the_partial_answer(qtbot, tiny_pair: GgufPair, tmp_path: Path) -> None:
+    backend = _backend(tiny_pair, tmp_path)
+    bridge = EngineBridge()
+    bridge.token_received.connect(lambda _t: bridge.stop())
+    request = GenerationRequest([Message.user("go on")], sampling=Sampling(0.8, 0.95, 3000, 1))
+    try:
+        with qtbot.waitSignal(bridge.reply_finished, timeout=30_000) as finished:
+            bridge.start(backend, request)
+        assert finished.args[0].reason is FinishReason.CANCELLED
+        assert finished.args[0].text
+    finally:
+        bridge.wait()
+        backend.close()
+
+
+def test_run_in_background_calls_back_on_the_gui_thread(qtbot) -> None:
+    worker_threads: list[int] = []
+    results: list[tuple[int, bool]] = []
+
+    def work() -> int:
+        worker_threads.append(threading.get_ident())
+        return 42
+
+    def done(value: int) -> None:
+        results.append((value, threading.get_ident() == main_thread))
+
+    main_thread = threading.get_ident()
+    run_in_background(work, done)
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == [(42, True)]
+    assert worker_threads and worker_threads[0] != main_thread
+
+    errors: list[Exception] = []
+    run_in_background(lambda: 1 / 0, lambda _r: None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], ZeroDivisionError)

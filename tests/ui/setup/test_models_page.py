@@ -1,0 +1,129 @@
+"""The Models settings page: list, set default, delete (issue 5, req. 7)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool
+
+from app.core.model_files import inspect_mmproj, inspect_text_model
+from app.models.discovery import ModelPair, ScanResult
+from app.ui.setup.models_page import ModelsPage
+
+
+class InlinePool(QThreadPool):
+    def start(self, runnable, priority: int = 0) -> None:  # type: ignore[override]
+        runnable.run()
+
+
+def _pairs(tiny_pair, tmp_path: Path) -> ScanResult:
+    """Two models sharing one projector; the second lives behind an HF-cache style symlink."""
+    shutil.copy(tiny_pair.model, tmp_path / "a.gguf")
+    shutil.copy(tiny_pair.mmproj, tmp_path / "mmproj.gguf")
+    (tmp_path / "blobs").mkdir()
+    shutil.copy(tiny_pair.model, tmp_path / "blobs" / "123")
+    os.symlink(tmp_path / "blobs" / "123", tmp_path / "b.gguf")
+    proj = inspect_mmproj(tmp_path / "mmproj.gguf")
+    return ScanResult(
+        pairs=[
+            ModelPair(inspect_text_model(tmp_path / "a.gguf"), proj, "Folder", "F32"),
+            ModelPair(inspect_text_model(tmp_path / "b.gguf"), proj, "Hugging Face cache", "F32"),
+        ]
+    )
+
+
+def _page(qtbot, result: ScanResult, confirm=lambda *_: True) -> ModelsPage:
+    page = ModelsPage(
+        default_model=str(result.pairs[0].model.path),
+        scan_fn=lambda: result,
+        confirm=confirm,
+        pool=InlinePool(),
+    )
+    qtbot.addWidget(page)
+    page.resize(760, 300)
+    page.refresh()
+    return page
+
+
+def test_pairs_are_listed_with_size_quantization_and_place(qtbot, tiny_pair, tmp_path) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    assert page.table.rowCount() == 2
+    assert page.table.item(0, 1).text() == "F32" and page.table.item(0, 2).text().endswith("GB")
+    assert page.table.item(1, 3).text().startswith("Hugging Face cache: ")
+    assert page.table.item(0, 4).text() == "✓" and page.table.item(1, 4).text() == ""
+    assert page.grab().save(str(Path(os.environ.get("SHOT_DIR", tmp_path)) / "models_page.png"))
+
+
+def test_set_default_emits_and_marks_it(qtbot, tiny_pair, tmp_path) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    page.table.selectRow(1)
+    with qtbot.waitSignal(page.default_changed) as changed:
+        page.default_button.click()
+    assert changed.args == [str(tmp_path / "b.gguf"), str(tmp_path / "mmproj.gguf")]
+    assert page.table.item(1, 4).text() == "✓" and page.table.item(0, 4).text() == ""
+
+
+def test_delete_keeps_a_shared_projector_and_removes_cache_blobs(
+    qtbot, tiny_pair, tmp_path
+) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    page.table.selectRow(1)
+    page.delete_button.click()
+    assert not (tmp_path / "b.gguf").exists() and not (tmp_path / "blobs" / "123").exists()
+    assert (tmp_path / "mmproj.gguf").exists()  # still used by a.gguf
+    assert page.table.rowCount() == 1
+    page.table.selectRow(0)
+    page.delete_button.click()
+    assert not (tmp_path / "a.gguf").exists() and not (tmp_path / "mmproj.gguf").exists()
+
+
+def test_delete_asks_first(qtbot, tiny_pair, tmp_path) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path), confirm=lambda *_: False)
+    page.table.selectRow(0)
+    page.delete_button.click()
+    assert (tmp_path / "a.gguf").exists() and page.table.rowCount() == 2
+
+
+def test_per_model_settings_are_shown_saved_and_reset(qtbot, tiny_pair, tmp_path) -> None:
+    from app.models.model_overrides import ModelOverrides
+
+    result = _pairs(tiny_pair, tmp_path)
+    store = ModelOverrides.beside(tmp_path / "settings.ini")
+    store.set(tmp_path / "b.gguf", n_gpu_layers=12)
+    page = ModelsPage(
+        scan_fn=lambda: result,
+        pool=InlinePool(),
+        overrides=store,
+        defaults={"n_gpu_layers": -1, "n_ctx": 0, "kv_type": "f16"},
+    )
+    qtbot.addWidget(page)
+    page.refresh()
+    assert not page.override_box.isEnabled()  # nothing selected yet
+    page.table.selectRow(0)
+    assert page.override_box.isEnabled()
+    assert page.gpu_layers.text() == "All layers" and page.context.text() == "Pick from memory"
+    assert "global" in page.override_status.text()
+    page.gpu_layers.setValue(20)
+    page.context.setValue(16384)
+    page.kv_type.setCurrentText("q8_0")
+    with qtbot.waitSignal(page.overrides_saved) as saved:
+        page.save_button.click()
+    assert saved.args == [str(tmp_path / "a.gguf")]
+    assert store.get(tmp_path / "a.gguf") == {"n_gpu_layers": 20, "n_ctx": 16384, "kv_type": "q8_0"}
+    # The other model shows its own saved value over the defaults.
+    page.table.selectRow(1)
+    assert page.gpu_layers.value() == 12 and page.kv_type.currentText() == "f16"
+    page.table.selectRow(0)
+    assert page.context.value() == 16384
+    page.reset_button.click()
+    assert store.get(tmp_path / "a.gguf") == {} and page.gpu_layers.value() == -1
+
+
+def test_without_an_overrides_store_the_editor_stays_off(qtbot, tiny_pair, tmp_path) -> None:
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    page.table.selectRow(0)
+    assert not page.override_box.isEnabled()
+    page.save_button.click()  # does nothing, raises nothing
+    assert not (tmp_path / "models.json").exists()

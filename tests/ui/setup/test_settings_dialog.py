@@ -1,0 +1,46 @@
+"""The settings dialog: every declared setting has an editor; remote models come from the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+from app.settings import SETTINGS, Settings
+from app.ui.setup.settings_dialog import SettingsDialog
+from tests.engine.fake_servers import FakeChatServer
+
+
+def test_every_setting_has_an_editor_and_saves(qtbot, tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "settings.ini")
+    dialog = SettingsDialog(settings, "Be brief.")
+    qtbot.addWidget(dialog)
+    assert set(dialog.editors) == {s.key for s in SETTINGS}
+    dialog.editors["n_ctx"].setValue(16384)
+    dialog.editors["kv_type"].setCurrentText("q8_0")
+    dialog.apply()
+    again = Settings(tmp_path / "settings.ini")
+    assert again["n_ctx"] == 16384 and again["kv_type"] == "q8_0"
+    assert dialog.system_prompt.toPlainText() == "Be brief."
+
+
+def test_la_plateforme_models_are_listed_from_the_api(qtbot, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key-000")
+    offered: list[list[str]] = []
+
+    def pick(_parent, _title, _label, items, current, _editable):
+        offered.append(list(items))
+        return items[current], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick)
+    with FakeChatServer("mistral") as server:
+        settings = Settings(tmp_path / "settings.ini")
+        settings["mistral_server_url"] = server.url
+        dialog = SettingsDialog(settings, None)
+        qtbot.addWidget(dialog)
+        dialog._on_models_button_clicked()
+        editor = dialog.editors["mistral_model"]
+        assert isinstance(editor, QLineEdit)
+        qtbot.waitUntil(lambda: bool(editor.text()), timeout=10_000)
+    assert offered and editor.text() in offered[0]
+    assert "pixtral" in editor.text()

@@ -1,0 +1,219 @@
+"""The transcript view: painting, anchors, thumbnails, actions, keyboard, auto-scroll."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+
+from app.core.conversation import MessageStatus, Role
+from app.core.images import prepare_image
+from app.ui.transcript.chat_view import ChatView
+from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+
+ANSWER = """## Result
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+```python
+def answer():
+    return 42
+```
+
+See [the docs](https://example.com/docs) or <b>this</b>.
+"""
+
+
+@pytest.fixture
+def view(qtbot):
+    model = TranscriptModel()
+    view = ChatView(model)
+    qtbot.addWidget(view)
+    view.resize(700, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    yield view
+    QThreadPool.globalInstance().waitForDone(2000)
+
+
+def _settle(qtbot, view: ChatView) -> None:
+    QThreadPool.globalInstance().waitForDone(2000)
+    qtbot.wait(30)
+    view.doItemsLayout()
+
+
+def _click(qtbot, view: ChatView, row: int, href: str) -> None:
+    index = view.model().index(row)
+    rect = view.delegate.anchor_rect(index, view.visualRect(index), href)
+    assert rect is not None, href
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+
+
+def _distinct_colors(image: QImage, step: int = 7) -> int:
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)
+        }
+    )
+
+
+def test_paints_messages(qtbot, view: ChatView) -> None:
+    view.model().append_message(TranscriptItem(Role.USER, "Hello there"))
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
+    _settle(qtbot, view)
+    image = view.grab().toImage()
+    assert _distinct_colors(image) > 20  # text, code colors, bubble: not blank
+    assert view.visualRect(view.model().index(1)).height() > 150
+
+
+def test_copy_code_anchor_copies_the_block(qtbot, view: ChatView) -> None:
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
+    _settle(qtbot, view)
+    with qtbot.waitSignal(view.code_copied) as copied:
+        _click(qtbot, view, 0, "copy-code:0")
+    assert copied.args == [0, 0]
+    assert QGuiApplication.clipboard().text() == "def answer():\n    return 42"
+
+
+def test_links_open_only_on_click_and_only_http(qtbot, view: ChatView, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
+    _settle(qtbot, view)
+    assert opened == []
+    _click(qtbot, view, 0, "https://example.com/docs")
+    assert opened == ["https://example.com/docs"]
+    for href in ("javascript:alert(1)", "file:///etc/passwd", "ftp://x.org"):
+        view.delegate.anchor_clicked.emit(0, href)  # even if one ever got painted
+    assert opened == ["https://example.com/docs"]
+
+
+def test_action_links_emit_requests(qtbot, view: ChatView) -> None:
+    model = view.model()
+    model.append_message(TranscriptItem(Role.USER, "question", branch_index=1, branch_count=3))
+    model.append_message(TranscriptItem(Role.ASSISTANT, "answer"))
+    model.append_message(TranscriptItem(Role.ASSISTANT, "partial"))
+    model.set_error(2, "The engine crashed")
+    _settle(qtbot, view)
+    with qtbot.waitSignal(view.edit_requested) as edit:
+        _click(qtbot, view, 0, "action:edit")
+    with qtbot.waitSignal(view.branch_requested) as branch:
+        _click(qtbot, view, 0, "action:branch-next")
+    with qtbot.waitSignal(view.regenerate_requested) as regenerate:
+        _click(qtbot, view, 1, "action:regenerate")
+    with qtbot.waitSignal(view.retry_requested) as retry:
+        _click(qtbot, view, 2, "action:retry")
+    with qtbot.waitSignal(view.delete_requested) as delete:
+        _click(qtbot, view, 1, "action:delete")
+    with qtbot.waitSignal(view.message_copied):
+        _click(qtbot, view, 1, "action:copy")
+    assert (edit.args, branch.args, regenerate.args) == ([0], [0, 1], [1])
+    assert (retry.args, delete.args) == ([2], [1])
+    assert QGuiApplication.clipboard().text() == "answer"
+
+
+def test_thumbnails_appear_and_activate(qtbot, view: ChatView, image_file) -> None:
+    red = prepare_image(image_file(320, 200, "red.png", (220, 20, 20)))
+    green = prepare_image(image_file(200, 320, "green.png", (20, 200, 20)))
+    view.model().append_message(TranscriptItem(Role.USER, "two pictures", (red, green)))
+    view.grab()  # first paint asks for thumbnails, made off the GUI thread
+    _settle(qtbot, view)
+    layout = view.delegate.layout_for(view.model().index(0))
+    assert len(layout.thumbs) == 2
+    image = view.grab().toImage()
+    ratio = image.devicePixelRatio()
+    for thumb, color in zip(layout.thumbs, ((220, 20, 20), (20, 200, 20)), strict=True):
+        pixel = image.pixelColor(thumb.center() * ratio)
+        assert abs(pixel.red() - color[0]) < 30 and abs(pixel.green() - color[1]) < 30
+    with qtbot.waitSignal(view.image_activated) as activated:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=layout.thumbs[1].center())
+    assert activated.args == [0, 1]
+
+
+def test_ctrl_c_copies_the_selected_message(qtbot, view: ChatView) -> None:
+    model = view.model()
+    model.append_message(TranscriptItem(Role.USER, "first"))
+    model.append_message(TranscriptItem(Role.ASSISTANT, "second **bold**"))
+    _settle(qtbot, view)
+    view.setFocus()
+    view.setCurrentIndex(model.index(1))
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "second **bold**"
+    assert view.focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert view.accessibleName()
+
+
+def test_context_menu_offers_the_actions(qtbot, view: ChatView) -> None:
+    model = view.model()
+    model.append_message(TranscriptItem(Role.ASSISTANT, ANSWER, branch_index=0, branch_count=2))
+    texts = [a.text().replace("&", "") for a in view.context_menu(0).actions() if a.text()]
+    assert texts[:2] == ["Copy message", "Copy code block 1"]
+    assert {"Regenerate", "Previous version", "Next version", "Delete"} <= set(texts)
+
+
+def test_streaming_follows_the_bottom_unless_scrolled_up(qtbot, view: ChatView) -> None:
+    model = view.model()
+    model.set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(40))
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    bar = view.verticalScrollBar()
+    for i in range(30):
+        model.append_text(row, f"line {i} with some words\n\n")
+        qtbot.wait(5)
+    _settle(qtbot, view)
+    assert bar.value() == bar.maximum() > 0
+    bar.setValue(bar.maximum() // 2)  # the user scrolls up to read
+    for i in range(30):
+        model.append_text(row, f"more {i}\n\n")
+        qtbot.wait(5)
+    _settle(qtbot, view)
+    assert bar.value() == bar.maximum() // 2 or bar.value() < bar.maximum() - 100
+    model.set_status(row, MessageStatus.COMPLETE)
+
+
+def test_dark_palette_changes_code_colors(qtbot, view: ChatView) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
+    _settle(qtbot, view)
+    light = view.model().rendered(0).html
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor("#1b1c1f"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e3e3e3"))
+    view.setPalette(palette)
+    _settle(qtbot, view)
+    assert view.delegate.theme.dark
+    assert view.model().rendered(0).html != light
+
+
+def test_many_rows_load_lazily(qtbot, view: ChatView) -> None:
+    model = view.model()
+    model.set_messages(TranscriptItem(Role.ASSISTANT, ANSWER) for _ in range(400))
+    qtbot.waitUntil(lambda: not view.delegate._measurer.isActive(), timeout=20_000)
+    _settle(qtbot, view)
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum()
+    last = view.visualRect(model.index(399))
+    assert last.bottom() <= view.viewport().height() + 1
+    assert last.height() == view.delegate.layout_for(model.index(399)).height
+
+
+def test_page_citations_in_a_document_chat_are_links(qtbot, view: ChatView) -> None:
+    from app.core.conversation import Message, TextPart
+    from app.workflows.citations import page_label
+
+    question = Message(Role.USER, [TextPart(page_label("lease.pdf", 2) + "Rent."), TextPart("?")])
+    view.model().append_message(TranscriptItem.from_message(question))
+    view.model().append_message(
+        TranscriptItem(Role.ASSISTANT, "Rent is on p. 2, not `p. 3`.\n\n```\np. 4\n```")
+    )
+    _settle(qtbot, view)
+    with qtbot.waitSignal(view.page_citation_activated) as cited:
+        _click(qtbot, view, 1, "pixtral-page:2")
+    assert cited.args == [1, [2]]
+    index = view.model().index(1)
+    for code in ("pixtral-page:3", "pixtral-page:4"):
+        assert view.delegate.anchor_rect(index, view.visualRect(index), code) is None

@@ -1,0 +1,111 @@
+"""The transcript model: appends insert rows, streaming touches one row, never a reset."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.core.conversation import Message, MessageStatus, Role
+from app.core.images import prepare_image
+from app.ui.transcript.markdown_render import DARK
+from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel, TranscriptRole
+
+
+def _model(n: int = 3) -> TranscriptModel:
+    model = TranscriptModel()
+    model.set_messages(
+        TranscriptItem(Role.USER if i % 2 == 0 else Role.ASSISTANT, f"message {i}", message_id=i)
+        for i in range(n)
+    )
+    return model
+
+
+def test_model_passes_qt_model_tester(qtmodeltester) -> None:
+    model = _model(4)
+    qtmodeltester.check(model)
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    model.append_text(row, "Hello **world**")
+    model.set_branch(1, 1, 3)
+    model.remove_messages(0, 2)
+    qtmodeltester.check(model)
+
+
+def test_streaming_emits_data_changed_for_one_row_only(qtbot) -> None:
+    model = _model(500)
+    changes: list[tuple[int, int]] = []
+    resets: list[str] = []
+    model.dataChanged.connect(lambda top, bottom, _roles: changes.append((top.row(), bottom.row())))
+    for signal in (model.modelReset, model.layoutChanged, model.modelAboutToBeReset):
+        signal.connect(lambda *_: resets.append("reset"))
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append(first))
+
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    for token in ["Hello", " ", "**wor", "ld**", "\n\n```py\n", "x = 1\n", "```\n"]:
+        model.append_text(row, token)
+        model.data(model.index(row), TranscriptRole.RenderedRole)  # as the view would
+    model.set_status(row, MessageStatus.COMPLETE)
+
+    assert inserted == [500]
+    assert changes == [(500, 500)] * 8
+    assert resets == []
+    item = model.item(row)
+    assert item.text == "Hello **world**\n\n```py\nx = 1\n```\n"
+    assert model.code_block(row, 0) == "x = 1"
+    assert "<strong>world</strong>" in model.rendered(row).html
+
+
+def test_error_and_branch_roles() -> None:
+    model = _model(2)
+    model.set_error(1, "out of memory")
+    model.set_branch(1, 1, 3)
+    index = model.index(1)
+    assert index.data(TranscriptRole.ErrorRole) == "out of memory"
+    assert index.data(TranscriptRole.StatusRole) == MessageStatus.FAILED
+    assert index.data(TranscriptRole.BranchRole) == (1, 3)
+    assert index.data(TranscriptRole.MessageIdRole) == 1
+    assert "out of memory" in index.data(Qt.ItemDataRole.AccessibleTextRole)
+
+
+def test_rows_keep_a_cache_key_that_changes_with_content() -> None:
+    model = _model(2)
+    key, revision = model.index(1).data(TranscriptRole.CacheKeyRole)
+    model.append_text(1, " more")
+    assert model.index(1).data(TranscriptRole.CacheKeyRole) == (key, revision + 1)
+    model.remove_messages(0)
+    assert model.index(0).data(TranscriptRole.CacheKeyRole)[0] == key
+
+
+def test_theme_change_rerenders_without_reset(qtbot) -> None:
+    model = _model(3)
+    model.set_messages([TranscriptItem(Role.ASSISTANT, "```python\nx = 1\n```")])
+    light = model.rendered(0).html
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_theme(DARK)
+    assert model.rendered(0).html != light
+
+
+def test_from_message_keeps_images_and_status(image_file) -> None:
+    image = prepare_image(image_file(64, 32))
+    message = Message.user("look", [image])
+    item = TranscriptItem.from_message(message, message_id="m1", branch_count=2)
+    assert item.images == (image,) and item.text == "look" and item.role == Role.USER
+    assert item.message_id == "m1" and item.branch_count == 2
+
+
+def test_a_document_question_turns_on_page_links_in_answers() -> None:
+    from app.core.conversation import TextPart
+    from app.workflows.citations import page_label
+
+    model = _model(2)
+    model.rendered(1)
+    assert not model.cites_pages and "pixtral-page:" not in model.rendered(1).html
+    model.replace_item(1, TranscriptItem(Role.ASSISTANT, "See p. 1."))
+    assert "pixtral-page:" not in model.rendered(1).html
+    question = Message(Role.USER, [TextPart(page_label("a.pdf", 1) + "Total: 5.")])
+    model.append_message(TranscriptItem.from_message(question))
+    assert model.cites_pages
+    assert 'href="pixtral-page:1"' in model.rendered(1).html  # earlier answers re-render
+    assert [p.page for p in model.sent_pages_before(3)] == [1]
+    assert model.sent_pages_before(2) == []
+    model.set_messages([TranscriptItem(Role.ASSISTANT, "p. 1")])
+    assert not model.cites_pages
