@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.budget import TurnBudget
+from app.core.composition import Composition
 from app.core.conversation import Part
 from app.core.images import Detail, PreparedImage
 from app.ui.composer.composer_tools import ComposerTools
@@ -102,7 +103,7 @@ class _MessageEdit(QPlainTextEdit):
 class Composer(QWidget):
     """The message box with its pending images, context meter and Send/Stop button."""
 
-    send_requested = Signal(str, list)  # text, list[PreparedImage] in order
+    send_requested = Signal(object)  # Composition: exactly what the meter counts
     stop_requested = Signal()
     document_requested = Signal()  # "Attach PDF…": the window runs the page picker
     document_dropped = Signal(str)  # a PDF dropped, pasted or picked: the window opens the picker
@@ -199,6 +200,13 @@ class Composer(QWidget):
 
     def pending_images(self) -> list[PreparedImage]:
         return self.images.images()
+
+    def composition(self) -> Composition:
+        """The question as it would be sent now: text trimmed, ready images, document pages.
+
+        The meter counts this value and Send hands over this value, so the two cannot differ.
+        """
+        return Composition(self.text().strip(), self.images.images(), self.document_parts)
 
     def pending_image_tokens(self) -> int:
         return self.images.total_tokens
@@ -305,7 +313,7 @@ class Composer(QWidget):
     # ------------------------------------------------------------------------- slots
     def _on_editor_send_pressed(self) -> None:
         if self.send_button.isEnabled() and not self._generating:
-            self.send_requested.emit(self.text().strip(), self.images.images())
+            self.send_requested.emit(self.composition())
 
     def _on_send_button_clicked(self) -> None:
         if self._generating:

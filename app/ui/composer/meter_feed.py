@@ -4,6 +4,10 @@ While the user types, the meter shows the conversation's size as the engine last
 (prompt + answer of the last turn) plus an estimate for the composition. Once the composition
 has rested for ``COUNT_DELAY_MS``, the engine tokenizes the whole next turn off the GUI thread
 and the meter shows that exact number, so "does it fit?" is answered before sending.
+
+The exact count is of the composer's ``Composition``, the same value Send hands to the session,
+laid out by the engine's own prompt builder: what was counted is what is sent. ``counted`` keeps
+the request behind the number shown.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from app.core.budget import TurnBudget
-from app.core.conversation import Message, Role
+from app.core.composition import Composition
+from app.core.conversation import Role
 from app.engine.base import GenerationRequest
 from app.engine.local.protocol import Counted
 from app.ui.common.background import run_in_background
@@ -39,6 +44,7 @@ class MeterFeed(QObject):
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx
         self.exact_count: Counted | None = None
+        self.counted: GenerationRequest | None = None  # what ``exact_count`` counted
         self._timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
 
@@ -63,37 +69,35 @@ class MeterFeed(QObject):
 
     def _on_timer_timeout(self) -> None:
         count = getattr(self.session.backend(), "count_tokens", None)
-        text, images = self.composer.text(), self.composer.pending_images()
-        document = self.composer.document_parts
+        composition = self.composer.composition()
         if (
             count is None
             or self.session.generating
-            or not (text or images or document or self.session.messages)
+            or (composition.empty and not self.session.messages)
         ):
             return
-        request = self.session.request()
-        messages = [shown.core for shown in self.session.messages]
-        if text or images or document or not messages or messages[-1].role is not Role.USER:
-            question = Message.user(text or " ", images)
-            question.parts[len(images) : len(images)] = document
-            messages.append(question)
-        counted = GenerationRequest(
-            messages, request.system_prompt, request.placement, request.sampling
-        )
-        expected = (text, len(images), len(document))
+        counted = self._next_turn(composition)
 
         def done(result: object) -> None:
-            now = (
-                self.composer.text(),
-                len(self.composer.pending_images()),
-                len(self.composer.document_parts),
-            )
-            if not isinstance(result, Counted) or expected != now:
+            if not isinstance(result, Counted) or self.composer.composition() != composition:
                 return  # the composition changed meanwhile; a newer count is on its way
             self.exact_count = result
+            self.counted = counted
             budget = TurnBudget(
                 result.prompt_tokens, sum(result.image_tokens), self.max_tokens(), self.n_ctx()
             )
             self.composer.meter.set_turn_budget(budget)
 
         run_in_background(lambda: count(counted), done, guard=self)
+
+    def _next_turn(self, composition: Composition) -> GenerationRequest:
+        """The request sending ``composition`` now would make: the branch shown, then the
+        question exactly as the session will store it (an empty one when nothing is typed, so
+        the meter still shows what the conversation itself costs)."""
+        request = self.session.request()
+        messages = [shown.core for shown in self.session.messages]
+        if not composition.empty or not messages or messages[-1].role is not Role.USER:
+            messages.append(composition.message())
+        return GenerationRequest(
+            messages, request.system_prompt, request.placement, request.sampling
+        )

@@ -15,8 +15,8 @@ from dataclasses import asdict
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.composition import Composition
 from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
-from app.core.images import PreparedImage
 from app.core.prompt import SystemPlacement
 from app.engine.backend_choice import (
     BackendKind,
@@ -87,22 +87,13 @@ class ChatSession(SessionHistory):
     def generating(self) -> bool:
         return self.bridge.busy
 
-    def send(
-        self,
-        text: str,
-        images: list[PreparedImage],
-        document: list[Part] | tuple[Part, ...] = (),
-        private: bool = False,
-    ) -> None:
+    def send(self, composition: Composition, private: bool = False) -> None:
         """Save the question and an empty answer, then start answering.
 
-        ``document`` holds PDF pages (labelled text and page images) sent before the question;
+        The question is exactly ``composition.parts()``, the parts the context meter counted;
         ``private`` makes a new conversation private (document chats start that way).
         """
-        parts: list[Part] = [ImagePart(image) for image in images]
-        parts.extend(document)
-        if text:
-            parts.append(TextPart(text))
+        parts = composition.parts()
         cid = self.conversation_id
         backend = self._backend()
         name = getattr(backend, "name", "")

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
+from app.core.composition import Composition
 from app.core.conversation import Role
 from app.core.images import PreparedImage, prepare_image
 from app.engine.base import EngineError, Finished
@@ -77,7 +78,7 @@ class StudioLink(QObject):
             self.conversation_id = None
             self._adopt_next_turn = studio is not None
             self.session.new_chat()
-            self.session.send(prompt, [image])
+            self.session.send(Composition(prompt, [image]))
             # Without a preview the page still arrives in the chat; say why once it has started
             # (starting a turn clears the composer and its notices).
             self._say_after_start = self.load_error if studio is None else None
@@ -129,7 +130,7 @@ class StudioLink(QObject):
         last_page = extract_html(answers[-1].text) if answers else None
         width, height = original.source_size
         text = refine_request(version, last_page == version.html, width, height)
-        self.session.send(text, [original, render])
+        self.session.send(Composition(text, [original, render]))
 
     def _in_studio_chat(self, action: Callable[[], None]) -> None:
         """Run ``action`` with the studio's conversation open in the session (open it first)."""

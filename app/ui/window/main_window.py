@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
+from app.core.composition import Composition
 from app.core.conversation import MessageStatus
 from app.core.images import Detail
 from app.engine.backend_choice import (
@@ -228,12 +229,11 @@ class MainWindow(QMainWindow):
         self.session.new_chat()
         self.composer.editor.setFocus()
 
-    def _on_composer_send_requested(self, text: str, images: list) -> None:
+    def _on_composer_send_requested(self, composition: Composition) -> None:
         if self.session.generating:
             return
         self.activity.setText("Saving…")
-        document = self.composer.document_parts
-        self.session.send(text, images, document, private=bool(document))
+        self.session.send(composition, private=bool(composition.document))
 
     def _on_composer_make_html_requested(self) -> None:
         """One screenshot in the box becomes a page; the box's text goes along as wishes."""

@@ -134,9 +134,10 @@ def test_enter_sends_text_and_images_in_order_and_keeps_them_until_confirmed(
     assert composer.text() == "compare\nthem"
     with qtbot.waitSignal(composer.send_requested) as sent:
         qtbot.keyClick(composer.editor, Qt.Key.Key_Return)
-    text, images = sent.args
-    assert text == "compare\nthem"
-    assert [i.name for i in images] == ["c.png", "a.png"]
+    (composition,) = sent.args
+    assert composition.text == "compare\nthem"
+    assert [i.name for i in composition.images] == ["c.png", "a.png"]
+    assert composition == composer.composition()
     assert composer.text() == "compare\nthem" and composer.images.rowCount() == 2
     composer.clear_after_send()
     assert composer.text() == "" and composer.images.rowCount() == 0

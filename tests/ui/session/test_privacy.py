@@ -18,6 +18,7 @@ import keyring.backends.fail
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from app.core.composition import Composition
 from app.core.conversation import MessageStatus, TextPart
 from app.core.document_marks import document_header, page_label
 from app.engine.backend_choice import DOCUMENT_STAYS_LOCAL
@@ -115,7 +116,7 @@ def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offere
                 TextPart(page_label("lease.pdf", 1) + "The rent is 900 a month.\n"),
             ]
             with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
-                window.session.send("What is the rent?", [], document=pages)
+                window.session.send(Composition("What is the rent?", document=pages))
             assert len(server.chat_requests()) == 1  # the pages never left
             assert shown_errors == [DOCUMENT_STAYS_LOCAL]
             assert len(offers) == 1 and offers[0].startswith(DOCUMENT_STAYS_LOCAL)
@@ -163,7 +164,7 @@ def test_a_private_chat_refused_by_a_server_is_offered_the_local_model(
                 window.session.set_private(True)
             assert window.session.info is not None and window.session.info.private
             with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
-                window.session.send("And now something secret", [])
+                window.session.send(Composition("And now something secret"))
             assert len(server.chat_requests()) == 1
             assert len(offers) == 1 and "private" in offers[0]
             assert window.settings["backend"] == "local"
