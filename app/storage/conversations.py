@@ -16,6 +16,19 @@ from app.storage.database import Database
 from app.storage.errors import NotFoundError, StorageError
 from app.storage.records import ConversationInfo, dumps
 
+_UPDATABLE = frozenset(
+    {
+        "backend",
+        "model",
+        "system_prompt",
+        "sampling",
+        "private",
+        "pinned",
+        "archived",
+        "allow_fallback",
+    }
+)
+
 
 class ConversationsMixin:
     db: Database
@@ -85,14 +98,14 @@ class ConversationsMixin:
         return [ConversationInfo.from_row(r) for r in rows]
 
     def update_conversation(self, conversation_id: int, **fields: Any) -> None:
-        """Change backend, model, system_prompt, sampling, private, pinned or archived."""
-        allowed = {"backend", "model", "system_prompt", "sampling", "private", "pinned", "archived"}
-        unknown = set(fields) - allowed
+        """Change backend, model, system_prompt, sampling, private, pinned, archived or
+        allow_fallback."""
+        unknown = set(fields) - _UPDATABLE
         if unknown:
             raise TypeError(f"cannot update {', '.join(sorted(unknown))}")
         if "sampling" in fields:
             fields["sampling"] = dumps(fields["sampling"] or {})
-        for key in ("private", "pinned", "archived"):
+        for key in ("private", "pinned", "archived", "allow_fallback"):
             if key in fields:
                 fields[key] = int(bool(fields[key]))
         assignments = ", ".join(f"{key} = ?" for key in fields)

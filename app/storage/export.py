@@ -46,6 +46,7 @@ _CONVERSATION_KEYS = (
     "system_prompt",
     "sampling",
     "private",
+    "allow_fallback",
 )
 
 
@@ -53,13 +54,14 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
     """One conversation with all its branches, as plain JSON values."""
     row = conn.execute(
         "SELECT uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
-        "backend, model, system_prompt, sampling, private, active_leaf_id "
+        "backend, model, system_prompt, sampling, private, allow_fallback, active_leaf_id "
         "FROM conversations WHERE id = ?",
         (conversation_id,),
     ).fetchone()
     keys = _CONVERSATION_KEYS
-    doc: dict[str, Any] = dict(zip(keys, row[:13], strict=True))
-    doc["pinned"], doc["archived"], doc["private"] = map(bool, (row[5], row[6], row[12]))
+    doc: dict[str, Any] = dict(zip(keys, row[:14], strict=True))
+    for key in ("pinned", "archived", "private", "allow_fallback"):
+        doc[key] = bool(doc[key])
     # A damaged row (issue 12) is written with the stand-ins the app shows, so it imports again.
     doc["sampling"] = loads(row[11]) or {}
     doc["created_at"], doc["updated_at"] = as_time(row[3]), as_time(row[4])
@@ -88,7 +90,7 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
             }
         )
     doc["messages"] = messages
-    doc["active_leaf"] = index.get(row[13])
+    doc["active_leaf"] = index.get(row[14])
     return doc
 
 

@@ -16,7 +16,13 @@ from typing import Any
 from app.core.conversation import MessageStatus, Role
 from app.core.images import Detail
 from app.settings import SETTINGS
-from app.storage.records import EARLIEST_TIME, LATEST_TIME, PART_KINDS, TITLE_SOURCES
+from app.storage.records import (
+    EARLIEST_TIME,
+    LATEST_TIME,
+    PART_KINDS,
+    TITLE_SOURCES,
+    take_old_fallback_flag,
+)
 from app.storage.schema_check import (
     Field,
     Flag,
@@ -59,7 +65,7 @@ _SHA = Text(64, pattern=SHA256, what="a sha256 hex digest (64 characters 0-9, a-
 
 def _sampling() -> Record:
     """Known sampling keys with the same bounds as the settings; other keys kept as they are
-    (the UI stores its own flags there)."""
+    (a setting this version does not know, written by a newer one)."""
     fields = {}
     for setting in SETTINGS:
         if setting.section == "sampling" and setting.bounds:
@@ -161,6 +167,13 @@ def _tree(conversation: dict[str, Any], where: tuple[str, ...]) -> None:
         raise Invalid(where, "active_leaf must be the index of one of its messages")
 
 
+def _conversation(conversation: dict[str, Any], where: tuple[str, ...]) -> None:
+    # Exports written before the fallback flag had its own field carry it inside sampling.
+    if take_old_fallback_flag(conversation["sampling"]):
+        conversation["allow_fallback"] = True
+    _tree(conversation, where)
+
+
 CONVERSATION = Record(
     {
         "uid": Field(Text(200, non_empty=True)),
@@ -176,10 +189,11 @@ CONVERSATION = Record(
         "system_prompt": Field(Text(MAX_TEXT_CHARS), ""),
         "sampling": Field(SAMPLING, {}),
         "private": Field(Flag(), False),
+        "allow_fallback": Field(Flag(), False),
         "messages": Field(Items(MESSAGE, MAX_MESSAGES, "message")),
         "active_leaf": Field(Nullable(_INDEX), None),
     },
-    rule=_tree,
+    rule=_conversation,
 )
 
 BLOB = Record(

@@ -150,8 +150,8 @@ def _insert_conversation(
         uid = uuid.uuid4().hex
     cursor = conn.execute(
         "INSERT INTO conversations (uid, title, title_source, created_at, updated_at, pinned, "
-        "archived, trashed_at, backend, model, system_prompt, sampling, private) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "archived, trashed_at, backend, model, system_prompt, sampling, private, "
+        "allow_fallback) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             uid,
             conv["title"],
@@ -166,6 +166,7 @@ def _insert_conversation(
             conv["system_prompt"],
             dumps(conv["sampling"]),
             int(conv["private"]),
+            int(conv["allow_fallback"]),
         ),
     )
     conversation_id = int(cursor.lastrowid or 0)

@@ -29,6 +29,8 @@ from app.storage.blobs import BlobStore, StagedBlob
 PART_KINDS = ("text", "image", "document")
 TITLE_SOURCES = ("auto", "model", "user")
 TITLE_LENGTH = 60
+OLD_FALLBACK_KEY = "allow_fallback"
+"""Where older versions kept the per-chat fallback flag: a key of the sampling JSON."""
 EARLIEST_TIME, LATEST_TIME = 0.0, 7_258_118_400.0
 """Timestamps the history accepts: 1970-01-01 to 2200-01-01 (seconds). Anything else is not a
 real date, and ``time.localtime`` overflows on some (``1e300``, issue 12)."""
@@ -116,6 +118,9 @@ class ConversationInfo:
     sampling: dict[str, Any]
     private: bool
     active_leaf_id: int | None
+    allow_fallback: bool = False
+    """The user said "Yes to All": when the local model cannot answer, this chat may be
+    answered on La Plateforme without asking again."""
     damaged: bool = False
     """A stored value could not be read as it should (a time out of range, settings that are
     not JSON); it is shown with a safe stand-in so the conversation can still be opened,
@@ -123,13 +128,14 @@ class ConversationInfo:
 
     COLUMNS = (
         "id, uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
-        "backend, model, system_prompt, sampling, private, active_leaf_id"
+        "backend, model, system_prompt, sampling, private, active_leaf_id, allow_fallback"
     )
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> ConversationInfo:
         values = list(row)
-        values[6], values[7], values[13] = bool(values[6]), bool(values[7]), bool(values[13])
+        for flag in (6, 7, 13, 15):  # pinned, archived, private, allow_fallback
+            values[flag] = bool(values[flag])
         sampling = loads(values[12]) if values[12] else {}
         trashed = values[8]
         damaged = sampling is None or not all(
@@ -231,6 +237,12 @@ def loads(value: str | None) -> dict[str, Any] | None:
     except (TypeError, ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
+
+
+def take_old_fallback_flag(sampling: dict[str, Any]) -> bool:
+    """Remove the "answer elsewhere without asking" flag that older versions kept inside a
+    conversation's sampling settings; True when it allowed it (any true value did)."""
+    return bool(sampling.pop(OLD_FALLBACK_KEY, False))
 
 
 def is_time(value: Any) -> bool:

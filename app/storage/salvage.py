@@ -27,6 +27,7 @@ from urllib.parse import quote
 from app.storage.blobs import BlobStore, StagedBlob
 from app.storage.errors import StorageError
 from app.storage.history import HistoryStore
+from app.storage.records import OLD_FALLBACK_KEY, dumps, loads, take_old_fallback_flag
 from app.storage.tree import INSERT_COLUMNS
 
 CHUNK = 256
@@ -85,7 +86,8 @@ def salvage(store: HistoryStore, damaged: Path) -> SalvageReport:
         copier = _Copier(store, BlobStore(damaged.parent / "blobs"), mimes, report)
         with store.db.write() as conn:
             copier.conn = conn
-            for old_id, row in _rows(source, "conversations", _CONVERSATION, report):
+            columns = _conversation_columns(source)
+            for old_id, row in _rows(source, "conversations", columns, report):
                 copier.conversation(old_id, row)
             for old_id, row in _rows(source, "messages", _MESSAGE, report):
                 copier.message(old_id, row)
@@ -160,6 +162,16 @@ def _range(
         )
 
 
+def _conversation_columns(conn: sqlite3.Connection) -> str:
+    """What to read of a conversation: a file written before the fallback flag had its own
+    column keeps it inside ``sampling`` (read as 0 here, moved out when copied)."""
+    try:
+        names = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
+    except _READ_ERRORS:
+        names = set()
+    return f"{_CONVERSATION}, {'allow_fallback' if 'allow_fallback' in names else '0'}"
+
+
 def _blob_mimes(conn: sqlite3.Connection) -> dict[str, str]:
     """sha256 → mime from the ``blobs`` table (keyed by hash, so read by hash prefix)."""
     out: dict[str, str] = {}
@@ -218,9 +230,14 @@ class _Copier:
             self.skipped.add(old_id)
             self.report.already_present += 1
             return
+        sampling = loads(row[11]) if isinstance(row[11], str) else None
+        if sampling is not None and OLD_FALLBACK_KEY in sampling:
+            allowed = take_old_fallback_flag(sampling) or bool(row[13])
+            row = (*row[:11], dumps(sampling), row[12], int(allowed))
         try:
             cursor = self.conn.execute(
-                f"INSERT INTO conversations ({_CONVERSATION}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO conversations ({_CONVERSATION}, allow_fallback) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
         except sqlite3.Error:  # a value the schema refuses: the row is garbage

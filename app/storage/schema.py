@@ -8,6 +8,7 @@ released migration: append a new one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -135,7 +136,37 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+def _v2_allow_fallback_column(conn: sqlite3.Connection) -> None:
+    """The per-chat "answer elsewhere without asking" flag gets its own column.
+
+    It used to be an ``allow_fallback`` key inside the ``sampling`` JSON, where it is not a
+    sampling setting at all and every reader of the settings had to filter it back out. The
+    value moves out as it was read then (any true value allows). A ``sampling`` value that is
+    not a JSON object is left alone: the history shows it as damaged, as before.
+    """
+    conn.execute("ALTER TABLE conversations ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute(
+        "SELECT id, sampling FROM conversations WHERE instr(sampling, 'allow_fallback') > 0"
+    ).fetchall()
+    for conversation_id, text in rows:
+        try:
+            sampling = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            continue
+        if not isinstance(sampling, dict) or "allow_fallback" not in sampling:
+            continue
+        allowed = bool(sampling.pop("allow_fallback"))
+        conn.execute(
+            "UPDATE conversations SET allow_fallback = ?, sampling = ? WHERE id = ?",
+            (
+                int(allowed),
+                json.dumps(sampling, ensure_ascii=False, sort_keys=True),
+                conversation_id,
+            ),
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_allow_fallback_column)
 """Position + 1 is the schema version each migration brings the database to."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

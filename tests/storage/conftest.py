@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from app.core.images import PreparedImage, prepare_image
 from app.storage.history import HistoryStore
+from app.storage.schema import MIGRATIONS
 
 
 class FakeClock:
@@ -46,3 +48,31 @@ def make_image():
         return image
 
     return make
+
+
+def _first_version_history(path: Path, samplings: list[str]) -> None:
+    """A history file as the first schema wrote it, one conversation per ``sampling`` JSON
+    text (that schema kept the per-chat fallback flag inside it); titles "chat 0", "chat 1"…"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    MIGRATIONS[0](conn)
+    conn.execute(
+        "CREATE TABLE schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 'v1_initial', 0)")
+    for number, sampling in enumerate(samplings):
+        conn.execute(
+            "INSERT INTO conversations (uid, title, created_at, updated_at, sampling) "
+            "VALUES (?, ?, 1.0, 2.0, ?)",
+            (f"uid-{number}", f"chat {number}", sampling),
+        )
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+@pytest.fixture
+def first_version_history() -> Callable[[Path, list[str]], None]:
+    return _first_version_history

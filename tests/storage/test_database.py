@@ -24,12 +24,40 @@ def test_wal_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     applied = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert applied == [(1, "v1_initial")]
+    assert applied == [(1, "v1_initial"), (2, "v2_allow_fallback_column")]
     db.close()
     # Reopening applies nothing twice.
     db = Database.open(tmp_path / DB_FILENAME)
-    assert db.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 1
+    assert db.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 2
     db.close()
+
+
+def test_the_fallback_flag_moves_out_of_the_sampling_settings_into_its_column(
+    tmp_path: Path, first_version_history
+) -> None:
+    samplings = [
+        '{"allow_fallback": true, "seed": 7}',
+        '{"allow_fallback": false, "temperature": 0.5}',
+        '{"seed": 3}',
+        '{"allow_fallback": 1}',  # any true value allowed it
+        "not json, mentions allow_fallback",  # damaged: left as it was, shown as damaged
+    ]
+    path = tmp_path / DB_FILENAME
+    first_version_history(path, samplings)
+    with HistoryStore.open(tmp_path) as store:
+        assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        chats = sorted(store.list_conversations(), key=lambda info: info.uid)
+        assert [(c.allow_fallback, c.sampling) for c in chats] == [
+            (True, {"seed": 7}),
+            (False, {"temperature": 0.5}),
+            (False, {"seed": 3}),
+            (True, {}),
+            (False, {}),
+        ]
+        assert [c.damaged for c in chats] == [False, False, False, False, True]
+        assert [c.updated_at for c in chats] == [2.0] * 5  # moving the flag is no new activity
+        raw = store.db.conn.execute("SELECT sampling FROM conversations ORDER BY uid").fetchall()
+        assert raw[-1][0] == samplings[-1]
 
 
 def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ def _rich_conversation(store: HistoryStore, make_image) -> int:
     pdf = document_part(store.blobs, b"%PDF-1.4 fake", "report.pdf", "application/pdf", "page 1")
     store.edit_message(q, [pdf, TextPart("and this report?")])
     store.set_pinned(cid, True)
+    store.update_conversation(cid, allow_fallback=True)
     return cid
 
 
@@ -48,6 +49,7 @@ def test_json_round_trip_is_byte_for_byte(tmp_path: Path, store: HistoryStore, m
         assert second.read_bytes().replace(b"interrupted", b"streaming") == first.read_bytes()
         loaded = other.load(new_id)
         assert loaded.info.pinned and loaded.info.sampling == {"seed": 7}
+        assert loaded.info.allow_fallback
         assert loaded.messages[0].parts[0].kind == "document"
         # The imported blob is a real file in the other store.
         sha = loaded.messages[0].parts[0].sha256
@@ -64,6 +66,48 @@ def test_round_trip_without_streaming_messages_is_exact(
     with HistoryStore.open(tmp_path / "other") as other:
         second = export_json(other, import_file(other, first)[0], tmp_path / "b.json")
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_fallback_flag_of_an_older_export_is_read_from_its_sampling_settings(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    """Exports written before the flag had its own field keep it inside ``sampling``; they
+    import with the flag where it belongs, and export again in the current form."""
+    cid = _rich_conversation(store, make_image)
+    payload = json.loads(export_json(store, cid, tmp_path / "new.json").read_bytes())
+    (conversation,) = payload["conversations"]
+    assert conversation["allow_fallback"] is True and conversation["sampling"] == {"seed": 7}
+    del conversation["allow_fallback"]
+    conversation["sampling"]["allow_fallback"] = True
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(payload), encoding="utf-8")
+    with HistoryStore.open(tmp_path / "other") as other:
+        (new_id,) = import_file(other, old)
+        info = other.get_conversation(new_id)
+        assert info.allow_fallback is True and info.sampling == {"seed": 7}
+        again = json.loads(export_json(other, new_id, tmp_path / "again.json").read_bytes())
+    assert again["conversations"][0]["allow_fallback"] is True
+    assert again["conversations"][0]["sampling"] == {"seed": 7}
+
+
+def test_an_export_with_the_fallback_field_still_reads_where_the_field_is_unknown(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    """The format version stays 1 and a conversation's unknown fields are dropped on import,
+    so a version that predates the field imports the file (and asks before falling back)."""
+    from dataclasses import replace
+
+    from app.storage import export_format
+    from app.storage.schema_check import check
+
+    cid = _rich_conversation(store, make_image)
+    payload = json.loads(export_json(store, cid, tmp_path / "new.json").read_bytes())
+    assert payload["version"] == 1
+    known = dict(export_format.CONVERSATION.fields)
+    del known["allow_fallback"]
+    before = replace(export_format.CONVERSATION, fields=known)
+    (conversation,) = payload["conversations"]
+    assert "allow_fallback" not in check(conversation, before)
 
 
 def test_import_never_overwrites(tmp_path: Path, store: HistoryStore, make_image) -> None:

@@ -30,6 +30,10 @@ def test_conversation_fields_round_trip(store: HistoryStore) -> None:
     store.update_conversation(cid, model="mistral-small-latest", sampling={"seed": 1})
     info = store.get_conversation(cid)
     assert info.model == "mistral-small-latest" and info.sampling == {"seed": 1}
+    assert info.allow_fallback is False
+    store.update_conversation(cid, allow_fallback=True)
+    info = store.get_conversation(cid)
+    assert info.allow_fallback is True and info.sampling == {"seed": 1}
     with pytest.raises(TypeError):
         store.update_conversation(cid, uid="x")
     with pytest.raises(NotFoundError, match="no conversation 999"):

@@ -95,7 +95,6 @@ SAMPLING = st.fixed_dictionaries(
         "top_p": st.floats(0.0, 1.0),
         "max_tokens": st.integers(1, 131_072),
         "seed": st.integers(0, 2**31 - 1),
-        "allow_fallback": st.booleans(),
     },
 )
 
@@ -134,6 +133,7 @@ def conversations(draw: st.DrawFn) -> dict[str, Any]:
         "system_prompt": draw(TEXT),
         "sampling": draw(SAMPLING),
         "private": draw(st.booleans()),
+        "allow_fallback": draw(st.booleans()),
         "messages": messages,
         "active_leaf": draw(st.none() | st.integers(0, count - 1)) if count else None,
     }
@@ -310,8 +310,9 @@ RICH = {
             "backend": "local",
             "model": "pixtral",
             "system_prompt": "Be exact.",
-            "sampling": {"seed": 7, "temperature": 0.5, "allow_fallback": True},
+            "sampling": {"seed": 7, "temperature": 0.5},
             "private": False,
+            "allow_fallback": True,
             "messages": [
                 {
                     "parent": None,

@@ -170,6 +170,32 @@ def test_damaged_messages_page_moves_aside_and_salvage_recovers_the_rest(
     assert Database.open(path).integrity_check() == ["ok"]
 
 
+def test_salvage_keeps_the_fallback_flag_from_either_schema(
+    tmp_path: Path, first_version_history
+) -> None:
+    """A file moved aside before it was migrated keeps the flag inside ``sampling``; one
+    written since keeps it in its own column. Either way the copy has it in the column."""
+    first = tmp_path / "first" / DB_FILENAME
+    first_version_history(first, ['{"allow_fallback": true, "seed": 1}', '{"seed": 2}'])
+    with HistoryStore.open(tmp_path / "current") as current:
+        flagged = current.create_conversation(title="current flagged")
+        current.update_conversation(flagged, allow_fallback=True)
+        current.create_conversation(title="current asks")
+    with HistoryStore.open(tmp_path / "data") as store:
+        salvage(store, first)
+        salvage(store, tmp_path / "current" / DB_FILENAME)
+        found = {
+            info.title: (info.allow_fallback, info.sampling)
+            for info in store.list_conversations(limit=-1)
+        }
+    assert found == {
+        "chat 0": (True, {"seed": 1}),
+        "chat 1": (False, {"seed": 2}),
+        "current flagged": (True, {}),
+        "current asks": (False, {}),
+    }
+
+
 def test_salvage_from_the_command_line(history: Path, capsys) -> None:
     path = history / DB_FILENAME
     scribble(path, pages_of(path, ("messages", "parts"), leaves_only=True)[::3])

@@ -28,9 +28,6 @@ from app.engine.base import EngineError, ErrorKind
 if TYPE_CHECKING:
     from app.ui.window.main_window import MainWindow
 
-ALLOW_FALLBACK = "allow_fallback"
-"""Per-conversation opt-in, kept in the conversation's settings: fall back without asking."""
-
 
 class BackendSwitcher:
     def __init__(self, window: MainWindow) -> None:
@@ -99,7 +96,7 @@ class BackendSwitcher:
             return
         remote = PLATEFORME if ApiKeys().get(MISTRAL) else None
         info = self.window.session.info
-        allowed = bool(info and (info.sampling or {}).get(ALLOW_FALLBACK))
+        allowed = bool(info and info.allow_fallback)
         shown = [m.core for m in self.window.session.messages]
         policy = policy_for(bool(info and info.private), shown, allow_fallback=allowed)
         decision = decide_fallback(failure, policy, remote)
@@ -115,9 +112,7 @@ class BackendSwitcher:
                 buttons.Yes | buttons.YesToAll | buttons.No,
             )
             if answer == buttons.YesToAll and info is not None:
-                self.window.session.update_settings(
-                    sampling={**(info.sampling or {}), ALLOW_FALLBACK: True}
-                )
+                self.window.session.update_settings(allow_fallback=True)
             elif answer != buttons.Yes:
                 return
         else:

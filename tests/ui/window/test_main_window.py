@@ -328,7 +328,9 @@ def test_yes_to_all_lets_this_chat_fall_back_without_asking_again(
                     QTest.keyClick(window.composer.editor, Qt.Key.Key_Return)
             assert len(asked) == 1  # the second failure fell back as allowed, unasked
             assert len(server.chat_requests()) == 2
-            assert window.session.info.sampling.get("allow_fallback") is True
+            assert window.session.info.allow_fallback is True  # saved with this chat
+            stored = window.store.get_conversation(window.session.info.id)
+            assert stored.allow_fallback is True and "allow_fallback" not in stored.sampling
         finally:
             _close(window)
 
