@@ -11,7 +11,7 @@ Results come back as signals on the GUI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -151,8 +151,10 @@ class ChatSession(SessionHistory):
         info = self.info
         sampling = self._sampling()
         if info is not None and info.sampling:
-            known = {k: v for k, v in info.sampling.items() if k in Sampling.__dataclass_fields__}
-            sampling = Sampling(**{**asdict(sampling), **known})
+            # This chat's own settings win; a key this version does not know (a file
+            # imported from a newer one) is ignored.
+            names = {setting.name for setting in fields(Sampling)}
+            sampling = replace(sampling, **{k: v for k, v in info.sampling.items() if k in names})
         return GenerationRequest(
             messages=messages,
             system_prompt=info.system_prompt if info else "",

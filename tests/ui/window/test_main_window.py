@@ -335,6 +335,21 @@ def test_yes_to_all_lets_this_chat_fall_back_without_asking_again(
             _close(window)
 
 
+def test_a_chats_own_settings_are_asked_for_and_unknown_ones_ignored(qtbot, tmp_path: Path) -> None:
+    window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
+    try:
+        cid = window.store.create_conversation(
+            sampling={"seed": 42, "temperature": 0.7, "from_a_newer_version": True}
+        )
+        with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+            window.session.open(cid)
+        sampling = window.session.request().sampling
+        assert (sampling.seed, sampling.temperature) == (42, 0.7)
+        assert sampling.max_tokens == 24  # not set for this chat: the app's setting
+    finally:
+        _close(window)
+
+
 def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     qtbot, window: MainWindow, tmp_path: Path, monkeypatch
 ) -> None:
