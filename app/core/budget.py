@@ -99,9 +99,10 @@ class TurnBudget:
             if self.image_tokens >= over:
                 fixes.append("remove some images")
         if self.max_new_tokens > over:
-            fixes.append(f"lower the answer limit (max tokens) below {self.max_new_tokens - over}")
+            limit = self.max_new_tokens - over
+            fixes.append(f"lower the answer limit (max tokens) below {limit:,}")
         if self.needed <= MAX_CONTEXT and self.n_ctx < MAX_CONTEXT:
-            fixes.append(f"raise the context size to at least {_round_up(self.needed)} tokens")
+            fixes.append(f"raise the context size to at least {_round_up(self.needed):,} tokens")
         fixes.append("start a new chat")
         return fixes
 

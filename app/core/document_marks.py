@@ -36,6 +36,34 @@ def page_label(name: str, page: int) -> str:
     return f"[{name} p. {page}]\n"
 
 
+def labelled_pages(parts: Iterable[Part]) -> list[int]:
+    """The page numbers ``parts`` carry labels for, in the order they come."""
+    pages: list[int] = []
+    for part in parts:
+        match = LABEL.match(part.text) if isinstance(part, TextPart) else None
+        if match:
+            pages.append(int(match["page"]))
+    return pages
+
+
+def page_span(pages: Iterable[int]) -> str:
+    """Pages as people write them, runs collapsed: "p. 4", "pp. 1–3, 7"; "" for none.
+
+    Shown on a document's chip, where a list of forty numbers would say less than "1–40".
+    """
+    numbers = sorted(set(pages))
+    runs: list[str] = []
+    start = 0
+    for index in range(1, len(numbers) + 1):
+        if index == len(numbers) or numbers[index] != numbers[index - 1] + 1:
+            first, last = numbers[start], numbers[index - 1]
+            runs.append(str(first) if first == last else f"{first}–{last}")
+            start = index
+    if not runs:
+        return ""
+    return ("p. " if len(numbers) == 1 else "pp. ") + ", ".join(runs)
+
+
 def is_document_text(part: Part) -> bool:
     """True for the text a document question carries for the model: its header and pages."""
     return isinstance(part, TextPart) and bool(LABEL.match(part.text) or HEADER.match(part.text))

@@ -45,7 +45,7 @@ def test_a_turn_that_does_not_fit_says_by_how_much_and_how_to_fix_it() -> None:
     for fix in (
         "lower the image detail",
         "remove some images",
-        "raise the context size to at least 10240",
+        "raise the context size to at least 10,240",
         "start a new chat",
     ):
         assert fix in message
@@ -54,3 +54,9 @@ def test_a_turn_that_does_not_fit_says_by_how_much_and_how_to_fix_it() -> None:
     )
     assert "raise the context" not in " ".join(text_only.fixes())
     assert "image" not in " ".join(text_only.fixes())
+
+
+def test_every_number_in_the_fixes_has_thousands_separators() -> None:
+    budget = TurnBudget(prompt_tokens=23_593, image_tokens=0, max_new_tokens=9_956, n_ctx=32_768)
+    fixes = " ".join(budget.fixes())
+    assert "below 9,175" in fixes and "at least 33,792 tokens" in fixes
