@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPaintEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.core.budget import TurnBudget
@@ -45,15 +45,26 @@ def over_budget_text(budget: TurnBudget) -> str:
     )
 
 
+def bar_segments(budget: TurnBudget) -> tuple[float, float]:
+    """The bar's two parts as fractions of its width: the prompt, then the answer's room.
+
+    The room kept for the answer is as much a part of the turn as the prompt, so it is drawn:
+    the two together fill the bar exactly when Send says the turn is over. When they exceed the
+    context both shrink in proportion, so the bar is full and still shows which part is which.
+    """
+    scale = max(budget.n_ctx, budget.needed, 1)
+    return budget.prompt_tokens / scale, budget.max_new_tokens / scale
+
+
 class _Bar(QWidget):
-    """A thin rounded bar: the prompt solid, the answer reserve faint behind it."""
+    """A thin rounded bar: the prompt solid, then the answer's room striped, then the free."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.used = 0.0
         self.reserved = 0.0
         self.color = QColor()
-        self.setFixedHeight(6)
+        self.setFixedHeight(8)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -62,17 +73,23 @@ class _Bar(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         rect = QRectF(self.rect())
         radius = rect.height() / 2
+        outline = QPainterPath()
+        outline.addRoundedRect(rect, radius, radius)
+        painter.setClipPath(outline)
         track = self.palette().color(QPalette.ColorRole.WindowText)
         track.setAlphaF(0.12)
-        painter.setBrush(track)
-        painter.drawRoundedRect(rect, radius, radius)
-        reserve = QColor(self.color)
-        reserve.setAlphaF(0.35)
-        for fraction, color in ((self.used + self.reserved, reserve), (self.used, self.color)):
-            if fraction > 0:
-                width = max(rect.height(), rect.width() * min(fraction, 1.0))
-                painter.setBrush(color)
-                painter.drawRoundedRect(QRectF(0, 0, width, rect.height()), radius, radius)
+        painter.fillRect(rect, track)
+        used = rect.width() * min(self.used, 1.0)
+        reserved = rect.width() * min(self.reserved, 1.0 - min(self.used, 1.0))
+        painter.fillRect(QRectF(0, 0, used, rect.height()), self.color)
+        room = QRectF(used, 0, reserved, rect.height())
+        faint = QColor(self.color)
+        faint.setAlphaF(0.30)
+        painter.fillRect(room, faint)
+        stripes = QBrush(self.color, Qt.BrushStyle.BDiagPattern)
+        painter.fillRect(room, stripes)
+        if used > 0 and reserved > 0:  # a gap of the track's colour where the answer's room starts
+            painter.fillRect(QRectF(used, 0, 1, rect.height()), self.palette().window())
 
 
 class ContextMeter(QWidget):
@@ -147,8 +164,7 @@ class ContextMeter(QWidget):
         approx = "≈ " if estimated else ""
         self.label.setText(f"{approx}{budget.prompt_tokens:,} / {budget.n_ctx:,} tokens")
         n_ctx = max(budget.n_ctx, 1)
-        self.bar.used = budget.prompt_tokens / n_ctx
-        self.bar.reserved = budget.max_new_tokens / n_ctx
+        self.bar.used, self.bar.reserved = bar_segments(budget)
         dark = _is_dark(self)
         if not budget.fits:
             self.bar.color = QColor(_RED[dark])
@@ -168,11 +184,14 @@ class ContextMeter(QWidget):
 
     def _details(self, budget: TurnBudget, approx: str) -> str:
         conversation, text, images = self._parts
+        free = budget.n_ctx - budget.needed
         lines = [
-            f"Conversation so far: {conversation:,} tokens",
-            f"Your message: {approx}{text:,} tokens" if text else "Your message: empty",
-            f"Images to send: {images:,} tokens",
-            f"Kept for the answer: {budget.max_new_tokens:,} tokens",
+            f"Solid: this turn's prompt, {approx}{budget.prompt_tokens:,} tokens",
+            f"    Conversation so far: {conversation:,} tokens",
+            f"    Your message: {approx}{text:,} tokens" if text else "    Your message: empty",
+            f"    Images to send: {images:,} tokens",
+            f"Striped: kept for the answer, {budget.max_new_tokens:,} tokens",
+            f"Empty: free, {free:,} tokens" if free > 0 else "Empty: none, the bar is full",
             f"Context size: {budget.n_ctx:,} tokens",
         ]
         if not budget.fits:

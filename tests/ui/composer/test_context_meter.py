@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from PySide6.QtGui import QColor
 
 from app.core.budget import TurnBudget
-from app.ui.composer.context_meter import ContextMeter, estimate_tokens, over_budget_text
+from app.ui.composer.context_meter import (
+    ContextMeter,
+    bar_segments,
+    estimate_tokens,
+    over_budget_text,
+)
 
 
 def test_estimate_is_a_quarter_of_the_characters_rounded_up() -> None:
@@ -60,3 +68,49 @@ def test_a_turn_budget_can_be_passed_whole(qtbot) -> None:
     meter.set_turn_budget(TurnBudget(5_000, 1_000, 512, 8_192))
     assert meter.label.text() == "5,000 / 8,192 tokens"
     assert "Images to send: 1,000 tokens" in meter.toolTip()
+
+
+def test_the_answers_room_is_drawn_so_the_bar_is_full_exactly_when_over(qtbot) -> None:
+    meter = ContextMeter()
+    qtbot.addWidget(meter)
+    meter.set_budget(23_593, 0, 0, 9_956, 32_768, text_exact=True)  # 72 % prompt, 781 over
+    assert meter.budget is not None and meter.budget.over_by == 781
+    assert meter.bar.used + meter.bar.reserved == pytest.approx(1.0)
+    assert meter.bar.used < 0.72 and meter.bar.reserved > 0.28  # both parts stay visible
+    meter.set_budget(20_000, 0, 0, 4_096, 32_768, text_exact=True)
+    assert meter.bar.used == pytest.approx(20_000 / 32_768)
+    assert meter.bar.reserved == pytest.approx(4_096 / 32_768)
+    assert meter.bar.used + meter.bar.reserved < 1.0
+    assert bar_segments(TurnBudget(40_000, 0, 1_000, 32_768)) == pytest.approx((40 / 41, 1 / 41))
+    tip = meter.toolTip()
+    assert "Solid: this turn's prompt, 20,000 tokens" in tip
+    assert "Striped: kept for the answer, 4,096 tokens" in tip
+    assert "Empty: free, 8,672 tokens" in tip
+
+
+def test_the_answers_room_looks_unlike_the_prompt_and_the_free_part(qtbot) -> None:
+    meter = ContextMeter()
+    qtbot.addWidget(meter)
+    meter.show()
+    meter.set_budget(10_000, 0, 0, 10_000, 40_000, text_exact=True)  # 25 %, 25 %, 50 % free
+    image = meter.bar.grab().toImage()
+    middle = image.height() // 2
+
+    def colours(start: float, end: float) -> set[int]:
+        xs = range(int(image.width() * start) + 2, int(image.width() * end) - 2)
+        return {image.pixel(x, middle) for x in xs}
+
+    prompt, room, free = colours(0.0, 0.25), colours(0.25, 0.5), colours(0.5, 1.0)
+    assert len(prompt) == 1 and len(free) == 1  # solid, and the bare track
+    assert room - prompt - free  # drawn, and in colours of its own (stripes)
+    assert len(room) > 1
+
+
+def test_every_number_in_the_meter_has_thousands_separators(qtbot) -> None:
+    meter = ContextMeter()
+    qtbot.addWidget(meter)
+    meter.set_budget(23_593, 0, 9_219, 9_956, 32_768, text_exact=True)
+    assert meter.label.text() == "32,812 / 32,768 tokens"
+    numbers = re.findall(r"\d[\d,]*\d|\d", meter.toolTip())
+    assert "9,219" in numbers
+    assert all(len(n.replace(",", "")) < 4 or "," in n for n in numbers), numbers
