@@ -81,7 +81,6 @@ class LocalBackend:
         self._loaded: Loaded | None = None
         self._loaded_config: LocalEngineConfig | None = None
         self._busy = threading.Lock()
-        self._phase = "starting the engine"
         self._images = WorkerImages()
         self.wire = WireStats()
         """What this backend wrote to the worker's pipe (tests and benchmarks read it)."""

@@ -54,7 +54,6 @@ class PresetsDialog(QDialog):
         self.path = path
         self.items = list(presets)
         self.builtins = {preset.id: preset for preset in builtins}
-        self.saving = False
         self._loading = False
         self.list = QListWidget(self)
         self.list.setAccessibleName("Presets")
@@ -147,7 +146,6 @@ class PresetsDialog(QDialog):
                 self.list.setCurrentRow(row)
                 self._show_error(f"“{preset.title or 'Untitled'}” needs a title and a prompt.")
                 return
-        self.saving = True
         self.save_button.setEnabled(False)
         self.save_button.setText("Saving…")
         items, path = list(self.items), self.path
@@ -159,11 +157,9 @@ class PresetsDialog(QDialog):
         )
 
     def _on_saved(self) -> None:
-        self.saving = False
         self.accept()
 
     def _on_save_failed(self, error: Exception) -> None:
-        self.saving = False
         self.save_button.setEnabled(True)
         self.save_button.setText("Save")
         if isinstance(error, OSError):

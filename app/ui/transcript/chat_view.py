@@ -253,7 +253,3 @@ class ChatView(QListView):
         menu.addSeparator()
         menu.addAction("&Delete", lambda: self._trigger(row, "delete")).setEnabled(not streaming)
         return menu
-
-    def scroll_to_bottom(self) -> None:
-        self._stick_to_bottom = True
-        self.scrollToBottom()

@@ -120,9 +120,6 @@ class ConversationListModel(QAbstractListModel):
                 return number
         return -1
 
-    def row_at(self, number: int) -> SidebarRow:
-        return self._rows[number]
-
 
 class Sidebar(QWidget):
     conversation_selected = Signal(int)
