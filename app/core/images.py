@@ -191,13 +191,6 @@ def prepare_image(
     )
 
 
-def probe_image(source: str | Path | bytes, name: str | None = None) -> tuple[int, int]:
-    """The oriented pixel size of an image, read from its header without decoding pixels."""
-    label = name or (Path(source).name if not isinstance(source, bytes) else "pasted image")
-    with _open_image(source, label) as img:
-        return _oriented_size(img)
-
-
 def _open_image(source: str | Path | bytes, label: str) -> Image.Image:
     if isinstance(source, bytes):
         if not source:

@@ -112,24 +112,11 @@ class ConversationsMixin:
         self._update(conversation_id, assignments, tuple(fields.values()))
 
     def rename(self, conversation_id: int, title: str) -> None:
-        """A title the user typed; the model's proposals never replace it."""
+        """A title the user typed; the automatic title never replaces it."""
         title = " ".join(title.split())
         if not title:
             raise StorageError("A conversation title cannot be empty.")
         self._update(conversation_id, "title = ?, title_source = 'user'", (title,), touch=False)
-
-    def propose_title(self, conversation_id: int, title: str) -> bool:
-        """The model's title; ignored once the user renamed the conversation."""
-        title = " ".join(title.split())[:200]
-        if not title:
-            return False
-        with self.db.write() as conn:
-            cursor = conn.execute(
-                "UPDATE conversations SET title = ?, title_source = 'model' "
-                "WHERE id = ? AND title_source != 'user'",
-                (title, conversation_id),
-            )
-            return cursor.rowcount > 0
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
         self._update(conversation_id, "pinned = ?", (int(pinned),), touch=False)
@@ -140,14 +127,6 @@ class ConversationsMixin:
 
     def restore(self, conversation_id: int) -> None:
         self._update(conversation_id, "trashed_at = NULL", (), touch=False)
-
-    def empty_trash(self) -> int:
-        """Delete every trashed conversation for good; returns how many."""
-        with self.db.read() as conn:
-            rows = conn.execute("SELECT id FROM conversations WHERE trashed_at IS NOT NULL")
-            ids = [r[0] for r in rows]
-        self.delete_forever(ids)
-        return len(ids)
 
     def delete_forever(self, conversation_ids: int | Iterable[int]) -> None:
         """Delete rows and the blobs nobody else uses, in one transaction."""

@@ -58,7 +58,7 @@ class HistoryStore(ConversationsMixin):
         self.clock = clock
         self._instance = InstanceLock(db.path.parent / "instances")
         self.streams = StreamWriter(db, stream_interval, wall_clock=clock)
-        self.interrupted_on_open = recover_interrupted(db, self._instance)
+        recover_interrupted(db, self._instance)
 
     @classmethod
     def open(

@@ -191,17 +191,6 @@ def stage_part(part: Part | StoredPart | StagedPart, blobs: BlobStore) -> Staged
     raise TypeError(f"cannot store a part of type {type(part).__name__}")
 
 
-def document_part(
-    blobs: BlobStore, data: bytes, name: str, mime: str, text: str = ""
-) -> StagedPart:
-    """A document (e.g. a PDF page) stored once; ``text`` is what search finds in it."""
-    blob = blobs.write(data, mime)
-    meta = {"name": name, "mime": mime}
-    return StagedPart(
-        StoredPart("document", text=text or None, sha256=blob.sha256, meta=meta), blob
-    )
-
-
 def image_from_blob(png: bytes, meta: dict[str, Any]) -> PreparedImage:
     from PIL import Image
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from app.cli import EXIT_BAD_INPUT, main
 from app.core.errors import ImageError
-from app.core.images import MAX_SOURCE_SIDE, Detail, prepare_image, probe_image
+from app.core.images import MAX_SOURCE_SIDE, Detail, prepare_image
 from tests.core.png_factory import PNG_SIGNATURE, png_chunk, tall_grey_png
 from tests.fixtures.process_memory import linux_only, peak_rss_mb, reset_peak_rss, rss_mb
 
@@ -42,8 +42,8 @@ def test_one_by_hundred_million_png_is_refused_from_its_header(bomb_png: Path) -
     assert time.monotonic() - started < 0.5
     assert peak_rss_mb() - before < 20
     assert "refused without decoding" in str(error.value)
-    with pytest.raises(ImageError, match="too large"):
-        probe_image(bomb_png.read_bytes(), name="pasted image")
+    with pytest.raises(ImageError, match=r"'pasted image' .* is too large"):
+        prepare_image(bomb_png.read_bytes(), Detail.NATIVE, name="pasted image")
 
 
 @pytest.mark.parametrize("command", ["tokens", "ask"])

@@ -20,7 +20,15 @@ from app.storage.export import (
 )
 from app.storage.history import HistoryStore
 from app.storage.importer import import_file
-from app.storage.records import document_part
+from app.storage.records import StagedPart, StoredPart
+
+
+def document_part(store: HistoryStore, data: bytes, name: str, text: str) -> StagedPart:
+    """A document part: the window sends documents as text and images, but the history and
+    its exports keep this kind too."""
+    blob = store.blobs.write(data, "application/pdf")
+    meta = {"name": name, "mime": "application/pdf"}
+    return StagedPart(StoredPart("document", text=text, sha256=blob.sha256, meta=meta), blob)
 
 
 def _rich_conversation(store: HistoryStore, make_image) -> int:
@@ -33,7 +41,7 @@ def _rich_conversation(store: HistoryStore, make_image) -> int:
     )
     store.regenerate(a)  # left streaming on purpose: exported as is
     store.finish_reply(store.regenerate(a), MessageStatus.STOPPED, error=None)
-    pdf = document_part(store.blobs, b"%PDF-1.4 fake", "report.pdf", "application/pdf", "page 1")
+    pdf = document_part(store, b"%PDF-1.4 fake", "report.pdf", "page 1")
     store.edit_message(q, [pdf, TextPart("and this report?")])
     store.set_pinned(cid, True)
     store.update_conversation(cid, allow_fallback=True)
