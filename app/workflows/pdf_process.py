@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import sys
 import threading
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
+
+from app.core.child_process import main_script_hidden
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -85,7 +85,7 @@ class PdfProcess:
         self._process: BaseProcess = context.Process(
             target=serve, args=(child_conn, memory_bytes), name="pixtral-pdf", daemon=True
         )
-        with _main_script_hidden():
+        with main_script_hidden():
             self._process.start()
         child_conn.close()  # only the child holds its end: its death reads as end-of-file here
         self._conn: Connection | None = parent_conn
@@ -167,23 +167,3 @@ def _context() -> BaseContext:
             context = multiprocessing.get_context("spawn")
         _CONTEXT = context
     return _CONTEXT
-
-
-@contextlib.contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """Keep the child from importing the app's main script (it needs only pdfium).
-
-    Both ``spawn`` and each fork server child re-import the parent's ``__main__`` file unless
-    it was started with ``-m`` (the ``pixtral-desk`` script is not): the whole app, Qt
-    included, next to pdfium, and seconds of start-up.
-    """
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
