@@ -218,9 +218,9 @@ def studio_shot(app: QApplication, out: Path) -> None:
     original = prepare_image(fake_screenshot("Sign in", (46, 125, 50), (800, 600)), name="s.png")
     first = STUDIO_PAGE.replace("width: 150px", "width: 190px").replace("right: 0;", "left: 0;")
     studio = HtmlStudio()
-    studio.resize(1280, 760)
     studio.show_record(StudioRecord(original, (PageVersion(1, first), PageVersion(2, STUDIO_PAGE))))
     studio.show()
+    studio.resize(1280, 760)  # after show: shown, the studio fits itself to the (offscreen) screen
     studio.tabs.setCurrentWidget(studio.compare)
     deadline = time.monotonic() + 30
     while "similar" not in studio.compare.summary.text() and time.monotonic() < deadline:

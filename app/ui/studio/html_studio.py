@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QImage,
     QKeySequence,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,6 +51,9 @@ from app.workflows.screenshot_to_html import HtmlExtractor, external_resources, 
 from app.workflows.visual_diff import VisualDiff, compare_render
 
 LIVE_RELOAD_MS = 400
+DEFAULT_SIZE = QSize(1280, 800)
+"""The studio's size on first open when the screen and the main window leave room for it."""
+NO_PAGE = "This answer holds no HTML page."
 
 
 class HtmlStudio(QMainWindow):
@@ -160,8 +164,8 @@ class HtmlStudio(QMainWindow):
         self.show_original(record.original)
         self.versions = list(record.versions)
         self._fill_versions(len(self.versions) - 1)
-        if not self.versions:
-            self.status.setText("No page yet." if not self.generating else self.status.text())
+        if not self.versions and not self.generating:
+            self.status.setText("No page yet.")
 
     def show_original(self, original: PreparedImage | None) -> None:
         self.original = original
@@ -186,6 +190,8 @@ class HtmlStudio(QMainWindow):
         version = self.current
         self._render = None
         self._blocked = {}
+        if version is not None and self.status.text().startswith(NO_PAGE):
+            self.status.clear()  # it spoke of the answer that had no page; this version has one
         if version is None:
             self.code.setPlainText("")
             self.compare.show_waiting("No page yet.")
@@ -271,9 +277,8 @@ class HtmlStudio(QMainWindow):
         self._live_timer.stop()
         html = extract_html(answer)
         if html is None:
-            self.status.setText(
-                "This answer holds no HTML page. Ask again in the chat, or edit the code."
-            )
+            shown = f" {self.current.label} stays shown." if self.current else ""
+            self.status.setText(f"{NO_PAGE}{shown} Ask again in the chat, or edit the code.")
         else:
             self.add_version(html)
             self.status.setText(f"Version {len(self.versions)} is ready.")
@@ -385,12 +390,56 @@ class HtmlStudio(QMainWindow):
         return True
 
     def _restore_state(self) -> None:
+        """The size it had when last closed, else one that fits beside the main window; on
+        this screen either way (a size saved on a larger monitor is cut to this one)."""
         geometry = self._state.value("studio/geometry") if self._state else None
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.resize(self._first_size())
+            self._centre_on_parent()
+        self._fit_to_screen()
         splitter = self._state.value("studio/splitter") if self._state else None
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    def _available(self) -> QRect:
+        """The free area (no task bar, no dock) of the screen the main window is on."""
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent else None) or self.screen()
+        screen = screen or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
+
+    def _first_size(self) -> QSize:
+        """No larger than the main window (it opens over it, not past its edges)."""
+        parent = self.parentWidget()
+        size = DEFAULT_SIZE
+        if parent is not None and parent.isVisible():
+            size = size.boundedTo(parent.size())
+        return size.boundedTo(self._available().size())
+
+    def _centre_on_parent(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None and parent.isVisible():
+            centre = parent.frameGeometry().center()
+            self.move(centre - QPoint(self.width() // 2, self.height() // 2))
+
+    def _fit_to_screen(self) -> None:
+        """Cut the size to the screen's free area and move the window inside it."""
+        available = self._available()
+        frame = self.frameGeometry().size() - self.size()  # title bar and borders
+        room = (available.size() - frame).expandedTo(self.minimumSizeHint())
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(self.size().boundedTo(room))
+        outer = self.frameGeometry()
+        left = max(available.left(), min(outer.left(), available.right() - outer.width() + 1))
+        top = max(available.top(), min(outer.top(), available.bottom() - outer.height() + 1))
+        if (left, top) != (outer.left(), outer.top()):
+            self.move(left, top)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fit again once shown: only then are the title bar and borders known, and the main
+        window may have moved to another screen since the studio was last open."""
+        super().showEvent(event)
+        self._fit_to_screen()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._live_timer.stop()

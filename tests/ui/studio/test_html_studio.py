@@ -66,6 +66,28 @@ def test_an_answer_without_a_page_says_so(qtbot, tmp_path: Path) -> None:
     assert not studio.save_button.isEnabled()
 
 
+def test_the_no_page_note_goes_once_a_version_with_a_page_is_shown(qtbot, tmp_path: Path) -> None:
+    studio = _studio(qtbot, tmp_path)
+    _stream(studio, "I can't see the image well.", 8)
+    studio.stream_finished("I can't see the image well.")
+    studio.code.setPlainText(PAGE)
+    studio.use_edit_button.click()  # the user writes the page: now a version has one
+    assert studio.current is not None and studio.current.number == 1
+    assert "no HTML page" not in studio.status.text()
+
+
+def test_the_no_page_note_speaks_of_its_answer_not_of_the_versions(qtbot, tmp_path: Path) -> None:
+    second = PAGE.replace("Hello", "Hello again")
+    studio = _studio(qtbot, tmp_path, (PageVersion(1, PAGE), PageVersion(2, second)))
+    _stream(studio, "Sorry, no page this time.", 8)
+    studio.stream_finished("Sorry, no page this time.")
+    assert "no HTML page. Version 2 stays shown." in studio.status.text()
+    studio.version_box.setCurrentIndex(0)  # looking at a version that has its page
+    assert "no HTML page" not in studio.status.text()
+    studio.show_record(StudioRecord(studio.original, (PageVersion(1, PAGE),)))
+    assert "no HTML page" not in studio.status.text()
+
+
 def test_versions_show_their_changes_and_save_and_copy(qtbot, tmp_path: Path) -> None:
     second = PAGE.replace("Hello", "Hello again")
     studio = _studio(qtbot, tmp_path, (PageVersion(1, PAGE), PageVersion(2, second)))
@@ -156,3 +178,36 @@ def test_the_studio_remembers_its_size_and_split(qtbot, tmp_path: Path) -> None:
     again.show()
     assert again.size().toTuple() == (700, 500)
     assert again.splitter.sizes() == sizes
+
+
+def test_the_studio_opens_within_the_screen_and_the_main_window(qtbot) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    main = QMainWindow()
+    qtbot.addWidget(main)
+    main.resize(720, 540)
+    main.show()
+    studio = HtmlStudio(main)
+    qtbot.addWidget(studio)
+    studio.show()
+    available = main.screen().availableGeometry()
+    assert studio.width() <= main.width() and studio.height() <= main.height()
+    assert available.contains(studio.frameGeometry())
+    alone = HtmlStudio()  # no main window: the screen alone bounds it
+    qtbot.addWidget(alone)
+    alone.show()
+    assert alone.screen().availableGeometry().contains(alone.frameGeometry())
+
+
+def test_a_size_remembered_larger_than_the_screen_is_cut_to_it(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    big = HtmlStudio()  # as left on a larger monitor
+    qtbot.addWidget(big)
+    big.setGeometry(100, 80, 2560, 1400)
+    state = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    state.setValue("studio/geometry", big.saveGeometry())
+    studio = HtmlStudio(state=state)
+    qtbot.addWidget(studio)
+    studio.show()
+    assert studio.screen().availableGeometry().contains(studio.frameGeometry())
