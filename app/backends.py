@@ -23,30 +23,39 @@ def local_config(values: dict[str, Any], overrides: dict[str, Any] | None = None
 
     ``overrides`` are the selected model's own GPU layers / context / KV type (issue 5, req. 7):
     they win over the global settings, because those numbers only fit the model they were
-    chosen for.
+    chosen for. With the context picked from memory and the KV type left alone, q8_0 is used
+    where f16 would not hold the model's full context; threads 0 means
+    ``cpu_threads.default_threads``.
     """
     from app.core.model_files import inspect_text_model
     from app.engine.local.protocol import LocalEngineConfig
-    from app.models.hardware import pick_context
+    from app.models.cpu_threads import thread_counts
+    from app.models.hardware import pick_context_and_kv
+    from app.models.kv_choice import explicit_kv_type
 
     if not values["model"]:
         raise UserFacingError(
             "No model given: pass --model M.gguf (and --mmproj P.gguf for images), "
             "or choose the model files in the app."
         )
+    kv_chosen = explicit_kv_type(values, overrides) is not None
     values = {**values, **(overrides or {})}
     kv_type = KvType(values["kv_type"])
     try:
-        n_ctx = pick_context(values["n_ctx"], inspect_text_model(values["model"]), kv_type)
+        model = inspect_text_model(values["model"])
+        choice = pick_context_and_kv(values["n_ctx"], model, kv_type, kv_chosen=kv_chosen)
+        n_ctx, kv_type = choice.n_ctx, choice.kv_type
     except ModelFileError:
         n_ctx = values["n_ctx"] or 8192  # the engine checks the files and says what is wrong
+    threads = thread_counts(values["threads"])
     return LocalEngineConfig(
         model_path=str(values["model"]),
         mmproj_path=str(values["mmproj"]) or None,
         n_ctx=n_ctx,
         n_gpu_layers=values["n_gpu_layers"],
         kv_type=kv_type,
-        n_threads=values["threads"],
+        n_threads=threads.decode,
+        n_threads_batch=threads.batch,
         n_batch=values["n_batch"],
     )
 

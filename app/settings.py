@@ -92,10 +92,19 @@ SETTINGS: tuple[Setting, ...] = (
         "kv_type",
         str,
         "f16",
-        "KV cache type; q8_0 and q4_0 halve or quarter its memory (they turn on flash attention).",
+        "KV cache type; q8_0 and q4_0 halve or quarter its memory (they turn on flash attention). "
+        "Left at f16 with the context picked from memory, q8_0 is used where f16 would not hold "
+        "the full context.",
         ("f16", "q8_0", "q4_0"),
     ),
-    Setting("threads", int, 0, "CPU threads; 0 = one per core.", bounds=(0, 256)),
+    Setting(
+        "threads",
+        int,
+        0,
+        "CPU threads; 0 = automatic: one per physical core, one core left free on machines "
+        "with 4 or fewer (a busy core stalls every thread); prompts and images use all.",
+        bounds=(0, 256),
+    ),
     Setting(
         "n_batch",
         int,

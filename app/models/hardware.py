@@ -17,6 +17,7 @@ from app.core.budget import GIB, MAX_CONTEXT, KvType, default_context
 from app.core.errors import UserFacingError
 from app.core.model_files import TextModelInfo
 from app.core.system_info import parse_system_info
+from app.models.kv_choice import KvChoice, choose_kv
 
 
 def available_memory_bytes() -> int:
@@ -45,6 +46,23 @@ def pick_context(requested: int, model: TextModelInfo, kv_type: KvType) -> int:
     if model.n_ctx_train:
         chosen = min(chosen, model.n_ctx_train)
     return chosen
+
+
+def pick_context_and_kv(
+    requested: int, model: TextModelInfo, kv_type: KvType, *, kv_chosen: bool
+) -> KvChoice:
+    """The context and KV type to load with (``kv_chosen``: the user picked ``kv_type``).
+
+    With an automatic context (``requested`` 0) and a KV type left at its default, the KV type
+    is the one that gets the user the most context (``kv_choice.choose_kv``): on a machine
+    where f16 stops short of the model's full context, q8_0 holds nearly twice as many tokens.
+    A context the user set, or a KV type they chose, is loaded as it is.
+    """
+    if requested > 0 or kv_chosen:
+        n_ctx = pick_context(requested, model, kv_type)
+        return KvChoice(kv_type, n_ctx, f"{kv_type.value} KV cache, as set")
+    full = min(MAX_CONTEXT, model.n_ctx_train or MAX_CONTEXT)
+    return choose_kv(lambda kv: pick_context(0, model, kv), full)
 
 
 # --- Probe (issue 5, req. 2): what the machine and the installed llama.cpp can do ------------

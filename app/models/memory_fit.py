@@ -28,6 +28,7 @@ from app.core.budget import GIB, MAX_CONTEXT, MIN_CONTEXT, KvType
 from app.core.gguf_header import read_gguf_header
 from app.models.catalog import Catalog, ModelShape, Quant
 from app.models.hardware import HardwareReport
+from app.models.kv_choice import choose_kv
 
 MIB = 1024**2
 KV_PAD = 256  # llama.cpp rounds the KV cache up to a multiple of 256 cells
@@ -205,6 +206,9 @@ class Recommendation:
     kv_type: KvType
     estimate: MemoryEstimate
     reason: str
+    kv_note: str = ""
+    """Why this KV type, in words (e.g. "q8_0 KV cache: the full 131,072-token context fits;
+    f16 would fit only 82,944")."""
 
 
 @dataclass(frozen=True)
@@ -263,13 +267,16 @@ def recommend(
     *,
     min_context: int = 16_384,
     release_id: str | None = None,
+    kv_type: KvType | None = None,
 ) -> Recommendation | None:
     """The best quantization of a release for this machine, with GPU layers and context.
 
     Prefers, in order: the whole model on the GPU (largest quantization that keeps at least
-    ``min_context`` with f16, then q8_0 KV); else a partial offload of Q4_K_M or smaller; else
-    CPU only, where Q4_K_M is the sweet spot (speed on a CPU falls with file size). ``None``
-    when not even the smallest quantization fits with a 4,096-token context.
+    ``min_context``); else a partial offload of Q4_K_M or smaller; else CPU only, where Q4_K_M
+    is the sweet spot (speed on a CPU falls with file size). ``None`` when not even the
+    smallest quantization fits with a 4,096-token context. The KV type follows
+    ``kv_choice.choose_kv``: f16 where it reaches the full context, else q8_0 (more context
+    in the same memory), unless ``kv_type`` is given (the user's own choice).
     """
     release = next((r for r in catalog.releases if r.id == release_id), catalog.reference())
     dims = catalog.shape
@@ -278,14 +285,17 @@ def recommend(
     q4_size = next((q.model.size_bytes for q in by_size if q.quant == "Q4_K_M"), 0)
     cpu_choices = [q for q in by_size if q.model.size_bytes <= q4_size] or by_size
 
+    full = min(MAX_CONTEXT, dims.n_ctx_train or MAX_CONTEXT)
+
     def attempt(quant: Quant, ngl: int, want: int, reason: str) -> Recommendation | None:
-        for kv_type in (KvType.F16, KvType.Q8_0):
-            w, m = quant.model.size_bytes, quant.mmproj.size_bytes
-            ctx = largest_context(dims, w, m, budget, kv_type, ngl)
-            if ctx >= want:
-                est = estimate(dims, w, m, ctx, kv_type, ngl)
-                return Recommendation(quant, ngl, ctx, kv_type, est, reason)
-        return None
+        w, m = quant.model.size_bytes, quant.mmproj.size_bytes
+        choice = choose_kv(
+            lambda kv: largest_context(dims, w, m, budget, kv, ngl), full, explicit=kv_type
+        )
+        if choice.n_ctx < want:
+            return None
+        est = estimate(dims, w, m, choice.n_ctx, choice.kv_type, ngl)
+        return Recommendation(quant, ngl, choice.n_ctx, choice.kv_type, est, reason, choice.note)
 
     if budget.gpu:
         for quant in by_size:

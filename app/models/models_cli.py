@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.core.budget import KvType
 from app.core.errors import UserFacingError
 from app.models.catalog import Catalog, Quant, RemoteFile, load_catalog
 from app.models.discovery import ModelPair, scan
@@ -50,6 +51,12 @@ def add_models_commands(subparsers: argparse._SubParsersAction) -> None:
     find.set_defaults(run=_run_find)
 
     rec = commands.add_parser("recommend", help="the quantization, GPU layers and context to use")
+    rec.add_argument(
+        "--kv-type",
+        choices=[k.value for k in KvType],
+        help="plan for this KV cache type (default: the settings' choice; left at f16, "
+        "q8_0 wherever f16 cannot hold the full context)",
+    )
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(run=_run_recommend)
 
@@ -165,7 +172,7 @@ def _run_recommend(args: argparse.Namespace) -> int:
 
     catalog = _catalog()
     report = probe(hub_cache_dir().parent if hub_cache_dir().parent.exists() else None)
-    rec = recommend(catalog, report)
+    rec = recommend(catalog, report, kv_type=_chosen_kv_type(args))
     if args.json:
         out: dict[str, Any] = {"hardware": report.summary_lines(), "recommendation": None}
         if rec is not None:
@@ -176,6 +183,7 @@ def _run_recommend(args: argparse.Namespace) -> int:
                 "kv_type": rec.kv_type.value,
                 "estimate_bytes": rec.estimate.total,
                 "reason": rec.reason,
+                "kv_note": rec.kv_note,
             }
         print(json.dumps(out, ensure_ascii=False))
         return 0 if rec else 1
@@ -189,9 +197,23 @@ def _run_recommend(args: argparse.Namespace) -> int:
     layers = "all" if rec.n_gpu_layers < 0 else str(rec.n_gpu_layers)
     print(f"Recommended: {rec.quant.name} ({rec.quant.total_bytes / 1e9:.1f} GB), {rec.reason}")
     print(f"  GPU layers: {layers}, context: {rec.n_ctx:,} tokens, KV cache: {rec.kv_type.value}")
+    print(f"  {rec.kv_note}")
     print(f"  {rec.estimate.describe()}")
     print(f"Download it: pixtral-desk models download {rec.quant.name}")
     return 0
+
+
+def _chosen_kv_type(args: argparse.Namespace) -> KvType | None:
+    """The KV type the user chose: ``--kv-type``, else the saved settings' when not the default.
+
+    Per-model overrides do not apply here: the recommendation is for a file not yet chosen.
+    """
+    if getattr(args, "kv_type", None):
+        return KvType(args.kv_type)
+    from app.models.kv_choice import explicit_kv_type
+    from app.settings import Settings
+
+    return explicit_kv_type(dict(Settings(getattr(args, "config", None)).items()))
 
 
 class _ProgressLine:

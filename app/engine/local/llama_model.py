@@ -78,12 +78,13 @@ class LlamaModel:
         self._control_ids = self._find_control_ids()
 
         threads = cfg.n_threads or os.cpu_count() or 4
+        batch_threads = cfg.n_threads_batch or threads
         cparams = llama.llama_context_default_params()
         cparams.n_ctx = cfg.n_ctx
         cparams.n_batch = cfg.n_batch
         cparams.n_ubatch = cfg.n_batch
         cparams.n_threads = threads
-        cparams.n_threads_batch = threads
+        cparams.n_threads_batch = batch_threads
         cparams.type_k = cparams.type_v = GGML_TYPE[cfg.kv_type]
         quantized = cfg.kv_type.needs_flash_attention
         flash_attn_type = FLASH_ATTN_ENABLED if quantized else FLASH_ATTN_AUTO
@@ -106,7 +107,7 @@ class LlamaModel:
                 cfg.mmproj_path,
                 self.model,
                 n_embd=self.n_embd,
-                threads=threads,
+                threads=batch_threads,  # encoding an image is batch work, like a prompt
                 use_gpu=use_gpu,
                 flash_attn_type=flash_attn_type,
                 progress_callback=self._progress_callback(

@@ -31,7 +31,10 @@ class LocalEngineConfig:
     """-1 offloads every layer when the llama.cpp build has a GPU backend; 0 keeps all on CPU."""
     kv_type: KvType = KvType.F16
     n_threads: int = 0
-    """0 lets the engine pick (the number of CPU cores)."""
+    """Threads for generating tokens; 0 = every logical CPU. The app passes
+    ``app.models.cpu_threads.thread_counts`` (fewer: a busy core stalls every decode step)."""
+    n_threads_batch: int = 0
+    """Threads for reading prompts and images; 0 = the same as ``n_threads``."""
     n_batch: int = 512
     image_cache_mb: int = 512
     """Vision-encoder outputs kept by image hash, so a re-read prompt does not re-encode."""
