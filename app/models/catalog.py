@@ -100,9 +100,6 @@ class Catalog:
     releases: tuple[Release, ...]
     shape: ModelShape
 
-    def all_quants(self) -> list[Quant]:
-        return [q for r in self.releases for q in r.quants]
-
     def reference(self) -> Release:
         return next((r for r in self.releases if r.reference), self.releases[0])
 

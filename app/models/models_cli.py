@@ -217,11 +217,10 @@ def _chosen_kv_type(args: argparse.Namespace) -> KvType | None:
 
 
 class _ProgressLine:
-    """One self-overwriting stderr line with speed and time left (a plain log when piped)."""
+    """One self-overwriting stderr line with speed and time left."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.tty = stream.isatty()
         self.last = 0.0
         self.width = 0
         self.shown = False

@@ -17,7 +17,7 @@ def test_the_shipped_catalog_lists_the_reference_release_with_its_mmproj() -> No
     names = {q.quant: q for q in ref.quants}
     assert names["Q4_K_M"].model.filename == "pixtral-12b-Q4_K_M.gguf"
     assert names["Q8_0"].model.filename == "pixtral-12b-Q8_0.gguf"
-    for quant in catalog.all_quants():
+    for quant in (q for release in catalog.releases for q in release.quants):
         model, mmproj = quant.files
         assert "mmproj" in mmproj.filename and mmproj.repo == model.repo
         assert model.size_bytes > 5e9 and 0.5e9 < mmproj.size_bytes < 1.5e9

@@ -92,7 +92,7 @@ class LlamaSession(LlamaModel):
         return Counted(prompt_tokens=count_positions(units), image_tokens=tuple(image_tokens))
 
     def stats(self) -> CacheStats:
-        return CacheStats(self.tokens_evaluated, self.images.images_encoded, self._cached.positions)
+        return CacheStats(self.tokens_evaluated, self.images.images_encoded)
 
     # -------------------------------------------------------------------------- generating
     def generate(self, pieces: Sequence[Piece], sampling: Sampling) -> None:

@@ -114,7 +114,6 @@ class CacheStats:
     """Prompt positions evaluated (text tokens and image embeddings), generated ones excluded."""
     images_encoded: int
     """Runs of the vision encoder; an image found in the cache or the embedding store is not one."""
-    cached_positions: int
 
 
 @dataclass(frozen=True)

@@ -131,33 +131,17 @@ class ContextMeter(QWidget):
         pending_image_tokens: int,
         max_new_tokens: int,
         n_ctx: int,
-        *,
-        text_exact: bool = False,
     ) -> None:
-        """The numbers as the window knows them; the text is an estimate unless ``text_exact``."""
+        """The numbers as the window knows them at once; the text's count is an estimate."""
         self._parts = (conversation_tokens, pending_text_tokens, pending_image_tokens)
         prompt = conversation_tokens + pending_text_tokens + pending_image_tokens
         budget = TurnBudget(prompt, pending_image_tokens, max_new_tokens, n_ctx)
-        self._apply(budget, estimated=not text_exact and pending_text_tokens > 0)
+        self._apply(budget, estimated=pending_text_tokens > 0)
 
     def set_turn_budget(self, budget: TurnBudget, *, estimated: bool = False) -> None:
         """A budget built elsewhere (e.g. the engine's own count of the whole turn)."""
         self._parts = (budget.prompt_tokens - budget.image_tokens, 0, budget.image_tokens)
         self._apply(budget, estimated=estimated)
-
-    def set_exact(self, pending_text_tokens: int) -> None:
-        """The engine has counted the pending text: replace the estimate, drop the "≈"."""
-        if self._budget is None:
-            return
-        conversation, _, images = self._parts
-        self.set_budget(
-            conversation,
-            pending_text_tokens,
-            images,
-            self._budget.max_new_tokens,
-            self._budget.n_ctx,
-            text_exact=True,
-        )
 
     def _apply(self, budget: TurnBudget, *, estimated: bool) -> None:
         self._budget, self._estimated = budget, estimated

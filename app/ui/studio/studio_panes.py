@@ -44,9 +44,6 @@ class ScaledPicture(QLabel):
             self.setText("")
             self._fit()
 
-    def has_image(self) -> bool:
-        return not self._pixmap.isNull()
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()

@@ -65,7 +65,6 @@ class RenderTheme:
 
 
 LIGHT = RenderTheme()
-DARK = RenderTheme(True, "#e6edf3", "#9198a1", "#4493f8", "#262a30", "#3d444d")
 
 
 @dataclass(frozen=True)

@@ -192,23 +192,6 @@ class TranscriptModel(QAbstractListModel):
         """Show an engine error inline on this row, with a retry action (issue 4 req. 7)."""
         self._update(row, status=MessageStatus.FAILED, error=message)
 
-    def set_branch(self, row: int, index: int, count: int) -> None:
-        self._update(row, branch_index=index, branch_count=count)
-
-    def replace_item(self, row: int, item: TranscriptItem) -> None:
-        entry = self._rows[row]
-        entry.rendered, entry.stream = None, None
-        entry.item = item
-        self._changed(row, item)
-
-    def remove_messages(self, row: int, count: int = 1) -> None:
-        """Remove ``count`` rows from ``row`` (delete, or cut a branch before resending)."""
-        if count <= 0:
-            return
-        self.beginRemoveRows(QModelIndex(), row, row + count - 1)
-        del self._rows[row : row + count]
-        self.endRemoveRows()
-
     def clear(self) -> None:
         self.set_messages([])
 
@@ -244,11 +227,6 @@ class TranscriptModel(QAbstractListModel):
             return
         self._theme = theme
         self._rerender_all()
-
-    @property
-    def cites_pages(self) -> bool:
-        """True when answers render page citations as links (the chat sent document pages)."""
-        return self._cite_pages
 
     def sent_pages_before(self, row: int) -> list[SentPage]:
         """Document pages sent by the questions above ``row``, oldest first."""

@@ -29,10 +29,10 @@ def test_shows_used_over_available_and_marks_estimates(qtbot) -> None:
         meter.set_budget(10_000, 289, 2_056, 1_024, 32_768)
     assert meter.label.text() == "≈ 12,345 / 32,768 tokens"
     assert changed.args[0] == TurnBudget(12_345, 2_056, 1_024, 32_768)
-    meter.set_exact(300)
+    assert "Your message: ≈ 289 tokens" in meter.toolTip()
+    meter.set_turn_budget(TurnBudget(12_356, 2_056, 1_024, 32_768))  # the engine's count
     assert meter.label.text() == "12,356 / 32,768 tokens"
     assert not meter.estimated
-    assert "Your message: 300 tokens" in meter.toolTip()
     assert meter.accessibleName() and meter.accessibleDescription()
 
 
@@ -73,11 +73,11 @@ def test_a_turn_budget_can_be_passed_whole(qtbot) -> None:
 def test_the_answers_room_is_drawn_so_the_bar_is_full_exactly_when_over(qtbot) -> None:
     meter = ContextMeter()
     qtbot.addWidget(meter)
-    meter.set_budget(23_593, 0, 0, 9_956, 32_768, text_exact=True)  # 72 % prompt, 781 over
+    meter.set_budget(23_593, 0, 0, 9_956, 32_768)  # 72 % prompt, 781 over
     assert meter.budget is not None and meter.budget.over_by == 781
     assert meter.bar.used + meter.bar.reserved == pytest.approx(1.0)
     assert meter.bar.used < 0.72 and meter.bar.reserved > 0.28  # both parts stay visible
-    meter.set_budget(20_000, 0, 0, 4_096, 32_768, text_exact=True)
+    meter.set_budget(20_000, 0, 0, 4_096, 32_768)
     assert meter.bar.used == pytest.approx(20_000 / 32_768)
     assert meter.bar.reserved == pytest.approx(4_096 / 32_768)
     assert meter.bar.used + meter.bar.reserved < 1.0
@@ -92,7 +92,7 @@ def test_the_answers_room_looks_unlike_the_prompt_and_the_free_part(qtbot) -> No
     meter = ContextMeter()
     qtbot.addWidget(meter)
     meter.show()
-    meter.set_budget(10_000, 0, 0, 10_000, 40_000, text_exact=True)  # 25 %, 25 %, 50 % free
+    meter.set_budget(10_000, 0, 0, 10_000, 40_000)  # 25 %, 25 %, 50 % free
     image = meter.bar.grab().toImage()
     middle = image.height() // 2
 
@@ -109,7 +109,7 @@ def test_the_answers_room_looks_unlike_the_prompt_and_the_free_part(qtbot) -> No
 def test_every_number_in_the_meter_has_thousands_separators(qtbot) -> None:
     meter = ContextMeter()
     qtbot.addWidget(meter)
-    meter.set_budget(23_593, 0, 9_219, 9_956, 32_768, text_exact=True)
+    meter.set_budget(23_593, 0, 9_219, 9_956, 32_768)
     assert meter.label.text() == "32,812 / 32,768 tokens"
     numbers = re.findall(r"\d[\d,]*\d|\d", meter.toolTip())
     assert "9,219" in numbers

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from app.ui.transcript.markdown_render import (
-    DARK,
     LIGHT,
     MarkdownStream,
+    RenderTheme,
     is_web_url,
     render_markdown,
     render_plain,
@@ -64,6 +64,9 @@ def test_code_blocks_are_highlighted_and_indexed() -> None:
     assert _anchors(rendered.html) == ["copy-code:0", "copy-code:1", "copy-code:2"]
     assert 'style="color:' in rendered.html  # Pygments inline styles, no CSS classes
     assert "class=" not in rendered.html
+
+
+DARK = RenderTheme(True, "#e6edf3", "#9198a1", "#4493f8", "#262a30", "#3d444d")
 
 
 def test_light_and_dark_code_colors_differ() -> None:

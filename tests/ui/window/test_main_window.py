@@ -433,9 +433,9 @@ def test_clicking_a_page_citation_shows_the_page_as_sent(
     assert "lease.pdf p. 1–2" in window.activity.text()
     # Reopened from the history, the question still knows its pages (and their pixels).
     window.transcript.clear()
-    assert not window.transcript.cites_pages
     window.session.open(window.session.conversation_id)
     qtbot.waitUntil(lambda: window.transcript.rowCount() == 2, timeout=5_000)
-    assert window.transcript.cites_pages
+    window.transcript.set_text(1, "See p. 2.")
+    assert 'href="pixtral-page:2"' in window.transcript.rendered(1).html
     [_, image_page] = window.transcript.sent_pages_before(1)
     assert image_page.image is not None and image_page.image.rgb[:3] == bytes((30, 160, 40))
