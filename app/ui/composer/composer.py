@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 from app.core.budget import TurnBudget
 from app.core.composition import Composition
 from app.core.conversation import Part
+from app.core.document_marks import labelled_pages
 from app.core.images import Detail, PreparedImage
 from app.ui.composer.composer_tools import ComposerTools
 from app.ui.composer.context_meter import ContextMeter, alert_colour, over_budget_text
+from app.ui.composer.document_chips import AttachedDocument, DocumentChips
 from app.ui.composer.document_files import split_documents
 from app.ui.composer.image_mime import IMAGE_FORMATS, sources_from_mime
 from app.ui.composer.make_html_button import MakeHtmlButton
@@ -44,6 +46,7 @@ FILE_FILTER = (
     f"Images and PDFs ({_IMAGE_GLOBS} *.pdf);;Images ({_IMAGE_GLOBS});;PDF documents (*.pdf);;"
     "All files (*)"
 )
+_KEYS_HINT = "  (Enter sends, Shift+Enter: new line)"
 _SEND_STYLE = """
 QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text);
     border: none; border-radius: 6px; padding: 6px 18px; font-weight: 600; }
@@ -127,9 +130,6 @@ class Composer(QWidget):
         self.strip.accepts_drop = self.accepts_mime
         self.strip.drop = self.add_from_mime
         self.editor = _MessageEdit(self)
-        self.editor.setPlaceholderText(
-            "Ask about your images…  (Enter sends, Shift+Enter: new line)"
-        )
         self.editor.setAccessibleName("Message")
         self.editor.setToolTip("Your message. Enter sends, Shift+Enter adds a line, Esc stops.")
         self.editor.setTabChangesFocus(True)
@@ -153,9 +153,8 @@ class Composer(QWidget):
         self.document_parts: list[Part] = []
         self._documents: dict[str, tuple[list[Part], int]] = {}  # name → its parts, tokens
         self.document_tokens = 0
-        self.document_label = QLabel(self)
-        self.document_label.setAccessibleName("Attached document")
-        self.document_label.hide()
+        self.document_chips = DocumentChips(self)
+        self.document_chips.remove_requested.connect(self.detach_document)
         self.meter = ContextMeter(self)
         self.meter.budget_changed.connect(self._on_meter_budget_changed)
         self.budget_line = QLabel(self)
@@ -186,12 +185,13 @@ class Composer(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self.notice)
         layout.addWidget(self.strip)
-        layout.addWidget(self.document_label)
+        layout.addWidget(self.document_chips)
         layout.addWidget(self.editor)
         layout.addWidget(self.budget_line)
         layout.addLayout(buttons)
         self.setTabOrder(self.editor, self.add_button)
         self.setTabOrder(self.add_button, self.send_button)
+        self._update_placeholder()
         self._update_send()
 
     # ------------------------------------------------------------------ the window's API
@@ -225,13 +225,25 @@ class Composer(QWidget):
         self._documents.pop(name, None)
         if parts:
             self._documents[name] = (list(parts), tokens)
+        self._documents_changed()
+
+    def detach_document(self, name: str) -> None:
+        """Take document ``name`` back (its chip's ×): its pages no longer go with the message."""
+        if self._documents.pop(name, None) is not None:
+            self._documents_changed()
+
+    def attached_documents(self) -> list[AttachedDocument]:
+        """The documents waiting to be sent, in the order they were attached."""
+        return [
+            AttachedDocument(name, labelled_pages(parts), tokens)
+            for name, (parts, tokens) in self._documents.items()
+        ]
+
+    def _documents_changed(self) -> None:
         self.document_parts = [part for kept, _ in self._documents.values() for part in kept]
         self.document_tokens = sum(count for _, count in self._documents.values())
-        names = ", ".join(self._documents)
-        self.document_label.setText(
-            f"Attached {names}: about {self.document_tokens:,} tokens, sent with your message"
-        )
-        self.document_label.setVisible(bool(self.document_parts))
+        self.document_chips.show_documents(self.attached_documents())
+        self._update_placeholder()
         self.composition_changed.emit()
 
     @property
@@ -253,7 +265,8 @@ class Composer(QWidget):
         self.document_parts = []
         self._documents.clear()
         self.document_tokens = 0
-        self.document_label.hide()
+        self.document_chips.show_documents([])
+        self._update_placeholder()
         self.composition_detail = None
         self.notice.dismiss()
 
@@ -330,6 +343,7 @@ class Composer(QWidget):
         self.add_files(paths)
 
     def _on_images_images_changed(self) -> None:
+        self._update_placeholder()
         self._update_send()
         self.composition_changed.emit()
 
@@ -342,6 +356,20 @@ class Composer(QWidget):
     def _refuse(self, messages: list[str]) -> None:
         self.notice.add(messages)
         self.images_refused.emit(messages)
+
+    def _update_placeholder(self) -> None:
+        """The empty box names what the question is about: the documents attached (by name),
+        else images; people should not be asked about images they never added."""
+        about = list(self._documents)
+        if about and self.images.rowCount():
+            about.append("your images")
+        if not about:
+            subject = "your images"
+        elif len(about) == 1:
+            subject = about[0]
+        else:
+            subject = ", ".join(about[:-1]) + " and " + about[-1]
+        self.editor.setPlaceholderText(f"Ask about {subject}…{_KEYS_HINT}")
 
     def _update_send(self) -> None:
         """Send is enabled only when there is something to send and it fits; the tooltip and

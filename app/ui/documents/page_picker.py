@@ -78,6 +78,7 @@ class PagePickerDialog(QDialog):
 
     costs_ready = Signal()  # costs (re)computed and shown: for callers and tests
     failed = Signal(str)  # the document cannot be used; the message is shown in the dialog
+    refused = Signal(str)  # it could not be opened and no dialog was shown: the caller says why
 
     def __init__(self, path: Path, budget_tokens: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +94,7 @@ class PagePickerDialog(QDialog):
         self._ready = False
         self._busy = False
         self._finished = False
+        self._open_when_ready = False  # ``open_when_ready``: shown once the document is open
 
         self.setWindowTitle(f"Choose pages — {self.path.name}")
         self.resize(560, 560)
@@ -138,6 +140,8 @@ class PagePickerDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Attach")
+        self.ok_button.setAccessibleName("Attach the chosen pages")
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button.setEnabled(False)
 
@@ -145,6 +149,10 @@ class PagePickerDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(self.body, 1)
         layout.addWidget(self.buttons)
+        # Enter attaches. Attach is disabled until the costs are in, so without this Qt made
+        # Cancel, the first enabled button, the default: Enter cancelled. (Set once the buttons
+        # are in the dialog: before, there is no dialog to tell.)
+        self.ok_button.setDefault(True)
 
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
@@ -186,6 +194,17 @@ class PagePickerDialog(QDialog):
         return self._ready
 
     # ------------------------------------------------------------------------ lifecycle
+    def open_when_ready(self) -> None:
+        """Open (window-modal) once the document has opened and its pages are listed.
+
+        A PDF that cannot be opened never shows the dialog: it is refused with the PDF
+        process's message (``refused``), for the caller to show where the user dropped it.
+        """
+        if self._ready:
+            self.open()
+        else:
+            self._open_when_ready = True
+
     def done(self, result: int) -> None:
         """Close the document on its thread, after whatever is still queued there."""
         if not self._finished:
@@ -221,7 +240,7 @@ class PagePickerDialog(QDialog):
             return
         if isinstance(error, PasswordRequired):
             password, ok = QInputDialog.getText(
-                self,
+                self if self.isVisible() else self.parentWidget(),  # over what the user sees
                 "Password required",
                 str(error),
                 QLineEdit.EchoMode.Password,
@@ -241,6 +260,9 @@ class PagePickerDialog(QDialog):
         if self._finished:
             return
         self._show_costs(opened.costs)
+        if self._open_when_ready:
+            self._open_when_ready = False
+            self.open()
         if opened.pages:
             self._queue_thumbnail(0)
 
@@ -253,6 +275,10 @@ class PagePickerDialog(QDialog):
         self.cancel_button.setText("Close")
         self.cancel_button.setEnabled(True)
         self.failed.emit(message)
+        if self._open_when_ready:  # never shown: a dialog holding one line helps nobody
+            self._open_when_ready = False
+            self.refused.emit(message)
+            self.reject()
 
     # ------------------------------------------------------------------------- costs
     def _on_options_changed(self) -> None:
@@ -295,6 +321,8 @@ class PagePickerDialog(QDialog):
             f"'{self.path.name}': {len(costs)} page{'s' if len(costs) != 1 else ''}."
         )
         self.body.setEnabled(True)
+        if fresh:
+            self.page_list.setFocus()  # off Cancel, where Qt put it while the list was disabled
         if keep is None:
             self._apply_default()
         else:

@@ -5,7 +5,9 @@ session and composer; kept out of the window so its layout and wiring stay reada
 
 The page picker opens without blocking (``open()``, not ``exec()``) and on the next turn of
 the event loop: a drop handler that ran a nested event loop would keep the file manager's
-drag waiting on some platforms, and the benchmark and tests can watch it fill in.
+drag waiting on some platforms, and the benchmark and tests can watch it fill in. It shows
+only once its document has opened: a PDF that cannot be opened is refused in the composer's
+notice, as a broken image is, not in a dialog holding one line.
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ class WindowDialogs:
         free += self.window.composer.document_tokens_of(path.name)
         dialog = PagePickerDialog(path, max(free, 0), self.window)
         dialog.finished.connect(lambda result: self._on_picker_finished(dialog, result))
+        dialog.refused.connect(lambda message: self.window.composer.notice.add([message]))
         self.picker = dialog
-        dialog.open()
+        dialog.open_when_ready()
 
     def _on_picker_finished(self, dialog: PagePickerDialog, result: int) -> None:
         self.picker = None

@@ -262,14 +262,63 @@ def test_several_documents_go_together_and_re_picking_one_replaces_it(composer: 
     composer.attach_document("b.pdf", [TextPart("B")], 5)
     assert composer.document_parts == [TextPart("A"), TextPart("B")]
     assert composer.pending_document_tokens() == 15
-    assert "a.pdf, b.pdf" in composer.document_label.text()
+    assert composer.document_chips.captions() == ["a.pdf", "b.pdf"]
     composer.attach_document("a.pdf", [TextPart("A2")], 7)
     assert composer.document_parts == [TextPart("B"), TextPart("A2")]
     assert composer.pending_document_tokens() == 12
     composer.clear_after_send()
+    assert composer.document_chips.isHidden()
     composer.attach_document("c.pdf", [TextPart("C")], 1)
     assert composer.document_parts == [TextPart("C")]
-    assert "a.pdf" not in composer.document_label.text()
+    assert composer.document_chips.captions() == ["c.pdf"]
+
+
+def _document(name: str, pages: list[int]) -> list:
+    from app.core.conversation import TextPart
+    from app.core.document_marks import document_header, page_label
+
+    header = TextPart(document_header(name, 9, pages))
+    return [header] + [TextPart(page_label(name, page) + "text") for page in pages]
+
+
+def test_an_attached_document_is_a_chip_with_its_pages_and_a_remove_button(
+    qtbot, composer: Composer
+) -> None:
+    composer.attach_document("lease.pdf", _document("lease.pdf", [1, 2, 3]), 1_234)
+    composer.attach_document("memo.pdf", _document("memo.pdf", [2, 5, 6, 7]), 40)
+    chips = composer.document_chips
+    assert chips.isVisible()
+    assert chips.captions() == ["lease.pdf · pp. 1–3", "memo.pdf · pp. 2, 5–7"]
+    lease = chips.chips[0]
+    assert "lease.pdf · pp. 1–3" in lease.label.text() and lease.label.isVisible()
+    assert "1,234 tokens" in lease.label.toolTip()
+    remove = lease.remove_button
+    assert remove.isVisible() and remove.accessibleName() == "Remove lease.pdf"
+    assert "Remove lease.pdf" in remove.toolTip()
+    with qtbot.waitSignal(composer.composition_changed):
+        remove.click()
+    assert chips.captions() == ["memo.pdf · pp. 2, 5–7"]
+    assert all("lease.pdf" not in getattr(p, "text", "") for p in composer.document_parts)
+    assert composer.pending_document_tokens() == 40
+    assert "lease.pdf" not in composer.composition().message().text
+    chips.chips[0].remove_button.click()
+    assert chips.isHidden() and composer.document_parts == []
+
+
+def test_the_message_box_asks_about_what_is_attached(qtbot, composer: Composer, image_file) -> None:
+    assert composer.editor.placeholderText().startswith("Ask about your images…")
+    composer.attach_document("lease.pdf", _document("lease.pdf", [1]), 10)
+    assert composer.editor.placeholderText().startswith("Ask about lease.pdf…")
+    composer.attach_document("memo.pdf", _document("memo.pdf", [1]), 10)
+    assert composer.editor.placeholderText().startswith("Ask about lease.pdf and memo.pdf…")
+    composer.add_files([image_file(32, 32, "shot.png")])
+    _ready(qtbot, composer, 1)
+    assert composer.editor.placeholderText().startswith(
+        "Ask about lease.pdf, memo.pdf and your images…"
+    )
+    composer.clear_after_send()
+    assert composer.editor.placeholderText().startswith("Ask about your images…")
+    assert "Enter sends" in composer.editor.placeholderText()
 
 
 # ------------------------------------------------------------------ presets (issue 7, item 9)

@@ -134,3 +134,39 @@ def test_ok_builds_the_parts_before_accepting(qtbot, tmp_path) -> None:
     parts = dialog.selected_parts()
     text = "".join(p.text for p in parts if isinstance(p, TextPart))
     assert "p. 1" in text and "Page 1 says hello." in text and "Page 3" not in text
+
+
+def test_enter_attaches_the_chosen_pages(qtbot, tmp_path) -> None:
+    from PySide6.QtTest import QTest
+
+    dialog = _picker(qtbot, _text_pdf(tmp_path))
+    _wait_ready(qtbot, dialog)
+    assert dialog.ok_button.isDefault() and not dialog.cancel_button.isDefault()
+    assert dialog.ok_button.text() == "Attach"
+    assert dialog.focusWidget() is dialog.page_list
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.selected_parts()
+
+
+def test_opened_when_ready_it_shows_only_once_the_pages_are_listed(qtbot, tmp_path) -> None:
+    dialog = PagePickerDialog(_text_pdf(tmp_path), BUDGET)
+    qtbot.addWidget(dialog)
+    dialog.open_when_ready()
+    assert not dialog.isVisible()  # opening happens off the GUI thread, unseen
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
+    assert dialog.ready and dialog.page_list.count() == 3 and dialog.isModal()
+
+
+def test_a_broken_pdf_opened_when_ready_is_refused_without_a_dialog(qtbot, tmp_path) -> None:
+    dialog = PagePickerDialog(write_broken(tmp_path / "cut.pdf"), BUDGET)
+    qtbot.addWidget(dialog)
+    refusals: list[tuple[str, bool]] = []
+    dialog.refused.connect(lambda message: refusals.append((message, dialog.isVisible())))
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
+        dialog.open_when_ready()
+    [(message, shown)] = refusals
+    assert "cut.pdf" in message and "damaged" in message
+    assert not shown and not dialog.isVisible()
+    assert dialog.result() == QDialog.DialogCode.Rejected

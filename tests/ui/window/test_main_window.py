@@ -365,12 +365,12 @@ def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     with open_document(pdf) as doc:
         parts = document_parts(doc, [1, 2], Detail.LOW, True)
     window.composer.attach_document("lease.pdf", parts, 120)
-    assert window.composer.document_label.isVisible()
+    assert window.composer.document_chips.captions() == ["lease.pdf · pp. 1–2"]
     budget = window.composer.meter.budget
     assert budget is not None and budget.prompt_tokens >= 120  # counted before sending
     _send(qtbot, window, "What is the rent? Cite the page.")
     assert window.session.info is not None and window.session.info.private
-    assert not window.composer.document_label.isVisible()
+    assert window.composer.document_chips.isHidden()
     question = window.store.load(window.session.conversation_id).messages[0]
     assert "p. 1" in question.text and "900 euros" in question.text
     assert any(p.kind == "image" for p in question.parts)  # the scanned page went as an image

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.images import Detail
 from app.ui.window.main_window import MainWindow
 from tests.fixtures.pixtral_gguf import GgufPair
 from tests.ui.drops import drop_on, file_urls
 from tests.ui.window.test_main_window import _close, _open, _settings
-from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
+from tests.workflows.pdf_factory import ScannedPage, TextPage, write_broken, write_pdf
 
 WAIT_MS = 10_000
 
@@ -31,8 +31,13 @@ def _drop(window: MainWindow, *paths: Path) -> None:
 
 
 def _picker_for(qtbot, window: MainWindow, name: str):
+    """The picker for ``name`` once it shows (after its document has opened)."""
     qtbot.waitUntil(
-        lambda: window.dialogs.picker is not None and window.dialogs.picker.path.name == name,
+        lambda: (
+            (picker := window.dialogs.picker) is not None
+            and picker.path.name == name
+            and picker.isVisible()
+        ),
         timeout=WAIT_MS,
     )
     return window.dialogs.picker
@@ -46,8 +51,7 @@ def test_dropped_pdfs_open_the_picker_in_turn_and_their_pages_go_together(
     _drop(window, first, second)
     assert window.dialogs.picker is None  # not inside the drop handler: on the next turn
     picker = _picker_for(qtbot, window, "lease.pdf")
-    assert picker.isVisible() and picker.isModal()
-    qtbot.waitUntil(lambda: picker.ready, timeout=WAIT_MS)
+    assert picker.isModal() and picker.ready  # shown with its pages listed
     qtbot.waitUntil(lambda: not picker.page_list.item(1).icon().isNull(), timeout=WAIT_MS)
     with qtbot.waitSignal(picker.costs_ready, timeout=WAIT_MS):  # the scan fits at low detail
         picker.detail_combo.setCurrentIndex(picker.detail_combo.findData(Detail.LOW))
@@ -57,27 +61,33 @@ def test_dropped_pdfs_open_the_picker_in_turn_and_their_pages_go_together(
     qtbot.waitUntil(lambda: second_picker.ready, timeout=WAIT_MS)
     second_picker.ok_button.click()
     qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
-    label = window.composer.document_label
-    assert label.isVisible() and "lease.pdf, invoice.pdf" in label.text()
+    chips = window.composer.document_chips
+    assert chips.isVisible() and chips.captions() == ["lease.pdf · pp. 1–2", "invoice.pdf · p. 1"]
+    assert window.composer.editor.placeholderText().startswith("Ask about lease.pdf and invoice")
     texts = [getattr(p, "text", "") for p in window.composer.document_parts]
     assert any("[lease.pdf p. 2]" in t for t in texts) and any("Total 12." in t for t in texts)
     assert "private" in window.activity.text()
 
 
-def test_a_file_named_pdf_that_is_not_one_gets_the_broken_file_message(
+def test_a_file_named_pdf_that_is_not_one_is_refused_inline_without_a_dialog(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     fake = tmp_path / "contract.pdf"
     fake.write_bytes(b"GIF89a this is no PDF at all" * 20)
-    _drop(window, fake)
-    picker = _picker_for(qtbot, window, "contract.pdf")
-    qtbot.waitUntil(lambda: "not a PDF" in picker.status_label.text(), timeout=WAIT_MS)
-    assert not picker.ok_button.isVisible() and picker.cancel_button.text() == "Close"
-    assert not window.composer.notice.isVisible()  # refused in the picker, not as an image
-    picker.cancel_button.click()
+    broken = write_broken(tmp_path / "cut.pdf")
+    later = write_pdf(tmp_path / "notes.pdf", [TextPage(["Notes."])])
+    _drop(window, fake, broken, later)
+    picker = _picker_for(qtbot, window, "notes.pdf")  # the good one after them still opens
+    notice = window.composer.notice
+    assert notice.isVisible()  # where a broken image is refused, not in a dialog
+    assert len(notice.messages) == 2
+    assert "contract.pdf" in notice.messages[0] and "not a PDF" in notice.messages[0]
+    assert "cut.pdf" in notice.messages[1] and "damaged" in notice.messages[1]
+    shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+    assert shown == [picker]
+    picker.reject()
     qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
-    assert picker.result() == QDialog.DialogCode.Rejected
-    assert not window.composer.document_label.isVisible()
+    assert window.composer.document_chips.isHidden()
 
 
 def test_the_attach_button_offers_several_pdfs_at_once(
