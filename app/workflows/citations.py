@@ -25,7 +25,6 @@ __all__ = [
     "cited_page",
     "document_header",
     "find_citation_spans",
-    "find_citations",
     "is_document_text",
     "page_label",
     "page_ranges",
@@ -76,14 +75,6 @@ def find_citation_spans(answer: str, page_count: int | None = None) -> list[Cita
         if pages:
             citations.append(Citation(match.start(), match.end(), tuple(pages)))
     return citations
-
-
-def find_citations(answer: str, page_count: int | None = None) -> list[int]:
-    """The pages ``answer`` cites, each once, in the order first cited."""
-    seen: list[int] = []
-    for citation in find_citation_spans(answer, page_count):
-        seen.extend(page for page in citation.pages if page not in seen)
-    return seen
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from app.workflows.citations import (
     Citation,
     document_header,
     find_citation_spans,
-    find_citations,
     page_label,
 )
 from app.workflows.document_open import (
@@ -53,7 +52,6 @@ __all__ = [
     "default_selection",
     "document_parts",
     "find_citation_spans",
-    "find_citations",
     "open_document",
 ]
 

@@ -15,7 +15,6 @@ from app.workflows.documents import (
     default_selection,
     document_parts,
     find_citation_spans,
-    find_citations,
     open_document,
 )
 from tests.workflows.pdf_factory import (
@@ -143,6 +142,14 @@ def test_document_parts_label_pages(mixed_pdf: Path) -> None:
         images = document_parts(doc, [1], Detail.LOW, use_text_for_text_pages=False)
         assert isinstance(images[-1], ImagePart)
         assert document_parts(doc, [], Detail.LOW) == []
+
+
+def find_citations(answer: str, page_count: int | None = None) -> list[int]:
+    """The pages ``answer`` cites, each once, in the order first cited."""
+    seen: list[int] = []
+    for citation in find_citation_spans(answer, page_count):
+        seen.extend(page for page in citation.pages if page not in seen)
+    return seen
 
 
 @pytest.mark.parametrize(
