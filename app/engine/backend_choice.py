@@ -93,11 +93,6 @@ def check_no_document(messages: Iterable[Message]) -> None:
         raise DocumentStaysLocal()
 
 
-def is_document_refusal(error: EngineError) -> bool:
-    """Whether a turn failed because its document must stay here (the UI offers local)."""
-    return error.kind is ErrorKind.PRIVACY and error.message == DOCUMENT_STAYS_LOCAL
-
-
 def policy_for(
     private: bool, messages: Iterable[Message], allow_fallback: bool = False
 ) -> ConversationPolicy:

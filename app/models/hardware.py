@@ -107,11 +107,6 @@ class HardwareReport:
         """A GPU is present *and* this llama.cpp build can use it."""
         return bool(self.gpus) and self.gpu_offload and bool(self.gpu_backends)
 
-    @property
-    def gpu_free_bytes(self) -> int:
-        """Free memory on the first GPU the build can use; 0 when it cannot use one."""
-        return self.gpus[0].free_bytes if self.can_offload else 0
-
     def gpu_support_warning(self) -> str | None:
         """The sentence to show when a GPU sits idle because of how llama.cpp was built."""
         if not self.gpus or self.can_offload:

@@ -51,7 +51,7 @@ def test_a_cpu_only_build_with_a_gpu_present_says_how_to_reinstall(
     _fake_nvidia_smi(fake_path, "NVIDIA A10, 23028, 22000")
     monkeypatch.setattr(hardware, "llama_build", lambda: (("CPU",), False))
     report = probe(tmp_path / "not-yet" / "created")
-    assert report.gpus and not report.can_offload and report.gpu_free_bytes == 0
+    assert report.gpus and not report.can_offload
     warning = report.gpu_support_warning()
     assert warning and "NVIDIA A10" in warning and CUDA_REINSTALL in warning
     assert any(CUDA_REINSTALL in line for line in report.summary_lines())
@@ -65,7 +65,7 @@ def test_a_cuda_build_with_a_gpu_offloads_and_warns_about_nothing(
     _fake_nvidia_smi(fake_path, "NVIDIA A10, 23028, 22000")
     monkeypatch.setattr(hardware, "llama_build", lambda: (("CUDA", "CPU"), True))
     report = probe()
-    assert report.can_offload and report.gpu_free_bytes == 22000 * 2**20
+    assert report.can_offload and report.gpus[0].free_bytes == 22000 * 2**20
     assert report.gpu_support_warning() is None
 
 
