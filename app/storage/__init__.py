@@ -1,4 +1,4 @@
-"""Persistent chat history: stdlib sqlite3 + content-addressed blob files, no Qt (issue 3).
+"""Persistent chat history: stdlib sqlite3 + content-addressed blob files, no Qt.
 
 The UI talks to ``HistoryStore``; errors it should show are ``StorageError`` subclasses.
 """

@@ -1,7 +1,7 @@
 """Content-addressed files for images and documents, stored once next to the database.
 
 A message refers to a blob by the sha256 of its bytes, so the user's original file may be
-moved or deleted and one screenshot pasted into ten chats costs one file (issue 3, req. 3).
+moved or deleted and one screenshot pasted into ten chats costs one file.
 
 Ordering is what keeps rows and files consistent without a shared transaction:
 - writing: the file lands first (temp file + fsync + rename, so it is whole or absent), then

@@ -40,7 +40,7 @@ class Database:
 
     Writes go through ``write()`` (``BEGIN IMMEDIATE`` … ``COMMIT``): taking the write lock up
     front means two app instances queue on ``busy_timeout`` instead of failing with
-    SQLITE_BUSY when a reader tries to upgrade (issue 3, req. 5).
+    SQLITE_BUSY when a reader tries to upgrade.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, recovered_from: Path | None = None):
@@ -262,7 +262,7 @@ def _connect(path: Path, verify: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # WAL because readers (the sidebar, search) never block the writer streaming an answer,
         # a crash mid-commit leaves the previous state intact, and a second app instance can
-        # read and write the same file safely (issue 3, req. 4 and 5).
+        # read and write the same file safely.
         _set_wal(conn)
         # FULL fsyncs the WAL at each commit so a power cut loses nothing committed; streaming
         # commits at most about once a second, so the cost is a few fsyncs per answer.

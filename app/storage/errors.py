@@ -1,7 +1,7 @@
 """Storage errors written for people, and the one place that turns SQLite/OS failures into them.
 
 Every write goes through ``translate`` so the window and the CLI can show one actionable
-sentence ("The disk is full…") instead of ``sqlite3.OperationalError`` (issue 3, req. 10).
+sentence ("The disk is full…") instead of ``sqlite3.OperationalError``.
 A write that fails raises before anything is half-written: transactions roll back whole.
 """
 

@@ -1,4 +1,4 @@
-"""Take the history out of the app: Markdown to read, JSON to keep (issue 3, req. 8).
+"""Take the history out of the app: Markdown to read, JSON to keep.
 
 - Markdown shows the branch on screen, with images copied into a folder beside the file and
   linked relatively, so the export still reads right after the folder is moved.
@@ -62,7 +62,7 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
     doc: dict[str, Any] = dict(zip(keys, row[:14], strict=True))
     for key in ("pinned", "archived", "private", "allow_fallback"):
         doc[key] = bool(doc[key])
-    # A damaged row (issue 12) is written with the stand-ins the app shows, so it imports again.
+    # A damaged row is written with the stand-ins the app shows, so it imports again.
     doc["sampling"] = loads(row[11]) or {}
     doc["created_at"], doc["updated_at"] = as_time(row[3]), as_time(row[4])
     doc["trashed_at"] = None if row[7] is None else as_time(row[7])

@@ -309,7 +309,7 @@ class HistoryStore(ConversationsMixin):
         """Remove blob files left by crashes (walks the folder: run in the background).
 
         Not while a damaged history moved aside lies beside this one: its attachments are
-        files this history does not know yet, and salvaging it needs them (issue 12).
+        files this history does not know yet, and salvaging it needs them.
         """
         if any(self.db.path.parent.glob(f"{self.db.path.stem}.corrupt-*{self.db.path.suffix}")):
             return 0

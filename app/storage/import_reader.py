@@ -1,4 +1,4 @@
-"""Read an export file within fixed bounds: zip or JSON, before any of it is trusted (issue 12).
+"""Read an export file within fixed bounds: zip or JSON, before any of it is trusted.
 
 A 1 MB zip can inflate to gigabytes and a zip's sizes are only what its author wrote, so every
 read is capped twice: the declared size is checked first (refused without reading), then the

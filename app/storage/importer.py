@@ -1,4 +1,4 @@
-"""Read an export back in: all of it in one transaction, or nothing (issue 3 req. 8, issue 12).
+"""Read an export back in: all of it in one transaction, or nothing.
 
 The file is hostile until proven otherwise. ``import_reader`` reads it within fixed bounds,
 ``schema_check.check`` holds it against ``export_format.EXPORT`` (types, ranges, lengths,

@@ -33,7 +33,7 @@ OLD_FALLBACK_KEY = "allow_fallback"
 """Where older versions kept the per-chat fallback flag: a key of the sampling JSON."""
 EARLIEST_TIME, LATEST_TIME = 0.0, 7_258_118_400.0
 """Timestamps the history accepts: 1970-01-01 to 2200-01-01 (seconds). Anything else is not a
-real date, and ``time.localtime`` overflows on some (``1e300``, issue 12)."""
+real date, and ``time.localtime`` overflows on some (``1e300``)."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def dumps(value: dict[str, Any] | None) -> str | None:
 
 def loads(value: str | None) -> dict[str, Any] | None:
     """A stored JSON object, or None: a damaged value must not stop the history from being
-    listed, shown or exported (issue 12)."""
+    listed, shown or exported."""
     if value is None:
         return None
     try:

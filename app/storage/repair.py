@@ -3,7 +3,7 @@
 The FTS5 index (``parts_fts``, ``conversations_fts`` and their shadow tables) holds nothing
 that is not also in ``parts`` and ``conversations``: it can always be rebuilt from them. Before
 this, a scribbled index page failed ``PRAGMA quick_check`` like any other page, and the whole
-history was moved aside over a page only search reads (issue 12, item 5).
+history was moved aside over a page only search reads.
 
 ``quick_check(TABLE)`` (SQLite 3.33+) checks one table and its indexes, so each ordinary table
 is checked on its own; when all pass, the damage is in the index (or in pages no table uses).

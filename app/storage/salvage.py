@@ -1,4 +1,4 @@
-"""Copy what is still readable out of a history that was moved aside as damaged (issue 12).
+"""Copy what is still readable out of a history that was moved aside as damaged.
 
 SQLite's ``.recover`` is a shell command, not an API, so this reads the damaged file the slow,
 safe way: table by table, in rowid ranges of ``CHUNK`` rows. A range that fails is split in

@@ -1,4 +1,4 @@
-"""A tiny declarative validator for JSON that comes from outside (issue 12, item 5).
+"""A tiny declarative validator for JSON that comes from outside.
 
 An export file is hostile input: any field may hold any JSON type, any size, any depth. One
 description of what each field may hold (the ``Spec`` nodes below) and one function,

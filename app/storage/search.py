@@ -2,8 +2,7 @@
 
 Ranking mixes relevance and recency: each match's bm25 score is boosted by how recent the
 message is, so last week's answer beats an equally relevant one from two years ago without
-burying a much better match. One hit per conversation, with a highlighted snippet
-(issue 3, req. 6).
+burying a much better match. One hit per conversation, with a highlighted snippet.
 
 Cost is bounded by scoring only the newest ``CANDIDATES`` matches (FTS5 walks its doclists in
 rowid order and stops; rowids grow with time). A word found in fewer places is ranked over all

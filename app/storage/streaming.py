@@ -2,13 +2,13 @@
 
 Tokens are buffered and committed at most ``interval`` seconds apart (about 1 s), so a crash
 or power cut loses at most that much text while each commit holds the write lock for about a
-millisecond (issue 3, req. 4). The buffer is kept when a commit fails (disk full), so nothing
+millisecond. The buffer is kept when a commit fails (disk full), so nothing
 the model produced is dropped before the caller has seen the error.
 
 A message still marked ``streaming`` when a database is opened is only "interrupted" if the
 instance that was writing it is gone: each open store holds an OS lock on a file named after
 its instance id, and the kernel releases it when the process dies, even by SIGKILL. A second
-app instance therefore never marks the first one's live answer as interrupted (req. 5).
+app instance therefore never marks the first one's live answer as interrupted.
 """
 
 from __future__ import annotations
