@@ -1,11 +1,10 @@
 """The export format, declared once (``app/storage/export.py`` writes it), and its limits.
 
 ``EXPORT`` says what every field of an export may hold; ``importer.py`` checks a parsed file
-against it with ``schema_check.check`` before anything is stored. The
-limits keep one hostile file from filling memory or the disk while leaving room
-for any history the app itself writes: an answer is at most 131,072 tokens (~0.5 MB of text),
-a prepared image at most 1024×1024 pixels (a PNG under 4 MB), a title 200 characters when the
-model proposes it.
+against it with ``schema_check.check`` before anything is stored. The limits keep one hostile
+file from filling memory or the disk while leaving room for any history the app itself
+writes: an answer is at most 131,072 tokens (~0.5 MB of text), a prepared image at most
+1024×1024 pixels (a PNG under 4 MB).
 """
 
 from __future__ import annotations
