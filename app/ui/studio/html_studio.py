@@ -98,6 +98,7 @@ class HtmlStudio(QMainWindow):
         self.copy_button = QPushButton("Copy HTML")
         self.status = QLabel("")
         self.status.setAccessibleName("Studio status")
+        self.status.setWordWrap(True)  # a long message takes two lines, never a wider window
         self.blocked_label = BlockedBanner()
         bar = QHBoxLayout()
         for widget in (self.version_box, self.refine_button, self.stop_button):
@@ -277,7 +278,7 @@ class HtmlStudio(QMainWindow):
         self._live_timer.stop()
         html = extract_html(answer)
         if html is None:
-            shown = f" {self.current.label} stays shown." if self.current else ""
+            shown = f" Version {self.current.number} stays shown." if self.current else ""
             self.status.setText(f"{NO_PAGE}{shown} Ask again in the chat, or edit the code.")
         else:
             self.add_version(html)

@@ -193,6 +193,11 @@ def test_the_studio_opens_within_the_screen_and_the_main_window(qtbot) -> None:
     available = main.screen().availableGeometry()
     assert studio.width() <= main.width() and studio.height() <= main.height()
     assert available.contains(studio.frameGeometry())
+    studio.add_version(PAGE)
+    studio.stream_started()
+    studio.stream_finished("No page here, sorry.")  # the longest status there is
+    qtbot.wait(50)
+    assert studio.width() <= main.width()  # it wraps; the window does not grow
     alone = HtmlStudio()  # no main window: the screen alone bounds it
     qtbot.addWidget(alone)
     alone.show()
