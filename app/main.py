@@ -123,7 +123,7 @@ def build_window(
 
 def offer_salvage(window: MainWindow) -> str | None:
     """The history was damaged and moved aside on open: say so, and offer to copy what is still
-    readable in it into the new one (issue 12). Returns what was reported, None if declined."""
+    readable in it into the new one. Returns what was reported, None if declined."""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMessageBox
 

@@ -6,8 +6,7 @@ by ``image_mime`` (web links are refused, never fetched), and refusals are liste
 ``RefusedNotice`` above the message box.
 
 Nothing is cleared when Send is pressed: the window clears the composer with
-``clear_after_send()`` once the turn is really under way, so a failure loses nothing (issue 4,
-requirement 7).
+``clear_after_send()`` once the turn is really under way, so a failure loses nothing.
 """
 
 from __future__ import annotations

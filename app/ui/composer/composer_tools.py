@@ -1,4 +1,4 @@
-"""The composer's Presets and Capture buttons (issue 7, items 1 and 9).
+"""The composer's Presets and Capture buttons.
 
 Presets are read once on the pool when the composer is built and again after they are edited,
 never at each click: the menu is rebuilt from what was loaded. A broken user file costs the user

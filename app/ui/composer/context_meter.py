@@ -1,4 +1,4 @@
-"""How full the context window is, live while composing (issue 4, requirement 3).
+"""How full the context window is, live while composing.
 
 The numbers are the engine's where it has them: image costs are exact before sending
 (``PreparedImage.tokens`` is what mtmd will use) and the window passes the engine's count of the

@@ -1,7 +1,7 @@
 """The strip of cards that shows the images waiting to be sent, one card per image.
 
 The strip uses real widgets per image, not a painted delegate: the detail selector and the
-remove button must be reachable by Tab and named for screen readers (issue 4, req. 2 and 6).
+remove button must be reachable by Tab and named for screen readers.
 It mirrors a ``PendingImagesModel`` (see ``pending_images``) and never prepares images itself.
 """
 

@@ -1,4 +1,4 @@
-"""Edit the prompt presets: titles, prompts and the detail each works best at (issue 7, item 9).
+"""Edit the prompt presets: titles, prompts and the detail each works best at.
 
 Built-ins can be edited and restored, not deleted (the app's own actions, such as Make HTML,
 rely on them); presets the user added can be deleted. Only what differs from the built-ins is

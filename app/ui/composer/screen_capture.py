@@ -1,4 +1,4 @@
-"""Capture the screen, or a region of it, without the app in the picture (issue 7, item 1).
+"""Capture the screen, or a region of it, without the app in the picture.
 
 The window is hidden first and the grab waits ``HIDE_MS`` on a timer: a compositor needs a frame
 or two (and an animation on some desktops) before a hidden window is really gone, and sleeping

@@ -1,4 +1,4 @@
-"""Show the page a citation in an answer names (issue 7, item 7).
+"""Show the page a citation in an answer names.
 
 The page is shown as it was sent, from the question's own parts: the rendered image for a page
 sent as pixels (the same viewer as any sent image), the text layer for a page sent as text.

@@ -1,4 +1,4 @@
-"""Settings page "Models": the installed Pixtral pairs, delete, set default (issue 5, req. 7).
+"""Settings page "Models": the installed Pixtral pairs, delete, set default.
 
 The list comes from the same header-based scan as the setup assistant, run off the GUI thread.
 Deleting removes both files of a pair (and, in the Hugging Face cache, the blob a snapshot link

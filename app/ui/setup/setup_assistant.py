@@ -1,4 +1,4 @@
-"""The first-run assistant: four ways from "no model" to a working chat (issue 5, req. 6).
+"""The first-run assistant: four ways from "no model" to a working chat.
 
 (a) a Pixtral pair already on disk (found by header in the background), (b) download the
 quantization that fits this machine, with the memory estimate shown *before* anything is

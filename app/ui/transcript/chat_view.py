@@ -121,7 +121,7 @@ class ChatView(QListView):
 
         Tokens arrive every ~16 ms; re-laying out and repainting the row each time would
         keep the GUI thread busy most of the time, so chunks are coalesced, and the interval
-        grows with what one refresh costs (issue 4, requirement 11a)."""
+        grows with what one refresh costs."""
         model = self.model()
         if top.row() == bottom.row() and model.item(top.row()).status == MessageStatus.STREAMING:
             self._dirty.append(QPersistentModelIndex(top))

@@ -1,4 +1,4 @@
-"""Page citations in answers as links of our own scheme, never as web links (issue 7, item 7).
+"""Page citations in answers as links of our own scheme, never as web links.
 
 A citation such as "p. 3" or "pp. 3–5" becomes ``<a href="pixtral-page:3,4,5">``. The scheme is
 internal: the transcript turns a click on it into a signal, ``QDesktopServices`` never sees

@@ -1,6 +1,6 @@
 """Markdown answers to HTML for Qt's rich-text engine, never trusting the model's markup.
 
-Why markdown-it-py and not ``QTextDocument.setMarkdown`` (issue 4, requirement 4): Qt's
+Why markdown-it-py and not ``QTextDocument.setMarkdown``: Qt's
 importer (md4c) passes raw HTML in the answer straight into the document, offers no hook for
 code fences (so no Pygments highlighting and no per-block "Copy" link) and no control over
 which links become anchors. markdown-it-py with ``html=False`` turns any ``<script>`` or

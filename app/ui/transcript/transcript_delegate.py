@@ -6,11 +6,11 @@ thumbnail caches are ``transcript_pixmaps``; this module decides when rows are l
 keeps their layouts. Each row keeps one ``QTextDocument`` per HTML segment (see
 ``markdown_render``), so a growing answer rebuilds only its last segment.
 
-Heights are measured lazily (issue 4, requirement 11c): ``sizeHint`` measures exactly while a
-small per-pass time budget lasts, answers an estimate after that, and an idle timer measures
-the rest a few milliseconds at a time, visible rows first. Anchors painted in the rows
-(``copy-code:N``, ``action:…``, http(s) links) are hit-tested in ``editorEvent``. Colors come
-from the palette, so light and dark follow the system.
+Heights are measured lazily, so a long conversation opens at once: ``sizeHint`` measures
+exactly while a small per-pass time budget lasts, answers an estimate after that, and an idle
+timer measures the rest a few milliseconds at a time, visible rows first. Anchors painted in
+the rows (``copy-code:N``, ``action:…``, http(s) links) are hit-tested in ``editorEvent``.
+Colors come from the palette, so light and dark follow the system.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ history messages to items and passes ids through.
 
 Rendering is lazy and cached per row: ``RenderedRole`` renders Markdown the first time the
 view asks (only rows that are painted or measured), and a streaming row keeps a
-``MarkdownStream`` so each chunk re-renders just the trailing block (issue 4, requirement 4).
+``MarkdownStream`` so each chunk re-renders just the trailing block.
 
 Once any question in the conversation carries document pages, answers render their page
-citations as links (issue 7, item 7); each item keeps the pages its message sent, so the
+citations as links; each item keeps the pages its message sent, so the
 window can show the page a citation names without going back to storage.
 """
 
@@ -189,7 +189,7 @@ class TranscriptModel(QAbstractListModel):
         self._update(row, status=status)
 
     def set_error(self, row: int, message: str) -> None:
-        """Show an engine error inline on this row, with a retry action (issue 4 req. 7)."""
+        """Show an engine error inline on this row, with a retry action."""
         self._update(row, status=MessageStatus.FAILED, error=message)
 
     def clear(self) -> None:
