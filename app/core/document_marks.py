@@ -5,7 +5,7 @@ included: …"), then per page a label ``[x.pdf p. 3]`` followed by the page's t
 rendered image. The header and labels are the only record, in a stored message, that parts came
 from a document — so the formats live here, in core, where both the document workflow (which
 writes and reads them: ``app.workflows.citations``) and the engine (which must never send a
-document to a remote server: ``app.engine.chat_payload``, issue 12) can reach them.
+document to a remote server: ``app.engine.chat_payload``) can reach them.
 
 A page image always follows its label, and every document question carries its header, so a
 message holds document pages exactly when one of its text parts is a header or a label.

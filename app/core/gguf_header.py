@@ -5,7 +5,7 @@ first (in pure Python, in milliseconds) and refused with a clear message when it
 it claims to be: not GGUF, truncated, a projector where a model was expected, and so on.
 
 The files come from anywhere (a download cut short, a folder the user points at), so every
-number read from one is a claim to check before it is used (issue 12, item 8): a length or a
+number read from one is a claim to check before it is used: a length or a
 count is compared with the bytes left in the file and with a fixed cap before anything is
 allocated or looped over, nested arrays are limited in depth, and the kept metadata has a
 memory budget. Anything malformed raises :class:`GgufFormatError` and nothing else. The file

@@ -4,7 +4,7 @@ A local Pixtral is two files: the text model (arch ``llama``, Mistral-Nemo-shape
 vision projector ("mmproj", ``clip.projector_type = pixtral``). Each check below turns a way
 llama.cpp would crash, hang or silently misbehave into one sentence for the user.
 
-Mistral Small 3.x files pass every one of those checks (issue 12, item 7): its projector also
+Mistral Small 3.x files pass every one of those checks: its projector also
 says ``projector_type = pixtral`` and is 5120 wide like Pixtral 12B's text model, so llama.cpp
 loads either file with the other. But its projector merges 2x2 patches into one token, so
 every image count the app shows would be wrong, and its text model expects that projector.

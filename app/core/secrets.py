@@ -4,7 +4,7 @@ Why one function in core: texts are kept in three places that live in different 
 engine builds error messages (``remote_errors``), ``app.logs`` writes the log file and
 ``app.crash_report`` writes crash reports — and a key that slips past one of them ends up in a
 bug report or an export. All three call ``redact`` at the one place their text enters, so the
-rule is written once and cannot drift (issue 12).
+rule is written once and cannot drift.
 
 Two kinds of secret are removed:
 

@@ -1,12 +1,12 @@
 """API keys: the OS keyring, the environment, or this session's memory — never a file.
 
 A key on disk in plain text is a key in every backup and every support bundle, so the settings
-file, logs, history and exports never see one (issue 6; a test greps them all). Where no keyring
+file, logs, history and exports never see one (a test greps them all). Where no keyring
 backend exists (headless Linux without Secret Service), the key lives in memory for this
 session only and the UI says so; we never fall back to a plaintext keyring silently.
 ``MISTRAL_API_KEY`` in the environment wins over the keyring, as the SDK documents it.
 Every key read or stored here is remembered by ``app.core.secrets`` so that it is redacted from
-error messages, logs and crash reports whatever it looks like (issue 12).
+error messages, logs and crash reports whatever it looks like.
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ Remote backends keep no state between turns, so every request carries the whole 
 the wire format both La Plateforme and OpenAI-compatible servers read: system prompt first,
 user turns as text and ``image_url`` parts (images inline as data URIs, since a desktop app
 has nowhere public to host them), assistant turns as plain text. The limits (≤ 8 images per
-request, ≤ 10 MB each — DESIGN §4) are enforced here, before anything is sent, because the
+request, ≤ 10 MB each, La Plateforme's) are enforced here, before anything is sent, because the
 API rejects the whole request otherwise; what had to give is said in ``Payload.notices``.
 
 Every remote request is built here, so this is also where the one rule about what may never
 leave the computer is enforced: a conversation holding pages of a document is refused before a
-single byte is sent (``DocumentStaysLocal``, issue 12) — whichever path asked (a new turn, a
+single byte is sent (``DocumentStaysLocal``) — whichever path asked (a new turn, a
 regenerate, an edit, a fallback, a token count).
 """
 
@@ -25,7 +25,7 @@ from app.core.images import PreparedImage
 from app.engine.backend_choice import DocumentStaysLocal, check_no_document
 from app.engine.base import EngineError, ErrorKind, GenerationRequest
 
-MAX_IMAGES_PER_REQUEST = 8  # La Plateforme's limit (DESIGN §4)
+MAX_IMAGES_PER_REQUEST = 8  # La Plateforme's limit
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MB per image, counted on the encoded file
 
 

@@ -2,7 +2,7 @@
 
 The SDK does the HTTP and SSE decoding; this module turns a conversation into its messages
 (full history every turn: the API keeps no state), keeps requests inside the API's limits
-(≤ 8 images, ≤ 10 MB each — DESIGN §4), maps its errors to messages a person can act on, and
+(≤ 8 images, ≤ 10 MB each), maps its errors to messages a person can act on, and
 retries a 429 itself because the SDK's retries are opt-in and silent (we want to show the wait).
 The SDK gets an httpx client from ``reply_limits``, so what it reads from the server (events,
 error bodies, the model list) is bounded, and the key it sends is remembered for redaction.

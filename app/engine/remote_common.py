@@ -4,7 +4,7 @@ Both speak the chat-completions wire format, so the request is built once (``cha
 errors are worded once (``remote_errors``) and the cancel-aware streaming loop lives here; each
 backend only opens its stream (the ``mistralai`` SDK, or httpx for other servers) and turns
 its transport errors into ``HttpFailure`` / ``NetworkFailure``. Anything else a stream raises
-still ends the turn as an ``EngineError`` built by ``remote_errors`` (so redacted, issue 12).
+still ends the turn as an ``EngineError`` built by ``remote_errors``, so any key in it is redacted.
 
 Cancel: the blocking read runs in a pump thread that owns the stream's ``with`` block; the
 caller waits on a queue in 50 ms slices, so ``cancel()`` from any thread ends the turn within

@@ -10,7 +10,7 @@ Every message and detail built here passes through ``app.core.secrets.redact``: 
 is the server's text, and servers do echo the ``Authorization`` header or the key back
 ("invalid header Authorization: Bearer sk-…"). This is where those texts enter the app (the
 message is stored with the answer in the history, exported, and logged), so this is where
-keys are removed (issue 12).
+keys are removed.
 """
 
 from __future__ import annotations
@@ -22,16 +22,10 @@ from typing import Any
 from app.core.secrets import redact
 from app.engine.base import EngineError, ErrorKind
 
-
-def error_kind(name: str, fallback: ErrorKind) -> ErrorKind:
-    """``ErrorKind.<name>`` once base.py has it (see issue 6), else the closest existing kind."""
-    return getattr(ErrorKind, name, fallback)
-
-
-AUTH = error_kind("AUTH", ErrorKind.BAD_INPUT)
-RATE_LIMITED = error_kind("RATE_LIMITED", ErrorKind.INTERNAL)
-NETWORK = error_kind("NETWORK", ErrorKind.INTERNAL)
-SERVER = error_kind("SERVER", ErrorKind.INTERNAL)
+AUTH = ErrorKind.AUTH
+RATE_LIMITED = ErrorKind.RATE_LIMITED
+NETWORK = ErrorKind.NETWORK
+SERVER = ErrorKind.SERVER
 
 
 class HttpFailure(Exception):

@@ -1,6 +1,6 @@
 """The known Pixtral GGUF releases, read from ``resources/models/catalog.json``.
 
-The list is data, not code (issue 5, req. 1): a new conversion or a corrected size is a JSON
+The list is data, not code: a new conversion or a corrected size is a JSON
 edit. Every entry names its model file *and* the mmproj published with it, because a model
 downloaded without its projector is the most common way newcomers end up with a Pixtral that
 cannot see images.

@@ -1,4 +1,4 @@
-"""Find Pixtral model pairs already on disk, by their GGUF headers (issue 5, req. 4).
+"""Find Pixtral model pairs already on disk, by their GGUF headers.
 
 Users often have Pixtral already — in the Hugging Face cache, LM Studio's or Jan's folders — and
 file names there are whatever a converter chose (``mmproj-model-f16.gguf``, a bare blob hash,
@@ -8,7 +8,7 @@ model only when its projection width equals the model's embedding width. Reading
 milliseconds per file, but walking folders is disk I/O: the UI calls :func:`scan` through
 ``run_in_background``.
 
-Mistral Small 3.x files look like Pixtral to both of those tests (issue 12, item 7); the
+Mistral Small 3.x files look like Pixtral to both of those tests; the
 checks in ``model_files`` refuse them, and the scan lists them apart (``lookalikes``) so the
 user learns why a file they expected is not offered. The walk itself (``folder_walk``) ends on
 symlink loops, skips FIFOs and unreadable folders, and is bounded in depth, entries and time.

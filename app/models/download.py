@@ -1,4 +1,4 @@
-"""Download a model pair from the Hugging Face Hub, resumable across restarts (issue 5, req. 5).
+"""Download a model pair from the Hugging Face Hub, resumable across restarts.
 
 Why not plain ``hf_hub_download``: since huggingface_hub 1.x (PR #4228) it downloads into a
 process-unique temp file and deletes it on any failure, so a 7 GB download cut at 90 % — or

@@ -1,6 +1,6 @@
 """Walk folders for model files without being trapped by what else lies in them.
 
-The folders searched are the user's (issue 12, item 8): ``models find ~/Downloads`` or a
+The folders searched are the user's: ``models find ~/Downloads`` or a
 folder added in the setup assistant can hold symlink loops, a FIFO or device that happens to
 be called ``x.gguf``, folders we may not read, or a link to ``/``. A walk must end, must not
 block, and must say in one line what it passed over instead of failing with a traceback. So:

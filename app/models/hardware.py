@@ -65,7 +65,7 @@ def pick_context_and_kv(
     return choose_kv(lambda kv: pick_context(0, model, kv), full)
 
 
-# --- Probe (issue 5, req. 2): what the machine and the installed llama.cpp can do ------------
+# --- Probe: what the machine and the installed llama.cpp can do ------------------------------
 
 GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL", "MUSA", "CANN")
 CUDA_REINSTALL = (

@@ -1,6 +1,6 @@
 """How much memory a Pixtral setup needs, estimated before loading, and what fits this machine.
 
-Issue 5, req. 3: newcomers pick a context or a quantization that does not fit, and llama.cpp
+Newcomers pick a context or a quantization that does not fit, and llama.cpp
 then fails deep inside a load (or the OS kills it). The estimate adds up what llama.cpp
 allocates — weights (the file sizes: llama.cpp maps them as they are), the KV cache
 (``KvShape.bytes_per_token``: 160/85/45 KiB per token for Pixtral 12B at f16/q8_0/q4_0) and

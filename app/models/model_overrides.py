@@ -1,4 +1,4 @@
-"""Per-model GPU layers, context and KV type (issue 5, req. 7), kept in ``models.json``.
+"""Per-model GPU layers, context and KV type, kept in ``models.json``.
 
 A Q8_0 that only fits with 20 layers on the GPU and a Q4_K_M that fits whole need different
 settings; keeping them per model means switching the default model does not crash the next

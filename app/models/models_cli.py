@@ -1,4 +1,4 @@
-"""``pixtral-desk models …``: the model setup from a terminal (issue 5, req. 8).
+"""``pixtral-desk models …``: the model setup from a terminal.
 
 ``list`` shows the catalog (and which pairs are already in the Hugging Face cache), ``find``
 reads GGUF headers on disk, ``recommend`` probes the hardware and picks a quantization, and

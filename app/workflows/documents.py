@@ -9,7 +9,7 @@ pages have none and can only be sent as images.
 Costs are computed from the page size alone, without rendering: the page picker shows the
 cost of every page of a 100-page PDF at once, and rendering is the slow part.
 
-pdfium never runs in this process (issue 12): each open ``Document`` has its own PDF process
+pdfium never runs in this process: each open ``Document`` has its own PDF process
 (``pdf_process``) with a memory limit and a deadline per request, and a file that exhausts
 either becomes a ``DocumentError`` instead of a frozen or killed window. A ``Document``'s
 requests are serialised by a lock, so pdfium's lack of thread safety no longer binds callers.
