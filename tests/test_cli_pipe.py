@@ -1,5 +1,5 @@
 """``pixtral-desk history list | head -1``: a reader that goes away early ends the command
-quietly (issue 12, item 7), through a real pipe whose read end is closed before the command
+quietly, through a real pipe whose read end is closed before the command
 writes."""
 
 from __future__ import annotations

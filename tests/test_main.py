@@ -1,5 +1,5 @@
 """A history moved aside as damaged: the window offers to salvage it, and the sidebar shows
-what came back (issue 12, item 5)."""
+what came back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings survive a save and a load exactly, whatever the values (issue 12, item 4).
+"""Settings survive a save and a load exactly, whatever the values.
 
 Before: ``save()`` lost the first key of every section new in the file (``backend``,
 ``mistral_model``, ``data_dir``, ``temperature``), and a ``%`` in any value made every command

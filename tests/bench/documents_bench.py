@@ -1,4 +1,4 @@
-"""Benchmark 11 of issue 7: dropping a 50-page PDF on the window, and choosing its pages.
+"""Benchmark: dropping a 50-page PDF on the window, and choosing its pages.
 
 A 50-page PDF is written once into a temp folder: text pages (about 40 lines of prose with a
 text layer) alternating with "scanned" pages (one 200 dpi JPEG of a page, no text layer). It

@@ -1,4 +1,4 @@
-"""History benchmark (issue 3, req. 11): a big generated history, timed the way the app uses it.
+"""History benchmark: a big generated history, timed the way the app uses it.
 
     python tests/bench/history_bench.py [--conversations 10000] [--messages 500000] [--dir D]
 

@@ -1,4 +1,4 @@
-"""Benchmark 11b of issue 4: does dropping 20 photos of 12 MP stall the GUI thread?
+"""Benchmark: does dropping 20 photos of 12 MP stall the GUI thread?
 
 A 5 ms ``QTimer`` (precise) runs on the GUI thread throughout; each tick records how late it
 fired. Then 20 noisy 4000×3000 JPEGs (written once into a temp folder) are dropped on a shown

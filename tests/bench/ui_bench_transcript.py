@@ -1,4 +1,4 @@
-"""GUI event-loop stalls of the transcript (issue 4, requirement 11 a and c).
+"""GUI event-loop stalls of the transcript.
 
 A 5 ms ``QTimer`` records how late each of its ticks fires; the worst lateness is the longest
 time the GUI thread was busy, i.e. the longest the window would freeze. Scenarios:

@@ -1,4 +1,4 @@
-"""Hostile GGUF headers: every claim in the file is bounded, one error type (issue 12, item 8).
+"""Hostile GGUF headers: every claim in the file is bounded, one error type.
 
 The reader meets files from anywhere, so random bytes and damaged real headers must either
 parse or raise ``GgufFormatError`` — never another exception, never a hang, never an

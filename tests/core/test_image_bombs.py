@@ -1,6 +1,6 @@
 """Hostile images: refused from their header, and any bytes at all give an ImageError or an image.
 
-The bomb is the one reported in issue 12: a 194 KB PNG of 1 × 100,000,000 grey pixels, which
+The bomb is a 194 KB PNG of 1 × 100,000,000 grey pixels, which
 passed the 100-megapixel check and ran the CLI's ``tokens`` into a MemoryError traceback after
 13 s and ~3 GB. Pillow cannot write such a file, so ``png_factory`` writes it chunk by chunk.
 """

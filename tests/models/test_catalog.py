@@ -1,4 +1,4 @@
-"""The catalog is data in resources/ and always pairs a model with its mmproj (issue 5, req. 1)."""
+"""The catalog is data in resources/ and always pairs a model with its mmproj."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finding pairs on disk by header only, with decoys (issue 5, req. 4 and 9)."""
+"""Finding pairs on disk by header only, with decoys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Downloads through huggingface_hub against a loopback fake Hub (issue 5, req. 5 and 9)."""
+"""Downloads through huggingface_hub against a loopback fake Hub."""
 
 from __future__ import annotations
 

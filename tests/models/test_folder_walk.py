@@ -1,4 +1,4 @@
-"""Searching hostile folders ends, never blocks, and says what it skipped (issue 12, item 8).
+"""Searching hostile folders ends, never blocks, and says what it skipped.
 
 Each test leaves a real pair beside the trap, so "finished" also means "found what is there".
 """

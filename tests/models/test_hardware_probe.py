@@ -1,4 +1,4 @@
-"""The hardware probe, with a fake ``nvidia-smi`` on PATH (issue 5, req. 2)."""
+"""The hardware probe, with a fake ``nvidia-smi`` on PATH."""
 
 from __future__ import annotations
 

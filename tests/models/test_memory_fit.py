@@ -1,4 +1,4 @@
-"""Memory estimates and recommendations (issue 5, req. 3)."""
+"""Memory estimates and recommendations."""
 
 from __future__ import annotations
 

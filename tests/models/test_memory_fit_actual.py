@@ -1,4 +1,4 @@
-"""The estimate against what llama.cpp really allocates, on the tiny model (issue 5, req. 3).
+"""The estimate against what llama.cpp really allocates, on the tiny model.
 
 llama.cpp is loaded in a subprocess (it may abort the process on bad input, and its log goes to
 the C-level stderr) with the engine's parameters; its own log lines name every buffer it

@@ -1,4 +1,4 @@
-"""Per-model GPU layers, context and KV type in ``models.json`` (issue 5, req. 7)."""
+"""Per-model GPU layers, context and KV type in ``models.json``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``pixtral-desk models list | find | recommend | download`` (issue 5, req. 8).
+"""``pixtral-desk models list | find | recommend | download``.
 
 The ``run`` functions are called through a parser built here, as ``app/cli.py`` will build it;
 ``download`` goes through huggingface_hub to the loopback fake Hub.

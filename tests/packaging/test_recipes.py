@@ -1,4 +1,4 @@
-"""The packaging recipes are well-formed (issue 8), checked without building anything."""
+"""The packaging recipes are well-formed, checked without building anything."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3, req. 4: SIGKILL a writer at 50 random moments; nothing committed is ever lost."""
+"""SIGKILL a writer at 50 random moments; nothing committed is ever lost."""
 
 from __future__ import annotations
 

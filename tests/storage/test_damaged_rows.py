@@ -1,5 +1,5 @@
 """A bad row already in the history (an older import stored it) is shown as damaged, never a
-crash, and can always be removed from the command line (issue 12, item 5)."""
+crash, and can always be removed from the command line."""
 
 from __future__ import annotations
 

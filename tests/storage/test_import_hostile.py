@@ -1,4 +1,4 @@
-"""Hostile exports are refused whole with one sentence, and never poison the history (issue 12)."""
+"""Hostile exports are refused whole with one sentence, and never poison the history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Zip and JSON bombs: what an import reads is capped before and while reading (issue 12, 6).
+"""Zip and JSON bombs: what an import reads is capped before and while reading.
 
 The bombs are built by hand (a deflate block repeated), so a 1 GiB member costs a 1 MB file
 and well under a second to make; the import runs in a subprocess to measure its peak memory.

@@ -1,4 +1,4 @@
-"""Property tests over the export format (issue 12, item 5).
+"""Property tests over the export format.
 
 - Any valid export imports and exports again to the same conversations.
 - Any mutation of a valid export (a wrong type anywhere, huge or non-finite numbers, long or

@@ -1,5 +1,5 @@
 """Damage only search reads rebuilds the index; other damage moves the file aside, and what is
-readable in it can be salvaged (issue 12, item 5). Pages are scribbled in a real file."""
+readable in it can be salvaged. Pages are scribbled in a real file."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 The bombs here are small files whose one content stream inflates to tens of MB of drawing
 operators (``0 0 1 1 re f``): pdfium turns each 13-byte operator into a path object of ~370
-bytes, so 64 MB of stream asks for ~1.9 GB (measured in the app's process before issue 12:
-8.8 s). The budgets are lowered for the tests (``PdfLimits``) so each bomb fails in a second.
+bytes, so 64 MB of stream asks for ~1.9 GB (measured when pdfium still ran in the app's
+process: 8.8 s). The budgets are lowered for the tests (``PdfLimits``) so each bomb fails in a
+second.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def pid_of(doc: object) -> int | None:
 def test_inflating_content_stream_fails_within_budget(tmp_path: Path) -> None:
     """A 64 MB-inflating page: DocumentError in seconds, the app's memory barely moves.
 
-    In the app's own process (before issue 12) this page took ~4.5 s and ~1.9 GB to read.
+    When pdfium still ran in the app's own process, this page took ~4.5 s and ~1.9 GB to read.
     """
     path = bomb_pdf(tmp_path / "bomb.pdf", inflated_mb=64)
     assert path.stat().st_size < 200_000

@@ -321,7 +321,7 @@ def test_the_message_box_asks_about_what_is_attached(qtbot, composer: Composer, 
     assert "Enter sends" in composer.editor.placeholderText()
 
 
-# ------------------------------------------------------------------ presets (issue 7, item 9)
+# ---------------------------------------------------------------------------------- presets
 def _with_presets(qtbot, composer: Composer, user_file: Path) -> Composer:
     with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
         composer.tools.set_user_file(user_file)

@@ -85,7 +85,7 @@ def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offere
     qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
 ) -> None:
     """An existing, non-private chat on a server gets a document's pages: nothing is sent, the
-    answer says why, and accepting the offer answers it with the local model (issue 12)."""
+    answer says why, and accepting the offer answers it with the local model."""
     previous = keyring.get_keyring()
     keyring.set_keyring(keyring.backends.fail.Keyring())  # no key lookups outside the test
     offers: list[str] = []

@@ -1,4 +1,4 @@
-"""The Models settings page: list, set default, delete (issue 5, req. 7)."""
+"""The Models settings page: list, set default, delete."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The first-run assistant, offscreen, with fake probe/scan/downloader (issue 5, req. 6)."""
+"""The first-run assistant, offscreen, with fake probe/scan/downloader."""
 
 from __future__ import annotations
 

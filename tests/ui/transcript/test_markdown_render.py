@@ -1,4 +1,4 @@
-"""Markdown from the model is rendered as text, never trusted markup (issue 4, req. 4)."""
+"""Markdown from the model is rendered as text, never trusted markup."""
 
 from __future__ import annotations
 
