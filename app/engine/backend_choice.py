@@ -1,6 +1,6 @@
 """Where a conversation runs, and when it may move: the privacy and fallback policy.
 
-Pure Python so the rules are tested without a window. Four promises (issues 6 and 12):
+Pure Python so the rules are tested without a window. Four promises:
 - every conversation says where it runs, in words a person understands;
 - a private conversation never reaches a remote backend — not by a click, not by fallback;
 - a conversation holding pages of a document never reaches a remote backend either, however
