@@ -1,8 +1,8 @@
 """Composition root: settings, history, engine and window, built once and passed in.
 
-No globals: every object the window needs is created here. The local engine is created lazily
-from the settings and rebuilt when they change; the model starts loading in the background as
-soon as the window is up, so the first answer does not wait for it.
+No globals: every object the window needs is created here and passed in. The engine's owner
+builds the backend from the settings and rebuilds it when they change; the model starts
+loading in the background as soon as the window is up, so the first answer does not wait.
 """
 
 from __future__ import annotations
@@ -13,81 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.backends import make_backend
-from app.core.errors import UserFacingError
-from app.core.prompt import SystemPlacement
-from app.engine.base import Backend, Sampling
 from app.settings import Settings
 
 if TYPE_CHECKING:  # Qt loads only when needed
     from app.ui.window.main_window import MainWindow
-
-
-class EngineHolder:
-    """The backend for the current settings, rebuilt when they change; None when unusable."""
-
-    KEYS = (
-        "backend", "model", "mmproj", "n_ctx", "n_gpu_layers", "kv_type", "threads", "n_batch",
-        "mistral_model", "mistral_server_url", "openai_base_url", "openai_model",
-    )  # fmt: skip
-
-    def __init__(self, settings: Settings, log_path: Path | None = None) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self._backend: Backend | None = None
-        self._key: tuple | None = None
-        self.problem = ""
-        """Why there is no backend (shown by the window), or ""."""
-
-    def key(self) -> tuple:
-        return tuple(self.settings[k] for k in self.KEYS)
-
-    def backend(self) -> Backend | None:
-        if self._backend is None or self._key != self.key():
-            self.close()
-            self._key = self.key()
-            try:
-                self._backend = make_backend(
-                    dict(self.settings.items()),
-                    log_path=self.log_path,
-                    settings_path=self.settings.path,
-                )
-                self.problem = ""
-            except UserFacingError as exc:
-                self.problem = str(exc)
-        return self._backend
-
-    def memory_estimate(self) -> str:
-        """What loading the local model will take, shown before it loads ("" if unknown)."""
-        config = getattr(self._backend, "config", None)
-        if config is None or not config.mmproj_path:
-            return ""
-        from app.models.memory_fit import estimate_files
-
-        layers = config.n_gpu_layers if config.n_gpu_layers >= 0 else 999
-        try:
-            found = estimate_files(
-                config.model_path, config.mmproj_path, config.n_ctx, config.kv_type, layers
-            )
-        except (OSError, ValueError, UserFacingError):
-            return ""
-        return found.describe()
-
-    def sampling(self) -> Sampling:
-        s = self.settings
-        return Sampling(s["temperature"], s["top_p"], s["max_tokens"], s["seed"])
-
-    def placement(self) -> SystemPlacement:
-        return SystemPlacement(self.settings["system_placement"])
-
-    def forget(self) -> None:
-        """Rebuild on next use (per-model settings changed)."""
-        self._key = None
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
 
 
 def build_window(
@@ -97,28 +26,21 @@ def build_window(
     from app.logs import default_log_dir, engine_log_path
     from app.storage.history import HistoryStore
     from app.ui.session.chat_session import ChatSession
+    from app.ui.session.engine_owner import EngineOwner
     from app.ui.window.main_window import MainWindow
 
     store = HistoryStore.open(data_dir or (settings["data_dir"] or None))
     log_dir = log_dir or default_log_dir()
-    engine = EngineHolder(settings, engine_log_path(log_dir))
+    engine = EngineOwner(settings, engine_log_path(log_dir))
     session = ChatSession(
-        store, engine.backend, engine.sampling, engine.placement, lambda: engine.problem
+        store,
+        engine.backend,
+        engine.sampling,
+        engine.placement,
+        lambda: engine.problem,
+        bridge=engine.bridge,
     )
-
-    def engine_changed() -> None:
-        if session.generating:
-            return  # the settings key differs, so the next turn rebuilds the backend anyway
-        engine.forget()
-        backend = engine.backend()
-        if backend is not None and hasattr(backend, "load"):
-            session.bridge.preload(backend)
-
-    window = MainWindow(settings, session, engine_changed, engine.memory_estimate)
-    window.engine = engine
-    window.store = store
-    window.log_dir = log_dir
-    return window
+    return MainWindow(session, engine, store, log_dir)
 
 
 def offer_salvage(window: MainWindow) -> str | None:
@@ -206,9 +128,7 @@ def run_gui(args: argparse.Namespace) -> int:
         QTimer.singleShot(int(smoke_ms), app.quit)
         if os.environ.get("PIXTRAL_DESK_SMOKE_PREVIEW"):
             _smoke_preview()
-    backend = window.engine.backend()
-    if backend is not None and hasattr(backend, "load"):
-        window.session.bridge.preload(backend)
+    window.engine.start()
     try:
         return app.exec()
     finally:

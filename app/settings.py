@@ -160,6 +160,11 @@ SETTINGS: tuple[Setting, ...] = (
 
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
+ENGINE_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS if s.section in ("engine", "remote"))
+"""The settings a backend is built from: which one answers, its model, server and how the local
+model is loaded. Changing any of them means a new backend (and, locally, loading the model
+again); sampling and storage settings are read per turn and change nothing of the engine."""
+
 
 MAX_FILE_BYTES = 1024 * 1024
 """A settings file is a few hundred bytes; anything over this is not ours and is not parsed."""

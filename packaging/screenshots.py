@@ -139,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     now = time.time()
     window.session.db_pool.waitForDone(5000)
     app.processEvents()
-    window.n_ctx = 32_768
     window.sidebar.set_rows(
         [
             SidebarRow(1, "Mail client settings review", now - 60, pinned=True),
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             SidebarRow(5, "Lease contract, clause 7", now - 400_000),
         ]
     )
-    window.device = "CUDA"
+    window.engine.set_loaded(device="CUDA", n_ctx=32_768)
     window.refresh_engine_label()
     window.composer.editor.setPlainText("What is wrong in these three screens?")
     window.composer.images.add([_source(shot) for shot in shots])

@@ -1,4 +1,5 @@
-"""``local_config``: per-model overrides win over the global settings (issue 5, req. 7)."""
+"""The backend registry: every backend declared once and complete, unknown kinds remote; and
+``local_config``, where a model's own overrides win over the global settings."""
 
 from __future__ import annotations
 
@@ -8,10 +9,24 @@ from typing import Any
 import pytest
 
 from app import backends
-from app.backends import local_config, model_overrides
+from app.backends import (
+    BACKENDS,
+    LA_PLATEFORME,
+    LOCAL,
+    OPENAI_SERVER,
+    answer_badge,
+    backend_spec,
+    can,
+    local_config,
+    make_backend,
+    model_overrides,
+    target_of,
+)
 from app.core.budget import KvType
+from app.core.errors import UserFacingError
+from app.engine.capabilities import Capability
 from app.models.model_overrides import ModelOverrides
-from app.settings import Settings
+from app.settings import ENGINE_KEYS, SETTINGS_BY_KEY, Settings
 
 
 def _values(tiny_pair: Any, **changes: Any) -> dict[str, Any]:
@@ -53,3 +68,67 @@ def test_make_backend_reads_the_overrides_beside_the_settings_file(
     monkeypatch.setattr("app.engine.local.backend.LocalBackend", FakeLocalBackend)
     backends.make_backend(values, settings_path=settings_path)
     assert (built[0].n_gpu_layers, built[0].kv_type, built[0].n_ctx) == (3, KvType.Q4_0, 2048)
+
+
+def test_every_backend_the_settings_offer_is_registered_and_no_other() -> None:
+    assert set(SETTINGS_BY_KEY["backend"].choices) == {spec.kind for spec in BACKENDS}
+    assert len({spec.kind for spec in BACKENDS}) == len(BACKENDS)
+
+
+@pytest.mark.parametrize("spec", BACKENDS, ids=lambda spec: spec.kind)
+def test_every_registered_setting_exists_and_rebuilds_the_engine(spec) -> None:
+    """A backend's model and server are settings it is built from: changing one rebuilds it."""
+    for key in filter(None, (spec.model_key, spec.url_key)):
+        assert key in SETTINGS_BY_KEY and key in ENGINE_KEYS
+    assert "backend" in ENGINE_KEYS
+    assert spec.remote or not spec.setup_action  # only remote ones get an assistant button
+
+
+def test_each_backend_is_built_as_declared(tiny_pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The class the factory builds carries the declared kind and every declared ability."""
+    monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
+    methods = {
+        Capability.LOADS_MODEL: "load",
+        Capability.COUNTS_TOKENS: "count_tokens",
+        Capability.LISTS_MODELS: "vision_models",
+        Capability.SERVER_URL: "base_url",
+        Capability.HAS_DEVICE: "config",
+    }
+    for spec in BACKENDS:
+        values = _values(tiny_pair, backend=spec.kind, openai_base_url="http://box:8000/v1")
+        backend = make_backend(values)
+        try:
+            assert backend.name == spec.kind
+            for capability in spec.capabilities:
+                assert hasattr(backend, methods[capability]), (spec.kind, capability)
+        finally:
+            backend.close()
+
+
+def test_an_unknown_kind_is_remote_and_cannot_be_built(tiny_pair) -> None:
+    from types import SimpleNamespace
+
+    assert backend_spec("ollama-cloud") is None
+    assert target_of(SimpleNamespace(name="ollama-cloud")).remote  # type: ignore[arg-type]
+    assert not can(SimpleNamespace(name="ollama-cloud"), Capability.LOADS_MODEL)  # type: ignore[arg-type]
+    assert answer_badge("ollama-cloud") == "Answered by a remote server"
+    with pytest.raises(UserFacingError, match="Unknown backend"):
+        make_backend(_values(tiny_pair, backend="ollama-cloud"))
+
+
+def test_labels_and_badges_say_where_it_runs() -> None:
+    from types import SimpleNamespace
+
+    assert not LOCAL.target().remote and LA_PLATEFORME.target().remote
+    assert LOCAL.target().label == "Local — nothing leaves this computer"
+    assert LA_PLATEFORME.target("http://ignored").label == "La Plateforme (Mistral servers)"
+    assert (
+        OPENAI_SERVER.target("http://gpu-box.lan:8000/v1").label == "gpu-box.lan:8000 (your server)"
+    )
+    assert OPENAI_SERVER.target().label == "OpenAI-compatible server"
+    server = SimpleNamespace(name="openai", base_url="http://gpu-box.lan:8000/v1")
+    assert target_of(server).label.startswith("gpu-box.lan:8000")  # type: ignore[arg-type]
+    assert answer_badge("") == answer_badge("local") == ""
+    assert answer_badge("mistral") == "Answered on La Plateforme"
+    assert answer_badge("openai", "http://gpu-box.lan:8000/v1") == "Answered by gpu-box.lan:8000"
+    assert answer_badge("openai") == "Answered by a remote server"

@@ -12,6 +12,8 @@ Pure Python so the rules are tested without a window. Four promises:
 Remote backends keep no state and receive the whole history every turn (chat_payload), so a
 switch mid-conversation replays it exactly; answers produced remotely are marked by their
 ``backend`` (stored with each message) and labelled with ``answer_badge``.
+Which backends exist, which of them are remote and what they are called is declared once, in
+the backend registry (``app.backends``): the rules here see only a ``Target``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from app.core.conversation import Message
 from app.core.document_marks import holds_document
@@ -27,39 +28,16 @@ from app.core.errors import UserFacingError
 from app.engine.base import EngineError, ErrorKind
 
 
-class BackendKind(StrEnum):
-    LOCAL = "local"
-    MISTRAL = "mistral"
-    OPENAI = "openai"
-
-
 @dataclass(frozen=True)
 class Target:
-    """A backend a conversation can run on; ``base_url`` only for OpenAI-compatible servers."""
+    """Where a conversation would run: its name in words, and whether that is off this computer.
 
-    kind: BackendKind
-    base_url: str = ""
+    Made by the backend registry (``app.backends.target_of``); remote unless said otherwise,
+    so a target built in haste fails safe.
+    """
 
-    @property
-    def remote(self) -> bool:
-        return self.kind is not BackendKind.LOCAL
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc or self.base_url
-
-    @property
-    def label(self) -> str:
-        """What the conversation header shows."""
-        if self.kind is BackendKind.LOCAL:
-            return "Local — nothing leaves this computer"
-        if self.kind is BackendKind.MISTRAL:
-            return "La Plateforme (Mistral servers)"
-        return f"{self.host} (your server)" if self.host else "OpenAI-compatible server"
-
-
-LOCAL = Target(BackendKind.LOCAL)
-PLATEFORME = Target(BackendKind.MISTRAL)
+    label: str
+    remote: bool = True
 
 
 @dataclass(frozen=True)
@@ -196,12 +174,3 @@ def decide_fallback(
         f"{reason}. Send this conversation — including its images and earlier messages — to "
         f"{remote.label}?",
     )
-
-
-def answer_badge(backend: str, base_url: str = "") -> str:
-    """The mark shown on an answer produced remotely ("" for local answers)."""
-    if backend in ("", BackendKind.LOCAL):
-        return ""
-    if backend == BackendKind.MISTRAL:
-        return "Answered on La Plateforme"
-    return f"Answered by {Target(BackendKind.OPENAI, base_url).host or 'a remote server'}"

@@ -8,15 +8,11 @@ import pytest
 
 from app.core.conversation import Message, MessageStatus
 from app.engine.backend_choice import (
-    LOCAL,
-    PLATEFORME,
     Action,
-    BackendKind,
     ConversationPolicy,
     LocalFailure,
     PrivacyError,
     Target,
-    answer_badge,
     check_allowed,
     decide_fallback,
     local_failure,
@@ -26,15 +22,14 @@ from app.engine.mistral_api import MistralBackend
 from app.engine.openai_compat import OpenAICompatBackend
 from tests.engine.fake_servers import FakeChatServer, decode_uri, sent_images, solid_image
 
-SERVER = Target(BackendKind.OPENAI, "http://gpu-box.lan:8000/v1")
+# The targets the registry makes (its labels are tested with it, in tests/test_backends.py).
+LOCAL = Target("Local — nothing leaves this computer", remote=False)
+PLATEFORME = Target("La Plateforme (Mistral servers)")
+SERVER = Target("gpu-box.lan:8000 (your server)")
 
 
-def test_labels_say_where_it_runs():
-    assert LOCAL.label == "Local — nothing leaves this computer"
-    assert PLATEFORME.label == "La Plateforme (Mistral servers)"
-    assert SERVER.label.startswith("gpu-box.lan:8000")
-    assert answer_badge("local") == "" and answer_badge("mistral") == "Answered on La Plateforme"
-    assert answer_badge("openai", SERVER.base_url) == "Answered by gpu-box.lan:8000"
+def test_a_target_is_remote_unless_said_otherwise():
+    assert Target("somewhere").remote and not LOCAL.remote
 
 
 @pytest.mark.parametrize("target", [PLATEFORME, SERVER])

@@ -13,13 +13,16 @@ the request behind the number shown.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.backends import can
 from app.core.budget import TurnBudget
 from app.core.composition import Composition
 from app.core.conversation import Role
 from app.engine.base import GenerationRequest
+from app.engine.capabilities import Capability, TokenCounter
 from app.engine.local.protocol import Counted
 from app.ui.common.background import run_in_background
 from app.ui.composer.composer import Composer
@@ -68,14 +71,15 @@ class MeterFeed(QObject):
         self._timer.start()
 
     def _on_timer_timeout(self) -> None:
-        count = getattr(self.session.backend(), "count_tokens", None)
+        backend = self.session.backend()
         composition = self.composer.composition()
         if (
-            count is None
+            not can(backend, Capability.COUNTS_TOKENS)
             or self.session.generating
             or (composition.empty and not self.session.messages)
         ):
             return
+        counter = cast(TokenCounter, backend)
         counted = self._next_turn(composition)
 
         def done(result: object) -> None:
@@ -88,7 +92,7 @@ class MeterFeed(QObject):
             )
             self.composer.meter.set_turn_budget(budget)
 
-        run_in_background(lambda: count(counted), done, guard=self)
+        run_in_background(lambda: counter.count_tokens(counted), done, guard=self)
 
     def _next_turn(self, composition: Composition) -> GenerationRequest:
         """The request sending ``composition`` now would make: the branch shown, then the

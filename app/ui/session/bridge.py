@@ -11,7 +11,6 @@ only needs to repaint at screen rate. Everything else slow goes through
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -26,6 +25,7 @@ from app.engine.base import (
     Token,
     Usage,
 )
+from app.engine.capabilities import ModelLoader
 
 FRAME_S = 0.016
 
@@ -70,7 +70,7 @@ class _GenerationThread(QThread):
 class _LoadThread(QThread):
     event_ready = Signal(object)
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: ModelLoader) -> None:
         super().__init__()
         self.backend = backend
 
@@ -102,7 +102,7 @@ class EngineBridge(QObject):
         self._backend: Backend | None = None
         self._active = False
 
-    def preload(self, backend: Any) -> None:
+    def preload(self, backend: ModelLoader) -> None:
         """Load the model now, off the GUI thread, so the first answer starts sooner."""
         if self._active or self._loader is not None:
             return

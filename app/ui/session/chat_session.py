@@ -15,16 +15,11 @@ from dataclasses import asdict, fields, replace
 
 from PySide6.QtCore import QObject, Signal
 
+from app.backends import target_of
 from app.core.composition import Composition
 from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
 from app.core.prompt import SystemPlacement
-from app.engine.backend_choice import (
-    BackendKind,
-    ConversationPolicy,
-    PrivacyError,
-    Target,
-    check_allowed,
-)
+from app.engine.backend_choice import ConversationPolicy, PrivacyError, check_allowed
 from app.engine.base import (
     Backend,
     EngineError,
@@ -62,13 +57,16 @@ class ChatSession(SessionHistory):
         placement: Callable[[], SystemPlacement] = lambda: SystemPlacement.PIXTRAL,
         problem: Callable[[], str] = lambda: "",
         parent: QObject | None = None,
+        bridge: EngineBridge | None = None,
     ) -> None:
+        """``bridge`` runs the turns; the engine's owner passes its own, which also loads the
+        model ahead of the first turn."""
         super().__init__(store, parent)
         self._backend = backend
         self._sampling = sampling
         self._placement = placement
         self._problem = problem
-        self.bridge = EngineBridge(self)
+        self.bridge = bridge or EngineBridge(self)
         self._reply_id: int | None = None
         self._reply_text: list[str] = []
         self._turn_backend: Backend | None = None
@@ -96,7 +94,7 @@ class ChatSession(SessionHistory):
         parts = composition.parts()
         cid = self.conversation_id
         backend = self._backend()
-        name = getattr(backend, "name", "")
+        name = backend.name if backend is not None else ""
 
         def work() -> OpenedConversation:
             conversation = cid or self.store.create_conversation(backend=name, private=private)
@@ -110,7 +108,7 @@ class ChatSession(SessionHistory):
     def regenerate(self, answer_id: int, backend: Backend | None = None) -> None:
         """A new version of an answer; ``backend`` answers this one turn (a fallback)."""
         self._turn_backend = backend
-        name = getattr(backend, "name", "")
+        name = backend.name if backend is not None else ""
 
         def work() -> OpenedConversation:
             reply = self.store.regenerate(answer_id, backend=name)
@@ -241,15 +239,3 @@ class ChatSession(SessionHistory):
             self.store.finish_reply(reply, status, usage=usage, error=error)
 
         self._db(work, lambda _r: self.refresh_list())
-
-
-def target_of(backend: Backend | None) -> Target:
-    """Where a backend sends conversations; one whose kind is unknown counts as remote.
-
-    Failing safe: a backend this check does not know may send anything anywhere, so a private
-    or document chat is refused on it rather than trusted to it.
-    """
-    name = getattr(backend, "name", "")
-    known = {k.value for k in BackendKind}
-    kind = BackendKind(name) if name in known else BackendKind.OPENAI
-    return Target(kind, getattr(backend, "base_url", "") or name or "an unknown backend")

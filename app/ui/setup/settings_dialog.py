@@ -7,7 +7,7 @@ the command line at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends import LA_PLATEFORME, LOCAL
 from app.settings import SETTINGS, Setting, Settings
 from app.ui.common.background import run_in_background
 
@@ -127,7 +128,7 @@ class SettingsDialog(QDialog):
         return self.models_page
 
     def _on_models_page_default_changed(self, model: str, mmproj: str) -> None:
-        for key, value in (("model", model), ("mmproj", mmproj), ("backend", "local")):
+        for key, value in (("model", model), ("mmproj", mmproj), ("backend", LOCAL.kind)):
             editor = self.editors.get(key)
             if isinstance(editor, QLineEdit):
                 editor.setText(value)
@@ -155,19 +156,21 @@ class SettingsDialog(QDialog):
 
     def _on_models_button_clicked(self) -> None:
         """List the vision models off the GUI thread, then let the user pick one."""
-        values = {**dict(self.settings.items()), **self.values(), "backend": "mistral"}
+        spec = LA_PLATEFORME
+        values = {**dict(self.settings.items()), **self.values(), "backend": spec.kind}
         self.remote_status.setText("Asking La Plateforme…")
 
         def fetch() -> tuple[list[str], str]:
             from app.backends import make_backend
+            from app.engine.capabilities import ModelLister
             from app.engine.mistral_api import default_model
 
-            backend = make_backend(values)
+            backend = cast(ModelLister, make_backend(values))
             try:
                 models = backend.vision_models()
             finally:
                 backend.close()
-            return [m.id for m in models], default_model(models, values["mistral_model"])
+            return [m.id for m in models], default_model(models, values[spec.model_key])
 
         def failed(error: Exception) -> None:
             message = getattr(getattr(error, "error", None), "message", None) or str(error)
@@ -185,16 +188,17 @@ class SettingsDialog(QDialog):
         chosen, ok = QInputDialog.getItem(
             self, "La Plateforme model", "Models that accept images:", names, current, False
         )
-        editor = self.editors.get("mistral_model")
+        editor = self.editors.get(LA_PLATEFORME.model_key)
         if ok and isinstance(editor, QLineEdit):
             editor.setText(chosen)
 
     def _on_key_button_clicked(self) -> None:
-        from app.engine.api_keys import MISTRAL, ApiKeys
+        from app.engine.api_keys import ApiKeys
         from app.ui.setup.api_key_dialog import ApiKeyDialog, mistral_key_tester
 
-        url = self.values().get("mistral_server_url") or self.settings["mistral_server_url"]
-        ApiKeyDialog(ApiKeys(), mistral_key_tester(url), MISTRAL, self).exec()
+        key = LA_PLATEFORME.url_key
+        url = self.values().get(key) or self.settings[key]
+        ApiKeyDialog(ApiKeys(), mistral_key_tester(url), LA_PLATEFORME.key_account, self).exec()
 
     def _form(self, sections: tuple[str, ...]) -> QWidget:
         page = QWidget()

@@ -2,14 +2,16 @@
 
 (a) a Pixtral pair already on disk (found by header in the background), (b) download the
 quantization that fits this machine, with the memory estimate shown *before* anything is
-loaded, (c) La Plateforme and (d) an OpenAI-compatible server — those two only emit a signal;
-their dialogs belong to the window. Every slow step (probe, scan, download) runs through
+loaded, (c) La Plateforme and (d) an OpenAI-compatible server — one button for each remote
+backend in the registry, which only emits ``backend_requested``; their dialogs belong to the
+window. Every slow step (probe, scan, download) runs through
 ``run_in_background``; only this widget, on the GUI thread, touches its widgets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backends import BACKENDS
 from app.models.catalog import Catalog, load_catalog
 from app.models.discovery import ModelPair, ScanResult, scan
 from app.models.download import Downloader, Progress
@@ -42,8 +45,7 @@ class _ProgressRelay(QObject):
 
 class SetupAssistant(QWidget):
     model_chosen = Signal(str, str)  # model path, mmproj path
-    plateforme_requested = Signal()
-    server_requested = Signal()
+    backend_requested = Signal(str)  # the kind of a remote backend the user wants to set up
 
     def __init__(
         self,
@@ -115,11 +117,14 @@ class SetupAssistant(QWidget):
         box2.addWidget(self.download_status)
 
         remote = QGroupBox("Or run Pixtral elsewhere")
-        self.plateforme_button = QPushButton("Use La Plateforme (Mistral API key)…")
-        self.server_button = QPushButton("Use an OpenAI-compatible server…")
         row3 = QHBoxLayout(remote)
-        row3.addWidget(self.plateforme_button)
-        row3.addWidget(self.server_button)
+        self.remote_buttons: dict[str, QPushButton] = {}
+        for spec in BACKENDS:
+            if spec.setup_action:
+                button = QPushButton(spec.setup_action)
+                button.clicked.connect(partial(self.backend_requested.emit, spec.kind))
+                self.remote_buttons[spec.kind] = button
+                row3.addWidget(button)
 
         layout = QVBoxLayout(self)
         for widget in (title, self.hardware_label, disk, fetch, remote):
@@ -135,8 +140,6 @@ class SetupAssistant(QWidget):
         rescan.clicked.connect(self.start_scan)
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(self._downloader.cancel)
-        self.plateforme_button.clicked.connect(self.plateforme_requested)
-        self.server_button.clicked.connect(self.server_requested)
 
     # --- (a) models on disk -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
@@ -40,11 +40,19 @@ class StudioLink(QObject):
     notice = Signal(str)  # one passing line for the main window's activity bar
     problem = Signal(str)  # something the user must read: stays until dismissed
 
-    def __init__(self, session: ChatSession, presets_file: Path | None, window: QWidget) -> None:
+    def __init__(
+        self,
+        session: ChatSession,
+        presets_file: Path | None,
+        window: QWidget,
+        state: QSettings | None = None,
+    ) -> None:
+        """``state`` is where the studio remembers its size and split (the window's ini)."""
         super().__init__(window)
         self.session = session
         self.presets_file = presets_file
         self.window = window
+        self.state = state
         self.studio: HtmlStudio | None = None
         self.conversation_id: int | None = None
         self._adopt_next_turn = False
@@ -159,7 +167,7 @@ class StudioLink(QObject):
                 )
                 self.problem.emit(self.load_error)
                 return None
-            self.studio = HtmlStudio(self.window, getattr(self.window, "state", None))
+            self.studio = HtmlStudio(self.window, self.state)
             self.studio.refine_requested.connect(self.refine)
             self.studio.screenshot_offered.connect(self._on_studio_screenshot_offered)
             self.studio.stop_requested.connect(self._on_studio_stop_requested)

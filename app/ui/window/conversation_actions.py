@@ -8,36 +8,40 @@ layout and wiring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-if TYPE_CHECKING:
-    from app.ui.window.main_window import MainWindow
+from app.ui.session.chat_session import ChatSession
 
 
 class ConversationActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    """``say`` shows one passing line (the window's activity bar); dialogs open over
+    ``parent``."""
+
+    def __init__(self, session: ChatSession, say: Callable[[str], None], parent: QWidget) -> None:
+        self.session = session
+        self.say = say
+        self.parent = parent
 
     def rename(self, conversation_id: int) -> None:
-        title, ok = QInputDialog.getText(self.window, "Rename", "New title:")
+        title, ok = QInputDialog.getText(self.parent, "Rename", "New title:")
         if ok and title.strip():
-            self.window.session.rename(conversation_id, title.strip())
+            self.session.rename(conversation_id, title.strip())
 
     def trash(self, conversation_id: int) -> None:
         """No question asked: a conversation in the trash can be restored (the notice says how)."""
-        self.window.session.trash(conversation_id)
-        self.window.activity.setText("Moved to the trash (restore it with `pixtral-desk history`).")
+        self.session.trash(conversation_id)
+        self.say("Moved to the trash (restore it with `pixtral-desk history`).")
 
     def export(self, conversation_id: int) -> None:
         """Markdown or JSON, by the suffix of the file chosen."""
         path, _ = QFileDialog.getSaveFileName(
-            self.window,
+            self.parent,
             "Export conversation",
             "conversation.md",
             "Markdown (*.md);;JSON (*.json)",
         )
         if path:
-            self.window.session.export(conversation_id, Path(path))
+            self.session.export(conversation_id, Path(path))

@@ -1,7 +1,8 @@
 """The main window: conversations on the left, the transcript and the composer on the right,
 the engine's state in the header.
 
-The window owns widgets only; ``ChatSession`` owns the history and the engine. Window geometry,
+The window owns widgets only; ``ChatSession`` owns the history and the turns, ``EngineOwner``
+the engine (which backend, what its model reported), both passed in. Window geometry,
 splitter sizes and the last open chat persist in ``window.ini`` beside the settings file.
 What the buttons and menus lead to lives in helpers the window owns, so this file stays layout
 and wiring: ``WindowDialogs``, ``BackendSwitcher``, ``TranscriptActions`` (a message's
@@ -10,20 +11,16 @@ buttons) and ``ConversationActions`` (the sidebar's menu).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
+from app.backends import answer_badge
 from app.core.composition import Composition
 from app.core.conversation import MessageStatus
 from app.core.images import Detail
-from app.engine.backend_choice import (
-    BackendKind,
-    Target,
-    answer_badge,
-)
 from app.engine.base import (
     EngineError,
     Finished,
@@ -31,12 +28,14 @@ from app.engine.base import (
     Prefill,
     Usage,
 )
+from app.engine.capabilities import Capability
 from app.resources import resource
-from app.settings import Settings
+from app.storage.history import HistoryStore
 from app.ui.composer.composer import Composer
 from app.ui.composer.meter_feed import MeterFeed
 from app.ui.composer.screen_capture import ScreenCapture
 from app.ui.session.chat_session import ChatSession
+from app.ui.session.engine_owner import EngineOwner
 from app.ui.session.session_history import OpenedConversation
 from app.ui.setup.setup_assistant import SetupAssistant
 from app.ui.studio.studio_link import StudioLink
@@ -53,24 +52,21 @@ from app.ui.window.window_dialogs import WindowDialogs
 
 class MainWindow(QMainWindow):
     def __init__(
-        self,
-        settings: Settings,
-        session: ChatSession,
-        engine_changed: Callable[[], None] = lambda: None,
-        memory_estimate: Callable[[], str] = lambda: "",
+        self, session: ChatSession, engine: EngineOwner, store: HistoryStore, log_dir: Path
     ) -> None:
+        """``store`` is the history ``session`` reads; ``log_dir`` where the logs are kept."""
         super().__init__()
+        settings = engine.settings
         self.settings = settings
         self.session = session
-        self._engine_changed = engine_changed
-        self._memory_estimate = memory_estimate
+        self.engine = engine
+        self.store = store
+        self.log_dir = log_dir
         self.setWindowTitle("Pixtral Desk")
         self.setWindowIcon(QIcon(str(resource("icons", "pixtral-desk.svg"))))
         self.state = QSettings(
             str(settings.path.with_name("window.ini")), QSettings.Format.IniFormat
         )
-        self.device = ""
-        self.n_ctx = 0
 
         self.sidebar = Sidebar()
         self.transcript = TranscriptModel(self)
@@ -82,15 +78,22 @@ class MainWindow(QMainWindow):
         self.activity = QLabel("")
         self.activity.setAccessibleName("Engine activity")
         self.setup: SetupAssistant | None = None
-        self.switcher = BackendSwitcher(self)
-        self.dialogs = WindowDialogs(self)
-        self.transcript_actions = TranscriptActions(self)
-        self.conversation_actions = ConversationActions(self)
-        self.studio_link = StudioLink(session, settings.path.with_name("presets.json"), self)
+        say = self.activity.setText
+        self.switcher = BackendSwitcher(engine, session, say, self)
+        places = (store.db.path.parent, log_dir)
+        self.dialogs = WindowDialogs(engine, session, self.composer, say, places, self)
+        self.transcript_actions = TranscriptActions(session, self.transcript, say, self)
+        self.conversation_actions = ConversationActions(session, say, self)
+        presets = settings.path.with_name("presets.json")
+        self.studio_link = StudioLink(session, presets, self, self.state)
         self.header = EngineHeader()
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
-            session, self.composer, lambda: int(self.settings["max_tokens"]), self._n_ctx, self
+            session,
+            self.composer,
+            lambda: int(self.settings["max_tokens"]),
+            engine.context_size,
+            self,
         )
         self.setCentralWidget(self._layout())
         self._connect()
@@ -123,7 +126,7 @@ class MainWindow(QMainWindow):
         return body
 
     def _refresh_page(self) -> None:
-        has_model = bool(self.settings["model"]) or self.settings["backend"] != "local"
+        has_model = self.engine.configured()
         self.empty_state.show_for(has_model)
         if self.transcript.rowCount():
             self.stack.setCurrentWidget(self.chat_view)
@@ -137,14 +140,13 @@ class MainWindow(QMainWindow):
         if self.setup is None:
             self.setup = SetupAssistant(self)
             self.setup.model_chosen.connect(self._on_setup_model_chosen)
-            self.setup.plateforme_requested.connect(self.switcher.use_plateforme)
-            self.setup.server_requested.connect(self.switcher.use_server)
+            self.setup.backend_requested.connect(self.switcher.set_up)
             self.stack.addWidget(self.setup)
             self.setup.start()
         return self.setup
 
     def _on_setup_model_chosen(self, model: str, mmproj: str) -> None:
-        self.switcher.use_backend(backend="local", model=model, mmproj=mmproj)
+        self.switcher.use_model_files(model, mmproj)
 
     def _connect(self) -> None:
         s, c, v = self.session, self.composer, self.chat_view
@@ -158,7 +160,8 @@ class MainWindow(QMainWindow):
         s.turn_finished.connect(self._on_session_turn_finished)
         s.turn_failed.connect(self._on_session_turn_failed)
         s.storage_failed.connect(self._on_session_storage_failed)
-        s.bridge.model_loaded.connect(self._on_bridge_model_loaded)
+        self.engine.model_loaded.connect(self._on_engine_model_loaded)
+        self.engine.backend_changed.connect(self.refresh_engine_label)
         s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
         s.bridge.load_failed.connect(self._on_bridge_load_failed)
         c.send_requested.connect(self._on_composer_send_requested)
@@ -204,19 +207,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ engine
     def refresh_engine_label(self) -> None:
         self._refresh_page()
-        kind = self.settings["backend"]
-        if kind == "local":
-            self.header.show_model(self.settings["model"], self.device, self._memory_estimate())
+        engine = self.engine
+        if engine.spec.can(Capability.HAS_DEVICE):
+            self.header.show_model(engine.model_name(), engine.device, engine.memory_estimate())
         else:
-            target = Target(BackendKind(kind), self.settings["openai_base_url"])
-            model = self.settings["mistral_model" if kind == "mistral" else "openai_model"]
-            self.header.show_remote(target.label, model)
+            self.header.show_remote(engine.target().label, engine.model_name())
         info = self.session.info
         self.header.show_private(info.private if info is not None else None)
 
-    def _on_bridge_model_loaded(self, loaded: object) -> None:
-        self.device = getattr(loaded, "device", "")
-        self.n_ctx = getattr(loaded, "n_ctx", 0)
+    def _on_engine_model_loaded(self, _loaded: object) -> None:
         self.header.show_loaded()
         self.refresh_engine_label()
         self.update_meter()
@@ -286,9 +285,7 @@ class MainWindow(QMainWindow):
             f"first token after {usage.ttft_s:.2f} s · prompt {usage.prompt_tokens:,}{reused} · "
             f"{usage.device}"
         )
-        self.device = usage.device
-        self.n_ctx = usage.n_ctx or self.n_ctx
-        self.refresh_engine_label()
+        self.refresh_engine_label()  # the engine's owner has noted the device it names
 
     def _on_session_turn_finished(self, finished: Finished) -> None:
         row = self.transcript.rowCount() - 1
@@ -350,9 +347,6 @@ class MainWindow(QMainWindow):
     # -------------------------------------------------------------------------------- meter
     def update_meter(self) -> None:
         self.meter_feed.update()
-
-    def _n_ctx(self) -> int:
-        return self.n_ctx or int(self.settings["n_ctx"]) or 4096
 
     # -------------------------------------------------------------------------------- state
     def _restore_state(self) -> None:

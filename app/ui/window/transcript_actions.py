@@ -9,25 +9,36 @@ the window keeps its layout and wiring. No action starts while an answer is bein
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from app.core.conversation import Role
 from app.ui.common.image_viewer import ImageViewerDialog
+from app.ui.session.chat_session import ChatSession
+from app.ui.transcript.transcript_model import TranscriptModel
 from app.workflows.citations import question_words
-
-if TYPE_CHECKING:
-    from app.ui.window.main_window import MainWindow
 
 
 class TranscriptActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    """``say`` shows one passing line (the window's activity bar); dialogs open over
+    ``parent``."""
+
+    def __init__(
+        self,
+        session: ChatSession,
+        transcript: TranscriptModel,
+        say: Callable[[str], None],
+        parent: QWidget,
+    ) -> None:
+        self.session = session
+        self.transcript = transcript
+        self.say = say
+        self.parent = parent
 
     def message_id(self, row: int) -> int | None:
         """The stored id of the message in ``row``; None for a row that is not there."""
-        transcript = self.window.transcript
+        transcript = self.transcript
         if 0 <= row < transcript.rowCount():
             value = transcript.item(row).message_id
             return int(value) if value is not None else None
@@ -35,7 +46,7 @@ class TranscriptActions:
 
     def regenerate(self, row: int) -> None:
         """A new answer; on a question, a new version of the answer that follows it."""
-        transcript, session = self.window.transcript, self.window.session
+        transcript, session = self.transcript, self.session
         item_id = self.message_id(row)
         if item_id is None or session.generating:
             return
@@ -48,7 +59,7 @@ class TranscriptActions:
 
     def edit(self, row: int) -> None:
         """Offer what was typed (not the document's pages sent with it) for editing."""
-        transcript, session = self.window.transcript, self.window.session
+        transcript, session = self.transcript, self.session
         item_id = self.message_id(row)
         if item_id is None or session.generating or transcript.item(row).role is not Role.USER:
             return
@@ -59,7 +70,7 @@ class TranscriptActions:
             else transcript.item(row).text
         )
         text, ok = QInputDialog.getMultiLineText(
-            self.window,
+            self.parent,
             "Edit message",
             "Edit and resend (the earlier version is kept; images and document pages go again):",
             typed,
@@ -69,36 +80,36 @@ class TranscriptActions:
 
     def switch_branch(self, row: int, delta: int) -> None:
         item_id = self.message_id(row)
-        if item_id is not None and not self.window.session.generating:
-            self.window.session.show_sibling(item_id, delta)
+        if item_id is not None and not self.session.generating:
+            self.session.show_sibling(item_id, delta)
 
     def delete(self, row: int) -> None:
         """Asks first: the messages after it in this branch go too."""
         item_id = self.message_id(row)
-        if item_id is None or self.window.session.generating:
+        if item_id is None or self.session.generating:
             return
-        later = self.window.transcript.rowCount() - row - 1
+        later = self.transcript.rowCount() - row - 1
         question = "Delete this message"
         if later:
             question += f" and the {later} message{'s' if later > 1 else ''} after it"
         answer = QMessageBox.question(
-            self.window,
+            self.parent,
             "Delete message",
             f"{question}? Other versions of it are kept. This cannot be undone.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.window.session.delete_message(item_id)
+            self.session.delete_message(item_id)
 
     def show_image(self, row: int, index: int) -> None:
-        images = self.window.transcript.item(row).images
+        images = self.transcript.item(row).images
         if 0 <= index < len(images):
-            ImageViewerDialog(images[index], self.window).exec()
+            ImageViewerDialog(images[index], self.parent).exec()
 
     def show_cited_page(self, row: int, pages: list) -> None:
         """A page citation in an answer: show that page as sent, or say it was not sent."""
         from app.ui.documents.page_citations import open_cited_page
 
-        sent = self.window.transcript.sent_pages_before(row)
-        shown = open_cited_page(self.window, sent, pages)
+        sent = self.transcript.sent_pages_before(row)
+        shown = open_cited_page(self.parent, sent, pages)
         if isinstance(shown, str):
-            self.window.activity.setText(shown)
+            self.say(shown)

@@ -1,7 +1,8 @@
 """The window's dialogs: settings, About, and attaching a PDF's pages.
 
-Each opens a dialog, waits for the user, and applies the outcome to the window's settings,
-session and composer; kept out of the window so its layout and wiring stay readable.
+Each opens a dialog, waits for the user, and applies the outcome to the settings (telling the
+engine's owner, which rebuilds the engine when one it is built from changed), the session and
+the composer; kept out of the window so its layout and wiring stay readable.
 
 The page picker opens without blocking (``open()``, not ``exec()``) and on the next turn of
 the event loop: a drop handler that ran a nested event loop would keep the file manager's
@@ -12,23 +13,42 @@ notice, as a broken image is, not in a dialog holding one line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from app.core.images import Detail
+from app.ui.composer.composer import Composer
+from app.ui.session.chat_session import ChatSession
+from app.ui.session.engine_owner import EngineOwner
 from app.ui.setup.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from app.ui.documents.page_picker import PagePickerDialog
-    from app.ui.window.main_window import MainWindow
 
 
 class WindowDialogs:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    """``data_dir`` and ``log_dir`` are where the history and the logs are kept (the About
+    dialog shows them); ``say`` shows one passing line; dialogs open over ``parent``."""
+
+    def __init__(
+        self,
+        engine: EngineOwner,
+        session: ChatSession,
+        composer: Composer,
+        say: Callable[[str], None],
+        places: tuple[Path, Path],
+        parent: QWidget,
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.composer = composer
+        self.say = say
+        self.data_dir, self.log_dir = places
+        self.parent = parent
         self.picker: PagePickerDialog | None = None  # the page picker open now, if any
         self._queue: list[Path] = []  # PDFs waiting for their picker, in the order given
 
@@ -42,7 +62,7 @@ class WindowDialogs:
         """
         if path is None:
             paths, _ = QFileDialog.getOpenFileNames(
-                self.window, "Attach PDFs", "", "PDF documents (*.pdf);;All files (*)"
+                self.parent, "Attach PDFs", "", "PDF documents (*.pdf);;All files (*)"
             )
         else:
             paths = [str(path)]
@@ -55,58 +75,43 @@ class WindowDialogs:
         if self.picker is not None or not self._queue:
             return
         path = self._queue.pop(0)
-        budget = self.window.composer.meter.budget
-        free = budget.n_ctx - budget.needed if budget is not None else self.window._n_ctx()
+        budget = self.composer.meter.budget
+        free = budget.n_ctx - budget.needed if budget is not None else self.engine.context_size()
         # Choosing pages of a document already attached replaces that choice: its pages are
         # not taken from the room left for the new choice.
-        free += self.window.composer.document_tokens_of(path.name)
-        dialog = PagePickerDialog(path, max(free, 0), self.window)
+        free += self.composer.document_tokens_of(path.name)
+        dialog = PagePickerDialog(path, max(free, 0), self.parent)
         dialog.finished.connect(lambda result: self._on_picker_finished(dialog, result))
-        dialog.refused.connect(lambda message: self.window.composer.notice.add([message]))
+        dialog.refused.connect(lambda message: self.composer.notice.add([message]))
         self.picker = dialog
         dialog.open_when_ready()
 
     def _on_picker_finished(self, dialog: PagePickerDialog, result: int) -> None:
         self.picker = None
         if result == QDialog.DialogCode.Accepted and dialog.selected_parts():
-            self.window.composer.attach_document(
+            self.composer.attach_document(
                 dialog.path.name, dialog.selected_parts(), dialog.total_tokens()
             )
-            if self.window.session.info is None:
-                self.window.activity.setText(
-                    "Document chats are private: this one will stay on this computer."
-                )
+            if self.session.info is None:
+                self.say("Document chats are private: this one will stay on this computer.")
         dialog.deleteLater()
         QTimer.singleShot(0, self._open_next_picker)
 
     def open_about(self) -> None:
         """Version, licences, and where history, settings, models and logs are kept (F1)."""
-        from app.logs import default_log_dir
         from app.ui.setup.about_dialog import AboutDialog
 
-        store = getattr(self.window, "store", None)
-        data_dir = store.db.path.parent if store is not None else Path(".")
-        log_dir = getattr(self.window, "log_dir", None) or default_log_dir()
-        AboutDialog(data_dir, log_dir, self.window.settings.path, self.window).exec()
+        settings_path = self.engine.settings.path
+        AboutDialog(self.data_dir, self.log_dir, settings_path, self.parent).exec()
 
     def open_settings(self) -> None:
-        info = self.window.session.info
-        dialog = SettingsDialog(
-            self.window.settings, info.system_prompt if info else None, self.window
-        )
-        dialog.overrides_changed.connect(self.window._engine_changed)
+        settings, info = self.engine.settings, self.session.info
+        dialog = SettingsDialog(settings, info.system_prompt if info else None, self.parent)
+        # A model's own overrides are saved at once, outside the settings: rebuild for them.
+        dialog.overrides_changed.connect(lambda: self.engine.settings_changed(force=True))
         if dialog.exec():
-            before = {
-                k: self.window.settings[k]
-                for k in ("model", "mmproj", "n_ctx", "kv_type", "n_gpu_layers")
-            }
             dialog.apply()
             if info is not None and dialog.system_prompt.toPlainText() != info.system_prompt:
-                self.window.session.update_settings(
-                    system_prompt=dialog.system_prompt.toPlainText()
-                )
-            if before != {k: self.window.settings[k] for k in before}:
-                self.window.device = ""
-                self.window._engine_changed()
-            self.window.composer.default_detail = Detail.parse(self.window.settings["detail"])
-            self.window.refresh_engine_label()
+                self.session.update_settings(system_prompt=dialog.system_prompt.toPlainText())
+            self.engine.settings_changed()
+            self.composer.default_detail = Detail.parse(settings["detail"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QThreadPool
 
 from app.core.budget import GIB
@@ -103,14 +102,19 @@ def test_a_failed_download_offers_to_resume(qtbot, tiny_pair) -> None:
     assert widget.download_button.isEnabled()
 
 
-@pytest.mark.parametrize(
-    ("button", "signal"),
-    [("plateforme_button", "plateforme_requested"), ("server_button", "server_requested")],
-)
-def test_remote_paths_emit_their_signals(qtbot, tiny_pair, button: str, signal: str) -> None:
+def test_each_remote_backend_has_its_button(qtbot, tiny_pair) -> None:
+    """One button per remote backend in the registry, in its order, naming its kind."""
+    from app.backends import BACKENDS
+
     widget = _assistant(qtbot, tiny_pair)
-    with qtbot.waitSignal(getattr(widget, signal)):
-        getattr(widget, button).click()
+    remote = [spec for spec in BACKENDS if spec.remote]
+    assert list(widget.remote_buttons) == [spec.kind for spec in remote]
+    for spec in remote:
+        button = widget.remote_buttons[spec.kind]
+        assert button.text() == spec.setup_action
+        with qtbot.waitSignal(widget.backend_requested) as requested:
+            button.click()
+        assert requested.args == [spec.kind]
 
 
 def test_a_look_alike_and_skipped_entries_are_explained(qtbot, tmp_path: Path) -> None:

@@ -1,0 +1,168 @@
+"""The one owner of the engine: the backend the settings call for, what its model reported, and
+why there is none.
+
+Everything about the engine that outlives a turn lives here, so no two objects keep their own
+copy: the backend (built through the registry in ``app.backends`` and rebuilt exactly when a
+setting it is built from changes, ``ENGINE_KEYS``), the device and context size its model
+reported, the reason no backend could be built, and the ``EngineBridge`` that runs it off the
+GUI thread. The session asks it for the backend of each turn; the window and its helpers read
+it and tell it when the settings changed, and learn what happened from its signals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from PySide6.QtCore import QObject, Signal
+
+from app.backends import BACKENDS_BY_KIND, BackendSpec, can, make_backend, memory_estimate
+from app.core.errors import UserFacingError
+from app.core.prompt import SystemPlacement
+from app.engine.backend_choice import Target
+from app.engine.base import Backend, Sampling, Usage
+from app.engine.capabilities import Capability, ModelLoader
+from app.engine.local.protocol import Loaded
+from app.settings import ENGINE_KEYS, Settings
+from app.ui.session.bridge import EngineBridge
+
+DEFAULT_CONTEXT = 4096
+"""The context size assumed before a model says its own and the settings name none."""
+
+
+class EngineOwner(QObject):
+    backend_changed = Signal()  # the settings call for another backend; the old device is gone
+    model_loaded = Signal(object)  # Loaded: the model is in memory, its device and size known
+    problem_changed = Signal(str)  # why no backend could be built ("" once one could)
+
+    def __init__(
+        self, settings: Settings, log_path: Path | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.log_path = log_path
+        self.bridge = EngineBridge(self)
+        self._backend: Backend | None = None
+        self._key: tuple | None = None  # the engine settings the backend was built from
+        self._told = self._engine_settings()  # the engine settings as last announced
+        self._problem = ""
+        self._device = ""
+        self._n_ctx = 0
+        self.bridge.model_loaded.connect(self._on_bridge_model_loaded)
+        self.bridge.usage_ready.connect(self._on_bridge_usage_ready)
+
+    # ------------------------------------------------------------------------ what it is
+    @property
+    def spec(self) -> BackendSpec:
+        """The declaration of the backend the settings choose (their choices are registered)."""
+        return BACKENDS_BY_KIND[self.settings["backend"]]
+
+    @property
+    def problem(self) -> str:
+        """Why there is no backend (the session says it when a turn cannot start), or ""."""
+        return self._problem
+
+    @property
+    def device(self) -> str:
+        """Where the model runs, as the engine reported it ("" until it has)."""
+        return self._device
+
+    def context_size(self) -> int:
+        """The context window a turn must fit: the loaded model's, else the settings'."""
+        return self._n_ctx or int(self.settings["n_ctx"]) or DEFAULT_CONTEXT
+
+    def model_name(self) -> str:
+        """The model the settings name for the chosen backend ("" when none is chosen)."""
+        return str(self.settings[self.spec.model_key]) if self.spec.model_key else ""
+
+    def configured(self) -> bool:
+        """Whether there is something to answer with: a backend that loads a model needs one."""
+        return not self.spec.can(Capability.LOADS_MODEL) or bool(self.model_name())
+
+    def target(self) -> Target:
+        """Where conversations go with the current settings, in words."""
+        spec = self.spec
+        return spec.target(str(self.settings[spec.url_key]) if spec.url_key else "")
+
+    def memory_estimate(self) -> str:
+        """What loading the local model will take, shown before it loads ("" if unknown)."""
+        return memory_estimate(self._backend)
+
+    def sampling(self) -> Sampling:
+        s = self.settings
+        return Sampling(s["temperature"], s["top_p"], s["max_tokens"], s["seed"])
+
+    def placement(self) -> SystemPlacement:
+        return SystemPlacement(self.settings["system_placement"])
+
+    # ----------------------------------------------------------------------- the backend
+    def backend(self) -> Backend | None:
+        """The backend for the current settings, built on first use and again whenever a
+        setting it is built from changed; None when it cannot be built (``problem`` says why)."""
+        key = self._engine_settings()
+        if self._backend is None or key != self._key:
+            self.close()
+            self._key = key
+            try:
+                self._backend = make_backend(
+                    dict(self.settings.items()),
+                    log_path=self.log_path,
+                    settings_path=self.settings.path,
+                )
+                self._set_problem("")
+            except UserFacingError as exc:
+                self._set_problem(str(exc))
+        return self._backend
+
+    def start(self) -> None:
+        """Build the backend and start loading its model in the background, if it loads one,
+        so the first answer does not wait for it."""
+        backend = self.backend()
+        if backend is not None and can(backend, Capability.LOADS_MODEL):
+            self.bridge.preload(cast(ModelLoader, backend))
+
+    def settings_changed(self, force: bool = False) -> None:
+        """The settings were edited: when one the backend is built from changed, forget what
+        the old model reported, build the new backend and start loading its model.
+
+        ``force`` rebuilds even with the same settings: a model's own overrides are kept
+        outside them, and choosing the same files again means "try again". While an answer is
+        being written the old backend finishes it and the next turn builds the new one.
+        """
+        told, self._told = self._told, self._engine_settings()
+        if not force and told == self._told:
+            return
+        self._device = ""
+        if not self.bridge.busy:
+            self._key = None
+            self.start()
+        self.backend_changed.emit()
+
+    def set_loaded(self, device: str, n_ctx: int) -> None:
+        """What the engine said it runs on and how much context it holds."""
+        self._device = device
+        self._n_ctx = n_ctx
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    # --------------------------------------------------------------------------- private
+    def _engine_settings(self) -> tuple:
+        return tuple(self.settings[key] for key in ENGINE_KEYS)
+
+    def _set_problem(self, problem: str) -> None:
+        if problem != self._problem:
+            self._problem = problem
+            self.problem_changed.emit(problem)
+
+    def _on_bridge_model_loaded(self, loaded: object) -> None:
+        if isinstance(loaded, Loaded):
+            self.set_loaded(loaded.device, loaded.n_ctx)
+        else:
+            self.set_loaded("", 0)
+        self.model_loaded.emit(loaded)
+
+    def _on_bridge_usage_ready(self, usage: Usage) -> None:
+        self.set_loaded(usage.device, usage.n_ctx or self._n_ctx)

@@ -1,0 +1,130 @@
+"""The engine's owner: one backend per set of engine settings, rebuilt exactly when one of them
+changes, and what the model reported remembered in one place.
+
+Backends are fakes built through a patched ``make_backend``, so nothing loads or connects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.errors import UserFacingError
+from app.engine.local.protocol import Loaded
+from app.settings import ENGINE_KEYS, SETTINGS, Settings
+from app.ui.session.engine_owner import DEFAULT_CONTEXT, EngineOwner
+
+
+class FakeBackend:
+    """Named like an OpenAI-compatible server, which loads no model: nothing starts."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.name = "openai"
+        self.base_url = "http://gpu-box:8000/v1"
+        self.values = values
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def owner(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EngineOwner:
+    built: list[FakeBackend] = []
+
+    def fake_make_backend(values: dict[str, Any], **_kwargs: Any) -> FakeBackend:
+        if not values["openai_base_url"]:
+            raise UserFacingError("No server given.")
+        built.append(FakeBackend(values))
+        return built[-1]
+
+    monkeypatch.setattr("app.ui.session.engine_owner.make_backend", fake_make_backend)
+    settings = Settings(tmp_path / "settings.ini")
+    settings["backend"] = "openai"
+    settings["openai_base_url"] = "http://gpu-box:8000/v1"
+    engine = EngineOwner(settings)
+    engine.built = built  # type: ignore[attr-defined]
+    return engine
+
+
+def _changed(key: str, value: Any) -> Any:
+    """A valid value of setting ``key`` other than ``value``."""
+    setting = next(s for s in SETTINGS if s.key == key)
+    if setting.choices:
+        return next(c for c in setting.choices if c != value)
+    if setting.kind is str:
+        return f"{value}x"
+    low, high = setting.bounds or (0, 10)
+    return value + 1 if value + 1 <= high else low
+
+
+def test_the_backend_is_built_once_and_kept_while_nothing_it_reads_changes(
+    owner: EngineOwner, qtbot
+) -> None:
+    first = owner.backend()
+    assert first is not None and owner.backend() is first
+    with qtbot.assertNotEmitted(owner.backend_changed):
+        owner.settings["temperature"] = 0.9  # read per turn, not by the engine
+        owner.settings["detail"] = "low"
+        owner.settings_changed()
+    assert owner.backend() is first and not first.closed
+
+
+@pytest.mark.parametrize("key", [k for k in ENGINE_KEYS if k not in ("backend", "openai_base_url")])
+def test_changing_any_engine_setting_rebuilds_the_backend_and_says_so(
+    owner: EngineOwner, qtbot, key: str
+) -> None:
+    first = owner.backend()
+    owner.set_loaded("CUDA", 32_768)
+    owner.settings[key] = _changed(key, owner.settings[key])
+    with qtbot.waitSignal(owner.backend_changed, timeout=1000):
+        owner.settings_changed()
+    second = owner.backend()
+    assert second is not first and first.closed and len(owner.built) == 2
+    assert second.values[key] == owner.settings[key]
+    assert owner.device == ""  # what the old engine reported is forgotten
+    with qtbot.assertNotEmitted(owner.backend_changed):
+        owner.settings_changed()  # told twice, rebuilt once
+    assert owner.backend() is second
+
+
+def test_a_forced_rebuild_happens_with_the_same_settings(owner: EngineOwner, qtbot) -> None:
+    """A model's own overrides live outside the settings; choosing the same files retries."""
+    first = owner.backend()
+    with qtbot.waitSignal(owner.backend_changed, timeout=1000):
+        owner.settings_changed(force=True)
+    assert owner.backend() is not first and first.closed
+
+
+def test_a_backend_that_cannot_be_built_says_why(owner: EngineOwner, qtbot) -> None:
+    assert owner.backend() is not None and owner.problem == ""
+    owner.settings["openai_base_url"] = ""
+    with qtbot.waitSignal(owner.problem_changed, timeout=1000) as said:
+        owner.settings_changed()
+    assert said.args == ["No server given."]
+    assert owner.backend() is None and owner.problem == "No server given."
+    owner.settings["openai_base_url"] = "http://other:8000/v1"
+    with qtbot.waitSignal(owner.problem_changed, timeout=1000) as said:
+        owner.settings_changed()
+    assert said.args == [""] and owner.backend() is not None
+
+
+def test_what_the_model_reports_is_kept_here(owner: EngineOwner, qtbot) -> None:
+    assert owner.context_size() == DEFAULT_CONTEXT and owner.device == ""
+    owner.settings["n_ctx"] = 8192
+    assert owner.context_size() == 8192
+    loaded = Loaded(device="CUDA", n_ctx=16_384, n_ctx_train=131_072, backends=("CUDA",))
+    with qtbot.waitSignal(owner.model_loaded, timeout=1000):
+        owner.bridge.model_loaded.emit(loaded)
+    assert (owner.device, owner.context_size()) == ("CUDA", 16_384)
+
+
+def test_where_it_runs_comes_from_the_registry(owner: EngineOwner) -> None:
+    assert owner.target().remote and owner.target().label == "gpu-box:8000 (your server)"
+    assert owner.configured() and owner.model_name() == ""
+    owner.settings["backend"] = "local"
+    assert not owner.target().remote and not owner.configured()  # no model chosen yet
+    owner.settings["model"] = "/models/pixtral.gguf"
+    assert owner.configured() and owner.model_name() == "/models/pixtral.gguf"
