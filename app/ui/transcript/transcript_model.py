@@ -192,6 +192,10 @@ class TranscriptModel(QAbstractListModel):
         """Show an engine error inline on this row, with a retry action."""
         self._update(row, status=MessageStatus.FAILED, error=message)
 
+    def set_branch(self, row: int, index: int, count: int) -> None:
+        """Show the "‹ index/count ›" control on a row (the README screenshots script sets it)."""
+        self._update(row, branch_index=index, branch_count=count)
+
     def clear(self) -> None:
         self.set_messages([])
 
