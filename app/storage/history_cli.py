@@ -52,9 +52,15 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     importing.add_argument("file", type=Path)
     importing.set_defaults(run=_run_import)
 
-    trash = commands.add_parser("trash", help="move conversations to the trash (undo in the app)")
+    trash = commands.add_parser(
+        "trash", help="move conversations to the trash (see them with list --trash; undo: restore)"
+    )
     trash.add_argument("ids", type=int, nargs="+", metavar="id")
     trash.set_defaults(run=_run_trash)
+
+    restore = commands.add_parser("restore", help="take conversations back out of the trash")
+    restore.add_argument("ids", type=int, nargs="+", metavar="id")
+    restore.set_defaults(run=_run_restore)
 
     salvage = commands.add_parser(
         "salvage", help="copy what is readable from a damaged history moved aside (.corrupt-…)"
@@ -178,6 +184,16 @@ def _run_trash(args: argparse.Namespace) -> int:
         for conversation_id in args.ids:
             store.trash(conversation_id)  # NotFoundError names a wrong id
     print(f"Moved to the trash: {', '.join(map(str, args.ids))}")
+    return 0
+
+
+def _run_restore(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        for conversation_id in args.ids:
+            store.get_conversation(conversation_id)  # NotFoundError before anything changes
+        for conversation_id in args.ids:
+            store.restore(conversation_id)
+    print(f"Restored from the trash: {', '.join(map(str, args.ids))}")
     return 0
 
 

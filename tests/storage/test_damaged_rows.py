@@ -97,3 +97,16 @@ def test_trash_and_delete_name_a_wrong_id_and_touch_nothing(data: Path, capsys) 
         assert [c.title for c in store.list_trash()] == ["Healthy"]
     with pytest.raises(UserFacingError, match="no conversation 9"):
         run("history", "--data-dir", str(data), "trash", "9")
+
+
+def test_a_trashed_conversation_is_restored_from_the_command_line(data: Path) -> None:
+    """The window's trash notice names this command: it must exist and undo the trash."""
+    assert run("history", "--data-dir", str(data), "trash", "2") == 0
+    with pytest.raises(UserFacingError, match="no conversation 9"):
+        run("history", "--data-dir", str(data), "restore", "2", "9")
+    with HistoryStore.open(data) as store:
+        assert [c.title for c in store.list_trash()] == ["Healthy"]  # nothing half-done
+    assert run("history", "--data-dir", str(data), "restore", "2") == 0
+    with HistoryStore.open(data) as store:
+        assert store.list_trash() == []
+        assert len(store.list_conversations()) == 2

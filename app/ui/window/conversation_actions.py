@@ -33,7 +33,7 @@ class ConversationActions:
     def trash(self, conversation_id: int) -> None:
         """No question asked: a conversation in the trash can be restored (the notice says how)."""
         self.session.trash(conversation_id)
-        self.say("Moved to the trash (restore it with `pixtral-desk history`).")
+        self.say(f"Moved to the trash (undo: pixtral-desk history restore {conversation_id}).")
 
     def export(self, conversation_id: int) -> None:
         """Markdown or JSON, by the suffix of the file chosen."""
