@@ -321,8 +321,9 @@ class MainWindow(QMainWindow):
         self._show_messages(opened)
         self.refresh_engine_label()
         self.activity.setText("")
+        # A new chat has no row yet: the one left behind loses its highlight.
+        self.sidebar.select(opened.info.id if opened.info is not None else None)
         if opened.info is not None:
-            self.sidebar.select(opened.info.id)
             self.state.setValue("last_conversation", opened.info.id)
 
     def _show_messages(self, opened: OpenedConversation) -> None:

@@ -1,5 +1,9 @@
 """The list of conversations: pinned first, then newest; a search box; a context menu.
 
+Rows fit the width they are given: a title too long for a narrow sidebar ends in "…" (its
+full text is the tooltip) rather than pushing a horizontal scrollbar under the list. Pinned
+chats carry a small painted pin, not an emoji, which many systems' fonts draw as a box.
+
 The sidebar never reads the database itself: the window hands it rows (``ConversationInfo``
 or search hits) produced off the GUI thread, and it reports what the user asked for through
 signals. That keeps it testable without a history and keeps disk reads off the GUI thread.
@@ -14,17 +18,30 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPointF,
+    QRect,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
+    QLabel,
     QLineEdit,
     QListView,
     QMenu,
     QPushButton,
+    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -39,14 +56,17 @@ IdRole = Qt.ItemDataRole.UserRole + 1
 PinnedRole = Qt.ItemDataRole.UserRole + 2
 DetailRole = Qt.ItemDataRole.UserRole + 3
 ROW_PADDING = 6
+PIN_WIDTH = 14  # room the pin marker takes at the end of a pinned chat's title
 
 
 class ConversationDelegate(QStyledItemDelegate):
     """Two lines per chat: the title, and when it was last used (or the search snippet)."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        # No width of its own: a row asking for the view's width (which includes the vertical
+        # scrollbar's strip) makes the list scroll sideways; rows take the width they get.
         line = option.fontMetrics.height()
-        return QSize(option.rect.width(), 2 * line + 3 * ROW_PADDING)
+        return QSize(1, 2 * line + 3 * ROW_PADDING)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
@@ -63,8 +83,15 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(text_color.color())
         metrics = QFontMetrics(title_font)
-        title = metrics.elidedText(str(index.data()), Qt.TextElideMode.ElideRight, rect.width())
+        pinned = bool(index.data(PinnedRole))
+        room = rect.width() - (PIN_WIDTH if pinned else 0)
+        title = metrics.elidedText(str(index.data()), Qt.TextElideMode.ElideRight, room)
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), title)
+        if pinned:
+            marker = QRect(
+                rect.right() - PIN_WIDTH + 4, rect.top(), PIN_WIDTH - 4, metrics.height()
+            )
+            _paint_pin(painter, marker, text_color.color() if selected else palette.link().color())
         painter.setFont(option.font)
         detail_color = QColor(text_color.color())
         detail_color.setAlphaF(0.65)
@@ -76,6 +103,22 @@ class ConversationDelegate(QStyledItemDelegate):
             rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), detail
         )
         painter.restore()
+
+
+def _paint_pin(painter: QPainter, rect: QRect, color: QColor) -> None:
+    """A push pin seen from the side: a round head over a short needle, centred in ``rect``."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    radius = min(rect.width(), rect.height()) / 3.5
+    centre = QPointF(rect.center().x() + 0.5, rect.top() + rect.height() * 0.4)
+    needle = QPen(color, 1.6)
+    needle.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(needle)
+    painter.drawLine(centre, QPointF(centre.x(), centre.y() + radius * 2.6))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawEllipse(centre, radius, radius)
+    painter.restore()
 
 
 class ConversationListModel(QAbstractListModel):
@@ -146,12 +189,31 @@ class Sidebar(QWidget):
         self.list.setItemDelegate(ConversationDelegate(self.list))
         self.list.setMouseTracking(True)
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.new_button)
         layout.addWidget(self.search_box)
-        layout.addWidget(self.list, 1)
+        # A search that finds nothing says so where the list would be, not with an empty box.
+        self.no_matches = QLabel()
+        self.no_matches.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.no_matches.setWordWrap(True)
+        self.no_matches.setMargin(12)
+        muted = self.no_matches.palette()
+        grey = QColor(muted.color(QPalette.ColorRole.Text))
+        grey.setAlphaF(0.6)
+        muted.setColor(QPalette.ColorRole.Text, grey)
+        self.no_matches.setPalette(muted)
+        self.no_matches.setBackgroundRole(QPalette.ColorRole.Base)
+        self.no_matches.setAutoFillBackground(True)
+        self.no_matches.setFrameShape(self.list.frameShape())
+        self.no_matches.setFrameShadow(self.list.frameShadow())
+        self.list_area = QStackedWidget()
+        self.list_area.addWidget(self.list)
+        self.list_area.addWidget(self.no_matches)
+        layout.addWidget(self.list_area, 1)
+        self._query = ""  # the search the rows shown answer
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._on_search_timer_timeout)
         self.new_button.clicked.connect(self.new_chat_requested)
@@ -166,20 +228,30 @@ class Sidebar(QWidget):
 
     def set_rows(self, rows: list[SidebarRow], current: int | None = None) -> None:
         self.model.set_rows(rows)
-        if current is not None:
-            self.select(current)
+        if self._query and not rows:
+            self.no_matches.setText(f"No chats match \u2018{self._query}\u2019")
+            self.list_area.setCurrentWidget(self.no_matches)
+        else:
+            self.list_area.setCurrentWidget(self.list)
+        self.select(current)
 
-    def select(self, conversation_id: int) -> None:
-        row = self.model.row_of(conversation_id)
+    def select(self, conversation_id: int | None) -> None:
+        """Highlight the chat shown; ``None`` (a new chat, not saved yet) highlights none, so
+        the chat left behind does not look like the one being written in."""
+        row = self.model.row_of(conversation_id) if conversation_id is not None else -1
         if row >= 0:
             self.list.setCurrentIndex(self.model.index(row))
+        else:
+            self.list.selectionModel().clear()
+            self.list.setCurrentIndex(QModelIndex())
 
     def focus_search(self) -> None:
         self.search_box.setFocus()
         self.search_box.selectAll()
 
     def _on_search_timer_timeout(self) -> None:
-        self.search_changed.emit(self.search_box.text().strip())
+        self._query = self.search_box.text().strip()
+        self.search_changed.emit(self._query)
 
     def _on_list_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
