@@ -83,6 +83,19 @@ class BackendSpec:
         return Target(f"{host} (your server)" if host else self.label, self.remote)
 
 
+class MissingSettingError(UserFacingError):
+    """A backend cannot be built because a setting it needs is empty.
+
+    The message is the command line's (it names the flag to pass); ``setting`` names what is
+    missing so that the window can say it in its own words (a button to press, not a flag):
+    the same fact reaches two front ends that ask for it differently.
+    """
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = None) -> Any:
     """The local engine's configuration; the context size is picked from memory when 0.
 
@@ -98,9 +111,10 @@ def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = N
     from app.models.kv_choice import explicit_kv_type
 
     if not values["model"]:
-        raise UserFacingError(
+        raise MissingSettingError(
+            "model",
             "No model given: pass --model M.gguf (and --mmproj P.gguf for images), "
-            "or choose the model files in the app."
+            "or choose the model files in the app.",
         )
     kv_chosen = explicit_kv_type(values, overrides) is not None
     values = {**values, **(overrides or {})}
@@ -163,7 +177,9 @@ def _build_openai(values: Mapping[str, Any], context: BuildContext) -> Backend:
 
     url = values.get("openai_base_url") or ""
     if not url:
-        raise UserFacingError("No server given: pass --openai-base-url http://host:port/v1.")
+        raise MissingSettingError(
+            "openai_base_url", "No server given: pass --openai-base-url http://host:port/v1."
+        )
     key = ApiKeys().provider(openai_account(url))
     model = values.get("openai_model") or ""
     return OpenAICompatBackend(url, model, key, on_notice=context.notice)

@@ -14,6 +14,7 @@ from app.backends import (
     LA_PLATEFORME,
     LOCAL,
     OPENAI_SERVER,
+    MissingSettingError,
     answer_badge,
     backend_spec,
     can,
@@ -114,6 +115,16 @@ def test_an_unknown_kind_is_remote_and_cannot_be_built(tiny_pair) -> None:
     assert answer_badge("ollama-cloud") == "Answered by a remote server"
     with pytest.raises(UserFacingError, match="Unknown backend"):
         make_backend(_values(tiny_pair, backend="ollama-cloud"))
+
+
+def test_a_missing_setting_is_named_so_each_front_end_can_word_it(tiny_pair) -> None:
+    """The command line prints the message (its flags); the window words the setting."""
+    with pytest.raises(MissingSettingError, match="--model") as no_model:
+        make_backend(_values(tiny_pair, model=""))
+    assert no_model.value.setting == "model"
+    with pytest.raises(MissingSettingError, match="--openai-base-url") as no_server:
+        make_backend(_values(tiny_pair, backend=OPENAI_SERVER.kind, openai_base_url=""))
+    assert no_server.value.setting == "openai_base_url"
 
 
 def test_labels_and_badges_say_where_it_runs() -> None:

@@ -120,6 +120,7 @@ class Composer(QWidget):
         self.composition_detail: Detail | None = None  # a preset's, until this message is sent
         self.dropping = False
         self._generating = False
+        self._unavailable = ""  # why nothing can be sent at all (no model): the window says
         self.images = PendingImagesModel(self)
         self.images.images_changed.connect(self._on_images_images_changed)
         self.images.image_refused.connect(self._on_images_image_refused)
@@ -213,6 +214,12 @@ class Composer(QWidget):
     def set_generating(self, generating: bool) -> None:
         """While an answer streams, Send becomes Stop (typing the next message still works)."""
         self._generating = generating
+        self._update_send()
+
+    def set_unavailable(self, reason: str) -> None:
+        """``reason`` why nothing can be sent (no model chosen yet), or "" once something can
+        answer: Send waits, and its tooltip and the line under the box say what to do."""
+        self._unavailable = reason
         self._update_send()
 
     def attach_document(self, name: str, parts: list[Part], tokens: int) -> None:
@@ -375,9 +382,13 @@ class Composer(QWidget):
         the inline line say why not."""
         button, budget = self.send_button, self.meter.budget
         over = budget is not None and not budget.fits
-        self.budget_line.setText(over_budget_text(budget) if over and budget else "")
-        self.budget_line.setVisible(over)
-        self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
+        if self._unavailable and not self._generating:
+            self.budget_line.setText(self._unavailable)
+            self.budget_line.setStyleSheet("")  # a step to take, not an error
+        else:
+            self.budget_line.setText(over_budget_text(budget) if over and budget else "")
+            self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
+        self.budget_line.setVisible(bool(self.budget_line.text()))
         if button.property("stop") != self._generating:
             button.setProperty("stop", self._generating)
             button.style().unpolish(button)
@@ -391,7 +402,9 @@ class Composer(QWidget):
         button.setText("Send")
         button.setAccessibleName("Send message")
         empty = not self.text().strip() and not self.images.rowCount()
-        if over and budget is not None:
+        if self._unavailable:
+            reason = self._unavailable
+        elif over and budget is not None:
             reason = "Cannot send: " + over_budget_text(budget)
         elif self.images.preparing:
             reason = f"Preparing {self.images.preparing} image(s)…"

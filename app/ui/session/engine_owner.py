@@ -16,7 +16,14 @@ from typing import cast
 
 from PySide6.QtCore import QObject, Signal
 
-from app.backends import BACKENDS_BY_KIND, BackendSpec, can, make_backend, memory_estimate
+from app.backends import (
+    BACKENDS_BY_KIND,
+    BackendSpec,
+    MissingSettingError,
+    can,
+    make_backend,
+    memory_estimate,
+)
 from app.core.errors import UserFacingError
 from app.core.prompt import SystemPlacement
 from app.engine.backend_choice import Target
@@ -28,6 +35,18 @@ from app.ui.session.bridge import EngineBridge
 
 DEFAULT_CONTEXT = 4096
 """The context size assumed before a model says its own and the settings name none."""
+
+CHOOSE_A_MODEL = (
+    "Choose a model to start: use one found on this computer, download one, or connect "
+    "La Plateforme."
+)
+"""Why Send waits while no model is set: what to do, in the window's words (the factory's own
+message names command-line flags, which mean nothing here)."""
+
+_MISSING_IN_WINDOW = {
+    "model": CHOOSE_A_MODEL,
+    "openai_base_url": "Enter your server's address in Settings (Engine) to start.",
+}
 
 
 class EngineOwner(QObject):
@@ -79,6 +98,13 @@ class EngineOwner(QObject):
         """Whether there is something to answer with: a backend that loads a model needs one."""
         return not self.spec.can(Capability.LOADS_MODEL) or bool(self.model_name())
 
+    def unavailable(self) -> str:
+        """Why nothing can be sent now, in the window's words; "" when a backend is there (or
+        has not been tried yet). The window disables Send with this as the reason."""
+        if not self.configured():
+            return _MISSING_IN_WINDOW["model"]
+        return self._problem
+
     def target(self) -> Target:
         """Where conversations go with the current settings, in words."""
         spec = self.spec
@@ -110,6 +136,10 @@ class EngineOwner(QObject):
                     settings_path=self.settings.path,
                 )
                 self._set_problem("")
+            except MissingSettingError as exc:
+                self._set_problem(
+                    _MISSING_IN_WINDOW.get(exc.setting, "Finish the setup in Settings to start.")
+                )
             except UserFacingError as exc:
                 self._set_problem(str(exc))
         return self._backend

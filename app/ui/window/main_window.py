@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         s.storage_failed.connect(self._on_session_storage_failed)
         self.engine.model_loaded.connect(self._on_engine_model_loaded)
         self.engine.backend_changed.connect(self.refresh_engine_label)
+        self.engine.problem_changed.connect(self._on_engine_problem_changed)
         s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
         s.bridge.load_failed.connect(self._on_bridge_load_failed)
         c.send_requested.connect(self._on_composer_send_requested)
@@ -208,12 +209,16 @@ class MainWindow(QMainWindow):
     def refresh_engine_label(self) -> None:
         self._refresh_page()
         engine = self.engine
+        self.composer.set_unavailable(engine.unavailable())
         if engine.spec.can(Capability.HAS_DEVICE):
             self.header.show_model(engine.model_name(), engine.device, engine.memory_estimate())
         else:
             self.header.show_remote(engine.target().label, engine.model_name())
         info = self.session.info
         self.header.show_private(info.private if info is not None else None)
+
+    def _on_engine_problem_changed(self, _problem: str) -> None:
+        self.composer.set_unavailable(self.engine.unavailable())
 
     def _on_engine_model_loaded(self, _loaded: object) -> None:
         self.header.show_loaded()
@@ -229,8 +234,8 @@ class MainWindow(QMainWindow):
         self.composer.editor.setFocus()
 
     def _on_composer_send_requested(self, composition: Composition) -> None:
-        if self.session.generating:
-            return
+        if self.session.generating or self.engine.unavailable():
+            return  # Send waits with the reason; Enter must not slip past it
         self.activity.setText("Saving…")
         self.session.send(composition, private=bool(composition.document))
 

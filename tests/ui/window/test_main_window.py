@@ -96,6 +96,45 @@ def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) ->
         _close(window)
 
 
+def _shown_words(window: MainWindow) -> list[str]:
+    """Every label, button and tooltip text the window holds, for wording checks."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+
+    words = [w.text() for w in window.findChildren(QLabel)]
+    words += [w.text() for w in window.findChildren(QAbstractButton)]
+    words += [w.toolTip() for w in window.findChildren(QWidget)]
+    return words
+
+
+def test_without_a_model_send_waits_with_a_reason_and_the_setup_page_stays(
+    qtbot, tmp_path: Path
+) -> None:
+    window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
+    try:
+        composer = window.composer
+        composer.editor.setPlainText("What is in this picture?")
+        assert not composer.send_button.isEnabled()
+        assert "Choose a model to start" in composer.send_button.toolTip()
+        assert not composer.budget_line.isHidden()
+        assert "Choose a model to start" in composer.budget_line.text()
+        QTest.keyClick(composer.editor, Qt.Key.Key_Return)
+        qtbot.wait(200)
+        assert window.stack.currentWidget() is window.setup
+        assert window.transcript.rowCount() == 0 and window.session.conversation_id is None
+        assert composer.text() == "What is in this picture?"
+        assert not [w for w in _shown_words(window) if "--model" in w or "--mmproj" in w]
+        # Once the pair is chosen, the same text can be sent.
+        from tests.fixtures.pixtral_gguf import write_pixtral_pair
+
+        pair = write_pixtral_pair(tmp_path / "pair")
+        assert window.setup is not None
+        window.setup.model_chosen.emit(str(pair.model), str(pair.mmproj))
+        assert composer.send_button.isEnabled()
+        assert composer.budget_line.isHidden()
+    finally:
+        _close(window)
+
+
 def test_compose_send_stop_regenerate_edit_and_reopen(
     qtbot, window: MainWindow, tmp_path: Path, tiny_pair: GgufPair
 ) -> None:
