@@ -105,12 +105,17 @@ class SessionHistory(QObject):
             lambda: self._load(conversation_id), self._show, failed, pool=self.db_pool
         )
 
-    def export(self, conversation_id: int, out: Path) -> None:
-        """Markdown (images in a folder beside it) or lossless JSON, by the file's suffix."""
+    def export(
+        self, conversation_id: int, out: Path, done: Callable[[], None] | None = None
+    ) -> None:
+        """Markdown (images in a folder beside it) or lossless JSON, by the file's suffix;
+        ``done`` runs on the GUI thread once the file is written (a failure is reported as
+        every storage failure is, and ``done`` does not run)."""
         from app.storage.export import export_json, export_markdown
 
         write = export_json if out.suffix.lower() == ".json" else export_markdown
-        self._db(lambda: write(self.store, conversation_id, out), ignore_result)
+        finished = (lambda _r: done()) if done is not None else ignore_result
+        self._db(lambda: write(self.store, conversation_id, out), finished)
 
     def rename(self, conversation_id: int, title: str) -> None:
         self._db(lambda: self.store.rename(conversation_id, title), lambda _r: self.refresh_list())

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         places = (store.db.path.parent, log_dir)
         self.dialogs = WindowDialogs(engine, session, self.composer, say, places, self)
         self.transcript_actions = TranscriptActions(session, self.transcript, say, self)
-        self.conversation_actions = ConversationActions(session, say, self)
+        self.conversation_actions = ConversationActions(session, say, self, self.sidebar.title_of)
         presets = settings.path.with_name("presets.json")
         self.studio_link = StudioLink(session, presets, self, self.state)
         self.header = EngineHeader()

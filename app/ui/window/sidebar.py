@@ -245,6 +245,11 @@ class Sidebar(QWidget):
             self.list.selectionModel().clear()
             self.list.setCurrentIndex(QModelIndex())
 
+    def title_of(self, conversation_id: int) -> str:
+        """The title listed for a conversation ("" when it is not in the list shown)."""
+        row = self.model.row_of(conversation_id)
+        return str(self.model.index(row).data()) if row >= 0 else ""
+
     def focus_search(self) -> None:
         self.search_box.setFocus()
         self.search_box.selectAll()
