@@ -300,9 +300,11 @@ def memory_estimate(backend: Backend | None) -> str:
     config = cast(ModelLoader, backend).config
     if not config.mmproj_path:
         return ""
+    from app.models.hardware import gpu_usable
     from app.models.memory_fit import estimate_files
 
-    layers = config.n_gpu_layers if config.n_gpu_layers >= 0 else 999
+    # Without a GPU that this llama.cpp can use, every layer stays in RAM whatever the setting.
+    layers = (config.n_gpu_layers if config.n_gpu_layers >= 0 else 999) if gpu_usable() else 0
     try:
         found = estimate_files(
             config.model_path, config.mmproj_path, config.n_ctx, config.kv_type, layers

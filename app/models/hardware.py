@@ -6,6 +6,7 @@ The default context size depends on it: Pixtral's KV cache costs 160 KiB per tok
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import shutil
@@ -204,6 +205,17 @@ def apple_gpus(ram_total: int, ram_available: int) -> tuple[GpuInfo, ...]:
     if platform.system() != "Darwin" or platform.machine() != "arm64":
         return ()
     return (GpuInfo("Apple Silicon GPU", ram_total, ram_available, "apple", unified=True),)
+
+
+@functools.cache
+def gpu_usable() -> bool:
+    """Whether a model can run on a GPU here: the installed llama.cpp can offload *and* the
+    machine has one. Asked once per process (the GPUs do not come and go), so the header can
+    ask it whenever it words the memory a model needs without calling nvidia-smi each time."""
+    _backends, offload = llama_build()
+    if not offload:
+        return False
+    return bool(nvidia_gpus() or apple_gpus(total_memory_bytes(), available_memory_bytes()))
 
 
 def probe(disk_path: str | Path | None = None) -> HardwareReport:

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from app.engine.base import Loading
+from app.engine.base import Loading, LoadStage
+
+LOADING_WORDS = {
+    LoadStage.STARTING: "Loading the model…",
+    LoadStage.MODEL: "Loading the model…",
+    LoadStage.MMPROJ: "Loading the vision encoder…",
+}
+"""What the progress bar says in each stage (the stage names are the engine's, not words)."""
+
+LOAD_BAR_WIDTH = 240
+"""Wide enough for the longest phrase and "100%" on one line; longer text is elided."""
+
+NO_CONVERSATION = (
+    "Open or start a conversation to make it private (it then never leaves this computer)."
+)
 
 
 class EngineHeader(QWidget):
@@ -26,17 +40,15 @@ class EngineHeader(QWidget):
         self.model_label.setAccessibleName("Model and device")
         self.load_bar = QProgressBar()
         self.load_bar.setAccessibleName("Model loading progress")
-        self.load_bar.setMaximumWidth(160)
+        self.load_bar.setFixedWidth(LOAD_BAR_WIDTH)
         self.load_bar.setRange(0, 100)
         self.load_bar.hide()
         self.choose_button = QPushButton("Choose model files…")
         self.choose_button.setAccessibleName("Choose model files")
         self.private_box = QCheckBox("Private")
         self.private_box.setAccessibleName("Private conversation")
-        self.private_box.setToolTip(
-            "A private conversation never leaves this computer: remote backends refuse it."
-        )
-        self.private_box.hide()
+        self.private_box.setToolTip(NO_CONVERSATION)
+        self.private_box.setEnabled(False)
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setAccessibleName("Settings")
         self.settings_button.setToolTip("Engine, answers and history settings (Ctrl+,)")
@@ -57,9 +69,16 @@ class EngineHeader(QWidget):
         self.private_box.clicked.connect(self.private_toggled)
 
     def show_private(self, private: bool | None) -> None:
-        """None hides the box (no conversation yet)."""
-        self.private_box.setVisible(private is not None)
-        self.private_box.setChecked(bool(private))
+        """None: no conversation yet. The box stays where it is, disabled with a tooltip that
+        says why, so the header does not jump when a conversation opens or closes."""
+        box = self.private_box
+        box.setEnabled(private is not None)
+        box.setChecked(bool(private))
+        box.setToolTip(
+            NO_CONVERSATION
+            if private is None
+            else "A private conversation never leaves this computer: remote backends refuse it."
+        )
 
     def show_remote(self, where: str, model: str) -> None:
         """A remote backend: say plainly that messages leave this computer, and where to."""
@@ -84,9 +103,19 @@ class EngineHeader(QWidget):
         )
 
     def show_loading(self, event: Loading) -> None:
-        self.load_bar.show()
-        self.load_bar.setFormat(f"Loading {event.stage.value} %p%")
-        self.load_bar.setValue(int(event.progress * 100))
+        bar = self.load_bar
+        bar.show()
+        percent = int(event.progress * 100)
+        words = LOADING_WORDS.get(event.stage, "Loading the model…")
+        text = f"{words} {percent}%"
+        room = bar.contentsRect().width() - 8
+        bar.setFormat(
+            bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, room)
+            if bar.fontMetrics().horizontalAdvance(text) > room
+            else text
+        )
+        bar.setToolTip(text)
+        bar.setValue(percent)
 
     def show_loaded(self) -> None:
         self.load_bar.hide()
