@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.backends import LA_PLATEFORME, LOCAL
 from app.settings import SETTINGS, Setting, Settings
 from app.ui.common.background import run_in_background
+from app.ui.common.path_edit import PathEdit
 
 _FILE_SETTINGS = {
     "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
@@ -58,6 +59,33 @@ _LABELS = {
     "openai_base_url": "Server address",
     "openai_model": "Server model",
 }
+
+
+# What each choice means, in words; the settings file keeps the values (the combo's item data).
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "backend": {
+        "local": "This computer (local model)",
+        "mistral": "La Plateforme",
+        "openai": "OpenAI-compatible server",
+    },
+    "system_placement": {
+        "pixtral": "As the model was trained (last message)",
+        "first": "First message (keeps the cache)",
+    },
+    "detail": {
+        "low": "Low (256 px)",
+        "medium": "Medium (512 px)",
+        "high": "High (768 px)",
+        "native": "Native (1024 px)",
+    },
+}
+
+
+def choose(combo: QComboBox, value: str) -> None:
+    """Select the item whose value (item data) is ``value``."""
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
 
 
 class SettingsDialog(QDialog):
@@ -98,7 +126,8 @@ class SettingsDialog(QDialog):
         out: dict[str, Any] = {}
         for key, editor in self.editors.items():
             if isinstance(editor, QComboBox):
-                out[key] = editor.currentText()
+                data = editor.currentData()
+                out[key] = data if data is not None else editor.currentText()
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 out[key] = editor.value()
             elif isinstance(editor, QLineEdit):
@@ -133,7 +162,7 @@ class SettingsDialog(QDialog):
             if isinstance(editor, QLineEdit):
                 editor.setText(value)
             elif isinstance(editor, QComboBox):
-                editor.setCurrentText(value)
+                choose(editor, value)
 
     def _remote_tab(self) -> QWidget:
         page = self._form(("remote",))
@@ -206,7 +235,10 @@ class SettingsDialog(QDialog):
         for setting in SETTINGS:
             if setting.section in sections:
                 editor, row = self._editor(setting)
-                editor.setToolTip(setting.doc)
+                if isinstance(editor, PathEdit):
+                    editor.set_note(setting.doc)  # the tooltip starts with the whole path
+                else:
+                    editor.setToolTip(setting.doc)
                 editor.setAccessibleName(_LABELS.get(setting.key, setting.key))
                 self.editors[setting.key] = editor
                 form.addRow(_LABELS.get(setting.key, setting.key), row)
@@ -216,8 +248,10 @@ class SettingsDialog(QDialog):
         value = self.settings[setting.key]
         if setting.choices:
             combo = QComboBox()
-            combo.addItems(list(setting.choices))
-            combo.setCurrentText(str(value))
+            labels = _CHOICE_LABELS.get(setting.key, {})
+            for choice in setting.choices:
+                combo.addItem(labels.get(choice, choice), choice)
+            choose(combo, str(value))
             return combo, combo
         if setting.kind is int:
             spin = QSpinBox()
@@ -235,9 +269,10 @@ class SettingsDialog(QDialog):
             double.setDecimals(2)
             double.setValue(float(value))
             return double, double
-        line = QLineEdit(str(value))
         if setting.key not in _FILE_SETTINGS and setting.key != "data_dir":
+            line = QLineEdit(str(value))
             return line, line
+        line = PathEdit(str(value))
         browse = QPushButton("Browse…")
         browse.setAccessibleName(f"Browse for {_LABELS.get(setting.key, setting.key)}")
         browse.clicked.connect(lambda: self._browse(setting.key, line))
