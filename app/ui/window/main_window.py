@@ -43,6 +43,7 @@ from app.ui.transcript.chat_view import ChatView
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window.backend_switch import BackendSwitcher
 from app.ui.window.conversation_actions import ConversationActions
+from app.ui.window.drop_overlay import WindowDrops
 from app.ui.window.empty_state import EmptyState
 from app.ui.window.engine_header import EngineHeader
 from app.ui.window.sidebar import Sidebar
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
             self,
         )
         self.setCentralWidget(self._layout())
+        self.drops = WindowDrops(self, self.composer)  # the empty page says "drop here"
         self._connect()
         self._restore_state()
         self.refresh_engine_label()
