@@ -31,6 +31,7 @@ from app.engine.base import (
 from app.engine.capabilities import Capability
 from app.resources import resource
 from app.storage.history import HistoryStore
+from app.ui.common.background import run_in_background
 from app.ui.composer.composer import Composer
 from app.ui.composer.meter_feed import MeterFeed
 from app.ui.composer.screen_capture import ScreenCapture
@@ -213,7 +214,15 @@ class MainWindow(QMainWindow):
         engine = self.engine
         self.composer.set_unavailable(engine.unavailable())
         if engine.spec.can(Capability.HAS_DEVICE):
-            self.header.show_model(engine.model_name(), engine.device, engine.memory_estimate())
+            model, device = engine.model_name(), engine.device
+            self.header.show_model(model, device)
+            if model:  # reads GGUF headers and may probe the GPU: never on the GUI thread
+
+                def shown(memory: str) -> None:
+                    if memory and engine.model_name() == model and engine.device == device:
+                        self.header.show_model(model, device, memory)
+
+                run_in_background(engine.memory_estimate, shown, guard=self.header)
         else:
             self.header.show_remote(engine.target().label, engine.model_name())
         info = self.session.info
