@@ -226,9 +226,10 @@ def _run_ask(args: argparse.Namespace) -> int:
         messages=[Message.user(args.prompt, images)],
         system_prompt=args.system,
         placement=SystemPlacement(values["system_placement"]),
+        # --seed fixes the seed; without it each run draws one, reported with --json.
         sampling=Sampling(
             values["temperature"], values["top_p"], values["max_tokens"], values["seed"]
-        ),
+        ).with_fixed_seed(),
     )
     backend = make_backend(
         values,
@@ -244,13 +245,13 @@ def _run_ask(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        return _stream(backend.generate(request), args.json, images)
+        return _stream(backend.generate(request), args.json, images, request.sampling.seed)
     finally:
         signal.signal(signal.SIGINT, previous)
         backend.close()
 
 
-def _stream(events: Any, as_json: bool, images: list) -> int:
+def _stream(events: Any, as_json: bool, images: list, seed: int) -> int:
     usage: Usage | None = None
     for event in events:
         if isinstance(event, Token) and not as_json:
@@ -276,7 +277,7 @@ def _stream(events: Any, as_json: bool, images: list) -> int:
             )
         elif isinstance(event, Finished):
             if as_json:
-                print(json.dumps(_summary(event, usage, images)))
+                print(json.dumps(_summary(event, usage, images, seed)))
             else:
                 print()
                 if event.reason is FinishReason.CANCELLED:
@@ -285,11 +286,12 @@ def _stream(events: Any, as_json: bool, images: list) -> int:
     return EXIT_ENGINE
 
 
-def _summary(finished: Finished, usage: Usage | None, images: list) -> dict[str, Any]:
+def _summary(finished: Finished, usage: Usage | None, images: list, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "text": finished.text,
         "finish_reason": finished.reason.value,
         "stopped": finished.reason is FinishReason.CANCELLED,
+        "seed": seed,
     }
     if usage is not None:
         data = asdict(usage)

@@ -134,10 +134,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "seed",
         int,
-        42,
-        "Sampling seed, for reproducible answers.",
+        -1,
+        "Sampling seed; -1 = a new random seed for every answer (each answer keeps the seed it "
+        "was written with), any other value writes the same answer to the same question.",
         section="sampling",
-        bounds=(0, 2**31 - 1),
+        bounds=(-1, 2**31 - 1),
     ),
     Setting(
         "detail",

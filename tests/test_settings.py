@@ -148,3 +148,11 @@ def test_a_huge_file_is_not_parsed(tmp_path: Path) -> None:
     path = tmp_path / "settings.ini"
     path.write_text("[engine]\nbackend = mistral\n" + "#" * (2 * 1024 * 1024))
     assert Settings(path)["backend"] == "local"
+
+
+def test_the_seed_is_random_by_default_and_any_fixed_value_is_kept(tmp_path: Path) -> None:
+    seed = SETTINGS_BY_KEY["seed"]
+    assert seed.default == -1 and seed.bounds == (-1, 2**31 - 1)
+    assert coerce(seed, "-1") == -1 and coerce(seed, "0") == 0
+    with pytest.raises(ValueError, match="between -1"):
+        coerce(seed, "-2")

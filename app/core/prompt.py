@@ -71,8 +71,22 @@ def build_prompt(
     messages: Sequence[Message],
     system_prompt: str = "",
     placement: SystemPlacement = SystemPlacement.PIXTRAL,
+    continue_answer: bool = False,
 ) -> list[Piece]:
-    """Lay out ``messages`` (alternating, ending with the user) as Pixtral reads them."""
+    """Lay out ``messages`` (alternating, ending with the user) as Pixtral reads them.
+
+    With ``continue_answer`` the messages end with an answer that was cut at the answer limit
+    instead: it is laid out as the model wrote it, with no ``</s>`` after it and its trailing
+    spaces kept, so the model carries on from its last token as if it had never stopped.
+    """
+    if continue_answer:
+        if not messages or messages[-1].role is not Role.ASSISTANT:
+            raise PromptError("Only an answer can be continued.")
+        pieces = build_prompt(messages[:-1], system_prompt, placement)
+        partial = "\n\n".join(p.text for p in _normalized(messages[-1].parts))
+        if partial:
+            pieces.append(TextPiece(partial))
+        return pieces
     _check_roles(messages)
     user_indexes = [i for i, m in enumerate(messages) if m.role is Role.USER]
     system_at = user_indexes[-1] if placement is SystemPlacement.PIXTRAL else user_indexes[0]

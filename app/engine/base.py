@@ -8,31 +8,58 @@ servers are interchangeable. ``cancel()`` may be called from any thread.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
 from app.core.conversation import Message
 from app.core.prompt import SystemPlacement
 
+RANDOM_SEED = -1
+"""The seed setting that means "a new random seed for every answer"."""
+MAX_SEED = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class Sampling:
-    """Sampling settings of one request; temperature 0 means greedy."""
+    """Sampling settings of one request; temperature 0 means greedy.
+
+    ``seed`` -1 draws a new seed for each answer, so a regenerated answer is a new one; any
+    other value fixes it, so the same question gets the same answer again. ``fit_context``
+    marks ``max_tokens`` as a job's generous ceiling (a whole page of HTML): when the prompt
+    leaves less room in the context, the answer gets the room there is instead of the turn
+    being refused.
+    """
 
     temperature: float = 0.3
     top_p: float = 0.95
     max_tokens: int = 1024
-    seed: int = 42
+    seed: int = RANDOM_SEED
+    fit_context: bool = False
+
+    def with_fixed_seed(self) -> Sampling:
+        """These settings with a concrete seed: a fresh random one in place of -1.
+
+        The caller keeps what this returns, so the seed an answer was written with can be
+        stored beside it and used again to write the same answer.
+        """
+        if self.seed >= 0:
+            return self
+        return replace(self, seed=secrets.randbelow(MAX_SEED + 1))
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
+    """What to answer. With ``continue_answer`` the messages end with an answer that stopped
+    at the answer limit, and the backend writes on from its last word (the new text only)."""
+
     messages: Sequence[Message]
     system_prompt: str = ""
     placement: SystemPlacement = SystemPlacement.PIXTRAL
     sampling: Sampling = field(default_factory=Sampling)
+    continue_answer: bool = False
 
 
 class LoadStage(StrEnum):
@@ -89,6 +116,9 @@ class Usage:
 
 
 class FinishReason(StrEnum):
+    """Why an answer ended. ``LENGTH``: it reached ``max_tokens`` and can be continued;
+    ``CONTEXT_FULL``: the context window has no room left for more."""
+
     STOP = "stop"
     LENGTH = "length"
     CONTEXT_FULL = "context_full"

@@ -68,13 +68,16 @@ def build_payload(
     request: GenerationRequest,
     max_images: int | None = MAX_IMAGES_PER_REQUEST,
     max_image_bytes: int | None = MAX_IMAGE_BYTES,
+    mark_prefix: bool = False,
 ) -> Payload:
     """The whole conversation as chat-completions messages, within the image limits.
 
     Remote backends keep no state between turns, so every request replays the full history
     (which also makes switching from the local engine mid-conversation exact). With more than
     ``max_images`` images in the history, the most recent ones are sent and each older one is
-    replaced by a short text placeholder, so the model knows an image stood there. Raises
+    replaced by a short text placeholder, so the model knows an image stood there. A request
+    that continues a cut answer ends with that answer as it was written (``mark_prefix`` adds
+    La Plateforme's ``"prefix": true``, which makes the model start its reply with it). Raises
     ``ValueError`` when the last message alone has more images than one request may carry,
     and ``DocumentStaysLocal`` when any message holds pages of a document.
     """
@@ -112,6 +115,8 @@ def build_payload(
                 payload.images.append(part.image)
                 content.append({"type": "image_url", "image_url": {"url": uri}})
         _append(payload.messages, message.role, content)
+    if request.continue_answer:
+        _open_last_answer(payload.messages, request.messages[-1].text, mark_prefix)
     if dropped:
         payload.notices.insert(
             0,
@@ -126,10 +131,11 @@ def payload_or_error(
     request: GenerationRequest,
     max_images: int | None = MAX_IMAGES_PER_REQUEST,
     max_image_bytes: int | None = MAX_IMAGE_BYTES,
+    mark_prefix: bool = False,
 ) -> Payload | EngineError:
     """``build_payload``, with its refusals as the ``EngineError`` a backend yields."""
     try:
-        return build_payload(request, max_images, max_image_bytes)
+        return build_payload(request, max_images, max_image_bytes, mark_prefix)
     except DocumentStaysLocal as exc:
         return EngineError(ErrorKind.PRIVACY, str(exc), detail="document pages in the chat")
     except ValueError as exc:
@@ -143,6 +149,19 @@ def _worth_sending(message: Message) -> bool:
         and message.status is MessageStatus.FAILED
         and not message.text
     )
+
+
+def _open_last_answer(out: list[dict[str, Any]], partial: str, mark_prefix: bool) -> None:
+    """The cut answer, last, exactly as written (its trailing spaces and blank lines are where
+    the model goes on); an empty one is no beginning at all, so it is left out."""
+    if not out or out[-1]["role"] != "assistant":
+        return
+    if not partial:
+        out.pop()
+        return
+    out[-1]["content"] = partial
+    if mark_prefix:
+        out[-1]["prefix"] = True
 
 
 def _append(out: list[dict[str, Any]], role: Role, content: list[dict[str, Any]]) -> None:
@@ -164,3 +183,8 @@ def sampling_args(request: GenerationRequest) -> dict[str, Any]:
     """The sampling settings both APIs name alike (each adds its own spelling of the seed)."""
     s = request.sampling
     return {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
+
+
+def continued_text(request: GenerationRequest) -> str:
+    """The answer a request continues ("" for a new answer): what a server may repeat first."""
+    return request.messages[-1].text if request.continue_answer and request.messages else ""

@@ -21,6 +21,7 @@ from app.engine.base import EngineError, EngineEvent, ErrorKind, GenerationReque
 from app.engine.chat_payload import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_REQUEST,
+    continued_text,
     payload_or_error,
     sampling_args,
 )
@@ -173,7 +174,7 @@ class MistralBackend(Notices):
     def generate(self, request: GenerationRequest) -> Iterator[EngineEvent]:
         self._cancelled.clear()
         self.notices = []
-        payload = payload_or_error(request, self.max_images, self.max_image_bytes)
+        payload = payload_or_error(request, self.max_images, self.max_image_bytes, mark_prefix=True)
         if isinstance(payload, EngineError):  # first: a document is refused before all else
             yield payload
             return
@@ -203,7 +204,9 @@ class MistralBackend(Notices):
             max_wait_s=self.max_wait_s,
             classify=classify,
         )
-        args = {**sampling_args(request), "random_seed": request.sampling.seed}
+        args = sampling_args(request)
+        if request.sampling.seed >= 0:  # -1: the server draws one
+            args["random_seed"] = request.sampling.seed
 
         @contextmanager
         def open_stream() -> Iterator[Iterator[Chunk]]:
@@ -221,7 +224,7 @@ class MistralBackend(Notices):
                     self._stream = None
 
         try:
-            yield from turn.run(payload, open_stream)
+            yield from turn.run(payload, open_stream, continued_text(request))
         finally:
             self._close_stream()
 

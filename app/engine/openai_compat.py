@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from app.core.secrets import remember_secret
 from app.engine.base import EngineError, EngineEvent, GenerationRequest
-from app.engine.chat_payload import payload_or_error, sampling_args
+from app.engine.chat_payload import continued_text, payload_or_error, sampling_args
 from app.engine.openai_events import openai_chunks
 from app.engine.remote_common import Chunk, Notices, NoticeSink, RemoteTurn
 from app.engine.remote_errors import (
@@ -135,9 +135,10 @@ class OpenAICompatBackend(Notices):
             "messages": payload.messages,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "seed": request.sampling.seed,
             **sampling_args(request),
         }
+        if request.sampling.seed >= 0:  # -1: the server draws one
+            body["seed"] = request.sampling.seed
         turn = RemoteTurn(
             service=self.host,
             backend=self.name,
@@ -170,7 +171,7 @@ class OpenAICompatBackend(Notices):
                     with self._lock:
                         self._response = None
 
-        yield from turn.run(payload, open_stream)
+        yield from turn.run(payload, open_stream, continued_text(request))
 
     def cancel(self) -> None:
         self._cancelled.set()

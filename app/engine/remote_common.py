@@ -51,6 +51,35 @@ class Chunk:
 StreamOpener = Callable[[], AbstractContextManager[Iterator[Chunk]]]
 
 
+class EchoCut:
+    """Drops a continued answer's beginning when the server repeats it before the new text.
+
+    La Plateforme may start its reply to a ``prefix`` message with that prefix; other servers
+    send only what is new. Text is held back only while it can still be that repetition, so a
+    reply that is not one loses nothing.
+    """
+
+    def __init__(self, echo: str) -> None:
+        self.echo = echo
+        self.held = ""
+        self.done = not echo
+
+    def feed(self, text: str) -> str:
+        if self.done:
+            return text
+        self.held += text
+        if len(self.held) < len(self.echo) and self.echo.startswith(self.held):
+            return ""
+        self.done = True
+        out, self.held = self.held, ""
+        return out[len(self.echo) :] if out.startswith(self.echo) else out
+
+    def flush(self) -> str:
+        self.done = True
+        out, self.held = self.held, ""
+        return out
+
+
 class RemoteTurn:
     """One streamed turn: retries on 429, pumps chunks, times them, builds Usage/Finished."""
 
@@ -73,13 +102,16 @@ class RemoteTurn:
         self.max_retries, self.max_wait_s = max_retries, max_wait_s
         self.classify = classify
 
-    def run(self, payload: Payload, open_stream: StreamOpener) -> Iterator[EngineEvent]:
+    def run(
+        self, payload: Payload, open_stream: StreamOpener, echo: str = ""
+    ) -> Iterator[EngineEvent]:
+        """Stream one turn; ``echo`` is the answer being continued (dropped if repeated)."""
         start = time.monotonic()
         parts: list[str] = []
         waited = 0.0
         for attempt in range(self.max_retries + 1):
             try:
-                yield from self._stream(open_stream, parts, start, payload)
+                yield from self._stream(open_stream, parts, start, payload, EchoCut(echo))
                 return
             except HttpFailure as failure:
                 if failure.status != 429 or parts or attempt == self.max_retries:
@@ -104,7 +136,12 @@ class RemoteTurn:
                 return
 
     def _stream(
-        self, open_stream: StreamOpener, parts: list[str], start: float, payload: Payload
+        self,
+        open_stream: StreamOpener,
+        parts: list[str],
+        start: float,
+        payload: Payload,
+        echo: EchoCut,
     ) -> Iterator[EngineEvent]:
         events: queue.Queue[Any] = queue.Queue()
         pump = threading.Thread(
@@ -131,13 +168,19 @@ class RemoteTurn:
                 raise item
             if item.prompt_tokens is not None:
                 usage = item
-            if item.text:
+            text = echo.feed(item.text)
+            if text:
                 if first is None:
                     first = time.monotonic()
-                parts.append(item.text)
-                yield Token(item.text)
+                parts.append(text)
+                yield Token(text)
             if item.finish_reason:
                 finish = item.finish_reason
+        rest = echo.flush()
+        if rest:
+            first = first if first is not None else time.monotonic()
+            parts.append(rest)
+            yield Token(rest)
         if finish is None:
             raise NetworkFailure("cut", "the stream ended without a finish reason")
         end = time.monotonic()

@@ -183,6 +183,21 @@ class HistoryStore(ConversationsMixin):
         self.streams.begin(message_id, part_id)
         return message_id
 
+    def resume_reply(self, message_id: int) -> None:
+        """Mark a finished answer ``streaming`` again so more text can be appended to it
+        (Continue after the answer limit); ``finish_reply`` ends it as before."""
+        message = self.get_message(message_id)
+        if message.role is not Role.ASSISTANT:
+            raise StorageError("Only an answer can be continued.")
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE messages SET status = 'streaming', stream_owner = ?, error = NULL, "
+                "updated_at = ? WHERE id = ?",
+                (self._instance.id, self.clock(), message_id),
+            )
+        self.streams.flush(message_id)
+        self.streams.begin(message_id, self.streams.text_part_id(message_id))
+
     def append_stream(self, message_id: int, text: str) -> bool:
         """Add streamed text; committed at most ~1 s apart. True when this call committed."""
         return self.streams.append(message_id, text)

@@ -31,6 +31,17 @@ TITLE_SOURCES = ("auto", "model", "user")
 TITLE_LENGTH = 60
 OLD_FALLBACK_KEY = "allow_fallback"
 """Where older versions kept the per-chat fallback flag: a key of the sampling JSON."""
+SEED_KEY = "seed"
+"""Key of a message's usage JSON: the sampling seed its answer was written with."""
+CONTINUED_SEEDS_KEY = "continued_seeds"
+"""Key of a message's usage JSON: the seeds of each Continue that wrote more of it."""
+FINISH_KEY = "finish_reason"
+"""Key of a message's usage JSON: why its answer ended (the engine's finish reason)."""
+LIMIT_REACHED = "length"
+"""The finish reason of an answer that stopped at the answer limit."""
+ANSWER_LIMIT_KEY = "answer_limit"
+"""Key of a conversation's sampling JSON: the answer limit its job needs (a page of HTML needs
+thousands of tokens); answers get at least this many, within the room left in the context."""
 EARLIEST_TIME, LATEST_TIME = 0.0, 7_258_118_400.0
 """Timestamps the history accepts: 1970-01-01 to 2200-01-01 (seconds). Anything else is not a
 real date, and ``time.localtime`` overflows on some (``1e300``)."""
@@ -79,6 +90,12 @@ class StoredMessage:
     @property
     def text(self) -> str:
         return "".join(p.text or "" for p in self.parts if p.kind == "text")
+
+    @property
+    def reached_limit(self) -> bool:
+        """A finished answer that stopped at the answer limit (it can be continued)."""
+        usage = self.usage or {}
+        return self.status is MessageStatus.COMPLETE and usage.get(FINISH_KEY) == LIMIT_REACHED
 
     @property
     def sibling_index(self) -> int:

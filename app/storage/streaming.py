@@ -133,7 +133,7 @@ class StreamWriter:
             pending = self._pending.get(message_id)
             if pending is None:
                 pending = self._pending[message_id] = _Pending(
-                    self._text_part_id(message_id), last_commit=self._clock()
+                    self.text_part_id(message_id), last_commit=self._clock()
                 )
             pending.chunks.append(text)
             if self._clock() - pending.last_commit < self.interval:
@@ -178,7 +178,8 @@ class StreamWriter:
             self._pending[message_id].chunks.clear()
             self._pending[message_id].last_commit = self._clock()
 
-    def _text_part_id(self, message_id: int) -> int:
+    def text_part_id(self, message_id: int) -> int:
+        """The message's last text part, where streamed text goes (made if it has none)."""
         with self.db.read() as conn:
             if (
                 conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()

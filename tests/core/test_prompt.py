@@ -597,3 +597,40 @@ def test_image_block_matches_mistral_common_encoder(size: tuple[int, int]) -> No
     assert encoding.tokens.count(12) == prepared.grid.rows - 1
     assert encoding.tokens[-1] == 13
     assert (encoding.image.shape[2], encoding.image.shape[1]) == prepared.size
+
+
+@pytest.mark.parametrize("system", ["", SYSTEM], ids=["no_system", "system"])
+@pytest.mark.parametrize("cut", ["Once upon a time,", "First line.\n\n", "x"])
+def test_a_cut_answer_to_continue_ends_the_prompt_as_mistral_common_lays_it_out(
+    mistral: MistralTokenizer, system: str, cut: str
+) -> None:
+    """Continue: the cut answer closes the prompt with no ``</s>``, as mistral-common encodes
+    a ``prefix`` answer (how La Plateforme continues one)."""
+    messages = [*multi_turn_images_last(), Message.assistant(cut)]
+    tok = _tekken(mistral)
+    pieces = build_prompt(messages, system, SystemPlacement.PIXTRAL, continue_answer=True)
+    request = to_request(messages, system)
+    last = request.messages[-1]
+    assert isinstance(last, AssistantMessage)
+    request.messages[-1] = last.model_copy(update={"prefix": True})
+    encoded = mistral.encode_chat_completion(request)
+    assert our_structure(pieces) == mc_structure(encoded.tokens, tok)
+    assert our_tokens(pieces, tok) == encoded.tokens
+    # The same prompt as the question alone, plus the answer's beginning.
+    assert pieces[:-1] == build_prompt(messages[:-1], system, SystemPlacement.PIXTRAL)
+    assert pieces[-1] == TextPiece(cut)
+
+
+def test_a_cut_answer_keeps_its_trailing_spaces() -> None:
+    """Unlike mistral-common (which strips them), the cut answer is laid out exactly as it was
+    written: the local engine feeds back the very tokens it sampled, space included, so the
+    continuation is the text the model would have written had it not been cut."""
+    messages = [Message.user("Tell me"), Message.assistant("Once upon a time, ")]
+    pieces = build_prompt(messages, continue_answer=True)
+    assert pieces[-1] == TextPiece("Once upon a time, ")
+    assert ControlPiece(Control.EOS) not in pieces
+
+
+def test_only_an_answer_can_be_continued() -> None:
+    with pytest.raises(PromptError):
+        build_prompt([Message.user("Hi")], continue_answer=True)

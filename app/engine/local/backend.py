@@ -155,7 +155,9 @@ class LocalBackend:
     # ----------------------------------------------------------------------------- private
     def _pieces(self, request: GenerationRequest) -> list[Piece] | EngineError:
         try:
-            pieces = build_prompt(request.messages, request.system_prompt, request.placement)
+            pieces = build_prompt(
+                request.messages, request.system_prompt, request.placement, request.continue_answer
+            )
         except PromptError as exc:
             return EngineError(ErrorKind.BAD_INPUT, str(exc))
         if prompt_images(pieces) and not self.config.mmproj_path:

@@ -16,6 +16,7 @@ import ctypes
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import llama_cpp.llama_cpp as llama
 import llama_cpp.mtmd_cpp as mtmd
@@ -44,6 +45,10 @@ from app.engine.local.prefix_cache import (
     reusable_units,
 )
 from app.engine.local.protocol import CacheStats, Counted, LocalEngineConfig
+
+MIN_FITTED_ANSWER = 256
+"""A job's answer limit shrinks to the room left in the context, but never below this: with
+less room than that the turn is refused with the usual sentence and its fixes."""
 
 
 class LlamaSession(LlamaModel):
@@ -96,11 +101,18 @@ class LlamaSession(LlamaModel):
 
     # -------------------------------------------------------------------------- generating
     def generate(self, pieces: Sequence[Piece], sampling: Sampling) -> None:
-        """Evaluate what is new in the prompt, then stream the answer as events."""
+        """Evaluate what is new in the prompt, then stream the answer as events.
+
+        A prompt that ends with text instead of ``[/INST]`` continues an answer that stopped
+        at the answer limit. That text is fed back as the tokens this engine sampled, so the
+        cache already holds all of it but the last token, and the new tokens are remembered
+        as the rest of the same answer.
+        """
         started = time.perf_counter()
         units, images = self._units(pieces)
         counted = self._counted(units)
         prompt_tokens = counted.prompt_tokens
+        sampling = self._fitted(sampling, prompt_tokens)
         try:
             TurnBudget(
                 prompt_tokens, sum(counted.image_tokens), sampling.max_tokens, self.n_ctx
@@ -121,7 +133,11 @@ class LlamaSession(LlamaModel):
             return
         text, sampled, reason, first_token_at, decode_s = self._decode(sampling)
         generated = len(sampled)
-        self._remember_answer(text, sampled)
+        partial = pieces[-1].text if pieces and isinstance(pieces[-1], TextPiece) else None
+        if partial is None:
+            self._remember_answer(text, sampled)
+        else:
+            self._remember_answer(partial + text, self._answer_tokens(partial) + sampled)
         ttft = (first_token_at or time.perf_counter()) - started
         self.emit(
             Usage(
@@ -141,8 +157,22 @@ class LlamaSession(LlamaModel):
         )
         self.emit(Finished(reason, text))
 
+    def _fitted(self, sampling: Sampling, prompt_tokens: int) -> Sampling:
+        """A job's ceiling (``fit_context``) cut to the room the prompt leaves."""
+        if not sampling.fit_context:
+            return sampling
+        wanted = sampling.max_tokens
+        room = self.n_ctx - prompt_tokens
+        return replace(sampling, max_tokens=max(min(wanted, room), min(wanted, MIN_FITTED_ANSWER)))
+
+    def _answer_tokens(self, text: str) -> list[int]:
+        """The tokens an answer was sampled as (or its text tokenized, for one not ours)."""
+        tokens = self._answers.get(text)
+        return list(tokens) if tokens is not None else list(self._tokenize(text))
+
     def _remember_answer(self, text: str, tokens: list[int]) -> None:
-        if not text or text != text.rstrip(" "):
+        # Kept even with trailing spaces: a cut answer comes back exactly as it was written.
+        if not text:
             return
         self._answers[text] = tokens
         self._answers.move_to_end(text)

@@ -261,6 +261,8 @@ class SettingsDialog(QDialog):
                 spin.setSpecialValueText("automatic")
             if setting.key == "n_gpu_layers":
                 spin.setSpecialValueText("all")
+            if setting.key == "seed":
+                spin.setSpecialValueText("random")
             return spin, spin
         if setting.kind is float:
             double = QDoubleSpinBox()

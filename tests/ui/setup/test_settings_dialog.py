@@ -44,3 +44,15 @@ def test_la_plateforme_models_are_listed_from_the_api(qtbot, tmp_path: Path, mon
         qtbot.waitUntil(lambda: bool(editor.text()), timeout=10_000)
     assert offered and editor.text() in offered[0]
     assert "pixtral" in editor.text()
+
+
+def test_the_seed_reads_random_until_the_user_fixes_one(qtbot, tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "settings.ini")
+    assert settings["seed"] == -1  # a new seed for every answer
+    dialog = SettingsDialog(settings, None)
+    qtbot.addWidget(dialog)
+    seed = dialog.editors["seed"]
+    assert seed.text() == "random" and seed.minimum() == -1
+    seed.setValue(1234)
+    dialog.apply()
+    assert Settings(tmp_path / "settings.ini")["seed"] == 1234
