@@ -42,6 +42,7 @@ from app.workflows.document_open import (
 from app.workflows.pdf_process import DEFAULT_LIMITS, PdfFailure, PdfLimits, PdfProcess
 
 __all__ = [
+    "DOCUMENT_ANSWER_TOKENS",
     "Citation",
     "Document",
     "DocumentError",
@@ -59,6 +60,9 @@ CHARS_PER_TOKEN = 4
 """Rough chars per token for prose; good enough to compare text with pixels, not to bill."""
 DEFAULT_SHARE = 0.6
 """Share of the budget a default selection may fill, leaving room for question and answer."""
+DOCUMENT_ANSWER_TOKENS = 2048
+"""Answer limit of a question about a document: summaries and cited answers run longer than a
+chat reply (the app's default limit is 1,024); the room left in the context still caps it."""
 MAX_IMAGE_PAGES = 1000
 """Pages one ``document_parts`` call may draw. A Letter or A4 page costs ~224 tokens at low
 detail, so a 128K context holds ~585: only a runaway script meets the cap, never a person

@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+PAGE_ANSWER_TOKENS = 8192
+"""Answer limit of Make HTML: a page with its CSS runs to thousands of tokens, and one cut at
+the app's default 1,024 is no page at all; the room left in the context still caps it."""
+
 # A fence line as CommonMark has it: up to 3 spaces, 3+ backticks or tildes, an info string.
 _FENCE_OPEN = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})[ \t]*([^`\n]*?)[ \t]*")
 _FENCE_CLOSE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})[ \t]*")

@@ -6,12 +6,16 @@ here is the turn: save the question and an empty answer, ask the engine through
 ``EngineBridge``, stream the answer into the history, and finish it as complete, stopped or
 failed. A private conversation is refused a remote backend before anything is sent.
 Results come back as signals on the GUI thread.
+
+Each turn gets a fresh random seed unless the user fixed one, so Regenerate writes a new
+answer; the seed is stored with the answer (``answer_record``). An answer cut at the answer
+limit can be continued: the same message grows, and the engine reads nothing again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -31,6 +35,7 @@ from app.engine.base import (
     Usage,
 )
 from app.storage.history import HistoryStore
+from app.ui.session.answer_record import answer_usage, chat_sampling, with_answer_limit
 from app.ui.session.bridge import EngineBridge
 from app.ui.session.session_history import (
     OpenedConversation,
@@ -38,6 +43,7 @@ from app.ui.session.session_history import (
     ignore_result,
 )
 from app.workflows.citations import is_document_text
+from app.workflows.documents import DOCUMENT_ANSWER_TOKENS
 
 
 class ChatSession(SessionHistory):
@@ -70,6 +76,10 @@ class ChatSession(SessionHistory):
         self._reply_id: int | None = None
         self._reply_text: list[str] = []
         self._turn_backend: Backend | None = None
+        self._turn_seed = 0
+        self._turn_usage: Usage | None = None
+        self._continue_next = False
+        self._continued: tuple[str, dict | None] | None = None  # the cut answer's text, usage
         self.bridge.token_received.connect(self._on_bridge_token_received)
         self.bridge.prefill_progressed.connect(self.prefill_progressed)
         self.bridge.loading_progressed.connect(self.loading_progressed)
@@ -85,19 +95,30 @@ class ChatSession(SessionHistory):
     def generating(self) -> bool:
         return self.bridge.busy
 
-    def send(self, composition: Composition, private: bool = False) -> None:
+    def send(self, composition: Composition, private: bool = False, answer_limit: int = 0) -> None:
         """Save the question and an empty answer, then start answering.
 
         The question is exactly ``composition.parts()``, the parts the context meter counted;
         ``private`` makes a new conversation private (document chats start that way).
+        ``answer_limit`` is what the job needs (a page of HTML); a question about a document
+        gets ``DOCUMENT_ANSWER_TOKENS``. It is kept with the chat, so its follow-ups,
+        regenerations and continuations get it too.
         """
         parts = composition.parts()
         cid = self.conversation_id
         backend = self._backend()
         name = backend.name if backend is not None else ""
+        if composition.document:
+            answer_limit = max(answer_limit, DOCUMENT_ANSWER_TOKENS)
+        chat = dict(self.info.sampling) if cid and self.info is not None else {}
+        raised = with_answer_limit(chat, answer_limit)
 
         def work() -> OpenedConversation:
-            conversation = cid or self.store.create_conversation(backend=name, private=private)
+            conversation = cid or self.store.create_conversation(
+                backend=name, private=private, sampling=raised
+            )
+            if cid and raised is not None:
+                self.store.update_conversation(conversation, sampling=raised)
             user_id = self.store.add_message(conversation, Role.USER, parts)
             self._core[user_id] = Message(Role.USER, parts)
             self.store.start_reply(conversation, backend=name)
@@ -114,6 +135,21 @@ class ChatSession(SessionHistory):
             reply = self.store.regenerate(answer_id, backend=name)
             return self._load(self.store.get_message(reply).conversation_id)
 
+        self._db(work, self._begin_turn)
+
+    def continue_answer(self, answer_id: int) -> None:
+        """Write on from the end of an answer cut at the answer limit, into the same message.
+
+        The local engine still holds the conversation and the answer in its cache, so only
+        the answer's last token is read again; a remote backend gets the answer as the start
+        of its reply.
+        """
+
+        def work() -> OpenedConversation:
+            self.store.resume_reply(answer_id)
+            return self._load(self.store.get_message(answer_id).conversation_id)
+
+        self._continue_next = True
         self._db(work, self._begin_turn)
 
     def edit(self, question_id: int, text: str) -> None:
@@ -141,23 +177,19 @@ class ChatSession(SessionHistory):
     def stop(self) -> None:
         self.bridge.stop()
 
-    def request(self) -> GenerationRequest:
-        """What the engine is asked: the shown branch up to the last question."""
+    def request(self, continuing: bool = False) -> GenerationRequest:
+        """What the engine is asked: the shown branch up to the last question (``continuing``:
+        up to and with the cut answer being continued)."""
         messages = [m.core for m in self.messages]
-        if messages and messages[-1].role is Role.ASSISTANT:
+        if messages and messages[-1].role is Role.ASSISTANT and not continuing:
             messages = messages[:-1]
         info = self.info
-        sampling = self._sampling()
-        if info is not None and info.sampling:
-            # This chat's own settings win; a key this version does not know (a file
-            # imported from a newer one) is ignored.
-            names = {setting.name for setting in fields(Sampling)}
-            sampling = replace(sampling, **{k: v for k, v in info.sampling.items() if k in names})
         return GenerationRequest(
             messages=messages,
             system_prompt=info.system_prompt if info else "",
             placement=self._placement(),
-            sampling=sampling,
+            sampling=chat_sampling(self._sampling(), info.sampling if info else {}),
+            continue_answer=continuing,
         )
 
     # ------------------------------------------------------------------------------ private
@@ -174,6 +206,12 @@ class ChatSession(SessionHistory):
         reply = opened.messages[-1].stored
         self._reply_id = reply.id
         self._reply_text = []
+        self._turn_usage = None
+        continuing, self._continue_next = self._continue_next, False
+        self._continued = (reply.text, reply.usage) if continuing else None
+        request = self.request(continuing)
+        request = replace(request, sampling=request.sampling.with_fixed_seed())
+        self._turn_seed = request.sampling.seed
         self.turn_started.emit(opened)
         self.refresh_list()
         if backend is None:
@@ -189,7 +227,7 @@ class ChatSession(SessionHistory):
         if refusal is not None:
             self._on_bridge_reply_failed(refusal)
             return
-        self.bridge.start(backend, self.request())
+        self.bridge.start(backend, request)
 
     def _privacy_refusal(self, backend: Backend) -> EngineError | None:
         """A private conversation never goes to a remote backend, whatever the settings say."""
@@ -209,31 +247,45 @@ class ChatSession(SessionHistory):
         self.token_received.emit(text)
 
     def _on_bridge_usage_ready(self, usage: Usage) -> None:
-        self.last_usage = usage
+        self.last_usage = self._turn_usage = usage
         self.usage_ready.emit(usage)
 
     def _on_bridge_reply_finished(self, finished: Finished) -> None:
+        """Signals carry the whole answer: a continuation's new text follows the cut one."""
         status = (
             MessageStatus.STOPPED
             if finished.reason is FinishReason.CANCELLED
             else MessageStatus.COMPLETE
         )
-        self._finish(status, finished.text)
+        if self._continued is not None:
+            finished = Finished(finished.reason, self._continued[0] + finished.text)
+        self._finish(status, finished.text, reason=finished.reason)
         self.turn_finished.emit(finished)
 
     def _on_bridge_reply_failed(self, error: EngineError) -> None:
+        if self._continued is not None:
+            error = replace(error, text=self._continued[0] + error.text)
         self._finish(MessageStatus.FAILED, error.text, error.message)
         self.turn_failed.emit(error)
 
-    def _finish(self, status: MessageStatus, text: str, error: str | None = None) -> None:
+    def _finish(
+        self,
+        status: MessageStatus,
+        text: str,
+        error: str | None = None,
+        reason: FinishReason | None = None,
+    ) -> None:
         reply = self._reply_id
         self._reply_id = None
         if reply is None:
             return
-        usage = asdict(self.last_usage) if self.last_usage else None
+        earlier = self._continued[1] if self._continued is not None else None
+        self._continued = None
+        usage = answer_usage(self._turn_usage, self._turn_seed, reason, earlier)
         if self.messages and self.messages[-1].stored.id == reply:
             self.messages[-1].core = Message(Role.ASSISTANT, [TextPart(text)], status)
             self.messages[-1].stored.status = status
+            self.messages[-1].stored.usage = usage
 
         def work() -> None:
             self.store.finish_reply(reply, status, usage=usage, error=error)

@@ -3,6 +3,7 @@
 Every request the studio makes is an ordinary message in a conversation, sent through
 ``ChatSession``: it runs on whatever backend the user chose (fully offline with the local one),
 it is saved in the history like any other turn, and the chat window shows it as it streams.
+Its answers may be whole pages, so the chat asks for ``PAGE_ANSWER_TOKENS`` of answer.
 The studio follows the one conversation it belongs to and ignores turns of other chats.
 """
 
@@ -28,7 +29,11 @@ from app.ui.session.chat_session import ChatSession
 from app.ui.session.session_history import OpenedConversation
 from app.workflows.html_versions import PageVersion, read_conversation, refine_request
 from app.workflows.presets import load_presets_or_builtins
-from app.workflows.screenshot_to_html import extract_html, make_html_prompt
+from app.workflows.screenshot_to_html import (
+    PAGE_ANSWER_TOKENS,
+    extract_html,
+    make_html_prompt,
+)
 
 if TYPE_CHECKING:
     from app.ui.studio.html_studio import HtmlStudio
@@ -86,7 +91,7 @@ class StudioLink(QObject):
             self.conversation_id = None
             self._adopt_next_turn = studio is not None
             self.session.new_chat()
-            self.session.send(Composition(prompt, [image]))
+            self.session.send(Composition(prompt, [image]), answer_limit=PAGE_ANSWER_TOKENS)
             # Without a preview the page still arrives in the chat; say why once it has started
             # (starting a turn clears the composer and its notices).
             self._say_after_start = self.load_error if studio is None else None
@@ -138,7 +143,7 @@ class StudioLink(QObject):
         last_page = extract_html(answers[-1].text) if answers else None
         width, height = original.source_size
         text = refine_request(version, last_page == version.html, width, height)
-        self.session.send(Composition(text, [original, render]))
+        self.session.send(Composition(text, [original, render]), answer_limit=PAGE_ANSWER_TOKENS)
 
     def _in_studio_chat(self, action: Callable[[], None]) -> None:
         """Run ``action`` with the studio's conversation open in the session (open it first)."""
@@ -214,6 +219,9 @@ class StudioLink(QObject):
         self._streaming = opened.info.id == self.conversation_id
         if self._streaming:
             self.studio.stream_started()
+            cut = opened.messages[-1].stored.text if opened.messages else ""
+            if cut:  # Continue: the page so far, then the rest as it streams
+                self.studio.stream_text(cut)
 
     def _on_session_token_received(self, text: str) -> None:
         if self._streaming and self.studio is not None:

@@ -44,6 +44,7 @@ class ChatView(QListView):
     edit_requested = Signal(int)
     delete_requested = Signal(int)
     retry_requested = Signal(int)
+    continue_requested = Signal(int)  # row: write on from an answer cut at the answer limit
     branch_requested = Signal(int, int)  # row, -1 for ‹ or +1 for ›
     page_citation_activated = Signal(int, list)  # row, list[int] of the pages cited: show one
 
@@ -186,6 +187,7 @@ class ChatView(QListView):
             "edit": lambda: self.edit_requested.emit(row),
             "delete": lambda: self.delete_requested.emit(row),
             "retry": lambda: self.retry_requested.emit(row),
+            "continue": lambda: self.continue_requested.emit(row),
             "branch-prev": lambda: self.branch_requested.emit(row, -1),
             "branch-next": lambda: self.branch_requested.emit(row, 1),
         }
@@ -243,6 +245,8 @@ class ChatView(QListView):
             )
         if item.status == MessageStatus.FAILED:
             menu.addAction("Re&try", lambda: self._trigger(row, "retry"))
+        if item.limit_reached and not streaming:
+            menu.addAction("C&ontinue the answer", lambda: self._trigger(row, "continue"))
         if item.branch_count > 1:
             menu.addAction(
                 "&Previous version", lambda: self._trigger(row, "branch-prev")

@@ -1,4 +1,5 @@
-"""Where everything in one transcript row goes: bubble, thumbnails, text, error box, actions.
+"""Where everything in one transcript row goes: bubble, thumbnails, text, error box, the
+answer-limit notice, actions.
 
 Split from ``transcript_delegate`` so the delegate keeps the *when* (lazy measuring, caches
 keyed by row revision, painting) and this module the *where*: a ``RowLayout`` is plain
@@ -145,6 +146,10 @@ class RowLayoutBuilder:
             layout.error_box = QRectF(MARGIN, y + GAP, inner, h)
             layout.docs.append((QPointF(MARGIN + PAD, y + GAP + PAD), doc))
             y += h + GAP
+        if item.limit_reached and item.status != MessageStatus.STREAMING:
+            doc = self._small_doc(self._limit_html(), inner)
+            layout.docs.append((QPointF(x, y + GAP), doc))
+            y += doc.size().height() + GAP
         actions = self._small_doc(self._actions_html(item), inner)
         if actions.textWidth() == inner:
             actions.setTextWidth(actions.idealWidth() + 1)
@@ -166,6 +171,14 @@ class RowLayoutBuilder:
             layout.thumbs.append(QRect(x, y, tw, th))
             x, row_h = x + tw + GAP, max(row_h, th)
         return y + row_h + GAP
+
+    def _limit_html(self) -> str:
+        """Under an answer cut at the answer limit: say so, and offer to write on."""
+        link = f'<a href="action:continue" style="color: {self.theme.link};"><b>Continue</b></a>'
+        return (
+            f'<p style="color: {self.theme.muted};">✂ Reached the answer limit &nbsp;·&nbsp; '
+            f"{link}</p>"
+        )
 
     def _actions_html(self, item: TranscriptItem) -> str:
         def link(name: str, label: str) -> str:

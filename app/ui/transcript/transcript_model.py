@@ -76,6 +76,8 @@ class TranscriptItem:
     shown: str = ""
     """What the bubble shows when it differs from ``text`` (a document question: one line per
     document, not every page's text); ``text`` stays whole for copying and editing."""
+    limit_reached: bool = False
+    """The answer stopped at the answer limit: marked as cut, with a Continue action."""
 
     @classmethod
     def from_message(
@@ -187,6 +189,10 @@ class TranscriptModel(QAbstractListModel):
 
     def set_status(self, row: int, status: MessageStatus) -> None:
         self._update(row, status=status)
+
+    def set_limit_reached(self, row: int, reached: bool) -> None:
+        """Mark (or unmark) an answer as cut at the answer limit."""
+        self._update(row, limit_reached=reached)
 
     def set_error(self, row: int, message: str) -> None:
         """Show an engine error inline on this row, with a retry action."""

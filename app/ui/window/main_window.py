@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         t = self.transcript_actions
         v.regenerate_requested.connect(t.regenerate)
         v.retry_requested.connect(t.regenerate)
+        v.continue_requested.connect(t.continue_answer)
         v.edit_requested.connect(t.edit)
         v.branch_requested.connect(t.switch_branch)
         v.delete_requested.connect(t.delete)
@@ -311,6 +312,7 @@ class MainWindow(QMainWindow):
             self.transcript.set_status(
                 row, MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
             )
+            self.transcript.set_limit_reached(row, finished.reason is FinishReason.LENGTH)
         if stopped:
             self.activity.setText("Stopped; the partial answer is kept.")
         self.composer.set_generating(False)
@@ -351,6 +353,8 @@ class MainWindow(QMainWindow):
                 branch_count=shown.stored.sibling_count,
                 error=shown.stored.error or "",
                 badge=answer_badge(shown.stored.backend),
+                # Only the last answer can go on where it stopped.
+                limit_reached=shown.stored.reached_limit and shown is opened.messages[-1],
             )
             for shown in opened.messages
         ]

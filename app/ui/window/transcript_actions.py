@@ -1,5 +1,5 @@
-"""What the transcript's message buttons do: regenerate, edit, switch version, delete, and
-open an image or a cited page.
+"""What the transcript's message buttons do: regenerate, continue a cut answer, edit, switch
+version, delete, and open an image or a cited page.
 
 The transcript hands over a row; this turns it into the stored message's id, asks the user
 where an action needs it (the edited text, whether to delete), and hands the session the
@@ -56,6 +56,16 @@ class TranscriptActions:
                 return
             item_id = next_id
         session.regenerate(item_id)
+
+    def continue_answer(self, row: int) -> None:
+        """Write on from the last answer, stopped at the answer limit, into the same answer."""
+        item_id = self.message_id(row)
+        last = row == self.transcript.rowCount() - 1
+        if item_id is None or self.session.generating or not last:
+            return
+        if not self.transcript.item(row).limit_reached:
+            return
+        self.session.continue_answer(item_id)
 
     def edit(self, row: int) -> None:
         """Offer what was typed (not the document's pages sent with it) for editing."""
