@@ -57,6 +57,23 @@ def test_ask_streams_then_json_has_every_field(
     assert streamed.stdout.strip() == data["text"].strip()
 
 
+def test_ask_draws_a_seed_per_run_unless_one_is_given(tiny_pair: GgufPair, config: Path) -> None:
+    common = ["ask", "--model", str(tiny_pair.model), "--mmproj", str(tiny_pair.mmproj),
+              "--max-tokens", "6", "--temperature", "0.8", "--n-ctx", "1024", "--threads", "2",
+              "--json"]  # fmt: skip
+
+    def run(*extra: str) -> dict:
+        done = _cli(*common, *extra, "Tell me something", config=config)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    drawn = [run()["seed"] for _ in range(2)]
+    assert drawn[0] != drawn[1] and all(0 <= seed < 2**31 for seed in drawn)
+    fixed = [run("--seed", "5") for _ in range(2)]
+    assert fixed[0]["seed"] == fixed[1]["seed"] == 5
+    assert fixed[0]["text"] == fixed[1]["text"]
+
+
 def test_tokens_prints_local_and_billed_costs(image_file, config: Path, capsys) -> None:
     big = image_file(2048, 1536, "photo.png")
     assert main(["--config", str(config), "tokens", str(big), "--json"]) == 0
