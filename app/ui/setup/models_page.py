@@ -3,9 +3,10 @@
 The list comes from the same header-based scan as the setup assistant, run off the GUI thread.
 Deleting removes both files of a pair (and, in the Hugging Face cache, the blob a snapshot link
 points to), but never a projector another listed model still uses. The page does not write
-settings itself: it emits ``default_changed`` and the window persists it. The one exception is
+settings itself: it emits ``default_changed`` and the window persists it. The exceptions are
 the selected model's own GPU layers, context and KV type, saved straight to ``models.json``
-through the ``ModelOverrides`` it is given: they belong to one file, not to the settings.
+through the ``ModelOverrides`` it is given, and the folders added with "Add folder…", saved to
+``model_folders.json`` (shared with the setup assistant) so the search finds them every time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.core.budget import KvType
 from app.models.discovery import ModelPair, ScanResult, scan
+from app.models.model_folders import ModelFolders, remember_folder, remembered_folders
 from app.models.model_overrides import ModelOverrides
 from app.settings import SETTINGS_BY_KEY
 from app.ui.common.background import run_in_background
@@ -56,16 +59,19 @@ class ModelsPage(QWidget):
         parent: QWidget | None = None,
         *,
         default_model: str = "",
-        scan_fn: Callable[[], ScanResult] = scan,
+        scan_fn: Callable[[list[Path]], ScanResult] | None = None,
         confirm: Callable[[QWidget, str], bool] = _confirm,
         pool: QThreadPool | None = None,
         overrides: ModelOverrides | None = None,
         defaults: dict | None = None,
+        folders: ModelFolders | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.default_model = default_model
-        self._scan_fn = scan_fn
+        self._scan_fn = scan_fn or (lambda folders: scan(extra_folders=folders))
+        self._store = folders
+        self._folders: list[Path] = []  # added this session (kept even if the store fails)
         self._confirm = confirm
         self._pool = pool
         self.pairs: list[ModelPair] = []
@@ -88,11 +94,16 @@ class ModelsPage(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # long paths elide
         self.status = QLabel("")
         self.refresh_button = QPushButton("Refresh")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setToolTip("Search a folder of your own for GGUF files, always")
         self.default_button = QPushButton("Set as default")
         self.delete_button = QPushButton("Delete…")
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
-        for button in (self.refresh_button, self.default_button, self.delete_button):
+        buttons = (
+            self.add_folder_button, self.refresh_button, self.default_button, self.delete_button,
+        )  # fmt: skip
+        for button in buttons:
             row.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Installed Pixtral models</b> (model + vision projector)"))
@@ -102,6 +113,7 @@ class ModelsPage(QWidget):
 
         self.table.itemSelectionChanged.connect(self._show_overrides)
         self.refresh_button.clicked.connect(self.refresh)
+        self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
         self.default_button.clicked.connect(self._on_default_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
 
@@ -177,7 +189,20 @@ class ModelsPage(QWidget):
 
     def refresh(self) -> None:
         self.status.setText("Searching…")
-        run_in_background(self._scan_fn, self.show_pairs, self._on_scan_failed, self._pool, self)
+        folders = remembered_folders(self._store, self._folders)
+        run_in_background(
+            lambda: self._scan_fn(folders), self.show_pairs, self._on_scan_failed, self._pool, self
+        )
+
+    def add_folder(self, folder: str | Path) -> None:
+        """Search ``folder`` too, now and (with a store) in every later search."""
+        remember_folder(self._store, self._folders, folder)
+        self.refresh()
+
+    def _on_add_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with Pixtral GGUF files")
+        if folder:
+            self.add_folder(folder)
 
     def show_pairs(self, result: ScanResult) -> None:
         self.pairs = list(result.pairs)

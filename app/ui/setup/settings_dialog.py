@@ -142,6 +142,7 @@ class SettingsDialog(QDialog):
 
     def _models_tab(self) -> QWidget:
         """Installed model pairs, found by their GGUF headers; "Use" sets the model at once."""
+        from app.models.model_folders import ModelFolders
         from app.models.model_overrides import ModelOverrides
         from app.ui.setup.models_page import ModelsPage
 
@@ -149,6 +150,7 @@ class SettingsDialog(QDialog):
             self,
             default_model=str(self.settings["model"]),
             overrides=ModelOverrides.beside(self.settings.path),
+            folders=ModelFolders.beside(self.settings.path),
             defaults={k: self.settings[k] for k in ("n_gpu_layers", "n_ctx", "kv_type")},
         )
         self.models_page.overrides_saved.connect(lambda _model: self.overrides_changed.emit())

@@ -34,6 +34,7 @@ from app.models.discovery import ModelPair, ScanResult, scan
 from app.models.download import Downloader, Progress
 from app.models.hardware import HardwareReport, probe
 from app.models.memory_fit import Recommendation, recommend
+from app.models.model_folders import ModelFolders, remember_folder, remembered_folders
 from app.ui.common.background import run_in_background
 
 
@@ -56,9 +57,12 @@ class SetupAssistant(QWidget):
         scan_fn: Callable[[list[Path]], ScanResult] | None = None,
         downloader: Downloader | None = None,
         pool: QThreadPool | None = None,
+        folders: ModelFolders | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("setupAssistant")
+        # Without a store (tests, a window with no settings file) added folders last a session.
+        self._store = folders
         self.catalog = catalog or load_catalog()
         self._probe_fn = probe_fn
         self._scan_fn = scan_fn or (lambda folders: scan(extra_folders=folders))
@@ -152,14 +156,15 @@ class SetupAssistant(QWidget):
 
     def start_scan(self) -> None:
         self.scan_status.setText("Searching…")
-        folders = list(self._folders)
+        folders = remembered_folders(self._store, self._folders)
         run_in_background(
             lambda: self._scan_fn(folders), self._on_scan_done, self._on_scan_failed,
             self._pool, guard=self,
         )  # fmt: skip
 
     def add_folder(self, folder: str | Path) -> None:
-        self._folders.append(Path(folder))
+        """Search ``folder`` too, now and (with a store) in every later search."""
+        remember_folder(self._store, self._folders, folder)
         self.start_scan()
 
     def _on_add_folder_clicked(self) -> None:

@@ -24,6 +24,7 @@ from app.engine.backend_choice import (
     policy_for,
 )
 from app.engine.base import EngineError, ErrorKind
+from app.models.model_folders import ModelFolders, remember_folder
 from app.ui.session.chat_session import ChatSession
 from app.ui.session.engine_owner import EngineOwner
 
@@ -104,6 +105,9 @@ class BackendSwitcher:
             str(Path(model).parent),
             "GGUF (*.gguf)",
         )
+        # A model picked by hand from a folder of the user's own is listed by Settings → Models
+        # and the setup assistant from now on: they search the remembered folders.
+        remember_folder(ModelFolders.beside(self.engine.settings.path), [], Path(model).parent)
         self.use_model_files(model, mmproj)
 
     def use_model_files(self, model: str, mmproj: str) -> None:

@@ -29,6 +29,7 @@ from app.engine.base import (
     Usage,
 )
 from app.engine.capabilities import Capability
+from app.models.model_folders import ModelFolders
 from app.resources import resource
 from app.storage.history import HistoryStore
 from app.ui.common.background import run_in_background
@@ -141,7 +142,8 @@ class MainWindow(QMainWindow):
     def _setup_assistant(self) -> SetupAssistant:
         """The first-run page, built only when needed (it scans the disk for models)."""
         if self.setup is None:
-            self.setup = SetupAssistant(self)
+            folders = ModelFolders.beside(self.settings.path)  # shared with Settings → Models
+            self.setup = SetupAssistant(self, folders=folders)
             self.setup.model_chosen.connect(self._on_setup_model_chosen)
             self.setup.backend_requested.connect(self.switcher.set_up)
             self.stack.addWidget(self.setup)

@@ -37,7 +37,7 @@ def _pairs(tiny_pair, tmp_path: Path) -> ScanResult:
 def _page(qtbot, result: ScanResult, confirm=lambda *_: True) -> ModelsPage:
     page = ModelsPage(
         default_model=str(result.pairs[0].model.path),
-        scan_fn=lambda: result,
+        scan_fn=lambda folders: result,
         confirm=confirm,
         pool=InlinePool(),
     )
@@ -93,7 +93,7 @@ def test_per_model_settings_are_shown_saved_and_reset(qtbot, tiny_pair, tmp_path
     store = ModelOverrides.beside(tmp_path / "settings.ini")
     store.set(tmp_path / "b.gguf", n_gpu_layers=12)
     page = ModelsPage(
-        scan_fn=lambda: result,
+        scan_fn=lambda folders: result,
         pool=InlinePool(),
         overrides=store,
         defaults={"n_gpu_layers": -1, "n_ctx": 0, "kv_type": "f16"},
@@ -127,3 +127,65 @@ def test_without_an_overrides_store_the_editor_stays_off(qtbot, tiny_pair, tmp_p
     assert not page.override_box.isEnabled()
     page.save_button.click()  # does nothing, raises nothing
     assert not (tmp_path / "models.json").exists()
+
+
+def test_a_folder_added_in_the_assistant_is_listed_by_a_later_page(qtbot, tmp_path) -> None:
+    """The reported bug: a model from an added folder ran, yet the page said "0 installed"."""
+    from app.models.catalog import load_catalog
+    from app.models.discovery import scan
+    from app.models.model_folders import ModelFolders
+    from app.ui.setup.setup_assistant import SetupAssistant
+    from tests.fixtures.pixtral_gguf import write_pixtral_pair
+    from tests.ui.setup.test_setup_assistant import FakeDownloader, _report
+
+    own = write_pixtral_pair(tmp_path / "my models")
+    settings = tmp_path / "config" / "settings.ini"
+
+    def no_home(folders: list[Path]) -> ScanResult:
+        return scan(locations=[], extra_folders=folders)  # the real home stays out of it
+
+    def assistant() -> SetupAssistant:
+        widget = SetupAssistant(
+            catalog=load_catalog(), probe_fn=_report, scan_fn=no_home,
+            downloader=FakeDownloader(), pool=InlinePool(),
+            folders=ModelFolders.beside(settings),
+        )  # fmt: skip
+        qtbot.addWidget(widget)
+        widget.start()
+        return widget
+
+    first = assistant()
+    assert first.pair_list.count() == 0
+    first.add_folder(tmp_path / "my models")
+    assert first.pair_list.count() == 1
+    assert assistant().pair_list.count() == 1  # a new assistant (the next start) remembers it
+
+    page = ModelsPage(scan_fn=no_home, pool=InlinePool(), folders=ModelFolders.beside(settings))
+    qtbot.addWidget(page)
+    page.resize(760, 420)
+    page.refresh()
+    assert page.status.text() == "1 installed"
+    assert page.pairs[0].key == (str(own.model), str(own.mmproj))
+    assert page.table.item(0, 3).text() == f"Folder: {tmp_path / 'my models'}"
+    shot = Path(os.environ.get("SHOT_DIR", tmp_path)) / "models_page_added_folder.png"
+    assert page.grab().save(str(shot))
+
+
+def test_a_folder_added_on_the_page_is_remembered(qtbot, tmp_path) -> None:
+    from app.models.discovery import scan
+    from app.models.model_folders import ModelFolders
+    from tests.fixtures.pixtral_gguf import write_pixtral_pair
+
+    write_pixtral_pair(tmp_path / "models")
+    store = ModelFolders.beside(tmp_path / "settings.ini")
+    page = ModelsPage(
+        scan_fn=lambda folders: scan(locations=[], extra_folders=folders),
+        pool=InlinePool(),
+        folders=store,
+    )
+    qtbot.addWidget(page)
+    page.refresh()
+    assert page.status.text() == "0 installed" and page.add_folder_button.text() == "Add folder…"
+    page.add_folder(tmp_path / "models")
+    assert page.status.text() == "1 installed"
+    assert store.folders() == [tmp_path / "models"]
