@@ -12,16 +12,15 @@ an image the worker turns out not to hold is sent again, so a turn never runs wi
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import signal
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from app.core.child_process import main_script_hidden
 from app.core.errors import ModelFileError
 from app.core.model_files import check_pair
 from app.core.prompt import ImagePiece, Piece, PromptError, build_prompt, prompt_images
@@ -259,7 +258,7 @@ class LocalBackend:
             name="pixtral-engine",
             daemon=True,
         )
-        with _main_script_hidden():
+        with main_script_hidden():
             self._process.start()
         child_conn.close()
         self._conn = parent_conn
@@ -353,27 +352,6 @@ class LocalBackend:
             self._conn = None
         self._loaded = None
         self._loaded_config = None
-
-
-@contextlib.contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """Keep the spawned worker from re-running the parent's main script.
-
-    ``spawn`` imports the parent's ``__main__`` file in the child (unless it was started with
-    ``-m``). The worker needs none of it, and it can be harmful: a script that imports other
-    native libraries (a benchmark importing sentencepiece through ``gguf``; the app's Qt) loads
-    them next to llama.cpp, and one such mix crashed llama.cpp's tokenizer with SIGSEGV.
-    """
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
 
 
 def _describe_exit(code: int | None) -> str:
