@@ -117,10 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare_image(fake_screenshot("Sign in", (46, 125, 50), (800, 900)), name="sign-in.png"),
     ]
 
-    def window_for(model: str):
-        settings = Settings(work / f"settings-{model or 'none'}.ini")
+    def window_for(model: str, name: str = ""):
+        name = name or model or "none"
+        settings = Settings(work / f"settings-{name}.ini")
         settings["model"] = model
-        window = build_window(settings, work / f"data-{model or 'none'}")
+        window = build_window(settings, work / f"data-{name}")
         window.resize(1280, 820)
         window.show()
         return window
@@ -139,15 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     now = time.time()
     window.session.db_pool.waitForDone(5000)
     app.processEvents()
-    window.sidebar.set_rows(
-        [
-            SidebarRow(1, "Mail client settings review", now - 60, pinned=True),
-            SidebarRow(2, "Receipt from the hardware store", now - 3_000),
-            SidebarRow(3, "Landing page sketch to HTML", now - 90_000),
-            SidebarRow(4, "Quarterly revenue chart", now - 200_000),
-            SidebarRow(5, "Lease contract, clause 7", now - 400_000),
-        ]
-    )
+    window.sidebar.set_rows(sidebar_rows(SidebarRow, now))
     window.engine.set_loaded(device="CUDA", n_ctx=32_768)
     window.refresh_engine_label()
     window.composer.editor.setPlainText("What is wrong in these three screens?")
@@ -190,7 +183,153 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     app.setPalette(app.style().standardPalette())
     studio_shot(app, args.out)
+    first_hour_shots(app, window_for, grab, shots)
     return 0
+
+
+def sidebar_rows(row, now: float) -> list:
+    return [
+        row(1, "Mail client settings review", now - 60, pinned=True),
+        row(2, "Receipt from the hardware store", now - 3_000),
+        row(3, "Landing page sketch to HTML", now - 90_000),
+        row(4, "Quarterly revenue chart", now - 200_000),
+        row(5, "Lease contract, clause 7", now - 400_000),
+    ]
+
+
+HOME = Path("/home/ana")  # not this machine's: the pictures are the same everywhere
+LEASE = "lease.pdf"
+LEASE_PAGES = {
+    1: "Residential lease between Ana Ruiz (tenant) and Parkside Homes Ltd (landlord).\n",
+    2: "7. Notice. Either party may end this lease with three months' notice in writing. "
+    "7.2 The tenant repairs damage they cause; the landlord keeps the heating, plumbing "
+    "and roof in repair.\n",
+    3: "9. Deposit. The deposit of 1,800 is returned within 30 days of the end of the lease.\n",
+}
+LEASE_QUESTION = "How much notice do I have to give, and who pays for a broken boiler?"
+LEASE_ANSWER = """**Notice:** three months, given **in writing** — either side can end the lease \
+that way (clause 7, p. 2).
+
+**A broken boiler:** the landlord pays. Clause 7.2 keeps *the heating, plumbing and roof* \
+with the landlord; you only repair damage you cause yourself (p. 2).
+
+The deposit (1,800) comes back within 30 days of the lease ending (p. 3).
+"""
+LIMIT_QUESTION = "Write out all the text in these three screens, screen by screen."
+LIMIT_ANSWER = """### Screen 1 — Settings → Accounts
+
+- **Account name:** ana@example.com
+- **Incoming server:** imap.example.com, port 993, SSL/TLS
+- **Outgoing server:** smtp.example.com, port 587, STARTTLS
+- **Sign-in method:** normal password
+- Buttons: *Cancel*, *Save* (greyed out)
+
+### Screen 2 — Settings → Sync
+
+- **Check for new mail every:** `15 minutes`
+- **Keep messages for:** all time
+- **Download:** headers and bodies
+- **Sync folders:** Inbox, Sent, Drafts, Archive, Newsletters, Receipts, Travel, Work, \
+Family, Photos, Old projects, Taxes 2023, Taxes 2024, Subscriptions, Bills and
+"""
+
+
+def fake_hardware():
+    from app.core.budget import GIB
+    from app.models.hardware import GpuInfo, HardwareReport
+
+    gpu = (GpuInfo("NVIDIA GeForce RTX 4070", 12 * GIB, 11 * GIB, "nvidia"),)
+    return HardwareReport(("CUDA", "CPU"), True, gpu, 32 * GIB, 24 * GIB, 200 * GIB, HOME)
+
+
+def found_pair():
+    """A Pixtral 12B Q4_K_M pair in the Hugging Face cache, as the disk scan reports it."""
+    from app.core.model_files import MmprojInfo, TextModelInfo
+    from app.models.discovery import ModelPair, ScanResult
+
+    folder = HOME / ".cache/huggingface/hub/models--bartowski--pixtral-12b-GGUF/snapshots/5f1c3e7"
+    text = TextModelInfo(
+        folder / "pixtral-12b-Q4_K_M.gguf", "llama", "Pixtral 12B", 40, 5120, 32, 8, 128,
+        1_024_000, 7_477_000_000,
+    )  # fmt: skip
+    mmproj = MmprojInfo(folder / "mmproj-pixtral-12b-f16.gguf", "pixtral", 5120, 16, 879_000_000)
+    return ScanResult(pairs=[ModelPair(text, mmproj, "Hugging Face cache", "Q4_K_M")])
+
+
+def first_hour_shots(app: QApplication, window_for, grab, shots) -> None:
+    """What a new user sees first: the setup assistant with nothing found and with a pair found,
+    a document chat whose answer cites its pages, and an answer cut at the answer limit."""
+    from app.core.composition import Composition
+    from app.core.conversation import TextPart
+    from app.core.document_marks import document_header, page_label
+    from app.models.discovery import ScanResult
+    from app.ui.session.session_history import SidebarRow
+    from app.ui.transcript.transcript_model import TranscriptItem
+    from app.ui.window import main_window
+
+    real = main_window.SetupAssistant
+    for name, result in (("first-run", ScanResult()), ("setup-found", found_pair())):
+        main_window.SetupAssistant = lambda *a, result=result, **k: real(
+            *a, probe_fn=fake_hardware, scan_fn=lambda folders: result, **k
+        )
+        try:
+            window = window_for("", name)
+        finally:
+            main_window.SetupAssistant = real
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            window.setup is None
+            or window.setup.scan_status.text() == "Searching…"
+            or window.setup.recommendation is None
+        ):
+            app.processEvents()
+            time.sleep(0.02)
+        grab(window, name)
+        window.close()
+
+    window = window_for("pixtral-12b-Q4_K_M.gguf", "document")
+    window.session.db_pool.waitForDone(5000)
+    app.processEvents()
+    window.sidebar.set_rows(sidebar_rows(SidebarRow, time.time()))
+    window.engine.set_loaded(device="CUDA", n_ctx=32_768)
+    window.refresh_engine_label()
+    pages = [TextPart(document_header(LEASE, 3, list(LEASE_PAGES)))]
+    pages += [TextPart(page_label(LEASE, page) + text) for page, text in LEASE_PAGES.items()]
+    question = Composition(LEASE_QUESTION, document=pages).message()
+    window.transcript.set_messages(
+        [
+            TranscriptItem.from_message(question, 1),
+            TranscriptItem.from_message(Message.assistant(LEASE_ANSWER), 2),
+        ]
+    )
+    window.activity.setText(
+        "96 tokens at 37.6 tokens/s · first token after 0.62 s · prompt 1,204 · CUDA"
+    )
+    window.update_meter()
+    window._refresh_page()
+    grab(window, "document-chat")
+    window.close()
+
+    window = window_for("pixtral-12b-Q4_K_M.gguf", "limit")
+    window.session.db_pool.waitForDone(5000)
+    app.processEvents()
+    window.sidebar.set_rows(sidebar_rows(SidebarRow, time.time()))
+    window.engine.set_loaded(device="CUDA", n_ctx=32_768)
+    window.refresh_engine_label()
+    window.transcript.set_messages(
+        [
+            TranscriptItem.from_message(Message.user(LIMIT_QUESTION, shots), 1),
+            TranscriptItem.from_message(Message.assistant(LIMIT_ANSWER), 2),
+        ]
+    )
+    window.transcript.set_limit_reached(1, True)
+    window.activity.setText(
+        "1,024 tokens at 38.1 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
+    )
+    window.update_meter()
+    window._refresh_page()
+    grab(window, "answer-limit")
+    window.close()
 
 
 STUDIO_PAGE = """<!DOCTYPE html>
