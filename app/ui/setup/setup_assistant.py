@@ -93,9 +93,9 @@ class SetupAssistant(QWidget):
         add_folder = QPushButton("Add folder…")
         rescan = QPushButton("Search again")
         row = QHBoxLayout()
-        for widget in (self.scan_status, add_folder, rescan, self.use_button):
+        row.addWidget(self.scan_status, 1)  # the status takes the room the buttons leave
+        for widget in (add_folder, rescan, self.use_button):
             row.addWidget(widget)
-        row.insertStretch(1)
         box = QVBoxLayout(disk)
         box.addWidget(self.pair_list)
         box.addLayout(row)

@@ -138,3 +138,13 @@ def test_a_look_alike_and_skipped_entries_are_explained(qtbot, tmp_path: Path) -
     assert "No Pixtral model" in shown
     assert "Not offered:" in shown and "Mistral Small" in shown
     assert "Skipped 1 entry" in shown
+
+
+def test_the_search_status_uses_the_room_beside_the_buttons(qtbot, tiny_pair) -> None:
+    """A one-line status must not wrap into a narrow column next to the buttons."""
+    widget = _assistant(qtbot, tiny_pair)
+    widget.show()
+    qtbot.waitExposed(widget)
+    status = widget.scan_status
+    assert status.width() > 300
+    assert status.heightForWidth(status.width()) <= status.fontMetrics().lineSpacing() + 4
