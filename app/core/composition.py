@@ -27,6 +27,10 @@ class Composition:
     text: str = ""
     images: Sequence[PreparedImage] = field(default=())
     document: Sequence[Part] = field(default=())
+    instructions: str = ""
+    """What the app asks of the model for a job (Make HTML's prompt), sent before ``text``."""
+    label: str = ""
+    """What the transcript shows in place of ``instructions`` ("Make HTML")."""
 
     def __post_init__(self) -> None:
         # Tuples, whatever the caller passed: the value cannot change under the meter's count,
@@ -36,7 +40,7 @@ class Composition:
 
     @property
     def empty(self) -> bool:
-        return not (self.text or self.images or self.document)
+        return not (self.text or self.images or self.document or self.instructions)
 
     def parts(self) -> list[Part]:
         """The question's parts in the order they are sent: images, the document, the text.
@@ -47,6 +51,8 @@ class Composition:
         """
         parts: list[Part] = [ImagePart(image) for image in self.images]
         parts.extend(self.document)
+        if self.instructions:
+            parts.append(TextPart(self.instructions, label=self.label or "Instructions"))
         if self.text:
             parts.append(TextPart(self.text))
         return parts

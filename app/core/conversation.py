@@ -29,7 +29,12 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True)
 class TextPart:
+    """Text for the model. ``label`` marks text the app wrote on the user's behalf (a job's
+    instructions, such as Make HTML's prompt): it is sent whole, but the transcript shows the
+    label instead and the chat's title is not taken from it, because the user never typed it."""
+
     text: str
+    label: str = ""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ MAX_MESSAGES = 100_000
 MAX_PARTS = 4096
 """Per message: a long PDF is a label and a page per page."""
 MAX_TEXT_CHARS = 8 * MiB
+TEXT_LABEL_CHARS = 200
 MAX_BLOBS = 200_000
 MAX_IMAGE_SIDE = 64
 """Patches per side of a prepared image (1024 px / 16)."""
@@ -103,6 +104,11 @@ _DOCUMENT_META = Record(
 )
 
 
+_TEXT_META = Record({"label": Field(Text(TEXT_LABEL_CHARS), None)})
+"""A text the app wrote for the user (a job's instructions) carries the label shown in its
+place; typed text has no meta. Older files have none, and read the same."""
+
+
 def _no_unset_meta(value: dict[str, Any], where: tuple[str, ...]) -> None:
     meta = value.get("meta")
     if isinstance(meta, dict):
@@ -113,7 +119,14 @@ def _no_unset_meta(value: dict[str, Any], where: tuple[str, ...]) -> None:
 PART = Variant(
     "kind",
     {
-        "text": Record({"kind": Field(Text(10)), "text": Field(Text(MAX_TEXT_CHARS))}),
+        "text": Record(
+            {
+                "kind": Field(Text(10)),
+                "text": Field(Text(MAX_TEXT_CHARS)),
+                "meta": Field(_TEXT_META, {}),
+            },
+            rule=_no_unset_meta,
+        ),
         "image": Record(
             {
                 "kind": Field(Text(10)),

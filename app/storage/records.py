@@ -23,12 +23,16 @@ from app.core.conversation import (
     Role,
     TextPart,
 )
+from app.core.document_marks import HEADER, LABEL
 from app.core.images import Detail, PatchGrid, PreparedImage
 from app.storage.blobs import BlobStore, StagedBlob
 
 PART_KINDS = ("text", "image", "document")
 TITLE_SOURCES = ("auto", "model", "user")
 TITLE_LENGTH = 60
+LABEL_KEY = "label"
+"""Key of a text part's meta: what the transcript shows in place of text the app wrote for
+the user (a job's instructions); the title never quotes such text."""
 OLD_FALLBACK_KEY = "allow_fallback"
 """Where older versions kept the per-chat fallback flag: a key of the sampling JSON."""
 SEED_KEY = "seed"
@@ -110,7 +114,7 @@ class StoredMessage:
         parts: list[Part] = []
         for part in self.parts:
             if part.kind == "text":
-                parts.append(TextPart(part.text or ""))
+                parts.append(TextPart(part.text or "", str(part.meta.get(LABEL_KEY) or "")))
             elif part.kind == "image" and part.sha256:
                 parts.append(ImagePart(image_from_blob(blobs.read(part.sha256), part.meta)))
             elif part.kind == "document" and part.text:
@@ -183,7 +187,8 @@ def stage_part(part: Part | StoredPart | StagedPart, blobs: BlobStore) -> Staged
     if isinstance(part, StagedPart):
         return part
     if isinstance(part, TextPart):
-        return StagedPart(StoredPart.of_text(part.text))
+        meta = {LABEL_KEY: part.label} if part.label else {}
+        return StagedPart(StoredPart("text", text=part.text, meta=meta))
     if isinstance(part, ImagePart):
         image = part.image
         blob = blobs.write(image.to_png(), "image/png")
@@ -266,9 +271,34 @@ def as_time(value: Any) -> float:
 
 
 def auto_title(parts: Sequence[StoredPart]) -> str:
-    """First line of the first question, shortened; the image name for an image-only one."""
-    text = " ".join("".join(p.text or "" for p in parts if p.kind == "text").split())
-    if not text:
-        names = [str(p.meta.get("name", "")) for p in parts if p.sha256]
-        text = names[0] if names and names[0] else "Image"
+    """A short, human title from the first question: its first words, led by the document's
+    name when it asked about one ("lease.pdf: what is the rent?"); for a job the app worded
+    (Make HTML) its label and the user's wishes, or what it was made from.
+
+    The instructions and the documents' pages are left out: they are the app's words, not the
+    user's, and a title that starts "Document 'lease.pdf' (3 pages)…" says nothing.
+    """
+    documents: list[str] = []
+    words: list[str] = []
+    label = ""
+    for part in parts:
+        if part.kind != "text" or not part.text:
+            continue
+        found = LABEL.match(part.text)
+        if found:
+            documents.append(found["name"])
+        elif HEADER.match(part.text):
+            continue
+        elif part.meta.get(LABEL_KEY):
+            label = label or str(part.meta[LABEL_KEY])
+        else:
+            words.append(part.text)
+    text = " ".join(" ".join(words).split())
+    names = [str(p.meta.get("name", "")) for p in parts if p.sha256 and p.meta.get("name")]
+    if documents:
+        text = f"{documents[0]}: {text}" if text else documents[0]
+    elif label:
+        text = f"{label}: {text}" if text else f"{label} from {names[0] if names else 'screenshot'}"
+    elif not text:
+        text = names[0] if names else "Image"
     return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rstrip() + "…"

@@ -133,31 +133,39 @@ def page_ranges(pages: Iterable[int]) -> str:
 
 
 def question_words(parts: Iterable[Part]) -> str:
-    """What the user typed, without the documents' text (what an edit starts from)."""
+    """What the user typed, without the documents' text or a job's instructions (what an edit
+    starts from)."""
     return "".join(
-        part.text for part in parts if isinstance(part, TextPart) and not is_document_text(part)
+        part.text
+        for part in parts
+        if isinstance(part, TextPart) and not part.label and not is_document_text(part)
     )
 
 
 def question_shown(parts: Sequence[Part]) -> str | None:
-    """A document question as the transcript shows it: one line per document instead of the
-    text of every page (a 50-page contract would fill the screen), then the question's words.
+    """A question as the transcript shows it, when the app wrote part of it: what the user did
+    ("Make HTML · use a dark theme"), one line per document instead of the text of every page
+    ("lease.pdf · pp. 1–3"; a 50-page contract would fill the screen), then the user's words.
 
-    None when the message sent no document pages (show its text as it is).
+    None when the message is the user's words alone (show its text as it is).
     """
     pages = sent_pages(parts)
-    if not pages:
+    labels = [part.label for part in parts if isinstance(part, TextPart) and part.label]
+    if not pages and not labels:
         return None
+    words = question_words(parts).strip()
+    if labels and not pages:
+        wishes = " ".join(words.split())
+        return " · ".join(dict.fromkeys(labels)) + (f" · {wishes}" if wishes else "")
     lines: list[str] = []
     for name in dict.fromkeys(page.document for page in pages):
         mine = [page for page in pages if page.document == name]
         images = [page.page for page in mine if page.image is not None]
-        texts = [page.page for page in mine if page.image is None]
-        pictures = "as an image" if len(images) == 1 else "as images"
-        kinds = [f"{page_ranges(images)} {pictures}"] if images else []
-        kinds += [f"{page_ranges(texts)} as text"] if texts else []
-        lines.append(f"Attached {name}: {'; '.join(kinds)}")
-    words = question_words(parts).strip()
+        line = f"{name} · {page_ranges(page.page for page in mine)}"
+        if images:
+            pictures = "as an image" if len(images) == 1 else "as images"
+            line += f" ({page_ranges(images)} {pictures})"
+        lines.append(line)
     return "\n".join(lines) + (f"\n\n{words}" if words else "")
 
 

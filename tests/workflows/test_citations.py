@@ -12,6 +12,7 @@ from app.workflows.citations import (
     page_label,
     page_ranges,
     question_shown,
+    question_words,
     sent_pages,
 )
 from app.workflows.documents import document_parts, open_document
@@ -69,9 +70,13 @@ def test_a_document_question_is_shown_as_one_line_per_document(tmp_path: Path) -
         parts += document_parts(doc, [1], Detail.LOW, True)
     parts.append(TextPart("What is the rent?"))
     shown = question_shown(parts)
-    assert shown == (
-        "Attached lease.pdf: p. 3 as an image; pp. 1–2 as text\nAttached memo.pdf: p. 1 as text\n\n"
-        "What is the rent?"
-    )
+    assert shown == ("lease.pdf · pp. 1–3 (p. 3 as an image)\nmemo.pdf · p. 1\n\nWhat is the rent?")
     assert "Rent: 900" not in shown
     assert question_shown([TextPart("Just a question")]) is None
+
+
+def test_a_jobs_instructions_are_shown_as_its_label_and_the_users_wishes() -> None:
+    prompt = TextPart("Write one HTML file that reproduces this screenshot.", label="Make HTML")
+    assert question_shown([prompt, TextPart("use a dark theme")]) == "Make HTML · use a dark theme"
+    assert question_shown([prompt]) == "Make HTML"
+    assert question_words([prompt, TextPart("use a dark theme")]) == "use a dark theme"

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from app.ui.studio.html_studio import HtmlStudio
 
 MAKE_HTML_PRESET = "make_html"
+MAKE_HTML_LABEL = "Make HTML"
 
 
 class StudioLink(QObject):
@@ -83,15 +84,17 @@ class StudioLink(QObject):
         def work() -> str:
             presets, _problem = load_presets_or_builtins(presets_file)
             preset = next((p for p in presets if p.id == MAKE_HTML_PRESET), None)
-            prompt = make_html_prompt(preset.prompt if preset else "", width, height)
-            return f"{prompt}\n\n{extra.strip()}" if extra.strip() else prompt
+            return make_html_prompt(preset.prompt if preset else "", width, height)
 
         def send(prompt: str) -> None:
             studio = self._studio()
             self.conversation_id = None
             self._adopt_next_turn = studio is not None
             self.session.new_chat()
-            self.session.send(Composition(prompt, [image]), answer_limit=PAGE_ANSWER_TOKENS)
+            # The prompt goes out whole, but as the app's words: the bubble shows "Make HTML"
+            # and the user's wishes, and the title is not the prompt's first line.
+            asked = Composition(extra.strip(), [image], instructions=prompt, label=MAKE_HTML_LABEL)
+            self.session.send(asked, answer_limit=PAGE_ANSWER_TOKENS)
             # Without a preview the page still arrives in the chat; say why once it has started
             # (starting a turn clears the composer and its notices).
             self._say_after_start = self.load_error if studio is None else None

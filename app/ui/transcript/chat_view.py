@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 from app.core.conversation import MessageStatus, Role
 from app.ui.transcript.citation_links import parse_page_href
 from app.ui.transcript.markdown_render import is_web_url
+from app.ui.transcript.prompt_view import PromptView
 from app.ui.transcript.transcript_delegate import TranscriptDelegate
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
 
@@ -53,6 +54,7 @@ class ChatView(QListView):
     ) -> None:
         super().__init__(parent)
         self._stick_to_bottom = True
+        self.prompt_view: PromptView | None = None  # the last "Show prompt" opened
         self._adjusting = False
         self.row_width = 200  # the viewport's width, kept here: sizeHint asks for every row
         self._dirty: list[QPersistentModelIndex] = []
@@ -166,6 +168,13 @@ class ChatView(QListView):
         QGuiApplication.clipboard().setText(self.model().item(row).text)
         self.message_copied.emit(row)
 
+    def show_prompt(self, row: int) -> None:
+        """Open a read-only view of everything the question at ``row`` sent to the model."""
+        if self.prompt_view is not None:
+            self.prompt_view.close()
+        self.prompt_view = PromptView(self.model().item(row).sent, self)
+        self.prompt_view.show()
+
     def copy_code(self, row: int, index: int) -> None:
         QGuiApplication.clipboard().setText(self.model().code_block(row, index))
         self.code_copied.emit(row, index)
@@ -243,6 +252,8 @@ class ChatView(QListView):
             menu.addAction("&Regenerate", lambda: self._trigger(row, "regenerate")).setEnabled(
                 not streaming
             )
+        if item.sent:
+            menu.addAction("Show &prompt", lambda: self.show_prompt(row))
         if item.status == MessageStatus.FAILED:
             menu.addAction("Re&try", lambda: self._trigger(row, "retry"))
         if item.limit_reached and not streaming:

@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, Qt
 from PySide6.QtGui import QImage
 
-from app.core.conversation import Message, MessageStatus, Role
+from app.core.conversation import Message, MessageStatus, Part, Role, TextPart
 from app.core.images import PreparedImage
 from app.ui.transcript.markdown_render import (
     LIGHT,
@@ -78,6 +78,9 @@ class TranscriptItem:
     document, not every page's text); ``text`` stays whole for copying and editing."""
     limit_reached: bool = False
     """The answer stopped at the answer limit: marked as cut, with a Continue action."""
+    sent: str = ""
+    """Everything the question sent, in order (the app's instructions and the documents' pages,
+    images named in brackets), for "Show prompt"; set when ``shown`` hides some of it."""
 
     @classmethod
     def from_message(
@@ -86,6 +89,8 @@ class TranscriptItem:
         fields.setdefault("pages", tuple(sent_pages(message.parts)))
         if message.role is Role.USER:
             fields.setdefault("shown", question_shown(message.parts) or "")
+            if fields["shown"]:
+                fields.setdefault("sent", sent_text(message.parts))
         return cls(
             message.role,
             message.text,
@@ -94,6 +99,26 @@ class TranscriptItem:
             message_id,
             **fields,
         )
+
+
+def sent_text(parts: Sequence[Part]) -> str:
+    """The parts as the model reads them: neighbouring texts joined by a blank line (as the
+    prompt joins them), each image as ``[image: name]`` where it stands."""
+    pieces: list[str] = []
+    joined = False  # the last piece is text, and the next text joins it
+    for part in parts:
+        if isinstance(part, TextPart):
+            if not part.text:
+                continue
+            if joined:
+                pieces[-1] += f"\n\n{part.text}"
+            else:
+                pieces.append(part.text)
+            joined = True
+        else:
+            pieces.append(f"[image: {part.image.name}]")
+            joined = False
+    return "\n\n".join(pieces)
 
 
 _keys = itertools.count()

@@ -416,7 +416,7 @@ def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     assert "p. 1" in question.text and "900 euros" in question.text
     assert any(p.kind == "image" for p in question.parts)  # the scanned page went as an image
     assert window.transcript.item(1).status is MessageStatus.COMPLETE
-    assert window.transcript.item(0).shown.startswith("Attached lease.pdf: p. 2 as an image")
+    assert window.transcript.item(0).shown.startswith("lease.pdf · pp. 1–2 (p. 2 as an image)")
 
     # Editing the question starts from what was typed; the document goes again, whole.
     from PySide6.QtWidgets import QInputDialog
