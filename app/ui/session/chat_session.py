@@ -14,14 +14,15 @@ limit can be continued: the same message grows, and the engine reads nothing aga
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
 from app.backends import target_of
 from app.core.composition import Composition
-from app.core.conversation import ImagePart, Message, MessageStatus, Part, Role, TextPart
+from app.core.conversation import Message, MessageStatus, Role, TextPart
+from app.core.images import PreparedImage
 from app.core.prompt import SystemPlacement
 from app.engine.backend_choice import ConversationPolicy, PrivacyError, check_allowed
 from app.engine.base import (
@@ -37,12 +38,12 @@ from app.engine.base import (
 from app.storage.history import HistoryStore
 from app.ui.session.answer_record import answer_usage, chat_sampling, with_answer_limit
 from app.ui.session.bridge import EngineBridge
+from app.ui.session.question_edit import edited_parts
 from app.ui.session.session_history import (
     OpenedConversation,
     SessionHistory,
     ignore_result,
 )
-from app.workflows.citations import is_document_text
 from app.workflows.documents import DOCUMENT_ANSWER_TOKENS
 
 
@@ -152,21 +153,19 @@ class ChatSession(SessionHistory):
         self._continue_next = True
         self._db(work, self._begin_turn)
 
-    def edit(self, question_id: int, text: str) -> None:
+    def edit(
+        self, question_id: int, text: str, images: Sequence[PreparedImage] | None = None
+    ) -> None:
         """A new version of a question, answered afresh; the old one stays.
 
-        ``text`` replaces what the user typed; the images and a document's pages (its header,
-        page labels and text layers) are kept as they were, so citations still lead somewhere.
+        ``text`` replaces what the user typed and ``images`` (when given) the images they
+        attached; a document's pages (its header, page labels, text layers and page images)
+        are kept as they were, so citations still lead somewhere.
         """
 
         def work() -> OpenedConversation:
             old = self.store.get_message(question_id)
-            kept = [
-                p
-                for p in self._core_of(old).parts
-                if isinstance(p, ImagePart) or is_document_text(p)
-            ]
-            parts: list[Part] = [*kept, TextPart(text)] if text else kept
+            parts = edited_parts(self._core_of(old).parts, text, images)
             new_id = self.store.edit_message(question_id, parts)
             self._core[new_id] = Message(Role.USER, parts)
             self.store.start_reply(old.conversation_id, backend=old.backend)

@@ -85,7 +85,14 @@ class MainWindow(QMainWindow):
         self.switcher = BackendSwitcher(engine, session, say, self)
         places = (store.db.path.parent, log_dir)
         self.dialogs = WindowDialogs(engine, session, self.composer, say, places, self)
-        self.transcript_actions = TranscriptActions(session, self.transcript, say, self)
+        self.transcript_actions = TranscriptActions(
+            session,
+            self.transcript,
+            say,
+            self,
+            self.chat_view,
+            lambda: self.composer.new_image_detail,
+        )
         self.conversation_actions = ConversationActions(session, say, self, self.sidebar.title_of)
         presets = settings.path.with_name("presets.json")
         self.studio_link = StudioLink(session, presets, self, self.state)

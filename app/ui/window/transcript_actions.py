@@ -2,27 +2,31 @@
 version, delete, and open an image or a cited page.
 
 The transcript hands over a row; this turns it into the stored message's id, asks the user
-where an action needs it (the edited text, whether to delete), and hands the session the
-request. Kept out of the window, the way ``WindowDialogs`` and ``BackendSwitcher`` are, so
-the window keeps its layout and wiring. No action starts while an answer is being written.
+where an action needs it (whether to delete), lets a question be edited in place over its
+bubble (``InlineMessageEditor``: words and images), and hands the session the request. Kept
+out of the window, the way ``WindowDialogs`` and ``BackendSwitcher`` are, so the window keeps
+its layout and wiring. No action starts while an answer is being written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QWidget
 
 from app.core.conversation import Role
+from app.core.images import Detail
 from app.ui.common.image_viewer import ImageViewerDialog
 from app.ui.session.chat_session import ChatSession
+from app.ui.session.question_edit import user_images
+from app.ui.transcript.message_editor import InlineMessageEditor
 from app.ui.transcript.transcript_model import TranscriptModel
 from app.workflows.citations import question_words
 
 
 class TranscriptActions:
     """``say`` shows one passing line (the window's activity bar); dialogs open over
-    ``parent``."""
+    ``parent``; a question is edited in place over its bubble in ``view``."""
 
     def __init__(
         self,
@@ -30,11 +34,16 @@ class TranscriptActions:
         transcript: TranscriptModel,
         say: Callable[[str], None],
         parent: QWidget,
+        view: QAbstractItemView | None = None,
+        detail: Callable[[], Detail] = lambda: Detail.NATIVE,
     ) -> None:
         self.session = session
         self.transcript = transcript
         self.say = say
         self.parent = parent
+        self.view = view  # where a question is edited in place
+        self.detail = detail  # how images added while editing are prepared
+        self.editor: InlineMessageEditor | None = None  # the edit open now
 
     def message_id(self, row: int) -> int | None:
         """The stored id of the message in ``row``; None for a row that is not there."""
@@ -68,25 +77,37 @@ class TranscriptActions:
         self.session.continue_answer(item_id)
 
     def edit(self, row: int) -> None:
-        """Offer what was typed (not the document's pages sent with it) for editing."""
+        """Edit the question in place, over its bubble: what was typed (not the document's
+        pages sent with it) and the attached images. Saving sends a new version; the earlier
+        one is kept."""
         transcript, session = self.transcript, self.session
         item_id = self.message_id(row)
         if item_id is None or session.generating or transcript.item(row).role is not Role.USER:
             return
+        if self.view is None:
+            return
         messages = session.messages
-        typed = (
-            question_words(messages[row].core.parts)
-            if row < len(messages) and messages[row].stored.id == item_id
-            else transcript.item(row).text
-        )
-        text, ok = QInputDialog.getMultiLineText(
-            self.parent,
-            "Edit message",
-            "Edit and resend (the earlier version is kept; images and document pages go again):",
-            typed,
-        )
-        if ok:
-            session.edit(item_id, text)
+        if row < len(messages) and messages[row].stored.id == item_id:
+            parts = messages[row].core.parts
+            typed, images = question_words(parts), user_images(parts)
+        else:
+            typed, images = transcript.item(row).text, []
+        if self.editor is not None:
+            self.editor.cancel()
+        editor = InlineMessageEditor(self.view, row, typed, images, self.detail())
+        self.editor = editor
+
+        def save(text: str, new_images: list) -> None:
+            self.editor = None
+            if not session.generating:
+                session.edit(item_id, text, new_images)
+
+        def cancelled() -> None:
+            if self.editor is editor:
+                self.editor = None
+
+        editor.saved.connect(save)
+        editor.cancelled.connect(cancelled)
 
     def switch_branch(self, row: int, delta: int) -> None:
         item_id = self.message_id(row)

@@ -392,7 +392,7 @@ def test_a_chats_own_settings_are_asked_for_and_unknown_ones_ignored(qtbot, tmp_
 
 
 def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
-    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+    qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     from app.core.images import Detail
     from app.workflows.citations import sent_pages
@@ -418,19 +418,15 @@ def test_a_pdf_goes_with_the_question_and_the_chat_stays_private(
     assert window.transcript.item(1).status is MessageStatus.COMPLETE
     assert window.transcript.item(0).shown.startswith("lease.pdf · pp. 1–2 (p. 2 as an image)")
 
-    # Editing the question starts from what was typed; the document goes again, whole.
-    from PySide6.QtWidgets import QInputDialog
-
-    offered: list[str] = []
-
-    def edit(_parent: object, _title: str, _label: str, text: str, *args: object):
-        offered.append(text)
-        return "And the deposit?", True
-
-    monkeypatch.setattr(QInputDialog, "getMultiLineText", edit)
+    # Editing the question starts from what was typed (the scanned page is not offered as an
+    # image of the user's); the document goes again, whole.
+    window.chat_view.edit_requested.emit(0)
+    editor = window.transcript_actions.editor
+    assert editor is not None
+    assert editor.text() == "What is the rent? Cite the page." and editor.images == []
+    editor.text_box.setPlainText("And the deposit?")
     with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
-        window.chat_view.edit_requested.emit(0)
-    assert offered == ["What is the rent? Cite the page."]
+        editor.save_button.click()
     edited = window.session.messages[0].core
     assert edited.text.endswith("And the deposit?") and "900 euros" in edited.text
     assert [p.page for p in sent_pages(edited.parts)] == [1, 2]
