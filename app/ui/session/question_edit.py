@@ -1,5 +1,6 @@
 """What an edited question is made of: the user's new words and images, with everything the
-app added to it (a document's header, page labels, text layers and page images) kept as sent.
+app added to it (a job's instructions, a document's header, page labels, text layers and page
+images) kept as sent.
 
 A document page sent as pixels is an image part right after its bare page label; every other
 image is one the user attached, so only those are offered for editing and replaced.
@@ -17,6 +18,11 @@ from app.workflows.citations import is_document_text
 def _is_page_image(parts: Sequence[Part], index: int) -> bool:
     """Whether the image at ``index`` is a document page (its label comes right before it)."""
     return index > 0 and is_document_text(parts[index - 1])
+
+
+def _is_instructions(part: Part) -> bool:
+    """Text the app wrote for a job (Make HTML's request), not the user's words: kept as sent."""
+    return isinstance(part, TextPart) and bool(part.label)
 
 
 def user_images(parts: Sequence[Part]) -> list[PreparedImage]:
@@ -45,7 +51,7 @@ def edited_parts(
                 kept.append(part)
             elif place is None:
                 place = len(kept)
-        elif isinstance(part, ImagePart) or is_document_text(part):
+        elif isinstance(part, ImagePart) or is_document_text(part) or _is_instructions(part):
             kept.append(part)
     if images is not None:
         at = 0 if place is None else place

@@ -38,3 +38,12 @@ def test_only_the_users_images_are_offered_and_replaced() -> None:
     kept = edited_parts(parts, "Again?")
     assert [i.name for i in user_images(kept)] == ["a", "b"]
     assert edited_parts(parts, "", [])[-1] == ImagePart(page)  # no words: no empty text part
+
+
+def test_a_jobs_instructions_are_kept_when_the_wishes_change() -> None:
+    """Editing a Make HTML question changes the user's wishes, not the request the app wrote."""
+    shot = _image("mockup.png", (10, 120, 200))
+    instructions = TextPart("Write one self-contained HTML page…", label="Make HTML")
+    parts = [ImagePart(shot), instructions, TextPart("use a dark theme")]
+    edited = edited_parts(parts, "use a light theme")
+    assert edited == [ImagePart(shot), instructions, TextPart("use a light theme")]
