@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.images import Detail, ImageError, PreparedImage, prepare_image
+from app.ui.common.background import run_in_background
 from app.ui.common.qt_images import qimage_from_prepared
 
 THUMB_SIDE = 56
@@ -109,6 +110,7 @@ class InlineMessageEditor(QFrame):
         self.detail = detail
         self.images: list[PreparedImage] = list(images)
         self._done = False
+        self._preparing = 0
         self.setObjectName("inlineMessageEditor")
         self.setAccessibleName("Edit message")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -198,13 +200,31 @@ class InlineMessageEditor(QFrame):
             self._fill_thumbs()
 
     def add_images(self) -> None:
-        """Prepare the chosen files as the composer would; a file that is no image is named."""
-        failed: list[str] = []
-        for path in _pick_image_files(self):
-            try:
-                self.images.append(prepare_image(path, self.detail))
-            except ImageError as error:
-                failed.append(str(error))
+        """Prepare the chosen files as the composer would, off the GUI thread (a large photo
+        takes a moment to decode); a file that is no image is named."""
+        paths = _pick_image_files(self)
+        if not paths:
+            return
+        detail = self.detail
+
+        def prepare() -> tuple[list[PreparedImage], list[str]]:
+            prepared: list[PreparedImage] = []
+            failed: list[str] = []
+            for path in paths:
+                try:
+                    prepared.append(prepare_image(path, detail))
+                except ImageError as error:
+                    failed.append(str(error))
+            return prepared, failed
+
+        self._preparing += 1
+        self._update_save()
+        run_in_background(prepare, self._on_images_prepared, guard=self)
+
+    def _on_images_prepared(self, result: tuple[list[PreparedImage], list[str]]) -> None:
+        prepared, failed = result
+        self._preparing -= 1
+        self.images.extend(prepared)
         self.notice.setText("\n".join(failed))
         self.notice.setVisible(bool(failed))
         self._fill_thumbs()
@@ -214,7 +234,8 @@ class InlineMessageEditor(QFrame):
         return self.text_box.toPlainText()
 
     def _update_save(self) -> None:
-        self.save_button.setEnabled(bool(self.text().strip() or self.images))
+        ready = not self._preparing  # saving now would leave out the images still decoding
+        self.save_button.setEnabled(ready and bool(self.text().strip() or self.images))
 
     def save(self) -> None:
         if self._done or not self.save_button.isEnabled():

@@ -90,6 +90,9 @@ def test_add_image_prepares_the_files_and_names_one_that_is_not_an_image(
     monkeypatch.setattr(message_editor, "_pick_image_files", lambda _p: [str(good), str(bad)])
     editor = _editor(view)
     qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    assert not editor.save_button.isEnabled()  # the images are decoded off the GUI thread
+    qtbot.waitUntil(lambda: len(editor.images) == 3, timeout=10_000)
+    assert editor.save_button.isEnabled()
     assert [i.name for i in editor.images] == ["one.png", "two.png", "three.png"]
     assert len(editor.thumb_widgets()) == 3
     assert not editor.notice.isHidden() and "notes.png" in editor.notice.text()
