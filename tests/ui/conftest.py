@@ -1,17 +1,32 @@
-"""Shared setup for the window tests: short job answers on the tiny model.
+"""Shared setup for the window tests: short job answers on the tiny model, and Qt objects of a
+finished test freed on the GUI thread.
 
 Make HTML and document questions ask for answers of thousands of tokens (a page, a cited
 summary). The tiny random model never ends an answer by itself, so each such turn would write
 all of them (~30 s on two cores). Window tests keep the app's answer limit small
 (``max_tokens`` 24) for the same reason; here the jobs' limits shrink with it. A test about
 the limits themselves sets them back (``real_job_limits``).
+
+A closed window's Python wrappers can sit in reference cycles until the garbage collector
+runs, and it runs on whichever thread allocates next: a background task's pool thread then
+destroys QtWebEngine objects of an earlier test off the GUI thread, and Chromium stops the
+process (SIGTRAP, seen after a studio test). Collecting after each test frees them here.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 
 TEST_JOB_LIMIT = 32
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -51,6 +51,12 @@ class LivePreview(QWidget):
     def url(self) -> QUrl:
         return self.front.url()
 
+    @property
+    def settled(self) -> bool:
+        """No page loading or waiting to load: the preview shows the latest page it was given
+        (tests wait for this before they close the window)."""
+        return self._loading is None and self._waiting is None
+
     def set_viewport_width(self, width: int) -> None:
         """Lay pages out ``width`` CSS pixels wide, whatever the pane's width (0: the pane's)."""
         self._viewport_width = width

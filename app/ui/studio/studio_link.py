@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 from app.core.composition import Composition
 from app.core.conversation import Role
 from app.core.images import PreparedImage, prepare_image
-from app.engine.base import EngineError, Finished
+from app.engine.base import EngineError, Finished, FinishReason
 from app.ui.common.background import run_in_background
 from app.ui.common.qt_images import png_bytes
 from app.ui.composer.pending_images import ImageSource, prepare_pending
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 MAKE_HTML_PRESET = "make_html"
 MAKE_HTML_LABEL = "Make HTML"
+PAGE_CUT = (
+    "The page stopped at the answer limit. Click Continue under the answer in the chat to "
+    "have it finished."
+)
 
 
 class StudioLink(QObject):
@@ -233,9 +237,19 @@ class StudioLink(QObject):
     def _on_session_turn_finished(self, finished: Finished) -> None:
         if self._streaming and self.studio is not None:
             self._streaming = False
-            self.studio.stream_finished(finished.text)
+            if finished.reason is FinishReason.LENGTH and _page_cut(finished.text):
+                self.studio.stream_failed(PAGE_CUT)  # half a page is no version
+            else:
+                self.studio.stream_finished(finished.text)
 
     def _on_session_turn_failed(self, error: EngineError) -> None:
         if self._streaming and self.studio is not None:
             self._streaming = False
             self.studio.stream_failed(error.message)
+
+
+def _page_cut(answer: str) -> bool:
+    """A page begun but not ended: an answer cut at the limit may still hold a whole page (it
+    went on talking after it), or none at all."""
+    page = extract_html(answer)
+    return page is not None and "</html>" not in page.lower()

@@ -44,6 +44,10 @@ def test_make_html_asks_for_a_page_and_continues_a_cut_one(
             assert window.transcript.item(1).limit_reached
             assert window.session.info.sampling[ANSWER_LIMIT_KEY] == PAGE_ANSWER_TOKENS
 
+            # Half a page is not a version: the studio says how to finish it.
+            studio = window.studio_link.studio
+            assert studio is not None and studio.versions == []
+            assert "Continue" in studio.status.text()
             answer = window.session.messages[-1].stored.id
             with qtbot.waitSignal(window.session.turn_finished, timeout=TIMEOUT_MS):
                 window.chat_view.continue_requested.emit(1)
@@ -55,10 +59,10 @@ def test_make_html_asks_for_a_page_and_continues_a_cut_one(
             assert not window.transcript.item(1).limit_reached
             window.session.db_pool.waitForDone(10_000)
             assert window.store.get_message(answer).text == ANSWER
-            studio = window.studio_link.studio
-            assert studio is not None and studio.versions[-1].html == PAGE_1
+            assert [v.html for v in studio.versions] == [PAGE_1]
             # The whole page renders (and the preview is idle before the window closes).
             qtbot.waitUntil(lambda: studio.refine_button.isEnabled(), timeout=TIMEOUT_MS)
+            qtbot.waitUntil(lambda: studio.preview.settled, timeout=TIMEOUT_MS)
         finally:
             _close(window)
 
