@@ -100,11 +100,13 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.storage.errors import StorageError
+    from app.ui.common.gui_gc import GuiThreadCollector
     from app.ui.studio.web_setup import prepare_web_engine
 
     settings = Settings(getattr(args, "config", None))
     prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    GuiThreadCollector(app)  # Qt objects must never be freed by a pool thread
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
     app.setDesktopFileName("pixtral-desk")

@@ -1,0 +1,56 @@
+"""Reference cycles are collected on the GUI thread, never on a pool thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QObject
+
+from app.ui.common.background import run_in_background
+from app.ui.common.gui_gc import GuiThreadCollector
+
+
+class _Cycle:
+    """An object in a reference cycle that records the thread it dies on."""
+
+    deaths: list[str] = []
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        _Cycle.deaths.append(threading.current_thread().name)
+
+
+def test_cycles_made_and_dropped_die_on_the_gui_thread(qtbot) -> None:
+    owner = QObject()
+    collector = GuiThreadCollector(owner, interval_ms=20)
+    try:
+        assert not gc.isenabled()
+        _Cycle.deaths.clear()
+        for _ in range(50):
+            _Cycle()
+
+        def churn() -> int:  # allocations on a pool thread would have collected there
+            junk = [{"n": [i]} for i in range(200_000)]
+            return len(junk)
+
+        done: list[int] = []
+        run_in_background(churn, done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+        qtbot.waitUntil(lambda: len(_Cycle.deaths) == 50, timeout=10_000)
+        assert set(_Cycle.deaths) == {threading.main_thread().name}
+    finally:
+        collector.stop()
+    assert gc.isenabled()
+
+
+def test_nothing_is_collected_before_a_threshold_is_passed() -> None:
+    owner = QObject()
+    collector = GuiThreadCollector(owner, interval_ms=10_000)
+    try:
+        gc.collect()
+        assert collector.collect_due() == 0
+    finally:
+        collector.stop()
