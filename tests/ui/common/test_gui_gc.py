@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import ClassVar
 
 from PySide6.QtCore import QObject
 
@@ -14,7 +15,7 @@ from app.ui.common.gui_gc import GuiThreadCollector
 class _Cycle:
     """An object in a reference cycle that records the thread it dies on."""
 
-    deaths: list[str] = []
+    deaths: ClassVar[list[str]] = []
 
     def __init__(self) -> None:
         self.me = self
