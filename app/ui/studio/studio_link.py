@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 MAKE_HTML_PRESET = "make_html"
 MAKE_HTML_LABEL = "Make HTML"
+FIX_DIFFERENCES_LABEL = "Fix differences"
+"""What the bubble shows for the request the studio writes (the prompt stays behind Show prompt)."""
 PAGE_CUT = (
     "The page stopped at the answer limit. Click Continue under the answer in the chat to "
     "have it finished."
@@ -150,7 +152,8 @@ class StudioLink(QObject):
         last_page = extract_html(answers[-1].text) if answers else None
         width, height = original.source_size
         text = refine_request(version, last_page == version.html, width, height)
-        self.session.send(Composition(text, [original, render]), answer_limit=PAGE_ANSWER_TOKENS)
+        asked = Composition("", [original, render], instructions=text, label=FIX_DIFFERENCES_LABEL)
+        self.session.send(asked, answer_limit=PAGE_ANSWER_TOKENS)
 
     def _in_studio_chat(self, action: Callable[[], None]) -> None:
         """Run ``action`` with the studio's conversation open in the session (open it first)."""

@@ -95,6 +95,11 @@ def test_make_html_then_fix_differences_on_la_plateforme(qtbot, tmp_path: Path, 
             assert second["messages"][1]["role"] == "assistant"
             assert [v.html for v in studio.versions] == [PAGE_1, PAGE_2]
             assert "1 line added, 1 removed" in studio.changes.toPlainText()
+            # The bubble says what the user did; the request stays behind "Show prompt".
+            from app.workflows.citations import question_shown
+
+            asked = window.session.messages[2].core.parts
+            assert question_shown(asked) == "Fix differences"
 
             # It is all in the history: close the studio, reopen it on the chat.
             roles = [m.core.role for m in window.session.messages]
