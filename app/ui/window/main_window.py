@@ -210,6 +210,12 @@ class MainWindow(QMainWindow):
         self.header.choose_requested.connect(self.switcher.choose_model_files)
         self.header.private_toggled.connect(self.session.set_private)
         self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
+        # The empty page's cards take the composer's own paths: the preset menu's, Attach PDF.
+        c.tools.presets_loaded.connect(self._on_tools_presets_loaded)
+        self._on_tools_presets_loaded()
+        self.empty_state.preset_chosen.connect(c.tools.apply_preset)
+        self.empty_state.pdf_chosen.connect(c.document_requested)
+        self.empty_state.make_html_chosen.connect(self._on_empty_state_make_html_chosen)
         for keys, slot in (
             (QKeySequence.StandardKey.New, self.new_chat),
             (QKeySequence.StandardKey.Find, self.sidebar.focus_search),
@@ -274,6 +280,19 @@ class MainWindow(QMainWindow):
             )
             return
         self.studio_link.make_html(images[0], self.composer.text())
+
+    def _on_tools_presets_loaded(self) -> None:
+        self.empty_state.set_presets(self.composer.tools.presets)
+
+    def _on_empty_state_make_html_chosen(self) -> None:
+        """The card starts Make HTML where it starts: a screenshot in the box (the Add images
+        picker), then the Make HTML button, which is focused once there is exactly one."""
+        self.activity.setText(
+            "Make HTML: add one screenshot or sketch, then press Make HTML to see it as a page."
+        )
+        self.composer.add_button.click()
+        if len(self.composer.pending_images()) == 1:
+            self.composer.make_html_button.setFocus()
 
     def _on_composer_stop_requested(self) -> None:
         if self.session.generating:
