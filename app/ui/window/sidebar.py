@@ -381,6 +381,7 @@ class Sidebar(QWidget):
             self._search_icon(), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search_action.setToolTip("Search chats")
+        self._name_search_buttons()
         self.list = ConversationList()
         self.list.setModel(self.model)
         self.list.setAccessibleName("Conversations")
@@ -487,6 +488,16 @@ class Sidebar(QWidget):
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "search_action"):
             self.search_action.setIcon(self._search_icon())
         super().changeEvent(event)
+
+    def _name_search_buttons(self) -> None:
+        """Screen readers name the search field's two icon buttons: Qt leaves its own clear
+        button, and the button it makes for the magnifier action, without a name."""
+        for button in self.search_box.findChildren(QToolButton):
+            if button.defaultAction() is self.search_action:
+                button.setAccessibleName("Search chats")
+            else:
+                button.setAccessibleName("Clear search")
+                button.setToolTip("Clear search")
 
     def _search_icon(self) -> QIcon:
         colour = self.search_box.palette().color(QPalette.ColorRole.PlaceholderText)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QToolButton
 
 from app.ui.session.session_history import SidebarRow
 from app.ui.window.sidebar import ConversationDelegate, GroupRole, IdRole, Sidebar, group_of
@@ -251,6 +252,10 @@ def test_search_field_has_an_icon_and_a_clear_button(qtbot) -> None:
     assert sidebar.search_box.isClearButtonEnabled()
     assert not sidebar.search_action.icon().isNull()
     assert sidebar.search_action in sidebar.search_box.actions()
+    sidebar.search_box.setText("receipt")  # the clear button shows once there is text
+    buttons = [b for b in sidebar.search_box.findChildren(QToolButton) if b.isVisible()]
+    assert len(buttons) == 2
+    assert sorted(b.accessibleName() for b in buttons) == ["Clear search", "Search chats"]
 
 
 def test_new_chat_is_the_primary_button_and_names_its_shortcut(qtbot) -> None:
