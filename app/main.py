@@ -110,6 +110,9 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
     app.setDesktopFileName("pixtral-desk")
+    from app.ui.theme.theme import Theme
+
+    Theme.install(app, settings["appearance"])  # before any widget, so all start themed
     from app.crash_report import install_excepthook
     from app.logs import setup_logging
     from app.ui.setup.about_dialog import CrashNotifier

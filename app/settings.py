@@ -157,6 +157,14 @@ SETTINGS: tuple[Setting, ...] = (
         ("pixtral", "first"),
         section="sampling",
     ),
+    Setting(
+        "appearance",
+        str,
+        "system",
+        "Light or dark look: system = follow the operating system as it changes.",
+        ("system", "light", "dark"),
+        section="window",
+    ),
 )
 
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}

@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image, ImageDraw  # noqa: E402
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.conversation import Message, MessageStatus  # noqa: E402
@@ -74,27 +73,6 @@ def fake_screenshot(title: str, accent: tuple[int, int, int], size: tuple[int, i
     return out.getvalue()
 
 
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, color in (
-        (QPalette.ColorRole.Window, "#1e1f22"),
-        (QPalette.ColorRole.WindowText, "#e6e6e6"),
-        (QPalette.ColorRole.Base, "#25262a"),
-        (QPalette.ColorRole.AlternateBase, "#2b2d31"),
-        (QPalette.ColorRole.Text, "#e6e6e6"),
-        (QPalette.ColorRole.Button, "#2b2d31"),
-        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-        (QPalette.ColorRole.Highlight, "#3d6fd9"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.PlaceholderText, "#8a8d93"),
-        (QPalette.ColorRole.Link, "#7aa7ff"),
-        (QPalette.ColorRole.ToolTipBase, "#2b2d31"),
-        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
-    ):
-        palette.setColor(role, QColor(color))
-    return palette
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
@@ -104,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_web_engine()
     app = QApplication.instance() or QApplication([])
+    from app.ui.theme.theme import Theme
+
+    theme = Theme.install(app, "light")  # the pictures never depend on this machine's OS
     from app.main import build_window
     from app.ui.session.session_history import SidebarRow
     from app.ui.transcript.transcript_model import TranscriptItem
@@ -177,11 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     grab(window, "answer-with-code")
 
-    app.setPalette(dark_palette())
+    theme.set_appearance("dark")
     window.chat_view.delegate.restyle()
     grab(window, "dark")
     window.close()
-    app.setPalette(app.style().standardPalette())
+    theme.set_appearance("light")
     studio_shot(app, args.out)
     first_hour_shots(app, window_for, grab, shots)
     return 0

@@ -38,8 +38,8 @@ ALLOWED: dict[str, set[str]] = {
 QT_ALLOWED = {"ui", "main"}
 """Only the window layer (and the composition root that starts it) loads Qt."""
 
-UI_ORDER = ("common", "session", "transcript", "composer", "documents", "studio", "setup",
-            "window")  # fmt: skip
+UI_ORDER = ("common", "theme", "session", "transcript", "composer", "documents", "studio",
+            "setup", "window")  # fmt: skip
 """The rooms of ``app/ui``, lowest first: each may import only from itself and those before."""
 
 

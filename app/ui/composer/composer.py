@@ -39,6 +39,8 @@ from app.ui.composer.make_html_button import MakeHtmlButton
 from app.ui.composer.pending_images import ImageSource, PendingImagesModel
 from app.ui.composer.pending_strip import PendingImagesStrip
 from app.ui.composer.refused_notice import RefusedNotice
+from app.ui.theme.icons import set_icon
+from app.ui.theme.tokens import COLOURS, Scheme
 
 _IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
 FILE_FILTER = (
@@ -53,7 +55,7 @@ QPushButton#sendButton:hover { background: palette(link); }
 QPushButton#sendButton:focus { outline: none; border: 2px solid palette(text); }
 QPushButton#sendButton:disabled { background: rgba(128, 128, 128, 50);
     color: rgba(128, 128, 128, 230); }
-QPushButton#sendButton[stop="true"] { background: #dc2626; color: white; }
+QPushButton#sendButton[stop="true"] { background: %s; color: %s; }
 """
 
 
@@ -140,12 +142,14 @@ class Composer(QWidget):
         self.editor.escape_pressed.connect(self.stop_requested)
         self.add_button = QPushButton("Add images…", self)
         self.add_button.setAccessibleName("Add images")
+        set_icon(self.add_button, "images")
         self.add_button.setToolTip(
             "Choose images (or PDFs, for their pages) to send; you can also drop or paste them"
         )
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.document_button = QPushButton("Attach PDF…", self)
         self.document_button.setAccessibleName("Attach a PDF document")
+        set_icon(self.document_button, "document")
         self.document_button.setToolTip(
             "Choose pages of a PDF to ask about (stays on this computer)"
         )
@@ -164,8 +168,10 @@ class Composer(QWidget):
         self.budget_line.hide()
         self.send_button = QPushButton("Send", self)
         self.send_button.setObjectName("sendButton")
+        self.send_button.setProperty("primary", True)  # the theme's primary button style
         self.send_button.setDefault(True)
-        self.send_button.setStyleSheet(_SEND_STYLE)
+        red = COLOURS[Scheme.LIGHT]  # reads on both schemes
+        self.send_button.setStyleSheet(_SEND_STYLE % (red.danger, red.on_danger))
         self.send_button.setMinimumWidth(88)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.tools = ComposerTools(self)

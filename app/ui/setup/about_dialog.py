@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.models.download import hub_cache_dir
+from app.ui.theme.icons import LICENCES as ICON_LICENCES
 
 LICENSES: tuple[tuple[str, str, str], ...] = (
     ("Pixtral 12B model weights (Mistral AI)", "Apache-2.0",
@@ -37,6 +38,7 @@ LICENSES: tuple[tuple[str, str, str], ...] = (
     ("Qt / PySide6", "LGPL-3.0", "https://www.gnu.org/licenses/lgpl-3.0.html"),
     ("llama.cpp / llama-cpp-python", "MIT", "https://opensource.org/license/mit"),
     ("mistral-common", "Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+    *ICON_LICENCES,
     ("Pixtral Desk", "Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
 )  # fmt: skip
 """(component, SPDX id, license text URL); shown in the About dialog."""

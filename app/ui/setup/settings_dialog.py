@@ -58,6 +58,7 @@ _LABELS = {
     "mistral_server_url": "La Plateforme address",
     "openai_base_url": "Server address",
     "openai_model": "Server model",
+    "appearance": "Appearance",
 }
 
 
@@ -78,6 +79,7 @@ _CHOICE_LABELS: dict[str, dict[str, str]] = {
         "high": "High (768 px)",
         "native": "Native (1024 px)",
     },
+    "appearance": {"system": "Follow the system", "light": "Light", "dark": "Dark"},
 }
 
 
@@ -105,6 +107,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._models_tab(), "Models")
         tabs.addTab(self._remote_tab(), "Remote")
         tabs.addTab(self._form(("storage",)), "History")
+        tabs.addTab(self._form(("window",)), "Appearance")
         self.system_prompt = QPlainTextEdit(system_prompt or "")
         self.system_prompt.setAccessibleName("System prompt of this conversation")
         self.system_prompt.setPlaceholderText("Instructions for this conversation (optional)")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.theme.tokens import COLOURS, Scheme
 from app.workflows.html_versions import ChangeLine, PageVersion, change_summary, changes_between
 
 
@@ -114,7 +115,11 @@ class ComparePane(QWidget):
             self.render.set_image(image)
 
 
-_KIND_COLOURS = {"+": QColor("#1b7f37"), "-": QColor("#c62828"), "@": QColor("#6a5acd")}
+_KIND_COLOURS = {
+    "+": QColor(COLOURS[Scheme.LIGHT].success),
+    "-": QColor(COLOURS[Scheme.LIGHT].danger),
+    "@": QColor("#6a5acd"),
+}
 
 
 class ChangesPane(QWidget):
@@ -196,7 +201,10 @@ class BlockedBanner(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setStyleSheet("background: #fff4e5; color: #5d4037; padding: 6px; border-radius: 4px;")
+        note = COLOURS[Scheme.LIGHT]
+        self.setStyleSheet(
+            f"background: {note.notice}; color: {note.on_notice}; padding: 6px; border-radius: 4px;"
+        )
         self.setAccessibleName("Blocked resources")
         self.hide()
 

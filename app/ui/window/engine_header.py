@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.engine.base import Loading, LoadStage
+from app.ui.theme.icons import set_icon
 
 LOADING_WORDS = {
     LoadStage.STARTING: "Loading the model…",
@@ -49,7 +50,8 @@ class EngineHeader(QWidget):
         self.private_box.setAccessibleName("Private conversation")
         self.private_box.setToolTip(NO_CONVERSATION)
         self.private_box.setEnabled(False)
-        self.settings_button = QPushButton("Settings…")
+        self.settings_button = QPushButton()  # icon only: its name and tooltip say what
+        set_icon(self.settings_button, "settings")
         self.settings_button.setAccessibleName("Settings")
         self.settings_button.setToolTip("Engine, answers and history settings (Ctrl+,)")
         bar = QHBoxLayout(self)
@@ -59,7 +61,8 @@ class EngineHeader(QWidget):
         bar.addWidget(self.private_box)
         bar.addWidget(self.choose_button)
         bar.addWidget(self.settings_button)
-        self.about_button = QPushButton("About")
+        self.about_button = QPushButton()
+        set_icon(self.about_button, "about")
         self.about_button.setAccessibleName("About Pixtral Desk")
         self.about_button.setToolTip("Version, licences and where your data is kept (F1)")
         self.about_button.clicked.connect(self.about_requested)

@@ -25,6 +25,7 @@ from app.ui.composer.composer import Composer
 from app.ui.session.chat_session import ChatSession
 from app.ui.session.engine_owner import EngineOwner
 from app.ui.setup.settings_dialog import SettingsDialog
+from app.ui.theme.theme import Theme
 
 if TYPE_CHECKING:
     from app.ui.documents.page_picker import PagePickerDialog
@@ -115,3 +116,6 @@ class WindowDialogs:
                 self.session.update_settings(system_prompt=dialog.system_prompt.toPlainText())
             self.engine.settings_changed()
             self.composer.default_detail = Detail.parse(settings["detail"])
+            theme = Theme.of()
+            if theme is not None:  # the look follows a changed appearance at once
+                theme.set_appearance(settings["appearance"])

@@ -1,0 +1,111 @@
+"""The one application stylesheet and QPalette, built from the tokens for a scheme.
+
+Both come from the same colours: the palette for what Qt paints itself (item views, the
+transcript delegate, ``palette(...)`` in older per-widget styles), the stylesheet for shapes
+(radius, padding, slim scrollbars) Qt's styles do not give.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+
+from app.ui.theme.tokens import COLOURS, RADIUS, SPACING, TYPE_SCALE, Scheme
+
+
+def build_palette(scheme: Scheme) -> QPalette:
+    """A palette whose every role comes from the scheme's tokens."""
+    c = COLOURS[scheme]
+    role = QPalette.ColorRole
+    palette = QPalette()
+    for key, value in (
+        (role.Window, c.window),
+        (role.WindowText, c.text),
+        (role.Base, c.surface),
+        (role.AlternateBase, c.surface_alt),
+        (role.Text, c.text),
+        (role.Button, c.surface),
+        (role.ButtonText, c.text),
+        (role.BrightText, c.danger),
+        (role.Highlight, c.accent),
+        (role.HighlightedText, c.on_accent),
+        (role.PlaceholderText, c.text_muted),
+        (role.Link, c.accent),
+        (role.LinkVisited, c.accent_hover),
+        (role.ToolTipBase, c.surface),
+        (role.ToolTipText, c.text),
+        (role.Mid, c.border),
+        (role.Midlight, c.surface_alt),
+        (role.Dark, c.border_strong),
+        (role.Light, c.surface),
+        (role.Shadow, "#000000"),
+    ):
+        palette.setColor(key, QColor(value))
+    disabled = QColor(c.text_muted)
+    for key in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, key, disabled)
+    return palette
+
+
+def build_stylesheet(scheme: Scheme) -> str:
+    """The application stylesheet: rounded buttons and inputs, a primary button, slim bars."""
+    c = COLOURS[scheme]
+    r, s, t = RADIUS, SPACING, TYPE_SCALE
+    return f"""
+QMainWindow, QDialog {{ background: {c.window}; }}
+QToolTip {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
+    border-radius: {r["sm"]}px; padding: {s["xs"]}px {s["sm"]}px; }}
+QPushButton {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; padding: {s["xs"] + 1}px {s["md"]}px; min-height: 20px; }}
+QPushButton:hover {{ background: {c.surface_alt}; border-color: {c.border_strong}; }}
+QPushButton:pressed {{ background: {c.border}; }}
+QPushButton:focus {{ border-color: {c.accent}; }}
+QPushButton:disabled {{ color: {c.text_muted}; background: {c.window}; }}
+QPushButton::menu-indicator {{ subcontrol-position: right center; right: {s["xs"]}px; }}
+QPushButton[primary="true"] {{ background: {c.accent}; color: {c.on_accent};
+    border: 1px solid {c.accent}; font-weight: 600; padding: {s["xs"] + 1}px {s["lg"]}px; }}
+QPushButton[primary="true"]:hover {{ background: {c.accent_hover}; }}
+QPushButton[primary="true"]:disabled {{ background: {c.surface_alt}; color: {c.text_muted};
+    border-color: {c.border}; }}
+QPushButton[danger="true"] {{ background: {c.danger}; color: {c.on_danger};
+    border: 1px solid {c.danger}; }}
+QToolButton {{ background: transparent; color: {c.text}; border: 1px solid transparent;
+    border-radius: {r["md"]}px; padding: {s["xs"]}px; }}
+QToolButton:hover {{ background: {c.surface_alt}; border-color: {c.border}; }}
+QToolButton[popupMode="1"] {{ border-color: {c.border}; background: {c.surface};
+    padding: {s["xs"] + 1}px {s["xl"]}px {s["xs"] + 1}px {s["md"]}px; }}
+QToolButton::menu-button {{ border: none; border-left: 1px solid {c.border};
+    width: {s["lg"]}px; }}
+QLineEdit, QPlainTextEdit, QTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
+    background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; padding: {s["xs"]}px {s["sm"]}px;
+    selection-background-color: {c.accent}; selection-color: {c.on_accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QSpinBox:focus,
+QDoubleSpinBox:focus, QComboBox:focus {{ border-color: {c.accent}; }}
+QComboBox::drop-down {{ border: none; width: {s["xl"]}px; }}
+QListView, QTreeView, QTableView {{ background: {c.surface}; color: {c.text};
+    border: 1px solid {c.border}; border-radius: {r["md"]}px; }}
+QTabWidget::pane {{ border: 1px solid {c.border}; border-radius: {r["md"]}px; top: -1px; }}
+QTabBar::tab {{ background: transparent; color: {c.text_muted}; padding: {s["sm"]}px {s["md"]}px;
+    border: none; border-bottom: 2px solid transparent; }}
+QTabBar::tab:selected {{ color: {c.text}; border-bottom-color: {c.accent}; }}
+QGroupBox {{ border: 1px solid {c.border}; border-radius: {r["lg"]}px;
+    margin-top: {s["lg"]}px; padding: {s["md"]}px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: {s["md"]}px; padding: 0 {s["xs"]}px;
+    color: {c.text}; font-weight: 600; }}
+QProgressBar {{ background: {c.surface_alt}; border: none; border-radius: {r["sm"]}px;
+    text-align: center; color: {c.text}; font-size: {t["caption"]}pt; }}
+QProgressBar::chunk {{ background: {c.accent}; border-radius: {r["sm"]}px; }}
+QMenu {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; padding: {s["xs"]}px; }}
+QMenu::item {{ padding: {s["xs"] + 2}px {s["lg"]}px; border-radius: {r["sm"]}px; }}
+QMenu::item:selected {{ background: {c.accent}; color: {c.on_accent}; }}
+QSplitter::handle {{ background: {c.border}; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
+QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
+QScrollBar::handle {{ background: {c.border_strong}; border-radius: 4px; margin: 2px; }}
+QScrollBar::handle:vertical {{ min-height: 32px; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; }}
+QScrollBar::handle:hover {{ background: {c.text_muted}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
+"""

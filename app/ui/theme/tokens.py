@@ -1,0 +1,94 @@
+"""Design tokens: spacing, radii, type sizes, colours for light and dark, and elevation.
+
+A small, coherent palette (neutral greys, one accent blue, a danger red) keeps every screen
+looking like one app; widgets name a role, never a hex value, so both schemes stay in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Scheme(Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+SPACING = {"xxs": 2, "xs": 4, "sm": 8, "md": 12, "lg": 16, "xl": 24, "xxl": 32}
+"""Pixels between and inside elements; a 4-px grid so edges line up across widgets."""
+
+RADIUS = {"sm": 4, "md": 8, "lg": 12, "pill": 999}
+"""Corner radii: small for inputs' inner parts, medium for buttons and fields, large for cards."""
+
+TYPE_SCALE = {"caption": 11, "body": 13, "subtitle": 15, "title": 18, "display": 24}
+"""Font sizes in points; body is the reading size, the rest step up or down from it."""
+
+
+@dataclass(frozen=True)
+class Colours:
+    """Every colour role the app paints with, for one scheme (hex strings, Qt reads them)."""
+
+    window: str  # the app's background
+    surface: str  # cards, inputs, lists: one step off the background
+    surface_alt: str  # hovered rows, pressed buttons, alternate rows
+    border: str
+    border_strong: str  # focused or hovered borders
+    text: str
+    text_muted: str  # captions, placeholders, secondary labels
+    accent: str  # the one brand blue: primary buttons, selection, links
+    accent_hover: str
+    on_accent: str  # text on the accent
+    danger: str  # errors, Stop, destructive actions
+    on_danger: str
+    warning: str
+    success: str
+    notice: str  # background of a gentle warning note
+    on_notice: str
+
+
+COLOURS = {
+    Scheme.LIGHT: Colours(
+        window="#f6f7f9",
+        surface="#ffffff",
+        surface_alt="#eef0f3",
+        border="#d9dce1",
+        border_strong="#aeb4bd",
+        text="#1f2329",
+        text_muted="#6b7280",
+        accent="#2563eb",
+        accent_hover="#1d4ed8",
+        on_accent="#ffffff",
+        danger="#dc2626",
+        on_danger="#ffffff",
+        warning="#b45309",
+        success="#15803d",
+        notice="#fff4e5",
+        on_notice="#5d4037",
+    ),
+    Scheme.DARK: Colours(
+        window="#1b1c1f",
+        surface="#242529",
+        surface_alt="#2e3035",
+        border="#3a3d43",
+        border_strong="#5a5f68",
+        text="#e6e7ea",
+        text_muted="#9a9fa8",
+        accent="#3b82f6",
+        accent_hover="#60a5fa",
+        on_accent="#ffffff",
+        danger="#ef4444",
+        on_danger="#ffffff",
+        warning="#f59e0b",
+        success="#22c55e",
+        notice="#3b2f1e",
+        on_notice="#f5deb3",
+    ),
+}
+
+ELEVATION = {0: (0, 0), 1: (8, 2), 2: (16, 4), 3: (24, 8)}
+"""Shadow (blur radius, y offset) per level for QGraphicsDropShadowEffect: 1 for cards,
+2 for popovers, 3 for dialogs; stylesheets cannot draw shadows, so widgets opt in."""
+
+SHADOW_ALPHA = {Scheme.LIGHT: 40, Scheme.DARK: 110}
+"""Shadows must be darker on a dark background to be seen at all."""
