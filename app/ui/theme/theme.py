@@ -7,12 +7,15 @@ global) sets the palette and the single stylesheet, re-tints icons, and says so 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
+from app.ui.theme.icons import current_scheme as palette_scheme
 from app.ui.theme.icons import retint
 from app.ui.theme.stylesheet import build_palette, build_stylesheet
-from app.ui.theme.tokens import Scheme
+from app.ui.theme.tokens import COLOURS, Colours, Scheme
 
 APPEARANCES = ("system", "light", "dark")
 """The choices of the ``appearance`` setting: follow the OS, or force one scheme."""
@@ -70,3 +73,24 @@ class Theme(QObject):
     def _on_style_hints_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self.appearance == "system":  # a forced scheme ignores the OS
             self.apply()
+
+
+def current_scheme() -> Scheme:
+    """The scheme shown now: the installed theme's, else read off the application palette."""
+    theme = Theme.of()
+    if theme is not None and theme.scheme is not None:
+        return theme.scheme
+    return palette_scheme()
+
+
+def colours() -> Colours:
+    """The colour roles of the scheme shown now, for widgets that paint or style themselves."""
+    return COLOURS[current_scheme()]
+
+
+def on_change(slot: Callable[[Scheme], None]) -> None:
+    """Call ``slot`` (a method of a QObject: Qt drops it with its object) on every scheme
+    switch; nothing happens without an installed theme (the palette's colours then stand)."""
+    theme = Theme.of()
+    if theme is not None:
+        theme.changed.connect(slot)

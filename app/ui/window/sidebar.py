@@ -70,6 +70,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.session.session_history import SidebarRow
+from app.ui.theme.theme import colours, on_change
 
 SEARCH_DELAY_MS = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -215,7 +216,7 @@ def _paint_pin(painter: QPainter, rect: QRect, color: QColor) -> None:
 
 def _magnifier_icon(color: QColor, ratio: float) -> QIcon:
     """A painted magnifying glass for the search field: no emoji (fonts draw some as boxes)
-    and no icon theme (Windows and macOS have none), tinted with the placeholder's colour."""
+    and no icon theme (Windows and macOS have none), tinted with the theme's muted text."""
     size = 16
     pixmap = QPixmap(int(size * ratio), int(size * ratio))
     pixmap.setDevicePixelRatio(ratio)
@@ -381,6 +382,7 @@ class Sidebar(QWidget):
             self._search_icon(), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search_action.setToolTip("Search chats")
+        on_change(self._on_theme_changed)  # the magnifier follows light and dark
         self._name_search_buttons()
         self.list = ConversationList()
         self.list.setModel(self.model)
@@ -484,7 +486,7 @@ class Sidebar(QWidget):
         return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
-        # A light/dark switch changes the palette: the magnifier follows the placeholder colour.
+        # A palette change may be a light/dark switch: the magnifier follows the muted text.
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "search_action"):
             self.search_action.setIcon(self._search_icon())
         super().changeEvent(event)
@@ -500,8 +502,10 @@ class Sidebar(QWidget):
                 button.setToolTip("Clear search")
 
     def _search_icon(self) -> QIcon:
-        colour = self.search_box.palette().color(QPalette.ColorRole.PlaceholderText)
-        return _magnifier_icon(colour, self.devicePixelRatioF())
+        return _magnifier_icon(QColor(colours().text_muted), self.devicePixelRatioF())
+
+    def _on_theme_changed(self, _scheme: object) -> None:
+        self.search_action.setIcon(self._search_icon())
 
     def _on_entered(self, index: QModelIndex) -> None:
         self._hovered = QPersistentModelIndex(index)
