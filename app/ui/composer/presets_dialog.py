@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError
 from app.core.images import Detail
 from app.ui.common.background import run_in_background
+from app.ui.theme.stylesheet import set_tone
 from app.workflows.presets import Preset, save_user_presets
 
 KEEP_DETAIL = "Keep my setting"
-_ERROR_STYLE = "color: #c62828;"
 
 
 class PresetsDialog(QDialog):
@@ -89,7 +89,7 @@ class PresetsDialog(QDialog):
         self.error.setObjectName("presetsError")
         self.error.setAccessibleName("Problem")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(_ERROR_STYLE)
+        set_tone(self.error, "danger")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         self.buttons = QDialogButtonBox(
@@ -124,7 +124,7 @@ class PresetsDialog(QDialog):
         if load_error:
             note = QLabel(f"{load_error} Saving replaces that file.", self)
             note.setWordWrap(True)
-            note.setStyleSheet(_ERROR_STYLE)
+            set_tone(note, "danger")
             layout.addWidget(note)
         layout.addLayout(body, 1)
         layout.addWidget(self.error)

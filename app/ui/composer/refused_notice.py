@@ -17,10 +17,7 @@ class RefusedNotice(QFrame):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("refusedNotice")
-        self.setStyleSheet(
-            "#refusedNotice { background: rgba(220, 38, 38, 0.10);"
-            " border: 1px solid rgba(220, 38, 38, 0.45); border-radius: 6px; }"
-        )
+        # Its tinted red background and border come from the app stylesheet (#refusedNotice).
         self.messages: list[str] = []
         self.label = QLabel(self)
         self.label.setWordWrap(True)

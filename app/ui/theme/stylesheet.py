@@ -8,6 +8,7 @@ transcript delegate, ``palette(...)`` in older per-widget styles), the styleshee
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
 
 from app.ui.theme.tokens import COLOURS, RADIUS, SPACING, TYPE_SCALE, Scheme
 
@@ -44,6 +45,25 @@ def build_palette(scheme: Scheme) -> QPalette:
     for key in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, key, disabled)
     return palette
+
+
+TONE_PROPERTY = "tone"
+"""Dynamic property naming a label's text colour role (``"danger"``, ``"warning"``, or none)."""
+
+
+def set_tone(widget: QWidget, tone: str = "") -> None:
+    """Colour ``widget``'s text by role from the app stylesheet, so it follows light and dark."""
+    if widget.property(TONE_PROPERTY) == tone:
+        return
+    widget.setProperty(TONE_PROPERTY, tone)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+    widget.update()
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    q = QColor(colour)
+    return f"rgba({q.red()}, {q.green()}, {q.blue()}, {alpha})"
 
 
 def build_stylesheet(scheme: Scheme) -> str:
@@ -108,4 +128,8 @@ QScrollBar::handle:horizontal {{ min-width: 32px; }}
 QScrollBar::handle:hover {{ background: {c.text_muted}; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
+QLabel[tone="danger"] {{ color: {c.danger}; }}
+QLabel[tone="warning"] {{ color: {c.warning}; }}
+#refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
+    border-radius: {r["sm"] + 2}px; }}
 """

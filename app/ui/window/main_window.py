@@ -41,6 +41,7 @@ from app.ui.session.engine_owner import EngineOwner
 from app.ui.session.session_history import OpenedConversation
 from app.ui.setup.setup_assistant import SetupAssistant
 from app.ui.studio.studio_link import StudioLink
+from app.ui.theme.stylesheet import set_tone
 from app.ui.transcript.chat_view import ChatView
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window.backend_switch import BackendSwitcher
@@ -303,7 +304,7 @@ class MainWindow(QMainWindow):
         self.composer.notice.add([message])
 
     def _on_session_turn_started(self, opened: OpenedConversation) -> None:
-        self.activity.setStyleSheet("")
+        set_tone(self.activity)
         self.composer.clear_after_send()
         self.composer.set_generating(True)
         self._show_messages(opened)
@@ -361,7 +362,7 @@ class MainWindow(QMainWindow):
         """Shown inline, never as a modal box: whatever was typed stays in the composer."""
         self.composer.set_generating(self.session.generating)
         self.activity.setText(f"⚠ {message} Your message is still in the box.")
-        self.activity.setStyleSheet("color: #c62828;")
+        set_tone(self.activity, "danger")
 
     def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
         self._show_messages(opened)

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from app.main import build_window
 from app.settings import Settings
 from app.ui.theme.theme import Theme
+from app.ui.theme.tokens import COLOURS
 from app.ui.window.main_window import MainWindow
 
 
@@ -75,3 +77,16 @@ def test_the_search_magnifier_stands_out_in_dark_and_in_light(
         theme.set_appearance(appearance)
         qtbot.wait(20)
         assert _icon_contrast(window) > 60, appearance
+
+
+def test_error_text_takes_the_schemes_own_red(
+    qtbot, window: MainWindow, themed: QApplication
+) -> None:
+    theme = Theme.of(themed)
+    assert theme is not None
+    window._on_session_storage_failed("Disk full.")
+    for appearance in ("dark", "light"):
+        theme.set_appearance(appearance)
+        qtbot.wait(20)
+        colour = window.activity.palette().color(window.activity.foregroundRole())
+        assert colour == QColor(COLOURS[theme.scheme].danger), appearance
