@@ -15,19 +15,14 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPaintEvent, Q
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.core.budget import TurnBudget
+from app.ui.theme.theme import colours, on_change
 
 AMBER_FROM = 0.8
-_AMBER = ("#b45309", "#f59e0b")  # (on light, on dark): both readable against their base
-_RED = ("#dc2626", "#f87171")
 
 
-def alert_colour(widget: QWidget) -> str:
-    """The red that reads well on this widget's background (light or dark palette)."""
-    return _RED[_is_dark(widget)]
-
-
-def _is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+def alert_colour(_widget: QWidget | None = None) -> str:
+    """The red that reads well on the current scheme's background (the theme's danger)."""
+    return colours().danger
 
 
 def estimate_tokens(text: str) -> int:
@@ -115,6 +110,7 @@ class ContextMeter(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)
         self.setToolTip("How much of the context window this conversation and message use")
+        on_change(self._on_theme_changed)  # the bar's colours are cached: redo them
 
     @property
     def budget(self) -> TurnBudget | None:
@@ -147,17 +143,8 @@ class ContextMeter(QWidget):
         self._budget, self._estimated = budget, estimated
         approx = "≈ " if estimated else ""
         self.label.setText(f"{approx}{budget.prompt_tokens:,} / {budget.n_ctx:,} tokens")
-        n_ctx = max(budget.n_ctx, 1)
         self.bar.used, self.bar.reserved = bar_segments(budget)
-        dark = _is_dark(self)
-        if not budget.fits:
-            self.bar.color = QColor(_RED[dark])
-        elif budget.needed / n_ctx > AMBER_FROM:
-            self.bar.color = QColor(_AMBER[dark])
-        else:
-            self.bar.color = self.palette().color(QPalette.ColorRole.Highlight)
-        colour = "" if budget.fits else f"color: {_RED[dark]};"
-        self.label.setStyleSheet(colour)
+        self._colour_bar(budget)
         details = self._details(budget, approx)
         self.setToolTip(details)
         self.label.setToolTip(details)
@@ -165,6 +152,22 @@ class ContextMeter(QWidget):
         self.label.setAccessibleDescription(details)
         self.bar.update()
         self.budget_changed.emit(budget)
+
+    def _colour_bar(self, budget: TurnBudget) -> None:
+        """Accent while there is room, the theme's warning above 80 %, danger when over."""
+        scheme = colours()
+        if not budget.fits:
+            self.bar.color = QColor(scheme.danger)
+        elif budget.needed / max(budget.n_ctx, 1) > AMBER_FROM:
+            self.bar.color = QColor(scheme.warning)
+        else:
+            self.bar.color = self.palette().color(QPalette.ColorRole.Highlight)
+        self.label.setStyleSheet("" if budget.fits else f"color: {scheme.danger};")
+        self.bar.update()
+
+    def _on_theme_changed(self, _scheme: object) -> None:
+        if self._budget is not None:
+            self._colour_bar(self._budget)
 
     def _details(self, budget: TurnBudget, approx: str) -> str:
         conversation, text, images = self._parts
