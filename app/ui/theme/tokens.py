@@ -21,6 +21,13 @@ SPACING = {"xxs": 2, "xs": 4, "sm": 8, "md": 12, "lg": 16, "xl": 24, "xxl": 32}
 RADIUS = {"sm": 4, "md": 8, "lg": 12, "pill": 999}
 """Corner radii: small for inputs' inner parts, medium for buttons and fields, large for cards."""
 
+READING_WIDTH = 760
+"""The transcript's reading column in pixels: answers and questions keep a comfortable line
+length, centred when the window is wider, the viewport less margins when it is narrower."""
+
+READING_WIDTH_WIDE = 1000
+"""Tables and code blocks may spread to this width when the viewport allows."""
+
 TYPE_SCALE = {"caption": 11, "body": 13, "subtitle": 15, "title": 18, "display": 24}
 """Font sizes in points; body is the reading size, the rest step up or down from it."""
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.core.images import Detail, ImageError, PreparedImage, prepare_image
 from app.ui.common.background import run_in_background
 from app.ui.common.qt_images import qimage_from_prepared
+from app.ui.transcript.transcript_layout import reading_column
 
 THUMB_SIDE = 56
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
@@ -267,14 +268,15 @@ class InlineMessageEditor(QFrame):
         return self.view.model().index(self.row, 0)
 
     def place(self, *_args: object) -> None:
-        """Lie over the question's row, as wide as the viewport allows, tall enough for all."""
+        """Lie over the question's row, as wide as its reading column, tall enough for all."""
         if self._done:
             return
         rect = self.view.visualRect(self._index())
-        width = max(self.view.viewport().width() - 24, 200)
+        left, column = reading_column(self.view.viewport().width())
+        width = max(column + 8, 200)  # a hair wider than the column it covers
         self.setFixedWidth(width)
         height = self.sizeHint().height()
-        self.setGeometry(12, rect.top() + 4, width, height)
+        self.setGeometry(max(0, left - 4), rect.top() + 4, width, height)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:

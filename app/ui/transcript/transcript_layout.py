@@ -13,14 +13,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF
-from PySide6.QtGui import QImage, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QImage,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextLength,
+    QTextTable,
+)
 from PySide6.QtWidgets import QWidget
 
 from app.core.conversation import MessageStatus, Role
+from app.ui.theme.tokens import READING_WIDTH, READING_WIDTH_WIDE
 from app.ui.transcript.markdown_render import RenderTheme
 from app.ui.transcript.transcript_model import ImageLike, TranscriptItem
 
 MARGIN, PAD, GAP, THUMB_H, THUMB_MAX_W = 16, 12, 6, 96, 180
+
+
+def reading_column(width: int, limit: int = READING_WIDTH) -> tuple[int, int]:
+    """(left, width) of the reading column in a row ``width`` wide: at most ``limit``
+    pixels, centred; the row less its margins when that is narrower."""
+    column = max(1, min(limit, width - 2 * MARGIN))
+    return (width - column) // 2, column
 
 
 @dataclass
@@ -55,6 +72,35 @@ def _collapse_frame_padding(doc: QTextDocument) -> None:
         char = QTextCharFormat()
         char.setFontPointSize(1)
         cursor.setBlockCharFormat(char)
+
+
+_COLUMN_PAD = QTextFormat.Property.UserProperty + 1  # what _keep_to_column added to a block
+
+
+def _keep_to_column(doc: QTextDocument, left: float, right: float) -> None:
+    """A segment laid out wide for its tables and code: its paragraphs stay in the reading
+    column, ``left``/``right`` pixels in from the document's edges; code blocks keep the whole
+    width, data tables start where the text does and may run on to the right. Adds to a
+    block's own margins (a quote's indent), replacing what an earlier call added."""
+    block = doc.firstBlock()
+    while block.isValid():
+        cursor = QTextCursor(block)
+        fmt = block.blockFormat()
+        before = fmt.property(_COLUMN_PAD) or (0.0, 0.0)
+        if cursor.currentTable() is None and tuple(before) != (left, right):
+            fmt.setLeftMargin(fmt.leftMargin() - before[0] + left)
+            fmt.setRightMargin(fmt.rightMargin() - before[1] + right)
+            fmt.setProperty(_COLUMN_PAD, (left, right))
+            cursor.setBlockFormat(fmt)
+        block = block.next()
+    for frame in doc.rootFrame().childFrames():
+        table_fmt = frame.frameFormat()
+        before = table_fmt.property(_COLUMN_PAD) or (0.0, 0.0)
+        full = table_fmt.width().type() == QTextLength.Type.PercentageLength  # a code block
+        if isinstance(frame, QTextTable) and not full and tuple(before) != (left, 0.0):
+            table_fmt.setLeftMargin(table_fmt.leftMargin() - before[0] + left)
+            table_fmt.setProperty(_COLUMN_PAD, (left, 0.0))
+            frame.setFrameFormat(table_fmt)
 
 
 def _pixel_size(image: ImageLike) -> tuple[int, int]:
@@ -109,29 +155,38 @@ class RowLayoutBuilder:
         layout = RowLayout(revision, width)
         old_segments = old.segments if old is not None else ()
         old_docs = [doc for _, doc in old.docs[: len(old_segments)]] if old else []
-        inner = width - 2 * MARGIN
+        left, column = reading_column(width)
+        wide_left, wide = reading_column(width, READING_WIDTH_WIDE)
+        inner = column
         user = item.role == Role.USER
         if user:
-            inner = int(max(240, inner * 0.75)) - 2 * PAD
+            inner = int(max(240, column * 0.75)) - 2 * PAD
         y = PAD if user else GAP
-        x = PAD if user else MARGIN
+        x = PAD if user else left
         if user and item.images:
             y = self._place_thumbs(layout, item, inner, x, y)
         used = max((r.right() - x for r in layout.thumbs), default=0)
         for i, html in enumerate(segments):
             reuse = i < len(old_segments) and old_segments[i] == html
-            doc = self._doc(html, inner, old_docs[i] if reuse else None)
+            spread = not user and wide > column and "<table" in html  # tables, code blocks
+            doc_width = wide if spread else inner
+            old_doc = old_docs[i] if reuse else None
+            resized = old_doc is None or old_doc.textWidth() != doc_width
+            doc = self._doc(html, doc_width, old_doc)
+            if not user and resized and (spread or old_doc is not None):
+                pad = left - wide_left if spread else 0
+                _keep_to_column(doc, pad, wide - column - pad if spread else 0)
             if user:
                 doc.setTextWidth(min(inner, doc.idealWidth() + 1))
                 used = max(used, doc.idealWidth())
-            layout.docs.append((QPointF(x, y), doc))
+            layout.docs.append((QPointF(wide_left if spread else x, y), doc))
             y += doc.size().height()
         layout.segments = segments
         if item.status == MessageStatus.STREAMING and layout.docs:
             layout.live = layout.docs[-1][1]
         if user:  # the bubble, right-aligned; shift its contents under it
             bubble_w = used + 2 * PAD
-            shift = width - MARGIN - bubble_w
+            shift = left + column - bubble_w
             layout.bubble = QRectF(shift, GAP, bubble_w, y + PAD)
             layout.docs = [(p + QPointF(shift, GAP), d) for p, d in layout.docs]
             layout.thumbs = [r.translated(int(shift), GAP) for r in layout.thumbs]
@@ -143,8 +198,8 @@ class RowLayoutBuilder:
             )
             doc = self._small_doc(html, inner - 2 * PAD)
             h = doc.size().height() + 2 * PAD
-            layout.error_box = QRectF(MARGIN, y + GAP, inner, h)
-            layout.docs.append((QPointF(MARGIN + PAD, y + GAP + PAD), doc))
+            layout.error_box = QRectF(left, y + GAP, inner, h)
+            layout.docs.append((QPointF(left + PAD, y + GAP + PAD), doc))
             y += h + GAP
         if item.limit_reached and item.status != MessageStatus.STREAMING:
             doc = self._small_doc(self._limit_html(), inner)
@@ -153,7 +208,7 @@ class RowLayoutBuilder:
         actions = self._small_doc(self._actions_html(item), inner)
         if actions.textWidth() == inner:
             actions.setTextWidth(actions.idealWidth() + 1)
-        ax = width - MARGIN - PAD - actions.idealWidth() if user else MARGIN
+        ax = left + column - PAD - actions.idealWidth() if user else left
         layout.docs.append((QPointF(ax, y + 4), actions))
         layout.height = int(y + actions.size().height() + 2 * GAP + 4)
         return layout

@@ -217,3 +217,60 @@ def test_page_citations_in_a_document_chat_are_links(qtbot, view: ChatView) -> N
     index = view.model().index(1)
     for code in ("pixtral-page:3", "pixtral-page:4"):
         assert view.delegate.anchor_rect(index, view.visualRect(index), code) is None
+
+
+def _answer_text_rect(view: ChatView, row: int):
+    """Where the answer's first text document lies in its row: (left, width)."""
+    origin, doc = view.delegate.layout_for(view.model().index(row)).docs[0]
+    return origin.x(), doc.textWidth()
+
+
+def test_answers_sit_in_a_centred_reading_column(qtbot, view: ChatView) -> None:
+    from app.ui.theme.tokens import READING_WIDTH
+
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, "A plain answer. " * 60))
+    view.resize(1600 + view.width() - view.viewport().width(), 600)
+    _settle(qtbot, view)
+    assert view.row_width == 1600
+    left, width = _answer_text_rect(view, 0)
+    assert width <= READING_WIDTH
+    assert abs(left - (view.row_width - left - width)) <= 1  # as much room left as right
+
+
+def test_a_narrow_window_fills_the_viewport_less_margins(qtbot, view: ChatView) -> None:
+    from app.ui.transcript.transcript_layout import MARGIN
+
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, "A plain answer. " * 60))
+    _settle(qtbot, view)
+    left, width = _answer_text_rect(view, 0)
+    assert view.row_width < 760 and (left, width) == (MARGIN, view.row_width - 2 * MARGIN)
+
+
+def test_tables_and_code_spread_wider_but_text_keeps_the_column(qtbot, view: ChatView) -> None:
+    from app.ui.theme.tokens import READING_WIDTH, READING_WIDTH_WIDE
+
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
+    view.resize(1600 + view.width() - view.viewport().width(), 600)
+    _settle(qtbot, view)
+    index = view.model().index(0)
+    origin, doc = view.delegate.layout_for(index).docs[0]
+    assert doc.textWidth() == READING_WIDTH_WIDE and origin.x() == (1600 - READING_WIDTH_WIDE) // 2
+    link = view.delegate.anchor_rect(index, view.visualRect(index), "https://example.com/docs")
+    assert link is not None and link.left() >= (1600 - READING_WIDTH) // 2  # in the column
+
+
+def test_a_citation_in_a_centred_answer_is_hit_where_drawn(qtbot, view: ChatView) -> None:
+    from app.core.conversation import Message, TextPart
+    from app.workflows.citations import page_label
+
+    question = Message(Role.USER, [TextPart(page_label("lease.pdf", 2) + "Rent."), TextPart("?")])
+    view.model().append_message(TranscriptItem.from_message(question))
+    view.model().append_message(TranscriptItem(Role.ASSISTANT, "Rent is on p. 2."))
+    view.resize(1600 + view.width() - view.viewport().width(), 600)
+    _settle(qtbot, view)
+    index = view.model().index(1)
+    rect = view.delegate.anchor_rect(index, view.visualRect(index), "pixtral-page:2")
+    assert rect is not None and rect.left() > 400  # drawn in the centred column
+    with qtbot.waitSignal(view.page_citation_activated) as cited:
+        _click(qtbot, view, 1, "pixtral-page:2")
+    assert cited.args == [1, [2]]

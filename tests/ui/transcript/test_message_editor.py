@@ -105,3 +105,15 @@ def test_save_waits_for_words_or_an_image(qtbot, view: ChatView) -> None:
     editor.remove_image(0)
     editor.remove_image(0)
     assert not editor.save_button.isEnabled()
+
+
+def test_covers_the_reading_column_in_a_wide_window(qtbot, view: ChatView) -> None:
+    view.resize(1600 + view.width() - view.viewport().width(), 600)
+    qtbot.wait(10)
+    editor = _editor(view)
+    qtbot.waitExposed(editor)
+    bubble = view.delegate.layout_for(view.model().index(0)).bubble
+    assert bubble is not None
+    column = editor.geometry()
+    assert column.left() <= bubble.left() and column.right() >= bubble.right() - 1
+    assert abs(column.left() - (view.viewport().width() - column.right())) <= 2  # centred
