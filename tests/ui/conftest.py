@@ -23,6 +23,20 @@ import pytest
 TEST_JOB_LIMIT = 32
 
 
+@pytest.fixture
+def unthemed_afterwards(qapp):
+    """The shared application, given back without a theme and with its old palette and sheet."""
+    from app.ui.theme.theme import Theme
+
+    palette, sheet = qapp.palette(), qapp.styleSheet()
+    yield qapp
+    theme = Theme.of(qapp)
+    if theme is not None:
+        theme.uninstall()
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+
+
 @pytest.fixture(autouse=True)
 def collect_on_the_gui_thread() -> Iterator[None]:
     yield

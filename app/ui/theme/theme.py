@@ -45,6 +45,14 @@ class Theme(QObject):
         theme.set_appearance(appearance)
         return theme
 
+    def uninstall(self) -> None:
+        """Stop following the OS and leave the application (tests restore what was before)."""
+        self.app.styleHints().colorSchemeChanged.disconnect(
+            self._on_style_hints_color_scheme_changed
+        )
+        self.setParent(None)
+        self.deleteLater()
+
     def resolve(self) -> Scheme:
         """The scheme to show: the forced one, else the OS's (light when it does not say)."""
         if self.appearance == "dark":

@@ -18,16 +18,8 @@ from app.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def themed(qapp: QApplication) -> Iterator[QApplication]:
-    palette, sheet = qapp.palette(), qapp.styleSheet()
-    yield qapp
-    theme = Theme.of(qapp)
-    if theme is not None:
-        qapp.styleHints().colorSchemeChanged.disconnect(theme._on_style_hints_color_scheme_changed)
-        theme.setParent(None)
-        theme.deleteLater()
-    qapp.setStyleSheet(sheet)
-    qapp.setPalette(palette)
+def themed(unthemed_afterwards: QApplication) -> QApplication:
+    return unthemed_afterwards
 
 
 @pytest.fixture
