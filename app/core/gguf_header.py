@@ -291,37 +291,26 @@ class _Parser:
         self._charge(0)
         return self.r.scalar(codec)
 
-    def _array(self, depth: int) -> list[Any] | ArrayInfo:
+    def _array(self, depth: int, keep: bool = True) -> list[Any] | ArrayInfo:
+        """An array's items when it is short and kept; else step over it (``ArrayInfo``).
+
+        Arrays inside a long array are never kept (``keep=False``), only stepped over.
+        """
         if depth > MAX_ARRAY_DEPTH:
             raise GgufFormatError("metadata arrays are nested too deeply (damaged file)")
         r = self.r
         item_type = r.scalar(_U32)
         length = r.scalar(_U64)
         r.expect(length * _min_size(item_type))
-        self._charge(0)
-        if length <= _KEEP_ARRAY_ITEMS:
-            return [self._value(item_type, depth) for _ in range(length)]
+        if keep:
+            self._charge(0)
+            if length <= _KEEP_ARRAY_ITEMS:
+                return [self._value(item_type, depth) for _ in range(length)]
         if item_type == _STRING:
             r.skip_strings(length)
         elif item_type == _ARRAY:
             for _ in range(length):
-                self._skip_array(depth + 1)
+                self._array(depth + 1, keep=False)
         else:
             r.skip(_SCALARS[item_type].size * length)
         return ArrayInfo(item_type, length)
-
-    def _skip_array(self, depth: int) -> None:
-        """Step over an array inside a long array without keeping any of it."""
-        if depth > MAX_ARRAY_DEPTH:
-            raise GgufFormatError("metadata arrays are nested too deeply (damaged file)")
-        r = self.r
-        item_type = r.scalar(_U32)
-        length = r.scalar(_U64)
-        r.expect(length * _min_size(item_type))
-        if item_type == _STRING:
-            r.skip_strings(length)
-        elif item_type == _ARRAY:
-            for _ in range(length):
-                self._skip_array(depth + 1)
-        else:
-            r.skip(_SCALARS[item_type].size * length)
