@@ -3,7 +3,6 @@ crash, and can always be removed from the command line."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -13,16 +12,8 @@ from app.core.conversation import TextPart
 from app.core.errors import UserFacingError
 from app.storage.export import export_all_json, export_json, render_markdown
 from app.storage.history import HistoryStore
-from app.storage.history_cli import add_history_commands
 from app.storage.importer import import_file
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="pixtral-desk")
-    add_history_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return int(args.run(args))
-
+from tests.storage.test_history_cli import run
 
 # What rows written by earlier versions (or by hand) can hold: SQLite keeps any type anywhere.
 DAMAGE = {

@@ -3,7 +3,6 @@ readable in it can be salvaged. Pages are scribbled in a real file."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sqlite3
 import time
@@ -15,17 +14,10 @@ from app.core.conversation import ImagePart, TextPart
 from app.storage.database import DB_FILENAME, Database
 from app.storage.errors import BusyError, StorageError
 from app.storage.history import HistoryStore
-from app.storage.history_cli import add_history_commands
 from app.storage.salvage import salvage
+from tests.storage.test_history_cli import run
 
 CONVERSATIONS = 120
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="pixtral-desk")
-    add_history_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return int(args.run(args))
 
 
 @pytest.fixture
