@@ -8,10 +8,6 @@ have written without the limit, and that continuing reads nothing again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from app.core.conversation import Message
 from app.engine.base import (
     EngineError,
@@ -29,17 +25,6 @@ from tests.engine.local.configs import tiny_config
 from tests.fixtures.pixtral_gguf import GgufPair
 
 QUESTION = [Message.user("Write a long story")]
-
-
-@pytest.fixture(scope="module")
-def backend(
-    tiny_pair: GgufPair, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalBackend]:
-    engine = LocalBackend(
-        tiny_config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log"
-    )
-    yield engine
-    engine.close()
 
 
 def _answer(

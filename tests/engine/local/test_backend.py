@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.core.conversation import Message
 from app.core.images import Detail, PreparedImage, prepare_image
@@ -33,17 +30,6 @@ from tests.engine.local.configs import tiny_config
 from tests.fixtures.pixtral_gguf import CRASHING_TENSOR, GgufPair, write_pixtral_pair
 
 GREEDY = Sampling(temperature=0.0, max_tokens=12, seed=1)
-
-
-@pytest.fixture(scope="module")
-def backend(
-    tiny_pair: GgufPair, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalBackend]:
-    engine = LocalBackend(
-        tiny_config(tiny_pair), log_path=tmp_path_factory.mktemp("log") / "engine.log"
-    )
-    yield engine
-    engine.close()
 
 
 def _image(width: int, height: int, seed: int = 0, detail: str = "native") -> PreparedImage:
