@@ -179,18 +179,24 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_all(store: HistoryStore, ids: list[int]) -> None:
+    """NotFoundError naming a wrong id before anything changes: a command is all or nothing."""
+    for conversation_id in ids:
+        store.get_conversation(conversation_id)
+
+
 def _run_trash(args: argparse.Namespace) -> int:
     with _open(args) as store:
+        _require_all(store, args.ids)
         for conversation_id in args.ids:
-            store.trash(conversation_id)  # NotFoundError names a wrong id
+            store.trash(conversation_id)
     print(f"Moved to the trash: {', '.join(map(str, args.ids))}")
     return 0
 
 
 def _run_restore(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        for conversation_id in args.ids:
-            store.get_conversation(conversation_id)  # NotFoundError before anything changes
+        _require_all(store, args.ids)
         for conversation_id in args.ids:
             store.restore(conversation_id)
     print(f"Restored from the trash: {', '.join(map(str, args.ids))}")
@@ -199,8 +205,7 @@ def _run_restore(args: argparse.Namespace) -> int:
 
 def _run_delete(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        for conversation_id in args.ids:
-            store.get_conversation(conversation_id)  # NotFoundError before anything is deleted
+        _require_all(store, args.ids)
         store.delete_forever(args.ids)
     print(f"Deleted for good: {', '.join(map(str, args.ids))}")
     return 0

@@ -87,7 +87,9 @@ def test_trash_and_delete_name_a_wrong_id_and_touch_nothing(data: Path, capsys) 
     with HistoryStore.open(data) as store:
         assert [c.title for c in store.list_trash()] == ["Healthy"]
     with pytest.raises(UserFacingError, match="no conversation 9"):
-        run("history", "--data-dir", str(data), "trash", "9")
+        run("history", "--data-dir", str(data), "trash", "1", "9")
+    with HistoryStore.open(data) as store:
+        assert [c.title for c in store.list_trash()] == ["Healthy"]  # 1 was not trashed
 
 
 def test_a_trashed_conversation_is_restored_from_the_command_line(data: Path) -> None:
