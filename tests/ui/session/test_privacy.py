@@ -81,20 +81,27 @@ def test_first_run_without_network_still_offers_every_path(
     assert no_network == []
 
 
-def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offered(
-    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
-) -> None:
-    """An existing, non-private chat on a server gets a document's pages: nothing is sent, the
-    answer says why, and accepting the offer answers it with the local model."""
+@pytest.fixture
+def offers(monkeypatch) -> Iterator[list[str]]:
+    """Every "answer it here instead?" question asked, each accepted; no keyring lookups."""
     previous = keyring.get_keyring()
     keyring.set_keyring(keyring.backends.fail.Keyring())  # no key lookups outside the test
-    offers: list[str] = []
+    asked: list[str] = []
 
-    def accept(parent, title: str, text: str, *rest):
-        offers.append(text)
+    def accept(_parent: object, _title: str, text: str, *_rest: object) -> object:
+        asked.append(text)
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", accept)
+    yield asked
+    keyring.set_keyring(previous)
+
+
+def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offered(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, offers: list[str]
+) -> None:
+    """An existing, non-private chat on a server gets a document's pages: nothing is sent, the
+    answer says why, and accepting the offer answers it with the local model."""
     with FakeChatServer("openai") as server:
         settings = _settings(
             tmp_path,
@@ -124,7 +131,6 @@ def test_document_pages_in_a_remote_chat_stay_here_and_the_local_model_is_offere
             assert window.transcript.item(3).status is MessageStatus.COMPLETE
         finally:
             _close(window)
-            keyring.set_keyring(previous)
 
 
 def test_a_backend_of_unknown_kind_counts_as_remote() -> None:
@@ -139,18 +145,9 @@ def test_a_backend_of_unknown_kind_counts_as_remote() -> None:
 
 
 def test_a_private_chat_refused_by_a_server_is_offered_the_local_model(
-    qtbot, tmp_path: Path, tiny_pair: GgufPair, monkeypatch
+    qtbot, tmp_path: Path, tiny_pair: GgufPair, offers: list[str]
 ) -> None:
     """Not only document chats: a chat marked private gets the same offer, and nothing is sent."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    offers: list[str] = []
-
-    def accept(parent, title: str, text: str, *rest):
-        offers.append(text)
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", accept)
     with FakeChatServer("openai") as server:
         settings = _settings(
             tmp_path, tiny_pair, backend="openai",
@@ -171,4 +168,3 @@ def test_a_private_chat_refused_by_a_server_is_offered_the_local_model(
             assert window.transcript.item(3).status is MessageStatus.COMPLETE
         finally:
             _close(window)
-            keyring.set_keyring(previous)
