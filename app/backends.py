@@ -97,7 +97,8 @@ class MissingSettingError(UserFacingError):
 
 
 def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = None) -> Any:
-    """The local engine's configuration; the context size is picked from memory when 0.
+    """The local engine's configuration; with context 0, the largest that fits the memory its
+    KV cache will live in (the GPU's, with every layer there: ``hardware.fitting_context``).
 
     ``overrides`` are the selected model's own GPU layers / context / KV type: they win over
     the global settings, because those numbers only fit the model they were chosen for. With
@@ -121,7 +122,13 @@ def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = N
     kv_type = KvType(values["kv_type"])
     try:
         model = inspect_text_model(values["model"])
-        choice = pick_context_and_kv(values["n_ctx"], model, kv_type, kv_chosen=kv_chosen)
+        choice = pick_context_and_kv(
+            values["n_ctx"],
+            model,
+            kv_type,
+            kv_chosen=kv_chosen,
+            n_gpu_layers=values["n_gpu_layers"],  # where the KV cache will live
+        )
         n_ctx, kv_type = choice.n_ctx, choice.kv_type
     except ModelFileError:
         n_ctx = values["n_ctx"] or 8192  # the engine checks the files and says what is wrong

@@ -1,7 +1,9 @@
 """What this machine has, read without loading a model.
 
 The default context size depends on it: Pixtral's KV cache costs 160 KiB per token at f16, so a
-128K context does not fit most machines and must not be assumed.
+128K context does not fit most machines and must not be assumed. The context is fitted to the
+memory the KV cache will live in: llama.cpp keeps each layer's KV cache beside that layer's
+weights, so with every layer on a GPU it is the GPU's free memory that counts, not the RAM.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.budget import GIB, MAX_CONTEXT, KvType, default_context
+from app.core.budget import GIB, MAX_CONTEXT, KvShape, KvType, default_context
 from app.core.errors import UserFacingError
 from app.core.model_files import TextModelInfo
 from app.core.system_info import parse_system_info
@@ -34,8 +36,19 @@ def available_memory_bytes() -> int:
         return 8 * 1024**3
 
 
-def pick_context(requested: int, model: TextModelInfo, kv_type: KvType) -> int:
-    """``requested`` when set, else the largest context the memory allows (capped by training)."""
+GPU_MARGIN = 512 * 1024**2
+"""Kept free on a GPU for the CUDA context, the driver and fragmentation (memory_fit too)."""
+
+
+def pick_context(
+    requested: int, model: TextModelInfo, kv_type: KvType, n_gpu_layers: int = 0
+) -> int:
+    """``requested`` when set, else the largest context the memory allows (capped by training).
+
+    The automatic context never goes below ``MIN_CONTEXT`` (4,096 tokens): a smaller one holds
+    barely one full-size image, so where not even 4,096 fits the load is tried with 4,096 and
+    llama.cpp's out-of-memory error (or the OS) says so, rather than a context too small to use.
+    """
     if requested > MAX_CONTEXT:
         raise UserFacingError(
             f"A context of {requested:,} tokens is more than Pixtral Desk supports "
@@ -43,16 +56,58 @@ def pick_context(requested: int, model: TextModelInfo, kv_type: KvType) -> int:
         )
     if requested > 0:
         return max(requested, 256)
-    chosen = default_context(available_memory_bytes(), model.file_size, model.kv_shape, kv_type)
+    chosen = fitting_context(model, kv_type, n_gpu_layers)
     if model.n_ctx_train:
         chosen = min(chosen, model.n_ctx_train)
     return chosen
 
 
+def fitting_context(model: TextModelInfo, kv_type: KvType, n_gpu_layers: int) -> int:
+    """The largest context whose KV cache fits where it will live (``MIN_CONTEXT`` at least).
+
+    llama.cpp puts each layer's weights and KV cache on the device that runs the layer. With
+    every layer on a GPU of its own memory that is the GPU's free memory (less a margin for
+    the driver); with none, the RAM; with some, each device must hold its share, and the
+    smaller context wins. Apple Silicon's GPU shares the RAM, so there the RAM counts, and a
+    GPU that ``discrete_gpu`` cannot see (no ``nvidia-smi``) is treated as absent.
+    """
+    ram = available_memory_bytes()
+    gpu = discrete_gpu() if n_gpu_layers != 0 else None
+    on_gpu = 0
+    if gpu is not None:
+        on_gpu = model.n_layer if n_gpu_layers < 0 else min(n_gpu_layers, model.n_layer)
+    if on_gpu <= 0:
+        return default_context(ram, model.file_size, model.kv_shape, kv_type)
+    assert gpu is not None
+    share = on_gpu / model.n_layer
+    shape = model.kv_shape
+    gpu_fit = default_context(
+        gpu.free_bytes - GPU_MARGIN,
+        int(model.file_size * share),
+        KvShape(on_gpu, shape.n_head_kv, shape.head_dim),
+        kv_type,
+    )
+    if on_gpu == model.n_layer:
+        return gpu_fit
+    ram_fit = default_context(
+        ram,
+        model.file_size - int(model.file_size * share),
+        KvShape(model.n_layer - on_gpu, shape.n_head_kv, shape.head_dim),
+        kv_type,
+    )
+    return min(gpu_fit, ram_fit)
+
+
 def pick_context_and_kv(
-    requested: int, model: TextModelInfo, kv_type: KvType, *, kv_chosen: bool
+    requested: int,
+    model: TextModelInfo,
+    kv_type: KvType,
+    *,
+    kv_chosen: bool,
+    n_gpu_layers: int = 0,
 ) -> KvChoice:
-    """The context and KV type to load with (``kv_chosen``: the user picked ``kv_type``).
+    """The context and KV type to load with (``kv_chosen``: the user picked ``kv_type``;
+    ``n_gpu_layers`` as the engine will load it, -1 for all: it decides where the KV lives).
 
     With an automatic context (``requested`` 0) and a KV type left at its default, the KV type
     is the one that gets the user the most context (``kv_choice.choose_kv``): on a machine
@@ -60,20 +115,25 @@ def pick_context_and_kv(
     A context the user set, or a KV type they chose, is loaded as it is.
     """
     if requested > 0 or kv_chosen:
-        n_ctx = pick_context(requested, model, kv_type)
+        n_ctx = pick_context(requested, model, kv_type, n_gpu_layers)
         return KvChoice(kv_type, n_ctx, f"{kv_type.value} KV cache, as set")
     full = min(MAX_CONTEXT, model.n_ctx_train or MAX_CONTEXT)
-    return choose_kv(lambda kv: pick_context(0, model, kv), full)
+    return choose_kv(lambda kv: pick_context(0, model, kv, n_gpu_layers), full)
 
 
 # --- Probe: what the machine and the installed llama.cpp can do ------------------------------
 
 GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL", "MUSA", "CANN")
+LLAMA_CPP_REQUIREMENT = "llama-cpp-python>=0.3.36,<0.4"
+"""The versions the engine supports (pyproject's pin): a reinstall without the upper bound could
+bring a 0.4 whose API the engine was never run against."""
 CUDA_REINSTALL = (
-    'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+    'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir '
+    f'"{LLAMA_CPP_REQUIREMENT}"'
 )
 METAL_REINSTALL = (
-    'CMAKE_ARGS="-DGGML_METAL=on" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+    'CMAKE_ARGS="-DGGML_METAL=on" pip install --force-reinstall --no-cache-dir '
+    f'"{LLAMA_CPP_REQUIREMENT}"'
 )
 MIB = 1024**2
 
@@ -216,6 +276,21 @@ def gpu_usable() -> bool:
     if not offload:
         return False
     return bool(nvidia_gpus() or apple_gpus(total_memory_bytes(), available_memory_bytes()))
+
+
+@functools.cache
+def discrete_gpu() -> GpuInfo | None:
+    """The GPU with memory of its own that this llama.cpp will put layers on, or None.
+
+    Asked once per process: nvidia-smi and importing llama.cpp cost ~0.1 s each, and the free
+    memory is wanted as it was before this app's own model took any of it. Only NVIDIA GPUs
+    are seen (through nvidia-smi); ``nvidia-smi`` absent means no probe and no import at all.
+    """
+    gpus = nvidia_gpus()
+    if not gpus:
+        return None
+    _backends, offload = llama_build()
+    return gpus[0] if offload else None
 
 
 def probe(disk_path: str | Path | None = None) -> HardwareReport:

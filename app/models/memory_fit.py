@@ -27,14 +27,13 @@ from pathlib import Path
 from app.core.budget import GIB, MAX_CONTEXT, MIN_CONTEXT, KvType
 from app.core.gguf_header import read_gguf_header
 from app.models.catalog import Catalog, ModelShape, Quant
-from app.models.hardware import HardwareReport
+from app.models.hardware import GPU_MARGIN, HardwareReport
 from app.models.kv_choice import choose_kv
 
 MIB = 1024**2
 KV_PAD = 256  # llama.cpp rounds the KV cache up to a multiple of 256 cells
 DEFAULT_UBATCH = 512
 MAX_IMAGE_PATCHES = 64 * 64
-GPU_MARGIN = 512 * MIB  # CUDA context, driver, fragmentation
 RAM_RESERVE = 2 * GIB  # the OS, the window, the worker process
 PATCH_PIXELS = 16 * 16 * 3
 PIXTRAL_VISION = (1024, 16, 4096)  # the encoder's v_n_embd, v_n_head, v_n_ff

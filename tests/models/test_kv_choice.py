@@ -138,7 +138,9 @@ PIXTRAL_Q4 = TextModelInfo(
 
 
 def _free(monkeypatch: pytest.MonkeyPatch, gib: float) -> None:
+    """A machine with ``gib`` of RAM free and no GPU of its own (whatever this one has)."""
     monkeypatch.setattr(hardware, "available_memory_bytes", lambda: int(gib * GIB))
+    monkeypatch.setattr(hardware, "discrete_gpu", lambda: None)
 
 
 @pytest.mark.parametrize(
