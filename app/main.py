@@ -3,6 +3,14 @@
 No globals: every object the window needs is created here and passed in. The engine's owner
 builds the backend from the settings and rebuilds it when they change; the model starts
 loading in the background as soon as the window is up, so the first answer does not wait.
+
+This is the one module outside ``app/ui`` that imports PySide6 (tests/test_layers.py allows
+exactly these two): the composition root creates the ``QApplication`` and the dialogs around
+the window (a damaged history's salvage offer, a start-up failure); moving that into ``app/ui``
+would only move the name. Its Qt imports sit inside the functions that need them, so importing
+this module loads no Qt (``app.cli`` imports it only when no sub-command is given, and the
+command line stays free of Qt; tests/test_main.py checks), and so that ``run_gui`` sets the
+order Qt needs: WebEngine's setup before the ``QApplication``, the theme before any widget.
 """
 
 from __future__ import annotations

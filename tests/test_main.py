@@ -87,3 +87,26 @@ def test_start_empty_copies_nothing(qtbot, tmp_path: Path) -> None:
         window.close()
         window.engine.close()
         window.store.close()
+
+
+def test_the_composition_root_and_the_command_line_load_no_qt(image_file) -> None:
+    """``app.main`` keeps its Qt imports inside its functions: importing it, and running a
+    sub-command of the CLI, loads no PySide6 (the command line runs where Qt cannot)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, app.main, app.cli\n"
+        "loaded = 'PySide6' in sys.modules\n"
+        f"rc = app.cli.main(['tokens', {str(image_file(64, 32))!r}, '--json'])\n"
+        "print(loaded, 'PySide6' in sys.modules, rc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.splitlines()[-1] == "False False 0", done.stdout + done.stderr
