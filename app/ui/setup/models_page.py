@@ -20,12 +20,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -40,13 +37,15 @@ from app.models.model_folders import ModelFolders, remember_folder, remembered_f
 from app.models.model_overrides import ModelOverrides
 from app.settings import SETTINGS_BY_KEY
 from app.ui.common.background import run_in_background
+from app.ui.setup.setting_words import CHOICES, SPECIAL_VALUES, label
+from app.ui.theme.dialog_parts import Section, align_labels, confirm_destructive, mark_primary
+from app.ui.theme.tokens import SPACING
 
 COLUMNS = ("Model", "Quantization", "Size", "Where", "Default")
 
 
 def _confirm(parent: QWidget, text: str) -> bool:
-    answer = QMessageBox.question(parent, "Delete model", text)
-    return answer == QMessageBox.StandardButton.Yes
+    return confirm_destructive(parent, "Delete model", text, "Delete")
 
 
 class ModelsPage(QWidget):
@@ -92,23 +91,35 @@ class ModelsPage(QWidget):
         for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # long paths elide
+        self.table.setAccessibleName("Installed models")
+        self.table.setAlternatingRowColors(True)
         self.status = QLabel("")
-        self.refresh_button = QPushButton("Refresh")
+        self.status.setObjectName("dialogNote")
+        self.refresh_button = QPushButton("Search again")
+        self.refresh_button.setToolTip("Look for model files in the usual places again")
         self.add_folder_button = QPushButton("Add folder…")
         self.add_folder_button.setToolTip("Search a folder of your own for GGUF files, always")
-        self.default_button = QPushButton("Set as default")
+        self.default_button = QPushButton("Use by default")
+        self.default_button.setToolTip("Load the selected model when Pixtral Desk starts")
         self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Delete the selected model's files from this computer")
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         buttons = (
-            self.add_folder_button, self.refresh_button, self.default_button, self.delete_button,
+            self.add_folder_button, self.refresh_button, self.delete_button, self.default_button,
         )  # fmt: skip
         for button in buttons:
             row.addWidget(button)
+        installed = Section(
+            "Installed Pixtral models",
+            "Each is a model file and its vision projector, found on this computer.",
+        )
+        installed.body.addWidget(self.table, 1)
+        installed.body.addLayout(row)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Installed Pixtral models</b> (model + vision projector)"))
-        layout.addWidget(self.table)
-        layout.addLayout(row)
+        layout.setContentsMargins(SPACING["xs"], SPACING["md"], SPACING["xs"], SPACING["xs"])
+        layout.setSpacing(SPACING["md"])
+        layout.addWidget(installed, 1)
         layout.addWidget(self._build_override_box())
 
         self.table.itemSelectionChanged.connect(self._show_overrides)
@@ -117,39 +128,52 @@ class ModelsPage(QWidget):
         self.default_button.clicked.connect(self._on_default_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
 
-    def _build_override_box(self) -> QGroupBox:
-        self.override_box = QGroupBox("Settings for the selected model")
+    def _build_override_box(self) -> Section:
+        self.override_box = Section(
+            "Settings for the selected model",
+            "Its own values for how it loads; the engine settings apply where it has none.",
+        )
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(-1, 999)
-        self.gpu_layers.setSpecialValueText("All layers")
+        self.gpu_layers.setSpecialValueText(SPECIAL_VALUES["n_gpu_layers"])
         self.gpu_layers.setToolTip("Layers on the GPU; 0 = CPU only. Lower it if loading fails.")
         self.context = QSpinBox()
         self.context.setRange(0, 131_072)
         self.context.setSingleStep(1024)
-        self.context.setSpecialValueText("Pick from memory")
+        self.context.setSpecialValueText(SPECIAL_VALUES["n_ctx"])
         self.context.setSuffix(" tokens")
         self.kv_type = QComboBox()
-        self.kv_type.addItems([k.value for k in KvType])
-        self.kv_type.setToolTip("q8_0 and q4_0 halve or quarter the context's memory.")
-        self.save_button = QPushButton("Save")
-        self.reset_button = QPushButton("Use global settings")
+        for kind in KvType:
+            self.kv_type.addItem(CHOICES["kv_type"].get(kind.value, kind.value), kind.value)
+        self.kv_type.setToolTip("Compact and smallest halve or quarter the memory it takes.")
+        self.save_button = QPushButton("Save for this model")
+        mark_primary(self.save_button, default=False)  # in the settings dialog, Enter saves it
+        self.reset_button = QPushButton("Use engine settings")
         self.override_status = QLabel("")
-        form = QFormLayout(self.override_box)
-        form.addRow("GPU layers", self.gpu_layers)
-        form.addRow("Context", self.context)
-        form.addRow("KV cache", self.kv_type)
+        self.override_status.setObjectName("dialogNote")
+        for key, editor in (
+            ("n_gpu_layers", self.gpu_layers), ("n_ctx", self.context), ("kv_type", self.kv_type),
+        ):  # fmt: skip
+            editor.setAccessibleName(label(key))
+            self.override_box.add_row(label(key), editor)
         buttons = QHBoxLayout()
         buttons.addWidget(self.override_status, 1)
         buttons.addWidget(self.reset_button)
         buttons.addWidget(self.save_button)
-        form.addRow(buttons)
+        self.override_box.body.addLayout(buttons)
+        align_labels([self.override_box])
         self.save_button.clicked.connect(self._on_save_overrides)
         self.reset_button.clicked.connect(self._on_reset_overrides)
         self.override_box.setEnabled(False)
         self.gpu_layers.setValue(int(self.defaults["n_gpu_layers"]))
         self.context.setValue(int(self.defaults["n_ctx"]))
-        self.kv_type.setCurrentText(str(self.defaults["kv_type"]))
+        self._choose_kv(str(self.defaults["kv_type"]))
         return self.override_box
+
+    def _choose_kv(self, value: str) -> None:
+        index = self.kv_type.findData(value)
+        if index >= 0:
+            self.kv_type.setCurrentIndex(index)
 
     def _show_overrides(self) -> None:
         pair = self._selected()
@@ -161,9 +185,9 @@ class ModelsPage(QWidget):
         values = {**self.defaults, **saved}
         self.gpu_layers.setValue(int(values["n_gpu_layers"]))
         self.context.setValue(int(values["n_ctx"]))
-        self.kv_type.setCurrentText(str(values["kv_type"]))
+        self._choose_kv(str(values["kv_type"]))
         self.override_status.setText(
-            "Own settings for this model" if saved else "Uses the global settings"
+            "Own settings for this model" if saved else "Uses the engine settings"
         )
 
     def _on_save_overrides(self) -> None:
@@ -174,7 +198,7 @@ class ModelsPage(QWidget):
             pair.model.path,
             n_gpu_layers=self.gpu_layers.value(),
             n_ctx=self.context.value(),
-            kv_type=self.kv_type.currentText(),
+            kv_type=self.kv_type.currentData(),
         )
         self.override_status.setText("Saved; used the next time this model loads")
         self.overrides_saved.emit(str(pair.model.path))

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -30,59 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.backends import LA_PLATEFORME, LOCAL
-from app.settings import SETTINGS, Setting, Settings
+from app.settings import SETTINGS, SETTINGS_BY_KEY, Setting, Settings
 from app.ui.common.background import run_in_background
 from app.ui.common.path_edit import PathEdit
+from app.ui.setup.setting_words import CHOICES, SECTIONS, SPECIAL_VALUES, label
+from app.ui.theme.dialog_parts import Section, button_row, section_page
+from app.ui.theme.tokens import SPACING
 
 _FILE_SETTINGS = {
     "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
     "mmproj": ("Choose the vision projector (mmproj)", "GGUF models (*.gguf);;All files (*)"),
 }
-_LABELS = {
-    "model": "Model file",
-    "mmproj": "Vision projector (mmproj)",
-    "n_gpu_layers": "GPU layers",
-    "n_ctx": "Context size (tokens)",
-    "kv_type": "KV cache type",
-    "threads": "CPU threads",
-    "n_batch": "Prompt batch size",
-    "temperature": "Temperature",
-    "top_p": "Top p",
-    "max_tokens": "Answer limit (tokens)",
-    "seed": "Seed",
-    "detail": "Image detail",
-    "system_placement": "System prompt placement",
-    "data_dir": "History folder",
-    "backend": "Answers computed by",
-    "mistral_model": "La Plateforme model",
-    "mistral_server_url": "La Plateforme address",
-    "openai_base_url": "Server address",
-    "openai_model": "Server model",
-    "appearance": "Appearance",
-}
-
-
-# What each choice means, in words; the settings file keeps the values (the combo's item data).
-_CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "backend": {
-        "local": "This computer (local model)",
-        "mistral": "La Plateforme",
-        "openai": "OpenAI-compatible server",
-    },
-    "system_placement": {
-        "pixtral": "As the model was trained (last message)",
-        "first": "First message (keeps the cache)",
-    },
-    "detail": {
-        "low": "Low (256 px)",
-        "medium": "Medium (512 px)",
-        "high": "High (768 px)",
-        "native": "Native (1024 px)",
-    },
-    "appearance": {"system": "Follow the system", "light": "Light", "dark": "Dark"},
-}
-
-
 def choose(combo: QComboBox, value: str) -> None:
     """Select the item whose value (item data) is ``value``."""
     index = combo.findData(value)
@@ -101,29 +58,45 @@ class SettingsDialog(QDialog):
         self.setAccessibleName("Settings")
         self.settings = settings
         self.editors: dict[str, QWidget] = {}
+        self.sections: dict[str, Section] = {}  # by heading, for pages that add rows
         tabs = QTabWidget()
-        tabs.addTab(self._form(("engine",)), "Engine")
-        tabs.addTab(self._form(("sampling",)), "Answers")
-        tabs.addTab(self._models_tab(), "Models")
-        tabs.addTab(self._remote_tab(), "Remote")
-        tabs.addTab(self._form(("storage",)), "History")
-        tabs.addTab(self._form(("window",)), "Appearance")
+        tabs.setObjectName("dialogTabs")
+        for title, sections in SECTIONS:
+            if title == "Remote":
+                tabs.addTab(self._remote_tab(sections), title)
+            else:
+                tabs.addTab(self._page(sections), title)
+            if title == "Engine":  # installed models come right after the engine's files
+                tabs.addTab(self._models_tab(), "Models")
+        listed = {key for _, sections in SECTIONS for *_, keys in sections for key in keys}
+        others = tuple(s.key for s in SETTINGS if s.key not in listed)
+        if others:  # a setting declared since the tabs were drawn still gets its row
+            tabs.addTab(self._page((("More settings", "", others),)), "More")
         self.system_prompt = QPlainTextEdit(system_prompt or "")
         self.system_prompt.setAccessibleName("System prompt of this conversation")
         self.system_prompt.setPlaceholderText("Instructions for this conversation (optional)")
         self.system_prompt.setEnabled(system_prompt is not None)
-        chat = QWidget()
-        QVBoxLayout(chat).addWidget(self.system_prompt)
-        tabs.addTab(chat, "This chat")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        chat = Section(
+            "System prompt",
+            "Instructions the model reads with every message of this conversation."
+            if system_prompt is not None
+            else "Open a conversation to give it instructions of its own.",
+        )
+        chat.body.addWidget(self.system_prompt, 1)
+        tabs.addTab(section_page(chat), "This chat")
+        buttons = button_row(
+            QDialogButtonBox(
+                QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+            ),
+            QDialogButtonBox.StandardButton.Save,
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
-        self.resize(560, 460)
+        self.setMinimumSize(600, 480)
+        self.resize(700, 680)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -169,23 +142,27 @@ class SettingsDialog(QDialog):
             elif isinstance(editor, QComboBox):
                 choose(editor, value)
 
-    def _remote_tab(self) -> QWidget:
-        page = self._form(("remote",))
-        key_button = QPushButton("La Plateforme API key…")
+    def _remote_tab(self, sections: tuple[tuple[str, str, tuple[str, ...]], ...]) -> QWidget:
+        page = self._page(sections)
+        key_button = QPushButton("API key…")
         key_button.setAccessibleName("La Plateforme API key")
         key_button.setToolTip("Set, test or remove the key; it is kept in the OS keyring.")
         key_button.clicked.connect(self._on_key_button_clicked)
-        models_button = QPushButton("Choose from La Plateforme…")
+        models_button = QPushButton("Choose a model…")
         models_button.setAccessibleName("Choose a La Plateforme model")
         models_button.setToolTip("Ask La Plateforme which models accept images")
         models_button.clicked.connect(self._on_models_button_clicked)
         self.remote_status = QLabel("")
+        self.remote_status.setObjectName("dialogNote")
         self.remote_status.setWordWrap(True)
-        form = page.layout()
-        if isinstance(form, QFormLayout):
-            form.addRow("", key_button)
-            form.addRow("", models_button)
-            form.addRow("", self.remote_status)
+        row = QHBoxLayout()
+        row.setSpacing(SPACING["sm"])
+        row.addWidget(key_button)
+        row.addWidget(models_button)
+        row.addStretch(1)
+        plateforme = self.sections[sections[0][0]]
+        plateforme.add_wide(row)
+        plateforme.add_wide(self.remote_status)
         return page
 
     def _on_models_button_clicked(self) -> None:
@@ -234,26 +211,32 @@ class SettingsDialog(QDialog):
         url = self.values().get(key) or self.settings[key]
         ApiKeyDialog(ApiKeys(), mistral_key_tester(url), LA_PLATEFORME.key_account, self).exec()
 
-    def _form(self, sections: tuple[str, ...]) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        for setting in SETTINGS:
-            if setting.section in sections:
+    def _page(self, sections: tuple[tuple[str, str, tuple[str, ...]], ...]) -> QWidget:
+        """A tab: one titled section per group, each row a setting's editor under its label."""
+        shown = []
+        for heading, description, keys in sections:
+            section = Section(heading, description)
+            for key in keys:
+                setting = SETTINGS_BY_KEY[key]
                 editor, row = self._editor(setting)
                 if isinstance(editor, PathEdit):
                     editor.set_note(setting.doc)  # the tooltip starts with the whole path
                 else:
                     editor.setToolTip(setting.doc)
-                editor.setAccessibleName(_LABELS.get(setting.key, setting.key))
-                self.editors[setting.key] = editor
-                form.addRow(_LABELS.get(setting.key, setting.key), row)
-        return page
+                # "Model" under two headings: the heading tells them apart for screen readers.
+                twice = sum(label(k) == label(key) for *_, ks in sections for k in ks) > 1
+                editor.setAccessibleName(f"{heading} {label(key).lower()}" if twice else label(key))
+                self.editors[key] = editor
+                section.add_row(label(key), row)
+            self.sections[heading] = section
+            shown.append(section)
+        return section_page(*shown)
 
     def _editor(self, setting: Setting) -> tuple[QWidget, QWidget]:
         value = self.settings[setting.key]
         if setting.choices:
             combo = QComboBox()
-            labels = _CHOICE_LABELS.get(setting.key, {})
+            labels = CHOICES.get(setting.key, {})
             for choice in setting.choices:
                 combo.addItem(labels.get(choice, choice), choice)
             choose(combo, str(value))
@@ -262,12 +245,8 @@ class SettingsDialog(QDialog):
             spin = QSpinBox()
             spin.setRange(*map(int, setting.bounds or (0, 2**31 - 1)))
             spin.setValue(int(value))
-            if setting.key in ("n_ctx", "threads"):
-                spin.setSpecialValueText("automatic")
-            if setting.key == "n_gpu_layers":
-                spin.setSpecialValueText("all")
-            if setting.key == "seed":
-                spin.setSpecialValueText("random")
+            if setting.key in SPECIAL_VALUES:
+                spin.setSpecialValueText(SPECIAL_VALUES[setting.key])
             return spin, spin
         if setting.kind is float:
             double = QDoubleSpinBox()
@@ -281,7 +260,7 @@ class SettingsDialog(QDialog):
             return line, line
         line = PathEdit(str(value))
         browse = QPushButton("Browse…")
-        browse.setAccessibleName(f"Browse for {_LABELS.get(setting.key, setting.key)}")
+        browse.setAccessibleName(f"Browse for {label(setting.key)}")
         browse.clicked.connect(lambda: self._browse(setting.key, line))
         row = QWidget()
         box = QHBoxLayout(row)

@@ -132,4 +132,42 @@ QLabel[tone="danger"] {{ color: {c.danger}; }}
 QLabel[tone="warning"] {{ color: {c.warning}; }}
 #refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
     border-radius: {r["sm"] + 2}px; }}
+""" + _dialog_block(scheme)
+
+
+# ------------------------------------------------------------------------------------------
+# Dialogs, the HTML studio and the drop overlay (issue 15 §8): the parts named in
+# app/ui/theme/dialog_parts.py, the studio's bars and notes, the window's drop panel.
+# ------------------------------------------------------------------------------------------
+def _dialog_block(scheme: Scheme) -> str:
+    """Sections with a heading and a muted description on a card, tab pages without a second
+    frame, the studio's header and notes, the drop panel: all from the scheme's tokens."""
+    c = COLOURS[scheme]
+    r, s, t = RADIUS, SPACING, TYPE_SCALE
+    return f"""
+QFrame#dialogSection {{ background: {c.surface}; border: 1px solid {c.border};
+    border-radius: {r["lg"]}px; }}
+QFrame#dialogSection QLabel {{ background: transparent; }}
+QLabel#sectionHeading {{ color: {c.text}; font-weight: 700; }}
+QLabel#sectionDescription, QLabel#dialogNote {{ color: {c.text_muted}; }}
+QScrollArea#dialogPage, QWidget#dialogPage {{ background: transparent; border: none; }}
+QTabWidget#dialogTabs::pane {{ border: none; border-top: 1px solid {c.border};
+    border-radius: 0; }}
+QLabel#dialogTitle {{ color: {c.text}; font-size: {t["subtitle"]}pt; font-weight: 600; }}
+QDialogButtonBox {{ button-layout: 3; }}
+QFrame#dialogSection QAbstractSpinBox::up-button,
+QFrame#dialogSection QAbstractSpinBox::down-button {{ width: 0; border: none; }}
+QLabel[tone="success"] {{ color: {c.success}; }}
+QLabel[tone="muted"] {{ color: {c.text_muted}; }}
+QWidget#studioBar {{ background: {c.surface}; border-bottom: 1px solid {c.border}; }}
+QLabel#paneTitle {{ color: {c.text_muted}; font-size: {t["caption"]}pt; font-weight: 600; }}
+QLabel#scaledPicture {{ background: {c.surface}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; color: {c.text_muted}; }}
+QLabel#blockedBanner {{ background: {c.notice}; color: {c.on_notice};
+    padding: {s["sm"]}px {s["md"]}px; border-radius: {r["md"]}px; }}
+QWidget#dropOverlay {{ background: {_rgba(c.accent, 0.22)};
+    border: 3px dashed {_rgba(c.accent, 0.8)}; border-radius: {r["lg"]}px; }}
+QLabel#dropOverlayText {{ background: {c.surface}; color: {c.accent};
+    font-size: {t["title"]}pt; font-weight: 600; padding: {s["lg"]}px {s["xl"]}px;
+    border: 1px solid {c.border}; border-radius: {r["lg"]}px; }}
 """

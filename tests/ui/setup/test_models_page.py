@@ -103,18 +103,18 @@ def test_per_model_settings_are_shown_saved_and_reset(qtbot, tiny_pair, tmp_path
     assert not page.override_box.isEnabled()  # nothing selected yet
     page.table.selectRow(0)
     assert page.override_box.isEnabled()
-    assert page.gpu_layers.text() == "All layers" and page.context.text() == "Pick from memory"
-    assert "global" in page.override_status.text()
+    assert page.gpu_layers.text() == "All" and page.context.text() == "Pick from memory"
+    assert "engine settings" in page.override_status.text()
     page.gpu_layers.setValue(20)
     page.context.setValue(16384)
-    page.kv_type.setCurrentText("q8_0")
+    page.kv_type.setCurrentIndex(page.kv_type.findData("q8_0"))
     with qtbot.waitSignal(page.overrides_saved) as saved:
         page.save_button.click()
     assert saved.args == [str(tmp_path / "a.gguf")]
     assert store.get(tmp_path / "a.gguf") == {"n_gpu_layers": 20, "n_ctx": 16384, "kv_type": "q8_0"}
     # The other model shows its own saved value over the defaults.
     page.table.selectRow(1)
-    assert page.gpu_layers.value() == 12 and page.kv_type.currentText() == "f16"
+    assert page.gpu_layers.value() == 12 and page.kv_type.currentData() == "f16"
     page.table.selectRow(0)
     assert page.context.value() == 16384
     page.reset_button.click()

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from app.settings import SETTINGS, Settings
-from app.ui.setup.settings_dialog import SettingsDialog
+from app.ui.setup.settings_dialog import SettingsDialog, choose
 from tests.engine.fake_servers import FakeChatServer
 
 
@@ -17,7 +17,7 @@ def test_every_setting_has_an_editor_and_saves(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(dialog)
     assert set(dialog.editors) == {s.key for s in SETTINGS}
     dialog.editors["n_ctx"].setValue(16384)
-    dialog.editors["kv_type"].setCurrentText("q8_0")
+    choose(dialog.editors["kv_type"], "q8_0")  # shown as "Compact (8-bit)"
     dialog.apply()
     again = Settings(tmp_path / "settings.ini")
     assert again["n_ctx"] == 16384 and again["kv_type"] == "q8_0"
@@ -52,7 +52,7 @@ def test_the_seed_reads_random_until_the_user_fixes_one(qtbot, tmp_path: Path) -
     dialog = SettingsDialog(settings, None)
     qtbot.addWidget(dialog)
     seed = dialog.editors["seed"]
-    assert seed.text() == "random" and seed.minimum() == -1
+    assert seed.text() == "Random each answer" and seed.minimum() == -1
     seed.setValue(1234)
     dialog.apply()
     assert Settings(tmp_path / "settings.ini")["seed"] == 1234

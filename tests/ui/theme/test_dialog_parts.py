@@ -1,0 +1,40 @@
+"""Dialog parts: a destructive confirmation answers Enter and Escape with the safe choice."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app.ui.theme.dialog_parts import Section, confirm_destructive
+
+
+def _answer_with(key: Qt.Key, seen: list[str]) -> None:
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        seen.append(box.defaultButton().text())
+        QTest.keyClick(box, key)
+
+    QTimer.singleShot(0, press)
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Escape])
+def test_enter_and_escape_cancel_a_destructive_confirmation(qtbot, key: Qt.Key) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    seen: list[str] = []
+    _answer_with(key, seen)
+    assert confirm_destructive(parent, "Delete model", "Delete a.gguf?", "Delete") is False
+    assert seen == ["Cancel"]
+
+
+def test_a_section_shows_its_heading_and_description(qtbot) -> None:
+    section = Section("Performance", "How the model uses memory.")
+    qtbot.addWidget(section)
+    assert section.heading.text() == "Performance" and section.accessibleName() == "Performance"
+    assert not section.description.isHidden()
+    assert Section("Alone").description.isHidden()  # no empty line under a bare heading
