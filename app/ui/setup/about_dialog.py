@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGridLayout,
-    QGroupBox,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -30,7 +29,43 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.models.download import hub_cache_dir
-from app.ui.theme.icons import LICENCES as ICON_LICENCES
+from app.ui.theme.dialog_parts import Section, button_row
+from app.ui.theme.icons import NAMES as ICON_NAMES
+from app.ui.theme.tokens import SPACING
+
+_ICON_FONTS = {
+    "ph": ("Phosphor Icons", "MIT", "https://github.com/phosphor-icons/core/blob/main/LICENSE"),
+    "mdi": ("Material Design Icons", "Apache-2.0",
+            "https://github.com/Templarian/MaterialDesign/blob/master/LICENSE"),
+    "ri": ("Remix Icon", "Apache-2.0", "https://github.com/Remix-Design/remixicon/blob/master/License"),
+    "fa": ("Font Awesome Free", "OFL-1.1", "https://fontawesome.com/license/free"),
+    "ei": ("Elusive Icons", "OFL-1.1", "https://scripts.sil.org/OFL"),
+    "msc": ("Codicons", "CC-BY-4.0",
+            "https://github.com/microsoft/vscode-codicons/blob/main/LICENSE"),
+}  # fmt: skip
+"""Licences of the fonts qtawesome bundles, by the start of their prefix (as its README gives
+them); only the fonts :data:`app.ui.theme.icons.NAMES` draws from are listed in About."""
+
+
+def icon_font_licences() -> list[tuple[str, str, str]]:
+    """QtAwesome and each icon font the app's icons come from, with its version and licence.
+
+    Read off the icon table and qtawesome's own list of bundled fonts (both in memory), so a
+    new icon set added to the table appears here without anyone remembering to list it.
+    """
+    import qtawesome
+
+    used = sorted({name.split(".", 1)[0] for name in ICON_NAMES.values()})
+    files = {prefix: ttf for prefix, ttf, _charmap in qtawesome._BUNDLED_FONTS}
+    rows = [("QtAwesome " + qtawesome.__version__ + " (icon library)", "MIT",
+             "https://github.com/spyder-ide/qtawesome/blob/master/LICENSE.txt")]  # fmt: skip
+    for prefix in used:
+        family = next((v for k, v in _ICON_FONTS.items() if prefix.startswith(k)), None)
+        name, spdx, url = family or (f"Icon font '{prefix}'", "see QtAwesome", rows[0][2])
+        version = files.get(prefix, "").rsplit("-", 1)[-1].removesuffix(".ttf")
+        rows.append((f"{name} {version} (icon font)".replace("  ", " "), spdx, url))
+    return rows
+
 
 LICENSES: tuple[tuple[str, str, str], ...] = (
     ("Pixtral 12B model weights (Mistral AI)", "Apache-2.0",
@@ -38,7 +73,7 @@ LICENSES: tuple[tuple[str, str, str], ...] = (
     ("Qt / PySide6", "LGPL-3.0", "https://www.gnu.org/licenses/lgpl-3.0.html"),
     ("llama.cpp / llama-cpp-python", "MIT", "https://opensource.org/license/mit"),
     ("mistral-common", "Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
-    *ICON_LICENCES,
+    *icon_font_licences(),
     ("Pixtral Desk", "Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
 )  # fmt: skip
 """(component, SPDX id, license text URL); shown in the About dialog."""
@@ -75,7 +110,8 @@ class AboutDialog(QDialog):
         self.path_fields: dict[str, QLineEdit] = {}
         self.open_buttons: dict[str, QPushButton] = {}
 
-        title = QLabel(f"<h2>Pixtral Desk {__version__}</h2>")
+        title = QLabel(f"Pixtral Desk {__version__}")
+        title.setObjectName("dialogTitle")
         blurb = QLabel(
             "A desktop chat for Mistral's Pixtral 12B vision-language model. It runs the model "
             "on this computer through llama.cpp, or on La Plateforme or any OpenAI-compatible "
@@ -85,29 +121,42 @@ class AboutDialog(QDialog):
         self.licenses = QLabel(self._licenses_html())
         self.licenses.setOpenExternalLinks(True)
         self.licenses.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        licenses_box = QGroupBox("Licenses")
-        QVBoxLayout(licenses_box).addWidget(self.licenses)
+        self.licenses.setAccessibleName("Licenses")
+        licenses_box = Section("Licenses", "What Pixtral Desk is built on, and under which terms.")
+        licenses_box.body.addWidget(self.licenses)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons = button_row(
+            QDialogButtonBox(QDialogButtonBox.StandardButton.Close),
+            QDialogButtonBox.StandardButton.Close,
+        )
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setSpacing(SPACING["md"])
         layout.addWidget(title)
         layout.addWidget(blurb)
         layout.addWidget(licenses_box)
         layout.addWidget(self._locations_box())
         layout.addWidget(buttons)
+        self.setMinimumWidth(640)
         self.resize(720, self.sizeHint().height())
 
     def _licenses_html(self) -> str:
         rows = "".join(
-            f"<tr><td>{name}</td><td>&nbsp;&nbsp;<a href='{url}'>{spdx}</a></td></tr>"
+            f"<tr><td style='padding: 2px 16px 2px 0'>{name}</td>"
+            f"<td style='padding: 2px 0'><a href='{url}'>{spdx}</a></td></tr>"
             for name, spdx, url in LICENSES
         )
         return f"<table>{rows}</table>"
 
-    def _locations_box(self) -> QGroupBox:
-        box = QGroupBox("Where your data is stored")
-        grid = QGridLayout(box)
+    def _locations_box(self) -> Section:
+        box = Section(
+            "Where your data is stored",
+            "Copy a path into a bug report or a backup tool, or open the folder.",
+        )
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(SPACING["md"])
+        grid.setVerticalSpacing(SPACING["sm"])
+        box.body.addLayout(grid)
         for row, (label, path) in enumerate(self.locations.items()):
             field = QLineEdit(str(path))
             field.setReadOnly(True)  # selectable and copyable, not editable
@@ -116,6 +165,7 @@ class AboutDialog(QDialog):
             field.setAccessibleName(label)
             button = QPushButton("Open folder")
             button.setAccessibleName(f"Open folder: {label}")
+            button.setToolTip(f"Show {label.lower()} in the file manager")
             button.clicked.connect(lambda _=False, p=path: open_folder(p))
             grid.addWidget(QLabel(label), row, 0)
             grid.addWidget(field, row, 1)

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.api_keys import MISTRAL, ApiKeys, KeySource
+from app.ui.theme.dialog_parts import Section, mark_primary
+from app.ui.theme.tokens import SPACING
 
 # Returns a sentence describing the result; raises with a human message on failure.
 KeyTester = Callable[[str], str]
@@ -56,29 +58,42 @@ class ApiKeyDialog(QDialog):
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("Paste your API key")
+        self.key_edit.setAccessibleName("API key")
         self.storage_label = QLabel()
+        self.storage_label.setObjectName("dialogNote")
         self.storage_label.setWordWrap(True)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Keep the key in the system keyring")
         self.test_button = QPushButton("Test")
+        self.test_button.setToolTip("Ask La Plateforme whether the key works")
         self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Forget the saved key")
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.test_button.clicked.connect(self._on_test_button_clicked)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        section = Section(
+            "API key", "Your key for La Plateforme, from console.mistral.ai. It never goes in "
+            "the settings file."
+        )
+        section.add_row("Key", self.key_edit)
         row = QHBoxLayout()
-        for button in (self.save_button, self.test_button, self.remove_button):
-            row.addWidget(button)
+        row.setSpacing(SPACING["sm"])
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        row.addWidget(self.test_button)
+        row.addWidget(self.save_button)
+        section.add_wide(row)
+        section.body.addWidget(self.storage_label)
+        section.body.addWidget(self.result_label)
+        mark_primary(self.save_button)  # Enter in the key field saves what was pasted
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("API key"))
-        layout.addWidget(self.key_edit)
-        layout.addLayout(row)
-        layout.addWidget(self.storage_label)
-        layout.addWidget(self.result_label)
+        layout.addWidget(section)
         layout.addWidget(close)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(480)
         self._refresh()
 
     def _refresh(self) -> None:

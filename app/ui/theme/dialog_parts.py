@@ -60,8 +60,14 @@ class Section(QFrame):
         self.body.addLayout(self.form)
 
     def add_row(self, label: str, field: QWidget | QLayout) -> None:
-        """One labelled row of the form; the label's mnemonic buddy is the field."""
+        """One labelled row of the form, the label centred on its field's line (Qt puts a
+        short label at the top of a tall row) and given the field as its buddy."""
         self.form.addRow(label, field)
+        item = self.form.itemAt(self.form.rowCount() - 1, QFormLayout.ItemRole.LabelRole)
+        shown = item.widget() if item is not None else None
+        if isinstance(shown, QLabel):
+            shown.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            shown.setMinimumHeight(field.sizeHint().height())
 
     def add_wide(self, widget: QWidget | QLayout) -> None:
         """A row under the form's fields, aligned with them (a note, a button row)."""
@@ -85,21 +91,16 @@ def aligned_form() -> QFormLayout:
 def align_labels(sections: list[Section]) -> None:
     """Give the labels of every section's form one width, so the fields of a page start on
     one line instead of a step per section."""
-    rows = []
-    for section in sections:
-        form = section.form
-        for row in range(form.rowCount()):
-            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and label.widget() is not None and field is not None:
-                rows.append((label.widget(), field))
-    width = max((label.sizeHint().width() for label, _ in rows), default=0)
-    for label, field in rows:
+    labels = [
+        item.widget()
+        for section in sections
+        for row in range(section.form.rowCount())
+        if (item := section.form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None
+        and item.widget() is not None
+    ]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
         label.setMinimumWidth(width)
-        # Centred on its field's line: Qt puts a short label at the top of a tall row.
-        label.setMinimumHeight(field.sizeHint().height())
-        if isinstance(label, QLabel):
-            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 def section_page(*sections: QWidget) -> QScrollArea:

@@ -100,3 +100,19 @@ def test_crash_notifier_opens_the_dialog_from_a_worker_thread(
     qtbot.addWidget(box)
     assert "RuntimeError: worker failed" in box.text()
     assert str(hook.reports[0]) in box.informativeText()
+
+
+def test_names_each_icon_font_the_app_draws_from_with_its_licence(qtbot, tmp_path: Path) -> None:
+    from app.ui.setup.about_dialog import icon_font_licences
+    from app.ui.theme.icons import NAMES
+
+    dialog = _dialog(qtbot, tmp_path)
+    text = dialog.licenses.text()
+    rows = icon_font_licences()
+    assert rows[0][0].startswith("QtAwesome ") and rows[0][1] == "MIT"
+    prefixes = {name.split(".", 1)[0] for name in NAMES.values()}
+    assert len(rows) == 1 + len(prefixes)  # one row per font actually used, no more
+    if "ph" in prefixes:
+        assert "Phosphor Icons 1.3.0 (icon font)" in text
+    for name, spdx, _url in rows:
+        assert name in text and spdx in text and "see QtAwesome" not in spdx
