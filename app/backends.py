@@ -200,7 +200,12 @@ LOCAL = BackendSpec(
     setup=SetupFlow.MODEL_FILES,
     model_key="model",
     capabilities=frozenset(
-        {Capability.LOADS_MODEL, Capability.COUNTS_TOKENS, Capability.HAS_DEVICE}
+        {
+            Capability.LOADS_MODEL,
+            Capability.COUNTS_TOKENS,
+            Capability.HAS_DEVICE,
+            Capability.FOLLOWS_SCHEMA,
+        }
     ),
 )
 LA_PLATEFORME = BackendSpec(
@@ -214,7 +219,7 @@ LA_PLATEFORME = BackendSpec(
     url_key="mistral_server_url",
     key_account=MISTRAL_ACCOUNT,
     badge="Answered on La Plateforme",
-    capabilities=frozenset({Capability.LISTS_MODELS}),
+    capabilities=frozenset({Capability.LISTS_MODELS, Capability.FOLLOWS_SCHEMA}),
 )
 OPENAI_SERVER = BackendSpec(
     kind="openai",

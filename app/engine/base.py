@@ -38,6 +38,9 @@ class Sampling:
     max_tokens: int = 1024
     seed: int = RANDOM_SEED
     fit_context: bool = False
+    json_schema: str = ""
+    """A JSON schema (as JSON text) the answer must follow; "" leaves the answer free. The local
+    engine turns it into a grammar, La Plateforme into its JSON schema mode."""
 
     def with_fixed_seed(self) -> Sampling:
         """These settings with a concrete seed: a fresh random one in place of -1.

@@ -31,6 +31,9 @@ class Capability(StrEnum):
     """Runs on this computer's CPU or GPU: the header names the device and what loading costs."""
     SERVER_URL = "server_url"
     """Talks to a server the user named (``base_url``): its host is how the app names it."""
+    FOLLOWS_SCHEMA = "follows_schema"
+    """Keeps an answer to a JSON schema (``Sampling.json_schema``): a grammar locally, JSON
+    schema mode on La Plateforme."""
 
 
 class ModelLoader(Backend, Protocol):

@@ -10,6 +10,7 @@ error bodies, the model list) is bounded, and the key it sends is remembered for
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -207,6 +208,8 @@ class MistralBackend(Notices):
         args = sampling_args(request)
         if request.sampling.seed >= 0:  # -1: the server draws one
             args["random_seed"] = request.sampling.seed
+        if request.sampling.json_schema:
+            args["response_format"] = json_schema_format(request.sampling.json_schema)
 
         @contextmanager
         def open_stream() -> Iterator[Iterator[Chunk]]:
@@ -245,6 +248,22 @@ class MistralBackend(Notices):
         if stream is not None:
             with suppress(Exception):
                 stream.close()
+
+
+def json_schema_format(schema_json: str) -> Any:
+    """La Plateforme's JSON schema mode (``strict``: the answer follows the schema, not only
+    JSON), the remote counterpart of the local engine's grammar."""
+    try:
+        from mistralai.client import models
+    except ImportError:  # pragma: no cover - mistralai 1.x
+        from mistralai import models  # type: ignore[no-redef,attr-defined]
+
+    return models.ResponseFormat(
+        type="json_schema",
+        json_schema=models.JSONSchema(
+            name="answer", schema_definition=json.loads(schema_json), strict=True
+        ),
+    )
 
 
 def _remembered(

@@ -36,6 +36,7 @@ from app.engine.base import (
 )
 from app.engine.local.cancel_flag import CancelFlag
 from app.engine.local.engine_failure import Cancelled, EngineFailure
+from app.engine.local.grammar import SchemaGrammarError, schema_grammar
 from app.engine.local.llama_model import LlamaModel
 from app.engine.local.prefix_cache import (
     ImageUnit,
@@ -311,6 +312,8 @@ class LlamaSession(LlamaModel):
 
     def _sampler(self, sampling: Sampling) -> object:
         chain = llama.llama_sampler_chain_init(llama.llama_sampler_chain_default_params())
+        if sampling.json_schema:
+            llama.llama_sampler_chain_add(chain, self._grammar_sampler(sampling.json_schema, chain))
         if sampling.temperature <= 0:
             llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_greedy())
         else:
@@ -322,6 +325,22 @@ class LlamaSession(LlamaModel):
                 chain, llama.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF)
             )
         return chain
+
+    def _grammar_sampler(self, schema_json: str, chain: object) -> object:
+        """The grammar sampler that keeps the answer to the schema; first in the chain, so the
+        others pick among the tokens it allows (a finished JSON value allows only end-of-text)."""
+        try:
+            grammar = schema_grammar(schema_json)
+        except SchemaGrammarError as exc:
+            llama.llama_sampler_free(chain)
+            raise EngineFailure(ErrorKind.BAD_INPUT, str(exc)) from exc
+        sampler = llama.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
+        if not sampler:
+            llama.llama_sampler_free(chain)
+            raise EngineFailure(
+                ErrorKind.BAD_INPUT, "llama.cpp could not use the grammar made from the schema."
+            )
+        return sampler
 
 
 # The worker catches these two by this module's name; they live in engine_failure.
