@@ -63,6 +63,9 @@ class GenerationRequest:
     placement: SystemPlacement = SystemPlacement.PIXTRAL
     sampling: Sampling = field(default_factory=Sampling)
     continue_answer: bool = False
+    chat: str = ""
+    """Which conversation this is ("" for none): the local engine keeps each chat's KV state
+    under it, so coming back to a chat, even after a restart, reads nothing again."""
 
 
 class LoadStage(StrEnum):

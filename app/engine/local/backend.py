@@ -55,6 +55,8 @@ from app.engine.local.wire import WireStats, WorkerImages, count_images, send
 from app.engine.local.worker import worker_main
 
 CANCEL_GRACE_S = 0.2
+SHUTDOWN_WAIT_S = 30.0
+"""How long ``close`` lets the worker write the open chat's state before ending it."""
 POLL_S = 0.01
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 MISSING_IMAGE_RETRIES = 2
@@ -103,9 +105,9 @@ class LocalBackend:
                 yield pieces
                 return
             produced: list[str] = []
-            sampling = request.sampling
+            sampling, chat = request.sampling, request.chat
             for event in self._load_then_prompt(
-                lambda wire: GenerateCommand(wire, sampling), pieces, "answering"
+                lambda wire: GenerateCommand(wire, sampling, chat), pieces, "answering"
             ):
                 if isinstance(event, Token):
                     produced.append(event.text)
@@ -143,10 +145,13 @@ class LocalBackend:
             self._cancel_at = time.monotonic()
 
     def close(self) -> None:
+        """End the worker; it first writes the open chat's state to the cache folder.
+
+        Called when the app quits (the window is gone by then) or off the GUI thread."""
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             try:
                 self._conn.send(ShutdownCommand())
-                self._process.join(2.0)
+                self._process.join(SHUTDOWN_WAIT_S)
             except (OSError, BrokenPipeError):
                 pass
         self._reset()

@@ -35,6 +35,7 @@ from app.engine.base import (
     Usage,
 )
 from app.engine.local.cancel_flag import CancelFlag
+from app.engine.local.chat_resume import ChatResume
 from app.engine.local.engine_failure import Cancelled, EngineFailure
 from app.engine.local.grammar import SchemaGrammarError, schema_grammar
 from app.engine.local.llama_model import LlamaModel
@@ -46,6 +47,7 @@ from app.engine.local.prefix_cache import (
     reusable_units,
 )
 from app.engine.local.protocol import CacheStats, Counted, LocalEngineConfig
+from app.engine.local.state_cache import ChatStates
 
 MIN_FITTED_ANSWER = 256
 """A job's answer limit shrinks to the room left in the context, but never below this: with
@@ -56,12 +58,18 @@ class LlamaSession(LlamaModel):
     """The loaded model with the record of its KV sequence: evaluates and answers each turn."""
 
     def __init__(
-        self, config: LocalEngineConfig, cancel: CancelFlag, emit: Callable[[object], None]
+        self,
+        config: LocalEngineConfig,
+        cancel: CancelFlag,
+        emit: Callable[[object], None],
+        states: ChatStates | None = None,
     ):
         super().__init__(config, cancel, emit)
         self._cached = KvRecord()
         self._answers: OrderedDict[str, list[int]] = OrderedDict()
         self.tokens_evaluated = 0
+        self.resume = ChatResume(self, states or ChatStates())
+        """Which chat the KV sequence holds; other chats' states kept (``chat_resume``)."""
 
     # ------------------------------------------------------------------------------ prompt
     def _units(self, pieces: Sequence[Piece]) -> tuple[list[Unit], dict[str, PreparedImage]]:
@@ -98,10 +106,16 @@ class LlamaSession(LlamaModel):
         return Counted(prompt_tokens=count_positions(units), image_tokens=tuple(image_tokens))
 
     def stats(self) -> CacheStats:
-        return CacheStats(self.tokens_evaluated, self.images.images_encoded)
+        return CacheStats(
+            self.tokens_evaluated,
+            self.images.images_encoded,
+            states_restored=self.resume.restored,
+            last_resume=self.resume.last,
+            states_saved=self.resume.states.files_written,
+        )
 
     # -------------------------------------------------------------------------- generating
-    def generate(self, pieces: Sequence[Piece], sampling: Sampling) -> None:
+    def generate(self, pieces: Sequence[Piece], sampling: Sampling, chat: str = "") -> None:
         """Evaluate what is new in the prompt, then stream the answer as events.
 
         A prompt that ends with text instead of ``[/INST]`` continues an answer that stopped
@@ -110,6 +124,7 @@ class LlamaSession(LlamaModel):
         as the rest of the same answer.
         """
         started = time.perf_counter()
+        self.resume.switch(chat, pieces)  # another chat's turn: swap the KV sequence's state
         units, images = self._units(pieces)
         counted = self._counted(units)
         prompt_tokens = counted.prompt_tokens
@@ -177,6 +192,7 @@ class LlamaSession(LlamaModel):
             return
         self._answers[text] = tokens
         self._answers.move_to_end(text)
+        self.resume.answered(text, tokens)
         while len(self._answers) > 256:
             self._answers.popitem(last=False)
 

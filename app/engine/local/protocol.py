@@ -44,6 +44,12 @@ class LocalEngineConfig:
     256 MB is ~80 images at the largest size (1024×1024 RGB, 3 MB): more than a 128K-token
     context can hold (~31 such images), so a whole conversation and a few switches between
     chats fit. The images of the request in hand are kept even above the budget."""
+    state_ram_mb: int = 2048
+    """States of recently left chats kept in the worker's RAM, so coming back reads nothing."""
+    state_disk_mb: int = 4096
+    """Saved chat states in ``state_dir`` (least recently used out); 0 saves none."""
+    state_dir: str = ""
+    """Where chat states are saved; "" = none saved (the app passes the user cache folder)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class LoadCommand:
 class GenerateCommand:
     pieces: list[WirePiece] = field(repr=False)
     sampling: Sampling
+    chat: str = ""
+    """Which chat this turn belongs to: the worker keeps each chat's KV state apart by it
+    (``chat_resume``); "" for a turn of no chat (a one-off job), whose state is not kept."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,12 @@ class CacheStats:
     """Prompt positions evaluated (text tokens and image embeddings), generated ones excluded."""
     images_encoded: int
     """Runs of the vision encoder; an image found in the cache or the embedding store is not one."""
+    states_restored: int = 0
+    """Chat states put back into the KV sequence (from RAM or disk) instead of a prefill."""
+    last_resume: str = ""
+    """What the last chat switch did: "memory", "disk", or why the chat was read again."""
+    states_saved: int = 0
+    """Chat state files written to the cache folder."""
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,21 @@ stderr goes to a log file so the assert message can be shown as the technical de
 Images' pixels are kept here across requests (``pixel_store``), outside the llama.cpp session:
 they do not depend on the model, so a model change keeps them and the app's record of them
 (``wire.WorkerImages``) stays true for as long as this process lives.
+
+So are the states of chats the user left (``state_cache``): kept in RAM, and written to the
+cache folder a chunk at a time while no command waits, never during an answer; at shutdown
+the open chat's state and whatever is still pending are written before the process ends.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from app.engine.base import EngineError, ErrorKind, Finished, FinishReason
@@ -28,9 +34,11 @@ from app.engine.local.protocol import (
     ImagesDropped,
     ImagesMissing,
     LoadCommand,
+    LocalEngineConfig,
     ShutdownCommand,
     StatsCommand,
 )
+from app.engine.local.state_cache import ChatStates
 
 
 def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None:
@@ -40,15 +48,24 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C belongs to the app, which cancels
     from app.engine.local.llama_session import Cancelled, EngineFailure, LlamaSession
 
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s"
+    )
     cancel = CancelFlag(cancel_raw)
     session: LlamaSession | None = None
     pixels = PixelStore()
+    states = ChatStates()
     while True:
         try:
+            while states.has_pending() and not conn.poll(0):
+                states.save_step()  # idle: write left chats' states, a chunk at a time
             command = conn.recv()
         except (EOFError, OSError):
             break
         if isinstance(command, ShutdownCommand):
+            if session is not None:
+                session.resume.leave()
+            states.flush()
             break
         try:
             pieces = None
@@ -65,9 +82,11 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
             if isinstance(command, LoadCommand):
                 pixels.budget_bytes = command.config.pixel_cache_mb * MIB
                 if session is not None:
+                    session.resume.leave()
                     session.close()
                     session = None
-                candidate = LlamaSession(command.config, cancel, conn.send)
+                _configure_states(states, command.config)
+                candidate = LlamaSession(command.config, cancel, conn.send, states)
                 try:
                     loaded = candidate.load()
                 except BaseException:
@@ -78,7 +97,7 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
             elif session is None:
                 conn.send(EngineError(ErrorKind.INTERNAL, "The model is not loaded."))
             elif isinstance(command, GenerateCommand) and pieces is not None:
-                session.generate(pieces, command.sampling)
+                session.generate(pieces, command.sampling, command.chat)
             elif isinstance(command, CountCommand) and pieces is not None:
                 conn.send(session.count(pieces))
             elif isinstance(command, StatsCommand):
@@ -97,6 +116,11 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
             )
     if session is not None:
         session.close()
+
+
+def _configure_states(states: ChatStates, config: LocalEngineConfig) -> None:
+    folder = Path(config.state_dir) if config.state_dir else None
+    states.configure(config.state_ram_mb * MIB, folder, config.state_disk_mb * MIB)
 
 
 def _redirect_stderr(log_path: str) -> None:
