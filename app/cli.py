@@ -1,8 +1,10 @@
 """The ``pixtral-desk`` command: the window by default, or a sub-command for scripts.
 
-``ask`` streams an answer to stdout (or prints one JSON object with ``--json``), ``tokens``
-prints what images will cost. Bad input ends with one line on stderr and a non-zero exit code,
-never a traceback.
+``ask`` streams an answer to stdout (or prints one JSON object with ``--json``); its prompt,
+images, PDF pages and schema are read by ``app.commands.inputs`` and it can save to or continue
+a chat of the history (``app.commands.chat_link``). ``batch`` answers one prompt for many
+inputs (``app.commands.batch``), ``tokens`` prints what images will cost. Bad input ends with
+one line on stderr and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,38 +12,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
 from app.backends import make_backend
-from app.core.conversation import Message
+from app.commands.ask import run_ask
+from app.commands.backend_use import check_local, checked_schema, notice
+from app.commands.batch import add_batch_command, run_batch
+from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
+from app.commands.inputs import PageMode
 from app.core.errors import UserFacingError
 from app.core.images import Detail, prepare_image
-from app.core.prompt import SystemPlacement
-from app.engine.base import (
-    EngineError,
-    Finished,
-    FinishReason,
-    GenerationRequest,
-    Sampling,
-    Token,
-    Usage,
-)
+from app.engine.base import Backend
 from app.logs import engine_log_path
 from app.models.models_cli import add_models_commands
 from app.settings import SETTINGS, Setting, Settings, coerce
 from app.storage.history_cli import add_history_commands
 
-EXIT_BAD_INPUT = 2
-EXIT_ENGINE = 3
-EXIT_BROKEN_PIPE = 141
-"""128 + SIGPIPE: what a shell reports for a command whose reader went away."""
+__all__ = ["EXIT_BAD_INPUT", "EXIT_BROKEN_PIPE", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +80,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pixtral-desk: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _reader_went_away() -> int:
@@ -118,16 +109,35 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     ask = commands.add_parser("ask", help="answer one prompt, streaming to stdout")
-    ask.add_argument("prompt", help="what to ask")
+    ask.add_argument("prompt", nargs="?", default=None, help="what to ask; - reads standard input")
+    ask.add_argument("--prompt-file", type=Path, default=None, help="read the prompt from a file")
     ask.add_argument(
-        "--image", action="append", default=[], type=Path, help="an image to include (repeatable)"
+        "--image", action="append", default=[], help="an image to include (repeatable; quoted "
+        "globs are expanded)",
+    )  # fmt: skip
+    ask.add_argument("--pdf", type=Path, default=None, help="a PDF whose pages to include")
+    ask.add_argument("--pages", default=None, help="PDF pages, like 1-3,7")
+    ask.add_argument(
+        "--as", dest="page_mode", choices=[m.value for m in PageMode], default=PageMode.TEXT.value,
+        help="PDF pages as their text layer (where they have one), as images, or both",
+    )  # fmt: skip
+    ask.add_argument(
+        "--json-schema", type=Path, default=None, help="the answer follows this schema"
     )
-    ask.add_argument("--system", default="", help="system prompt")
+    ask.add_argument("--system", default=None, help="system prompt")
     ask.add_argument(
         "--json", action="store_true", help="print one JSON object at the end instead of streaming"
     )
+    ask.add_argument("--save", action="store_true", help="keep the turn as a chat in the history")
+    ask.add_argument("--chat", type=int, default=None, metavar="ID", help="continue this chat")
+    ask.add_argument(
+        "--data-dir", type=Path, default=None, help="history folder (default: the user data folder)"
+    )
     _add_setting_flags(ask)
     ask.set_defaults(run=_run_ask)
+
+    batch = add_batch_command(commands, _add_setting_flags)
+    batch.set_defaults(run=_run_batch)
 
     tokens = commands.add_parser(
         "tokens", help="what images cost in tokens, locally and on La Plateforme"
@@ -220,99 +230,27 @@ def _run_tokens(args: argparse.Namespace) -> int:
 
 def _run_ask(args: argparse.Namespace) -> int:
     values = _resolved(args)
-    detail = Detail.parse(values["detail"])
-    images = [prepare_image(path, detail) for path in args.image]
-    request = GenerationRequest(
-        messages=[Message.user(args.prompt, images)],
-        system_prompt=args.system,
-        placement=SystemPlacement(values["system_placement"]),
-        # --seed fixes the seed; without it each run draws one, reported with --json.
-        sampling=Sampling(
-            values["temperature"], values["top_p"], values["max_tokens"], values["seed"]
-        ).with_fixed_seed(),
+    return run_ask(args, values, _data_dir(args), lambda: _backend(args, values))
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    values = _resolved(args)
+    checked_schema(args.json_schema, values)  # refused before any input is read
+    presets = Settings(args.config).path.with_name("presets.json")
+    return run_batch(
+        args, values, presets, lambda: _backend(args, values), lambda: check_local(values)
     )
-    backend = make_backend(
-        values,
-        lambda text: print(f"pixtral-desk: {text}", file=sys.stderr),
-        settings_path=Settings(args.config).path,
+
+
+def _data_dir(args: argparse.Namespace) -> Path | None:
+    return args.data_dir or Settings(args.config)["data_dir"] or None
+
+
+def _backend(args: argparse.Namespace, values: dict[str, Any]) -> Backend:
+    return make_backend(
+        values, notice, settings_path=Settings(args.config).path,
         log_path=engine_log_path(args.log_dir),
-    )
-    interrupted = threading.Event()
-
-    def on_interrupt(_signum: int, _frame: object) -> None:
-        interrupted.set()
-        backend.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        return _stream(backend.generate(request), args.json, images, request.sampling.seed)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        backend.close()
-
-
-def _stream(events: Any, as_json: bool, images: list, seed: int) -> int:
-    usage: Usage | None = None
-    for event in events:
-        if isinstance(event, Token) and not as_json:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif isinstance(event, Usage):
-            usage = event
-        elif isinstance(event, EngineError):
-            if event.text and not as_json:
-                print()
-            print(f"pixtral-desk: {event.message}", file=sys.stderr)
-            if as_json:
-                print(
-                    json.dumps(
-                        {"error": event.kind.value, "message": event.message, "text": event.text}
-                    )
-                )
-            return (
-                EXIT_BAD_INPUT
-                if event.kind.value
-                in ("bad_input", "model_file", "context_overflow", "auth", "privacy")
-                else EXIT_ENGINE
-            )
-        elif isinstance(event, Finished):
-            if as_json:
-                print(json.dumps(_summary(event, usage, images, seed)))
-            else:
-                print()
-                if event.reason is FinishReason.CANCELLED:
-                    print("[stopped]", file=sys.stderr)
-            return 130 if event.reason is FinishReason.CANCELLED else 0
-    return EXIT_ENGINE
-
-
-def _summary(finished: Finished, usage: Usage | None, images: list, seed: int) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "text": finished.text,
-        "finish_reason": finished.reason.value,
-        "stopped": finished.reason is FinishReason.CANCELLED,
-        "seed": seed,
-    }
-    if usage is not None:
-        data = asdict(usage)
-        out.update(
-            prompt_tokens=usage.prompt_tokens,
-            image_tokens=list(usage.image_tokens),
-            cached_tokens=usage.cached_tokens,
-            evaluated_tokens=usage.evaluated_tokens,
-            images_encoded=usage.images_encoded,
-            generated_tokens=usage.generated_tokens,
-            ttft_s=round(usage.ttft_s, 4),
-            tokens_per_s=round(usage.tokens_per_s, 2),
-            prefill_s=round(data["prefill_s"], 4),
-            backend=usage.backend,
-            device=usage.device,
-            n_ctx=usage.n_ctx,
-        )
-    out["images"] = [
-        {"name": i.name, "prepared_size": list(i.size), "tokens": i.tokens} for i in images
-    ]
-    return out
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "main": {"core", "engine", "storage", "models", "workflows", "backends", "logs",
              "crash_report", "ui"},
     "cli": {"core", "engine", "storage", "models", "workflows", "backends", "logs",
-            "crash_report", "main"},
+            "crash_report", "main", "commands"},
+    "commands": {"core", "engine", "storage", "models", "workflows", "backends"},
     "__main__": {"cli"},
     "__init__": set(),
 }  # fmt: skip

@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """A presets file is a few kilobytes; a larger one is not read (it is outside input)."""
 MAX_PRESETS = 500
-_FIELDS = ("id", "title", "prompt", "detail")
+_FIELDS = ("id", "title", "prompt", "detail", "json_schema")
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,24 @@ class Preset:
     """One canned request: what the menu shows (``title``) and what is sent (``prompt``).
 
     ``detail`` is the image detail level the preset works best at (OCR and receipts need every
-    pixel, a description does not); None leaves the user's setting alone.
+    pixel, a description does not); None leaves the user's setting alone. ``json_schema`` is
+    the JSON schema its answers follow (compact JSON text; an object in the file), for a
+    preset that extracts data: the command line constrains the answer to it.
     """
 
     id: str
     title: str
     prompt: str
     detail: str | None = None
+    json_schema: str | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            key: value for key, value in asdict(self).items() if value is not None
+        }
+        if self.json_schema is not None:
+            out["json_schema"] = json.loads(self.json_schema)
+        return out
 
 
 class PresetFileError(UserFacingError):
@@ -165,6 +173,13 @@ def _entries(data: Any, path: Path) -> list[dict[str, Any]]:
         for key, value in entry.items():
             if key == "detail" and value is None:
                 continue
+            if key == "json_schema":
+                if not isinstance(value, dict):
+                    raise UserFacingError(
+                        f"Preset {_name(entry, index)} in {path}: 'json_schema' must be a JSON "
+                        "object (a JSON schema)."
+                    )
+                continue
             if not isinstance(value, str) or not value.strip():
                 raise UserFacingError(
                     f"Preset {_name(entry, index)} in {path}: '{key}' must be non-empty text."
@@ -175,7 +190,15 @@ def _entries(data: Any, path: Path) -> list[dict[str, Any]]:
                 f"Preset {_name(entry, index)} in {path}: detail '{entry['detail']}' is not one "
                 f"of {levels}."
             )
-    return data
+    return [_schema_as_text(entry) for entry in data]
+
+
+def _schema_as_text(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its schema as compact JSON text, the form a frozen ``Preset`` holds."""
+    if "json_schema" not in entry:
+        return entry
+    schema = json.dumps(entry["json_schema"], ensure_ascii=False, separators=(",", ":"))
+    return {**entry, "json_schema": schema}
 
 
 def _merge(builtins: list[Preset], entries: list[dict[str, Any]], path: Path) -> list[Preset]:

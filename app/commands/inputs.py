@@ -1,0 +1,233 @@
+"""What a script hands the command line, read the Unix way and bounded.
+
+A prompt can be an argument, ``-`` (standard input: ``pdftotext x.pdf - | pixtral-desk ask -``)
+or a file (``--prompt-file``): a long document does not fit the operating system's argument
+limit (~128 KB on Linux), a pipe or a file has none. Images come by repeated flag or by a
+quoted glob the command expands itself, so ``--image 'scans/*.png'`` works in any shell. PDF
+pages go through the window's document code (``app.workflows.documents``): the same rendering
+in the same sandboxed PDF process, the same page labels the model cites and the same costs.
+
+Every input is outside input, so each has a bound and a one-sentence refusal.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+from app.core.conversation import ImagePart, Part, TextPart
+from app.core.errors import UserFacingError
+from app.core.images import Detail
+from app.workflows.documents import (
+    Document,
+    default_selection,
+    document_parts,
+    open_document,
+)
+
+MAX_PROMPT_BYTES = 16 * 1024 * 1024
+"""16 MB of text is ~4 million tokens, 30 times the largest context: anything longer is a
+mistake (a binary file, a runaway pipe), refused before it fills memory."""
+MAX_SCHEMA_BYTES = 256 * 1024
+"""A JSON schema for one answer is a few kilobytes; a larger file is not read."""
+MAX_GLOB_MATCHES = 100_000
+"""One pattern may name this many files: a batch over a whole disk is not a receipts folder."""
+STDIN = "-"
+
+
+class PageMode(StrEnum):
+    """How PDF pages are sent. ``text``: the text layer where a page has one, the picture
+    where it has none (the window's default); ``images``: every page as its picture;
+    ``both``: the picture followed by the text layer (layout and exact characters)."""
+
+    TEXT = "text"
+    IMAGES = "images"
+    BOTH = "both"
+
+
+def read_prompt(prompt: str | None, prompt_file: Path | None, stdin: BinaryIO | None = None) -> str:
+    """The prompt: ``--prompt-file``'s text, then the argument (``-`` reads standard input).
+
+    Both may be given: the file is the material and the argument the question about it, as
+    ``llm`` joins a piped text and its prompt. Raises ``UserFacingError`` when there is none.
+    """
+    texts = []
+    if prompt_file is not None:
+        texts.append(
+            _read_text(stdin) if str(prompt_file) == STDIN else _read_file(prompt_file, "prompt")
+        )
+    if prompt == STDIN:
+        texts.append(_read_text(stdin))
+    elif prompt:
+        texts.append(prompt)
+    text = "\n\n".join(t.strip() for t in texts if t.strip())
+    if not text:
+        raise UserFacingError(
+            "There is no prompt: give it as an argument, as - to read standard input, or with "
+            "--prompt-file."
+        )
+    return text
+
+
+def _read_text(stdin: BinaryIO | None) -> str:
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    data = stream.read(MAX_PROMPT_BYTES + 1)
+    return _decoded(data, "standard input")
+
+
+def _read_file(path: Path, what: str) -> str:
+    try:
+        if path.is_dir():
+            raise UserFacingError(f"The {what} file '{path}' is a folder.")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PROMPT_BYTES + 1)
+    except FileNotFoundError:
+        raise UserFacingError(f"The {what} file '{path}' does not exist.") from None
+    except OSError as exc:
+        raise UserFacingError(
+            f"The {what} file '{path}' cannot be read ({exc.strerror})."
+        ) from None
+    return _decoded(data, f"'{path}'")
+
+
+def _decoded(data: bytes, where: str) -> str:
+    if len(data) > MAX_PROMPT_BYTES:
+        raise UserFacingError(
+            f"The prompt from {where} is over {MAX_PROMPT_BYTES // 1024 // 1024} MB; "
+            "no context holds that much text."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserFacingError(
+            f"The prompt from {where} is not UTF-8 text (byte {exc.start}); convert it first, "
+            "e.g. with pdftotext or iconv."
+        ) from None
+
+
+def expand_paths(patterns: list[str] | list[Path]) -> list[Path]:
+    """Each path as given, or the sorted files a glob pattern (``*``, ``?``, ``[``) matches.
+
+    A name that exists is taken as is even if it holds glob characters; a pattern that
+    matches nothing is refused (a typo would otherwise answer nothing, silently).
+    """
+    paths: list[Path] = []
+    for pattern in map(str, patterns):
+        if Path(pattern).exists() or not glob.has_magic(pattern):
+            paths.append(Path(pattern))
+            continue
+        matches = sorted(glob.iglob(pattern, recursive=True))
+        if not matches:
+            raise UserFacingError(f"No file matches '{pattern}'.")
+        if len(paths) + len(matches) > MAX_GLOB_MATCHES:
+            raise UserFacingError(f"'{pattern}' matches over {MAX_GLOB_MATCHES:,} files.")
+        paths.extend(Path(match) for match in matches if not Path(match).is_dir())
+    return paths
+
+
+def parse_pages(spec: str, total: int, name: str) -> tuple[int, ...]:
+    """``"1-3,7"`` → ``(1, 2, 3, 7)``: pages as people write them, checked against ``total``."""
+    pages: list[int] = []
+    for item in spec.replace(" ", "").split(","):
+        if not item:
+            continue
+        first, dash, last = item.partition("-")
+        try:
+            start = int(first)
+            end = int(last) if dash else start
+        except ValueError:
+            raise UserFacingError(
+                f"'{spec}' is not a list of pages; write it like 1-3,7."
+            ) from None
+        if start < 1 or end < start:
+            raise UserFacingError(f"'{item}' is not a page range; pages count from 1.")
+        if end > total:
+            raise UserFacingError(
+                f"'{name}' has {total} page{'s' if total != 1 else ''}; there is no page {end}."
+            )
+        pages.extend(page for page in range(start, end + 1) if page not in pages)
+    if not pages:
+        raise UserFacingError(f"'{spec}' names no page.")
+    return tuple(pages)
+
+
+def page_parts(doc: Document, pages: tuple[int, ...], mode: PageMode, detail: Detail) -> list[Part]:
+    """The chosen pages as the window sends them (header, labels, text or pictures).
+
+    ``both`` adds each drawn page's text layer after its picture, under the same label.
+    """
+    parts = document_parts(doc, pages, detail, use_text_for_text_pages=mode is PageMode.TEXT)
+    if mode is not PageMode.BOTH:
+        return parts
+    drawn = iter(pages)
+    out: list[Part] = []
+    for part in parts:
+        out.append(part)
+        if isinstance(part, ImagePart):
+            text = doc.page_text(next(drawn) - 1)
+            if text:
+                out.append(TextPart(f"{text}\n"))
+    return out
+
+
+def pdf_parts(
+    path: Path,
+    pages_spec: str | None,
+    mode: PageMode,
+    detail: Detail,
+    budget_tokens: int,
+    notice: Callable[[str], None],
+) -> list[Part]:
+    """A PDF's pages for one question. Without ``pages_spec`` the window's default choice:
+    the first pages that fit 60 % of the context, said on stderr when that is not all."""
+    with open_document(path) as doc:
+        if pages_spec:
+            pages = parse_pages(pages_spec, doc.pages, doc.name)
+        else:
+            selection = default_selection(
+                doc.page_costs(detail), budget_tokens, mode is PageMode.TEXT
+            )
+            if not selection.pages:
+                raise UserFacingError(selection.reason)
+            if len(selection.pages) < doc.pages:
+                notice(f"{doc.name}: {selection.reason} (choose with --pages)")
+            pages = selection.pages
+        return page_parts(doc, pages, mode, detail)
+
+
+def read_schema(path: Path) -> str:
+    """A JSON schema file as compact JSON text (the form ``Sampling.json_schema`` carries)."""
+    try:
+        if path.stat().st_size > MAX_SCHEMA_BYTES:
+            raise UserFacingError(
+                f"The JSON schema '{path}' is over {MAX_SCHEMA_BYTES // 1024} KB, too large to "
+                "be a schema."
+            )
+    except FileNotFoundError:
+        raise UserFacingError(f"The JSON schema file '{path}' does not exist.") from None
+    except OSError as exc:
+        raise UserFacingError(
+            f"The JSON schema '{path}' cannot be read ({exc.strerror})."
+        ) from None
+    return schema_text(_read_file(path, "JSON schema"), f"'{path}'")
+
+
+def schema_text(raw: str, where: str) -> str:
+    """Check that ``raw`` is a JSON object (a schema) and return it compact."""
+    try:
+        schema = json.loads(raw)
+    except RecursionError:
+        raise UserFacingError(f"The JSON schema {where} is nested too deeply.") from None
+    except json.JSONDecodeError as exc:
+        raise UserFacingError(
+            f"The JSON schema {where} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg})."
+        ) from None
+    if not isinstance(schema, dict):
+        raise UserFacingError(f"The JSON schema {where} must be a JSON object.")
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
