@@ -7,8 +7,10 @@
 #
 # Run from the unpacked release tarball (this script next to pixtral-desk/) or from a checkout
 # after `python packaging/build.py` (it then takes dist/pixtral-desk/). Honours XDG_DATA_HOME.
-# User data lives elsewhere (platformdirs: ~/.local/share/pixtral-desk/ data, ~/.config,
-# ~/.cache) and is never read, moved or deleted here; see packaging/README.md to remove it.
+# User data lives elsewhere (platformdirs: history in ~/.local/share/pixtral-desk/, settings
+# in ~/.config/pixtral-desk/, logs in ~/.local/state/pixtral-desk/; downloaded models in the
+# Hugging Face cache, ~/.cache/huggingface/hub) and is never read, moved or deleted here; see
+# packaging/README.md to remove it.
 set -euo pipefail
 
 APP_ID=pixtral-desk
@@ -22,7 +24,7 @@ launcher="$bin_dir/$APP_ID"
 desktop="$apps_dir/$APP_ID.desktop"
 marker="$app_dir/.installed-by-pixtral-desk"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 refresh_caches() {
   command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$apps_dir" || true
@@ -46,7 +48,7 @@ find_icons() {
 }
 
 uninstall() {
-  # Only what install() created; never $data_home/$APP_ID itself (history and models live there).
+  # Only what install() created; never $data_home/$APP_ID itself (the history lives there).
   if [ -d "$app_dir" ]; then
     if [ -f "$marker" ]; then rm -rf -- "$app_dir"; else
       echo "install.sh: $app_dir was not created by this script; left in place" >&2

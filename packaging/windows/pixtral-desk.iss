@@ -6,7 +6,8 @@
 ; Output: dist\Pixtral-Desk-<version>-windows-x64-setup.exe. Per-user install by default (no admin
 ; prompt; "Install for all users" is offered), Start-menu shortcut, optional desktop shortcut,
 ; uninstaller in Settings > Apps. The uninstaller removes the program folder only: history,
-; models, settings and logs (%LOCALAPPDATA%\pixtral-desk) are kept (see packaging\README.md).
+; settings and logs (%LOCALAPPDATA%\pixtral-desk) and downloaded models (the Hugging Face cache,
+; %USERPROFILE%\.cache\huggingface\hub) are kept (see packaging\README.md).
 ; Signing: pass /DSignTool=... after configuring a sign tool named "pixtral" in the IDE or
 ; with ISCC /S"pixtral=signtool sign /fd sha256 /tr http://timestamp.digicert.com /td sha256 $f".
 

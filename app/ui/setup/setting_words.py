@@ -7,6 +7,9 @@ dialog and the models page, so the same value never reads two ways.
 
 from __future__ import annotations
 
+from app.core.images import Detail
+from app.ui.common.detail_words import detail_label
+
 LABELS = {
     "backend": "Answers computed by",
     "model": "Model file",
@@ -46,12 +49,7 @@ CHOICES: dict[str, dict[str, str]] = {
         "pixtral": "As the model was trained (last message)",
         "first": "First message (keeps the cache)",
     },
-    "detail": {
-        "low": "Low (256 px)",
-        "medium": "Medium (512 px)",
-        "high": "High (768 px)",
-        "native": "Native (1024 px)",
-    },
+    "detail": {level.value: detail_label(level) for level in Detail},
     "appearance": {"system": "Follow the system", "light": "Light", "dark": "Dark"},
 }
 """What each choice means, in words; the combo keeps the value as its item data."""
