@@ -107,6 +107,7 @@ def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = N
     """
     from app.core.model_files import inspect_text_model
     from app.engine.local.protocol import LocalEngineConfig
+    from app.engine.local.state_files import default_state_dir
     from app.models.cpu_threads import thread_counts
     from app.models.hardware import pick_context_and_kv
     from app.models.kv_choice import explicit_kv_type
@@ -142,6 +143,9 @@ def local_config(values: Mapping[str, Any], overrides: dict[str, Any] | None = N
         n_threads=threads.decode,
         n_threads_batch=threads.batch,
         n_batch=values["n_batch"],
+        state_ram_mb=values["state_ram_mb"],
+        state_disk_mb=values["state_disk_mb"],
+        state_dir=str(default_state_dir()),
     )
 
 

@@ -113,6 +113,22 @@ SETTINGS: tuple[Setting, ...] = (
         bounds=(32, 8192),
     ),
     Setting(
+        "state_ram_mb",
+        int,
+        2048,
+        "Memory (MB) for the states of chats you left recently, so going back to one answers "
+        "at once instead of reading it again; 0 keeps none.",
+        bounds=(0, 262_144),
+    ),
+    Setting(
+        "state_disk_mb",
+        int,
+        4096,
+        "Disk space (MB) in the cache folder for saved chat states, so a chat reopened after a "
+        "restart answers at once; least recently used go first; 0 saves none.",
+        bounds=(0, 4_194_304),
+    ),
+    Setting(
         "temperature",
         float,
         0.3,

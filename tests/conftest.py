@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Logs and crash reports of the code under test go to a temp folder, not the user's.
 os.environ.setdefault("PIXTRAL_DESK_LOG_DIR", tempfile.mkdtemp(prefix="pixtral-desk-logs-"))
+os.environ.setdefault("PIXTRAL_DESK_STATE_DIR", tempfile.mkdtemp(prefix="pixtral-desk-states-"))
 
 from app.ui.studio.web_setup import prepare_web_engine
 from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair

@@ -44,8 +44,15 @@ SUFFIX = ".state"
 PARTIAL = ".partial"
 
 
+STATE_DIR_ENV = "PIXTRAL_DESK_STATE_DIR"
+
+
 def default_state_dir() -> Path:
-    """The user cache folder's ``states`` (never the history folder: this is disposable)."""
+    """``$PIXTRAL_DESK_STATE_DIR`` (tests, portable installs), else the user cache folder's
+    ``states`` (never the history folder: these files are disposable)."""
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override)
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "states"
 
 

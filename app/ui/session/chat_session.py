@@ -189,7 +189,14 @@ class ChatSession(SessionHistory):
             placement=self._placement(),
             sampling=chat_sampling(self._sampling(), info.sampling if info else {}),
             continue_answer=continuing,
+            chat=self.chat_key(),
         )
+
+    def chat_key(self) -> str:
+        """Names this conversation to the engine, which keeps its KV state under it (so coming
+        back to it reads nothing again); the history file is in it, so two never share one."""
+        cid = self.conversation_id
+        return f"{self.store.db.path}#{cid}" if cid is not None else ""
 
     # ------------------------------------------------------------------------------ private
     def close(self) -> None:

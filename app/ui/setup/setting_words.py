@@ -19,6 +19,8 @@ LABELS = {
     "kv_type": "Conversation memory",
     "threads": "CPU threads",
     "n_batch": "Prompt batch (tokens)",
+    "state_ram_mb": "Memory for recent chats (MB)",
+    "state_disk_mb": "Disk space for saved chats (MB)",
     "temperature": "Creativity (temperature)",
     "top_p": "Word choice breadth (top p)",
     "max_tokens": "Longest answer (tokens)",
@@ -59,8 +61,13 @@ SPECIAL_VALUES = {
     "n_ctx": "Pick from memory",
     "threads": "Automatic",
     "seed": "Random each answer",
+    "state_ram_mb": "Off",
+    "state_disk_mb": "Off",
 }
 """The words a number field shows at its lowest value, which means "let the app choose"."""
+
+RESUME_HEADING = "Resuming chats"
+"""The section the saved chat states' size and Clear button join (``state_cache_section``)."""
 
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] = (
     ("Engine", (
@@ -70,6 +77,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] =
          ("model", "mmproj")),
         ("Performance", "How the local model uses this computer's memory and processors.",
          ("n_gpu_layers", "n_ctx", "kv_type", "threads", "n_batch")),
+        (RESUME_HEADING, "What the model has read of a chat is kept, so going back to it, "
+         "even after a restart, answers at once instead of reading it all again.",
+         ("state_ram_mb", "state_disk_mb")),
     )),
     ("Answers", (
         ("Sampling", "How the model picks its words: lower creativity gives steadier answers.",

@@ -33,6 +33,7 @@ from app.settings import SETTINGS, SETTINGS_BY_KEY, Setting, Settings
 from app.ui.common.background import run_in_background
 from app.ui.common.path_edit import PathEdit
 from app.ui.setup.setting_words import CHOICES, SECTIONS, SPECIAL_VALUES, label
+from app.ui.setup.state_cache_section import add_state_cache_usage
 from app.ui.theme.dialog_parts import Section, button_row, section_page
 from app.ui.theme.tokens import SPACING
 
@@ -68,6 +69,7 @@ class SettingsDialog(QDialog):
                 tabs.addTab(self._page(sections), title)
             if title == "Engine":  # installed models come right after the engine's files
                 tabs.addTab(self._models_tab(), "Models")
+        self.state_cache_usage = add_state_cache_usage(self.sections)  # size used, Clear
         listed = {key for _, sections in SECTIONS for *_, keys in sections for key in keys}
         others = tuple(s.key for s in SETTINGS if s.key not in listed)
         if others:  # a setting declared since the tabs were drawn still gets its row
