@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,7 +30,10 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError
 from app.core.images import Detail
 from app.ui.common.background import run_in_background
+from app.ui.common.detail_words import detail_label
+from app.ui.theme.dialog_parts import Section, align_labels, mark_primary
 from app.ui.theme.stylesheet import set_tone
+from app.ui.theme.tokens import SPACING
 from app.workflows.presets import Preset, save_user_presets
 
 KEEP_DETAIL = "Keep my setting"
@@ -50,7 +52,8 @@ class PresetsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit presets")
-        self.resize(760, 460)
+        self.setMinimumSize(640, 420)
+        self.resize(820, 520)
         self.path = path
         self.items = list(presets)
         self.builtins = {preset.id: preset for preset in builtins}
@@ -63,6 +66,7 @@ class PresetsDialog(QDialog):
         self.list.addItems([preset.title for preset in self.items])
         self.list.currentRowChanged.connect(self._on_list_current_row_changed)
         self.add_button = QPushButton("Add", self)
+        self.add_button.setToolTip("Add a preset of your own")
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setToolTip("Delete a preset you added (built-ins can be restored)")
@@ -75,13 +79,14 @@ class PresetsDialog(QDialog):
         self.detail.setToolTip("Image detail this preset sets for the message's images")
         self.detail.addItem(KEEP_DETAIL, None)
         for level in Detail:
-            self.detail.addItem(level.value.capitalize(), level.value)
+            self.detail.addItem(detail_label(level), level.value)
         self.detail.currentIndexChanged.connect(self._on_field_edited)
         self.prompt = QPlainTextEdit(self)
         self.prompt.setAccessibleName("Prompt")
         self.prompt.textChanged.connect(self._on_field_edited)
         self.kind = QLabel(self)
         self.kind.setObjectName("presetKind")
+        set_tone(self.kind, "muted")
         self.restore_button = QPushButton("Restore built-in", self)
         self.restore_button.setToolTip("Undo your changes to this built-in preset")
         self.restore_button.clicked.connect(self._on_restore_button_clicked)
@@ -96,6 +101,7 @@ class PresetsDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        mark_primary(self.save_button)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         self._build_layout(load_error)
@@ -103,24 +109,28 @@ class PresetsDialog(QDialog):
         self._update_buttons()
 
     def _build_layout(self, load_error: str | None) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self.list, 1)
+        presets = Section("Presets", "Built-ins can be edited and restored; yours deleted.")
+        presets.body.addWidget(self.list, 1)
         row = QHBoxLayout()
         row.addWidget(self.add_button)
         row.addWidget(self.delete_button)
-        left.addLayout(row)
-        form = QFormLayout()
-        form.addRow("Title", self.title)
-        form.addRow("Detail", self.detail)
-        form.addRow("Prompt", self.prompt)
+        presets.body.addLayout(row)
+        preset = Section("Preset", "A title for the menu, the prompt it puts in the box, and "
+                         "the image detail it works best at.")  # fmt: skip
+        preset.add_row("Title", self.title)
+        preset.add_row("Detail", self.detail)
+        preset.add_row("Prompt", self.prompt)
         kind_row = QHBoxLayout()
         kind_row.addWidget(self.kind, 1)
         kind_row.addWidget(self.restore_button)
-        form.addRow(kind_row)
+        preset.add_wide(kind_row)
+        align_labels([preset])
         body = QHBoxLayout()
-        body.addLayout(left, 2)
-        body.addLayout(form, 5)
+        body.setSpacing(SPACING["md"])
+        body.addWidget(presets, 2)
+        body.addWidget(preset, 5)
         layout = QVBoxLayout(self)
+        layout.setSpacing(SPACING["md"])
         if load_error:
             note = QLabel(f"{load_error} Saving replaces that file.", self)
             note.setWordWrap(True)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from app.core.conversation import Part
 from app.core.images import Detail
 from app.ui.common.background import run_in_background
+from app.ui.common.detail_words import detail_label
 from app.ui.documents.document_thread import (
     THUMB_HEIGHT,
     DocumentHolder,
@@ -45,6 +46,8 @@ from app.ui.documents.document_thread import (
     document_pool,
     page_thumbnail,
 )
+from app.ui.theme.dialog_parts import Section, mark_primary
+from app.ui.theme.stylesheet import set_tone
 from app.workflows.documents import (
     DocumentError,
     PageCost,
@@ -53,13 +56,6 @@ from app.workflows.documents import (
     document_parts,
     open_document,
 )
-
-_DETAIL_LABELS = {
-    Detail.LOW: "Low (256 px)",
-    Detail.MEDIUM: "Medium (512 px)",
-    Detail.HIGH: "High (768 px)",
-    Detail.NATIVE: "Native (1024 px)",
-}
 
 
 def _page_label(cost: PageCost) -> str:
@@ -97,14 +93,14 @@ class PagePickerDialog(QDialog):
         self._open_when_ready = False  # ``open_when_ready``: shown once the document is open
 
         self.setWindowTitle(f"Choose pages — {self.path.name}")
-        self.resize(560, 560)
+        self.resize(600, 640)
 
         self.status_label = QLabel(f"Opening '{self.path.name}'…")
         self.status_label.setWordWrap(True)
 
         self.detail_combo = QComboBox()
-        for detail, label in _DETAIL_LABELS.items():
-            self.detail_combo.addItem(label, detail)
+        for detail in Detail:
+            self.detail_combo.addItem(detail_label(detail), detail)
         self.detail_combo.setCurrentIndex(self.detail_combo.findData(Detail.NATIVE))
         self.detail_combo.setToolTip("How many pixels of each page the model sees.")
         self.use_text_check = QCheckBox("Use the text layer for pages that have one")
@@ -117,23 +113,26 @@ class PagePickerDialog(QDialog):
         self.page_list.setUniformItemSizes(True)
         self.reason_label = QLabel()
         self.reason_label.setWordWrap(True)
+        self.reason_label.setObjectName("dialogNote")
         self.default_button = QPushButton("Default selection")
         self.total_label = QLabel()
 
-        detail_row = QHBoxLayout()
-        detail_row.addWidget(QLabel("Detail:"))
-        detail_row.addWidget(self.detail_combo, 1)
+        options = Section("How pages are sent", "Pixels keep layout and figures; text is cheaper.")
+        options.add_row("Detail", self.detail_combo)
+        options.add_wide(self.use_text_check)
+        self.detail_combo.setAccessibleName("Detail")
+        pages = Section("Pages", "Tick the pages to ask about; each shows what it costs.")
+        pages.body.addWidget(self.page_list, 1)
+        pages.body.addWidget(self.reason_label)
         total_row = QHBoxLayout()
         total_row.addWidget(self.total_label, 1)
         total_row.addWidget(self.default_button)
+        pages.body.addLayout(total_row)
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
-        body.addLayout(detail_row)
-        body.addWidget(self.use_text_check)
-        body.addWidget(self.page_list, 1)
-        body.addWidget(self.reason_label)
-        body.addLayout(total_row)
+        body.addWidget(options)
+        body.addWidget(pages, 1)
         self.body.setEnabled(False)
 
         self.buttons = QDialogButtonBox(
@@ -144,6 +143,7 @@ class PagePickerDialog(QDialog):
         self.ok_button.setAccessibleName("Attach the chosen pages")
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button.setEnabled(False)
+        mark_primary(self.ok_button, default=False)  # made the default below, once in the dialog
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
@@ -153,6 +153,7 @@ class PagePickerDialog(QDialog):
         # Cancel, the first enabled button, the default: Enter cancelled. (Set once the buttons
         # are in the dialog: before, there is no dialog to tell.)
         self.ok_button.setDefault(True)
+        self.setMinimumSize(480, 480)
 
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
@@ -363,7 +364,7 @@ class PagePickerDialog(QDialog):
         if over:
             text += f" — {total - self.budget_tokens:,} too many"
         self.total_label.setText(text)
-        self.total_label.setStyleSheet("color: palette(bright-text);" if over else "")
+        set_tone(self.total_label, "danger" if over else "")
         self.ok_button.setEnabled(self._ready and not self._busy and count > 0 and not over)
         self.ok_button.setToolTip(
             "The chosen pages do not fit in the model's context." if over else ""

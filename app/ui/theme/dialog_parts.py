@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QDialogButtonBox,
     QFormLayout,
     QFrame,
@@ -65,7 +66,12 @@ class Section(QFrame):
         self.form.addRow(label, field)
         item = self.form.itemAt(self.form.rowCount() - 1, QFormLayout.ItemRole.LabelRole)
         shown = item.widget() if item is not None else None
-        if isinstance(shown, QLabel):
+        if not isinstance(shown, QLabel):
+            return
+        if isinstance(field, QAbstractScrollArea):  # a tall text box: label its first line
+            shown.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            shown.setContentsMargins(0, SPACING["xs"] + 1, 0, 0)
+        else:
             shown.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             shown.setMinimumHeight(field.sizeHint().height())
 
@@ -127,6 +133,8 @@ def mark_primary(button: QPushButton, default: bool = True) -> None:
     """Style ``button`` as the dialog's primary action; ``default`` makes Enter press it (pass
     False where the primary action is not the safe one)."""
     button.setProperty("primary", True)
+    button.style().unpolish(button)  # a button already polished would keep its plain look
+    button.style().polish(button)
     button.setDefault(default)
     button.setAutoDefault(default)
 

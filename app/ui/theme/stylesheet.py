@@ -155,6 +155,9 @@ QTabWidget#dialogTabs::pane {{ border: none; border-top: 1px solid {c.border};
     border-radius: 0; }}
 QLabel#dialogTitle {{ color: {c.text}; font-size: {t["subtitle"]}pt; font-weight: 600; }}
 QDialogButtonBox {{ button-layout: 3; }}
+QFrame#dialogSection QListView::item {{ padding: {s["xs"]}px {s["sm"]}px;
+    border-radius: {r["sm"]}px; }}
+QFrame#dialogSection QListView::item:selected {{ background: {c.accent}; color: {c.on_accent}; }}
 QFrame#dialogSection QAbstractSpinBox::up-button,
 QFrame#dialogSection QAbstractSpinBox::down-button {{ width: 0; border: none; }}
 QLabel[tone="success"] {{ color: {c.success}; }}

@@ -40,7 +40,7 @@ def test_lists_every_preset_and_shows_the_selected_one(dialog: PresetsDialog) ->
     assert titles == [preset.title for preset in builtin_presets()]
     _select(dialog, "ocr_markdown")
     assert dialog.title.text() == "Extract text (OCR) as Markdown"
-    assert dialog.detail.currentText() == "Native"
+    assert dialog.detail.currentText() == "Native (1024 px)"
     assert dialog.prompt.toPlainText().startswith("Transcribe all the text")
     _select(dialog, "describe_image")
     assert dialog.detail.currentText() == KEEP_DETAIL
@@ -54,7 +54,7 @@ def test_an_edited_built_in_can_be_restored(qtbot, dialog: PresetsDialog) -> Non
     original = dialog.current()
     dialog.title.clear()
     qtbot.keyClicks(dialog.title, "Describe briefly")
-    dialog.detail.setCurrentText("Low")
+    dialog.detail.setCurrentIndex(dialog.detail.findData("low"))
     assert dialog.list.currentItem().text() == "Describe briefly"
     assert dialog.current().detail == "low"
     assert dialog.restore_button.isEnabled() and dialog.kind.text() == "Built-in preset, edited"
@@ -74,7 +74,7 @@ def test_add_edit_and_save_writes_only_the_changes(
     assert dialog.title.text() == "New preset" and dialog.delete_button.isEnabled()
     qtbot.keyClicks(dialog.title, "Translate to French")  # the title was selected: replaced
     dialog.prompt.setPlainText("Translate the text in this image to French.")
-    dialog.detail.setCurrentText("High")
+    dialog.detail.setCurrentIndex(dialog.detail.findData("high"))
     _select(dialog, "read_chart")
     dialog.prompt.setPlainText("Read this chart as a table.")
     _saved(qtbot, dialog)
