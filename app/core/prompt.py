@@ -36,7 +36,8 @@ class SystemPlacement(StrEnum):
     """Where the system prompt goes.
 
     ``pixtral`` is the model's own template (last user message). It moves every turn, so a
-    follow-up re-reads the conversation from the first message on. ``first`` keeps it in the
+    follow-up re-reads the conversation from the previous user message on (on turn 2, all of
+    it, the first turn's image tokens included). ``first`` keeps it in the
     first user message, which lets every follow-up reuse the cache; the model was not trained
     that way, so it is an opt-in.
     """
