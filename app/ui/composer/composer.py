@@ -1,9 +1,10 @@
-"""Where a message is written: text, pending images, the context meter, Send/Stop.
+"""Where a message is written: one rounded card holding the attachments, the text box, the
+attach menu, presets, Make HTML, the context meter and a round Send/Stop.
 
 Images come in by drop (files from a file manager, image data from a browser), by paste
 (clipboard images and copied files) and by the file picker; what a drop or paste holds is read
 by ``image_mime`` (web links are refused, never fetched), and refusals are listed in a
-``RefusedNotice`` above the message box.
+``RefusedNotice`` above the card.
 
 Nothing is cleared when Send is pressed: the window clears the composer with
 ``clear_after_send()`` once the turn is really under way, so a failure loses nothing.
@@ -11,16 +12,16 @@ Nothing is cleared when Send is pressed: the window clears the composer with
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,11 +37,12 @@ from app.ui.composer.document_chips import AttachedDocument, DocumentChips
 from app.ui.composer.document_files import split_documents
 from app.ui.composer.image_mime import IMAGE_FORMATS, sources_from_mime
 from app.ui.composer.make_html_button import MakeHtmlButton
+from app.ui.composer.message_edit import MessageEdit
 from app.ui.composer.pending_images import ImageSource, PendingImagesModel
 from app.ui.composer.pending_strip import PendingImagesStrip
 from app.ui.composer.refused_notice import RefusedNotice
-from app.ui.theme.icons import set_icon
-from app.ui.theme.tokens import COLOURS, Scheme
+from app.ui.composer.send_button import SendButton
+from app.ui.theme.tokens import READING_WIDTH, SPACING
 
 _IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
 FILE_FILTER = (
@@ -48,60 +50,6 @@ FILE_FILTER = (
     "All files (*)"
 )
 _KEYS_HINT = "  (Enter sends, Shift+Enter: new line)"
-_SEND_STYLE = """
-QPushButton#sendButton { background: palette(highlight); color: palette(highlighted-text);
-    border: none; border-radius: 6px; padding: 6px 18px; font-weight: 600; }
-QPushButton#sendButton:hover { background: palette(link); }
-QPushButton#sendButton:focus { outline: none; border: 2px solid palette(text); }
-QPushButton#sendButton:disabled { background: rgba(128, 128, 128, 50);
-    color: rgba(128, 128, 128, 230); }
-QPushButton#sendButton[stop="true"] { background: %s; color: %s; }
-"""
-
-
-class _MessageEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter breaks the line, Esc stops; images pasted or dropped go up."""
-
-    send_pressed = Signal()
-    escape_pressed = Signal()
-
-    def __init__(self, composer: Composer) -> None:
-        super().__init__(composer)
-        self._composer = composer
-
-    def sizeHint(self) -> QSize:
-        lines = self.fontMetrics().lineSpacing() * 3
-        return QSize(super().sizeHint().width(), lines + 2 * self.frameWidth() + 12)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if mods & Qt.KeyboardModifier.ShiftModifier:
-                self.textCursor().insertText("\n")  # a real newline, not U+2028
-            elif not mods & ~Qt.KeyboardModifier.KeypadModifier:
-                self.send_pressed.emit()
-            else:
-                super().keyPressEvent(event)
-            return
-        if key == Qt.Key.Key_Escape:
-            self.escape_pressed.emit()
-            return
-        super().keyPressEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self._composer.dropping = True  # a dropped web link is refused; a pasted one is text
-        try:
-            super().dropEvent(event)
-        finally:
-            self._composer.dropping = False
-
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        return self._composer.accepts_mime(source) or super().canInsertFromMimeData(source)
-
-    def insertFromMimeData(self, source: QMimeData) -> None:
-        pasted = not self._composer.dropping
-        if not self._composer.add_from_mime(source, pasted=pasted):
-            super().insertFromMimeData(source)
 
 
 class Composer(QWidget):
@@ -128,77 +76,85 @@ class Composer(QWidget):
         self.images.image_refused.connect(self._on_images_image_refused)
         self.images.document_found.connect(self.document_dropped)
         self.notice = RefusedNotice(self)
-        self.strip = PendingImagesStrip(self.images, self)
+        self.card = QFrame(self)
+        self.card.setObjectName("composerCard")
+        self.strip = PendingImagesStrip(self.images, self.card)
         self.strip.accepts_drop = self.accepts_mime
         self.strip.drop = self.add_from_mime
-        self.editor = _MessageEdit(self)
+        self.editor = MessageEdit(self)
         self.editor.setAccessibleName("Message")
         self.editor.setToolTip("Your message. Enter sends, Shift+Enter adds a line, Esc stops.")
         self.editor.setTabChangesFocus(True)
-        self.editor.setMinimumHeight(60)
-        self.editor.setMaximumHeight(160)
         self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.send_pressed.connect(self._on_editor_send_pressed)
         self.editor.escape_pressed.connect(self.stop_requested)
-        self.add_button = QPushButton("Add images…", self)
-        self.add_button.setAccessibleName("Add images")
-        set_icon(self.add_button, "images")
-        self.add_button.setToolTip(
-            "Choose images (or PDFs, for their pages) to send; you can also drop or paste them"
-        )
-        self.add_button.clicked.connect(self._on_add_button_clicked)
-        self.document_button = QPushButton("Attach PDF…", self)
-        self.document_button.setAccessibleName("Attach a PDF document")
-        set_icon(self.document_button, "document")
-        self.document_button.setToolTip(
-            "Choose pages of a PDF to ask about (stays on this computer)"
-        )
-        self.document_button.clicked.connect(self.document_requested)
+        self.editor.focus_changed.connect(self._on_editor_focus_changed)
         self.document_parts: list[Part] = []
         self._documents: dict[str, tuple[list[Part], int]] = {}  # name → its parts, tokens
         self.document_tokens = 0
-        self.document_chips = DocumentChips(self)
+        self.document_chips = DocumentChips(self.card)
         self.document_chips.remove_requested.connect(self.detach_document)
-        self.meter = ContextMeter(self)
+        self.meter = ContextMeter(self.card)
         self.meter.budget_changed.connect(self._on_meter_budget_changed)
-        self.budget_line = QLabel(self)
+        self.budget_line = QLabel(self.card)
         self.budget_line.setObjectName("budgetLine")
         self.budget_line.setAccessibleName("Why the message cannot be sent")
         self.budget_line.setWordWrap(True)
         self.budget_line.hide()
-        self.send_button = QPushButton("Send", self)
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setProperty("primary", True)  # the theme's primary button style
-        self.send_button.setDefault(True)
-        red = COLOURS[Scheme.LIGHT]  # reads on both schemes
-        self.send_button.setStyleSheet(_SEND_STYLE % (red.danger, red.on_danger))
-        self.send_button.setMinimumWidth(88)
+        self.send_button = SendButton(self.card)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.tools = ComposerTools(self)
-        self.make_html_button = MakeHtmlButton(self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.document_button)
-        buttons.addWidget(self.tools.capture_button)
-        buttons.addWidget(self.tools.presets_button)
-        buttons.addWidget(self.make_html_button)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.meter, 1)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.send_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 10)
-        layout.setSpacing(6)
-        layout.addWidget(self.notice)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.document_chips)
-        layout.addWidget(self.editor)
-        layout.addWidget(self.budget_line)
-        layout.addLayout(buttons)
-        self.setTabOrder(self.editor, self.add_button)
-        self.setTabOrder(self.add_button, self.send_button)
+        self.tools.images_requested.connect(self.choose_images)
+        self.tools.document_requested.connect(self.document_requested)
+        self.make_html_button = MakeHtmlButton(self.card)
+        self._lay_out()
         self._update_placeholder()
         self._update_send()
+
+    def _lay_out(self) -> None:
+        """Notices above one card: attachments, the text box, then the tools, meter and Send.
+
+        The card keeps the transcript's reading width, centred, so the box sits under what it
+        answers; a narrower window gets all of it.
+        """
+        s = SPACING
+        row = QHBoxLayout()
+        row.setSpacing(s["xs"])
+        for tool in (self.tools.attach_button, self.tools.presets_button, self.make_html_button):
+            row.addWidget(tool)
+        row.addStretch(1)
+        row.addWidget(self.meter)
+        row.addSpacing(s["sm"])
+        row.addWidget(self.send_button)
+        inside = QVBoxLayout(self.card)
+        inside.setContentsMargins(s["sm"], s["sm"], s["sm"], s["sm"])
+        inside.setSpacing(s["xs"])
+        inside.addWidget(self.strip)
+        inside.addWidget(self.document_chips)
+        inside.addWidget(self.editor)
+        inside.addWidget(self.budget_line)
+        inside.addLayout(row)
+        column = QWidget(self)
+        column.setMaximumWidth(READING_WIDTH)
+        stack = QVBoxLayout(column)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(s["xs"])
+        stack.addWidget(self.notice)
+        stack.addWidget(self.card)
+        centred = QHBoxLayout(self)
+        centred.setContentsMargins(s["lg"], s["xs"], s["lg"], s["md"])
+        centred.addStretch(1)
+        centred.addWidget(column, READING_WIDTH)  # grows to its maximum before the margins do
+        centred.addStretch(1)
+        chain = (
+            self.editor,
+            self.tools.attach_button,
+            self.tools.presets_button,
+            self.make_html_button,
+            self.send_button,
+        )
+        for first, second in itertools.pairwise(chain):
+            self.setTabOrder(first, second)
 
     # ------------------------------------------------------------------ the window's API
     def text(self) -> str:
@@ -350,9 +306,16 @@ class Composer(QWidget):
         self._update_send()
         self.composition_changed.emit()
 
-    def _on_add_button_clicked(self) -> None:
+    def choose_images(self) -> None:
+        """The attach menu's "Add images…": pick files (PDFs go to the page picker)."""
         paths, _ = QFileDialog.getOpenFileNames(self, "Add images", "", FILE_FILTER)
         self.add_files(paths)
+
+    def _on_editor_focus_changed(self, focused: bool) -> None:
+        """The card, not the borderless box, shows where typing goes."""
+        self.card.setProperty("focused", focused)
+        self.card.style().unpolish(self.card)
+        self.card.style().polish(self.card)
 
     def _on_images_images_changed(self) -> None:
         self._update_placeholder()
@@ -395,18 +358,9 @@ class Composer(QWidget):
             self.budget_line.setText(over_budget_text(budget) if over and budget else "")
             self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
         self.budget_line.setVisible(bool(self.budget_line.text()))
-        if button.property("stop") != self._generating:
-            button.setProperty("stop", self._generating)
-            button.style().unpolish(button)
-            button.style().polish(button)
         if self._generating:
-            button.setText("Stop")
-            button.setAccessibleName("Stop the answer")
-            button.setToolTip("Stop the answer (Esc); what was written so far is kept")
-            button.setEnabled(True)
+            button.show_stop()
             return
-        button.setText("Send")
-        button.setAccessibleName("Send message")
         empty = not self.text().strip() and not self.images.rowCount()
         if self._unavailable:
             reason = self._unavailable
@@ -418,5 +372,4 @@ class Composer(QWidget):
             reason = "Type a message or add images to send"
         else:
             reason = ""
-        button.setEnabled(not reason)
-        button.setToolTip(reason or "Send (Enter)")
+        button.show_send(reason)

@@ -1,4 +1,8 @@
-"""The composer's Presets and Capture buttons.
+"""The composer card's tools: the attach button with its menu, and the Presets button.
+
+The attach menu gathers every way in for a picture or a document (Add images…, Attach PDF…,
+Capture screen, Capture region) behind one paperclip, each with its shortcut shown; the
+region capture's shortcut also works anywhere in the window with the menu closed.
 
 Presets are read once on the pool when the composer is built and again after they are edited,
 never at each click: the menu is rebuilt from what was loaded. A broken user file costs the user
@@ -16,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QPushButton
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from app.core.images import Detail
 from app.ui.common.background import run_in_background
 from app.ui.composer.screen_capture import CaptureMode
+from app.ui.theme.icons import set_icon
 from app.workflows.presets import Preset, builtin_presets, load_presets_or_builtins
 
 if TYPE_CHECKING:
@@ -44,12 +49,27 @@ def load_all(user_file: Path | None) -> LoadedPresets:
     return LoadedPresets(presets, builtin_presets(), error)
 
 
+def tool_button(parent: QWidget, icon: str, text: str, menu: QMenu) -> QToolButton:
+    """A quiet tool of the card's bottom row: icon and short label, opening ``menu``."""
+    button = QToolButton(parent)
+    button.setProperty("composerTool", True)  # the stylesheet's quiet look
+    button.setText(text)
+    set_icon(button, icon)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it, as a push button
+    button.setMenu(menu)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    return button
+
+
 class ComposerTools(QObject):
-    """Builds the two buttons for the composer's row and the behaviour behind them."""
+    """Builds the attach and Presets buttons for the card's row and the behaviour behind them."""
 
     preset_applied = Signal(object)  # Preset, after its prompt and detail are in the composer
     presets_loaded = Signal()
     capture_requested = Signal(str)  # a CaptureMode value
+    images_requested = Signal()  # "Add images…": the composer runs the file picker
+    document_requested = Signal()  # "Attach PDF…": the window runs the page picker
 
     def __init__(self, composer: Composer) -> None:
         super().__init__(composer)
@@ -62,27 +82,52 @@ class ComposerTools(QObject):
         self._reported: set[str] = set()
         self.presets_menu = QMenu(composer)
         self.presets_menu.setToolTipsVisible(True)  # the prompt, before choosing it
-        self.presets_button = QPushButton("Presets", composer)
+        self.presets_button = tool_button(composer, "presets", "Presets", self.presets_menu)
         self.presets_button.setAccessibleName("Prompt presets")
         self.presets_button.setToolTip("Start from a ready-made request (OCR, charts, receipts…)")
-        self.presets_button.setMenu(self.presets_menu)
-        self.capture_menu = QMenu(composer)
-        for text, mode in (("Whole screen", CaptureMode.SCREEN), ("Region…", CaptureMode.REGION)):
-            action = self.capture_menu.addAction(text)
+        self.attach_menu = QMenu(composer)
+        self.attach_menu.setToolTipsVisible(True)
+        self.images_action = self._attach_action(
+            "Add images…", "images", "Choose images (or PDFs, for their pages) to send"
+        )
+        self.images_action.triggered.connect(self.images_requested)
+        self.document_action = self._attach_action(
+            "Attach PDF…", "document", "Choose pages of a PDF to ask about (stays on this computer)"
+        )
+        self.document_action.triggered.connect(self.document_requested)
+        self.attach_menu.addSeparator()
+        self.capture_actions: dict[CaptureMode, QAction] = {}
+        for text, icon, mode in (
+            ("Capture screen", "screen", CaptureMode.SCREEN),
+            ("Capture region…", "capture", CaptureMode.REGION),
+        ):
+            action = self._attach_action(
+                text, icon, "Add a screenshot; the window hides while capturing"
+            )
             action.triggered.connect(lambda _=False, m=mode: self.capture_requested.emit(m.value))
+            self.capture_actions[mode] = action
         # On the composer too, so the shortcut works anywhere in the window, menu closed.
-        region = self.capture_menu.actions()[1]
+        region = self.capture_actions[CaptureMode.REGION]
         region.setShortcut(REGION_SHORTCUT)
         region.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         composer.addAction(region)
-        self.capture_button = QPushButton("Capture", composer)
-        self.capture_button.setAccessibleName("Capture the screen")
-        self.capture_button.setToolTip(
-            f"Add a screenshot; the window hides while capturing (region: {REGION_SHORTCUT})"
+        self.attach_button = tool_button(composer, "attach", "", self.attach_menu)
+        self.attach_button.setObjectName("composerAttach")
+        self.attach_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.attach_button.setAccessibleName("Attach images, a PDF or a screenshot")
+        self.attach_button.setToolTip(
+            "Add images, a PDF or a screenshot (region: "
+            f"{REGION_SHORTCUT}); you can also drop or paste them"
         )
-        self.capture_button.setMenu(self.capture_menu)
         self.reload()
         self._rebuild_menu()
+
+    def _attach_action(self, text: str, icon: str, tip: str) -> QAction:
+        action = QAction(text, self.attach_menu)
+        set_icon(action, icon)
+        action.setToolTip(tip)
+        self.attach_menu.addAction(action)
+        return action
 
     # ------------------------------------------------------------------------- presets
     @property

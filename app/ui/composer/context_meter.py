@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.core.budget import TurnBudget
 from app.ui.theme.theme import colours, on_change
+from app.ui.theme.tokens import SPACING
 
 AMBER_FROM = 0.8
 
@@ -102,10 +103,10 @@ class ContextMeter(QWidget):
         self.label.setObjectName("contextMeterLabel")
         self.label.setAccessibleName("Context usage")
         self.bar = _Bar(self)
-        self.bar.setFixedWidth(120)
+        self.bar.setFixedWidth(2 * SPACING["xxl"])  # compact: it sits beside Send in the card
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
+        layout.setSpacing(SPACING["sm"])
         layout.addStretch(1)
         layout.addWidget(self.label)
         layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)

@@ -6,9 +6,11 @@ the chat already shown (to look at, compare and refine pages made earlier).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+
+from app.ui.theme.icons import set_icon
 
 
 class MakeHtmlButton(QToolButton):
@@ -23,7 +25,11 @@ class MakeHtmlButton(QToolButton):
             "studio beside the original"
         )
         make.triggered.connect(self.make_requested)
+        set_icon(make, "html")
         self.setDefaultAction(make)
+        self.setProperty("composerTool", True)  # a quiet tool of the composer card's row
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it
         self.setAccessibleName("Make HTML from the screenshot")
         menu = QMenu(self)
         menu.addAction(make)

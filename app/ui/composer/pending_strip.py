@@ -46,6 +46,8 @@ from PySide6.QtWidgets import (
 from app.core.images import Detail
 from app.ui.common.image_viewer import ImageViewerDialog
 from app.ui.composer.pending_images import THUMB_SIZE, PendingImage, PendingImagesModel
+from app.ui.theme.icons import set_icon
+from app.ui.theme.tokens import ICON_BUTTON, SPACING
 
 CARD_MIME = "application/x-pixtral-desk-pending-image"
 """Drag payload when a card is dragged to another place in the strip: the image's key."""
@@ -53,17 +55,6 @@ CARD_MIME = "application/x-pixtral-desk-pending-image"
 DETAILS = list(Detail)
 CARDS_PER_TURN = 4
 """Cards built per event-loop turn: a drop of 20+ files must not freeze the window (bench 11b)."""
-
-_STYLE = """
-#pendingBody, #pendingStrip { background: transparent; }
-#pendingCard { background: palette(base); border: 1px solid palette(mid); border-radius: 10px; }
-#pendingCard:focus { border: 2px solid palette(highlight); }
-#pendingPicture { background: palette(alternate-base); border-radius: 7px; font-size: 18px; }
-#pendingRemove { background: rgba(0, 0, 0, 150); color: white; border: none;
-    border-radius: 11px; font-weight: bold; }
-#pendingRemove:hover, #pendingRemove:focus { background: rgba(220, 38, 38, 230); }
-#pendingCost { font-size: 11px; }
-"""
 
 
 class _ImageCard(QFrame):
@@ -86,28 +77,34 @@ class _ImageCard(QFrame):
         self.cost_label = QLabel(self)
         self.cost_label.setObjectName("pendingCost")
         self.detail_box = QComboBox(self)
+        self.detail_box.setObjectName("pendingDetail")
         self.detail_box.setModel(strip.detail_choices)  # shared: 4 addItem calls cost ~0.5 ms
+        # As wide as its longest choice ("Native"), never squeezed by the cost beside it.
+        self.detail_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.detail_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.detail_box.activated.connect(self._on_detail_box_activated)
         self.remove_button = QToolButton(self)
         self.remove_button.setObjectName("pendingRemove")
-        self.remove_button.setText("×")
-        self.remove_button.setFixedSize(22, 22)
+        set_icon(self.remove_button, "close", "on_danger")  # white on a dark plate, any scheme
+        side = ICON_BUTTON["sm"]
+        self.remove_button.setFixedSize(side, side)
         self.remove_button.clicked.connect(lambda: strip.remove_key(key))
-        self.setFixedWidth(THUMB_SIZE[0] + 12)
+        pad, gap = SPACING["sm"] - SPACING["xxs"], SPACING["xs"]
+        self.setFixedWidth(THUMB_SIZE[0] + 2 * pad)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(4)
+        layout.setContentsMargins(pad, pad, pad, pad)
+        layout.setSpacing(gap)
         layout.addWidget(self.picture)
         layout.addWidget(self.name_label)
         row = QHBoxLayout()
-        row.setSpacing(4)
+        row.setSpacing(gap)
         row.addWidget(self.cost_label, 1)
         row.addWidget(self.detail_box)
         layout.addLayout(row)
         # Over the picture's top-right corner; placed once (the card has a fixed size) rather
         # than in a resizeEvent, which would call into Python on every layout pass.
-        self.remove_button.move(6 + THUMB_SIZE[0] - self.remove_button.width() - 4, 6 + 4)
+        self.remove_button.move(pad + THUMB_SIZE[0] - side - gap, pad + gap)
         self.remove_button.raise_()
         for text, shortcut, slot in (
             ("Open large", "Return", lambda: strip.open_key(key)),
@@ -204,13 +201,12 @@ class PendingImagesStrip(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setAcceptDrops(True)
-        self.setStyleSheet(_STYLE)
+        self.setAcceptDrops(True)  # its look comes from the app stylesheet (#pendingCard…)
         body = QWidget(self)
         body.setObjectName("pendingBody")
         self._row = QHBoxLayout(body)
         self._row.setContentsMargins(0, 0, 0, 0)
-        self._row.setSpacing(8)
+        self._row.setSpacing(SPACING["sm"])
         self._row.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._row.addStretch(1)
         self.setWidget(body)
@@ -311,7 +307,7 @@ class PendingImagesStrip(QScrollArea):
             # instead of a sizeHint override that layouts would call into Python for.
             self._card_height = next(iter(self._cards.values())).sizeHint().height()
             extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-            self.setFixedHeight(self._card_height + extent + 2)
+            self.setFixedHeight(self._card_height + extent + SPACING["xxs"])
         self._update_tab_order(items)
         self.setVisible(bool(items))
         self._update_spinner()

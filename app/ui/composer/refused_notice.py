@@ -10,6 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from app.ui.theme.icons import set_icon
+from app.ui.theme.tokens import SPACING
+
 
 class RefusedNotice(QFrame):
     """A dismissible inline list of refused files; it grows until the user closes it."""
@@ -24,14 +27,15 @@ class RefusedNotice(QFrame):
         self.label.setAccessibleName("Notices")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
-        close.setText("×")
+        set_icon(close, "close")
         close.setAutoRaise(True)
         close.setAccessibleName("Dismiss refused files")
         close.setToolTip("Dismiss")
         close.clicked.connect(self.dismiss)
         self.close_button = close
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
+        s = SPACING
+        layout.setContentsMargins(s["sm"], s["xs"], s["xs"], s["xs"])
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()

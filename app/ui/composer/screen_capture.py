@@ -35,6 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from app.ui.theme.tokens import COLOURS, RADIUS, SCRIM_ALPHA, SPACING, Scheme
+
 HIDE_MS = 300
 """How long the hidden window gets to leave the screen before the grab (fade-outs included)."""
 
@@ -43,8 +45,14 @@ UNAVAILABLE = (
     "use your desktop's screenshot tool and paste the image with Ctrl+V)."
 )
 _HINT = "Drag to select a region  ·  Enter or double-click: whole screen  ·  Esc: cancel"
-_DIM = QColor(0, 0, 0, 120)
-_ACCENT = QColor(59, 130, 246)
+_OVER = COLOURS[Scheme.DARK]
+"""The picker is drawn over any picture, so its colours are the dark scheme's in either."""
+
+
+def _translucent(colour: str, alpha: int) -> QColor:
+    q = QColor(colour)
+    q.setAlpha(alpha)
+    return q
 
 
 class CaptureMode(StrEnum):
@@ -172,12 +180,12 @@ class RegionOverlay(QWidget):
         painter.drawImage(self.rect(), self.image)
         selected = self.selection.toAlignedRect() if not self.selection.isEmpty() else QRect()
         painter.setClipRegion(QRegion(self.rect()).subtracted(QRegion(selected)))
-        painter.fillRect(self.rect(), _DIM)
+        painter.fillRect(self.rect(), _translucent(_OVER.window, SCRIM_ALPHA["dim"]))
         painter.setClipping(False)
         if selected.isEmpty():
             self._label(painter, self.rect().center().x(), 24, _HINT, centred=True)
             return
-        painter.setPen(QPen(_ACCENT, 2))
+        painter.setPen(QPen(QColor(_OVER.accent), 2))
         painter.drawRect(self.selection)
         crop = self.crop()
         text = f"{crop.width()} × {crop.height()} px"
@@ -187,12 +195,13 @@ class RegionOverlay(QWidget):
     # ----------------------------------------------------------------------- internals
     def _label(self, painter: QPainter, x: int, y: int, text: str, centred: bool = False) -> None:
         metrics = painter.fontMetrics()
-        box = metrics.boundingRect(text).adjusted(-8, -4, 8, 4)
+        dx, dy = SPACING["sm"], SPACING["xs"]
+        box = metrics.boundingRect(text).adjusted(-dx, -dy, dx, dy)
         box.moveTopLeft(QRect(x - box.width() // 2 if centred else x, y, 0, 0).topLeft())
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(20, 20, 20, 220))
-        painter.drawRoundedRect(box, 5, 5)
-        painter.setPen(QColor("white"))
+        painter.setBrush(_translucent(_OVER.window, SCRIM_ALPHA["label"]))
+        painter.drawRoundedRect(box, RADIUS["sm"], RADIUS["sm"])
+        painter.setPen(QColor(_OVER.text))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _clamp(self, point: QPointF) -> QPointF:

@@ -15,13 +15,17 @@ import os
 os.environ.setdefault("QT_API", "pyside6")
 
 import qtawesome
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 from app.ui.theme.tokens import COLOURS, Scheme
 
 ICON_PROPERTY = "themeIcon"
 """Dynamic property holding an icon's name on the button that shows it."""
+
+ROLE_PROPERTY = "themeIconRole"
+"""Dynamic property naming the colour role an icon is tinted with, when not the text colour
+(``"on_accent"`` for an icon on a filled primary button)."""
 
 NAMES = {
     "settings": "ph.gear-six",
@@ -31,13 +35,15 @@ NAMES = {
     "capture": "ph.selection-plus",
     "presets": "ph.lightning",
     "html": "ph.code",
-    "send": "ph.paper-plane-right",
-    "stop": "ph.stop",
+    "send": "ph.arrow-up-bold",
+    "stop": "ph.stop-fill",
     "search": "ph.magnifying-glass",
     "new_chat": "ph.plus",
     "pin": "ph.push-pin",
     "copy": "ph.copy",
     "close": "ph.x",
+    "attach": "ph.paperclip",
+    "screen": "ph.monitor",
 }
 """Our names for the icons we use, so a later change of icon set is one table."""
 
@@ -48,10 +54,12 @@ LICENCES = (
 """(component, SPDX id, licence URL) of the icon library and the font it draws from."""
 
 
-def icon(name: str, scheme: Scheme) -> QIcon:
-    """The icon called ``name`` (a key of :data:`NAMES`) in the scheme's text colour."""
+def icon(name: str, scheme: Scheme, role: str = "text") -> QIcon:
+    """The icon called ``name`` (a key of :data:`NAMES`) in the scheme's ``role`` colour (a
+    field of :class:`Colours`: the text colour unless it sits on a filled button)."""
     colours = COLOURS[scheme]
-    return qtawesome.icon(NAMES[name], color=colours.text, color_disabled=colours.text_muted)
+    colour = getattr(colours, role)
+    return qtawesome.icon(NAMES[name], color=colour, color_disabled=colours.text_muted)
 
 
 def current_scheme() -> Scheme:
@@ -62,15 +70,22 @@ def current_scheme() -> Scheme:
     return Scheme.DARK if app.palette().window().color().lightness() < 128 else Scheme.LIGHT
 
 
-def set_icon(button: QAbstractButton, name: str) -> None:
-    """Give ``button`` the named icon now, and remember it so a scheme change re-tints it."""
+def set_icon(button: QAbstractButton | QAction, name: str, role: str = "text") -> None:
+    """Give ``button`` (or a menu's action) the named icon now, tinted with ``role``, and
+    remember both so a scheme change re-tints it."""
     button.setProperty(ICON_PROPERTY, name)
-    button.setIcon(icon(name, current_scheme()))
+    button.setProperty(ROLE_PROPERTY, role)
+    button.setIcon(icon(name, current_scheme(), role))
 
 
 def retint(widgets: list[QWidget], scheme: Scheme) -> None:
-    """Redraw the icon of every button among ``widgets`` that got one from :func:`set_icon`."""
+    """Redraw the icon of every button among ``widgets``, and of every action of theirs, that
+    got one from :func:`set_icon`."""
     for widget in widgets:
-        name = widget.property(ICON_PROPERTY)
-        if isinstance(widget, QAbstractButton) and isinstance(name, str) and name in NAMES:
-            widget.setIcon(icon(name, scheme))
+        targets: list[QAbstractButton | QAction] = list(widget.actions())
+        if isinstance(widget, QAbstractButton):
+            targets.append(widget)
+        for target in targets:
+            name = target.property(ICON_PROPERTY)
+            if isinstance(name, str) and name in NAMES:
+                target.setIcon(icon(name, scheme, target.property(ROLE_PROPERTY) or "text"))

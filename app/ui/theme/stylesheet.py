@@ -10,7 +10,15 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from app.ui.theme.tokens import COLOURS, RADIUS, SPACING, TYPE_SCALE, Scheme
+from app.ui.theme.tokens import (
+    COLOURS,
+    ICON_BUTTON,
+    RADIUS,
+    SPACING,
+    TYPE_SCALE,
+    Colours,
+    Scheme,
+)
 
 
 def build_palette(scheme: Scheme) -> QPalette:
@@ -132,7 +140,7 @@ QLabel[tone="danger"] {{ color: {c.danger}; }}
 QLabel[tone="warning"] {{ color: {c.warning}; }}
 #refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
     border-radius: {r["sm"] + 2}px; }}
-""" + _dialog_block(scheme)
+{_composer_block(c)}""" + _dialog_block(scheme)
 
 
 # ------------------------------------------------------------------------------------------
@@ -173,4 +181,59 @@ QWidget#dropOverlay {{ background: {_rgba(c.accent, 0.22)};
 QLabel#dropOverlayText {{ background: {c.surface}; color: {c.accent};
     font-size: {t["title"]}pt; font-weight: 600; padding: {s["lg"]}px {s["xl"]}px;
     border: 1px solid {c.border}; border-radius: {r["lg"]}px; }}
+"""
+
+
+# ------------------------------------------------------------------------------------------
+# The composer (issue 15 §4): one rounded input card holding the attachments, a borderless
+# text box and a row of quiet tools beside a round Send/Stop; image cards and document chips.
+# ------------------------------------------------------------------------------------------
+def _composer_block(c: Colours) -> str:
+    """Rules for the composer card, its tools, Send/Stop, image cards and document chips."""
+    r, s, t, b = RADIUS, SPACING, TYPE_SCALE, ICON_BUTTON
+    plate = _rgba(COLOURS[Scheme.DARK].window, 0.72)  # over any thumbnail, light or dark
+    return f"""
+#composerCard {{ background: {c.surface}; border: 1px solid {c.border_strong};
+    border-radius: {r["lg"]}px; }}
+#composerCard[focused="true"] {{ border-color: {c.accent}; }}
+QPlainTextEdit#composerEditor {{ background: transparent; border: none; padding: 0; }}
+QToolButton[composerTool="true"] {{ background: transparent; color: {c.text};
+    border: 1px solid transparent; border-radius: {r["md"]}px;
+    padding: {s["xs"]}px {s["sm"]}px; }}
+QToolButton[composerTool="true"]:hover {{ background: {c.surface_alt}; border-color: {c.border}; }}
+QToolButton[composerTool="true"]:focus {{ border-color: {c.accent}; }}
+QToolButton[composerTool="true"][popupMode="1"] {{ padding-right: {s["lg"] + s["xs"]}px; }}
+QToolButton[composerTool="true"]::menu-button {{ border: none;
+    border-left: 1px solid {c.border}; width: {s["lg"]}px; }}
+QToolButton#composerAttach {{ padding: {s["xs"]}px; }}
+QToolButton#composerAttach::menu-indicator {{ image: none; width: 0; }}
+QToolButton[composerTool="true"][popupMode="2"] {{ padding-right: {s["lg"]}px; }}
+QToolButton[composerTool="true"]::menu-indicator {{ subcontrol-origin: padding;
+    subcontrol-position: right center; right: {s["xs"]}px; }}
+QToolButton#sendButton {{ background: {c.accent}; border: none;
+    border-radius: {b["lg"] // 2}px; padding: 0; }}
+QToolButton#sendButton:hover {{ background: {c.accent_hover}; }}
+QToolButton#sendButton:focus {{ border: 2px solid {c.text}; }}
+QToolButton#sendButton:disabled {{ background: {c.surface_alt}; }}
+QToolButton#sendButton[stop="true"] {{ background: {c.danger}; }}
+#contextMeterLabel {{ color: {c.text_muted}; }}
+#pendingBody, #pendingStrip, #documentChips, #documentChipsBody {{
+    background: transparent; }}
+#pendingCard {{ background: {c.surface}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; }}
+#pendingCard:focus {{ border: 2px solid {c.accent}; }}
+#pendingPicture {{ background: {c.surface_alt}; border-radius: {r["sm"]}px;
+    font-size: {t["title"]}pt; color: {c.text_muted}; }}
+QToolButton#pendingRemove {{ background: {plate}; border: none;
+    border-radius: {b["sm"] // 2}px; padding: 0; }}
+QToolButton#pendingRemove:hover, QToolButton#pendingRemove:focus {{
+    background: {c.danger}; }}
+#pendingCost {{ color: {c.text_muted}; }}
+QComboBox#pendingDetail {{ padding: 0 {s["xs"]}px; }}
+QComboBox#pendingDetail::drop-down {{ width: {s["lg"]}px; }}
+#documentChip {{ background: {c.surface_alt}; border: 1px solid {c.border};
+    border-radius: {r["md"]}px; }}
+QToolButton#documentChipRemove {{ border: none; padding: 0; }}
+QToolButton#documentChipRemove:hover, QToolButton#documentChipRemove:focus {{
+    background: {c.border}; }}
 """

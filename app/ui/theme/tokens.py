@@ -99,3 +99,15 @@ ELEVATION = {0: (0, 0), 1: (8, 2), 2: (16, 4), 3: (24, 8)}
 
 SHADOW_ALPHA = {Scheme.LIGHT: 40, Scheme.DARK: 110}
 """Shadows must be darker on a dark background to be seen at all."""
+
+# --- composer and screen capture (issue 15, the composer card) --------------------------------
+
+SCRIM_ALPHA = {"dim": 120, "label": 220}
+"""Opacity (0–255) of the region picker's dimming over a frozen screenshot, and of its size
+label's dark plate: drawn over any picture, so both use the dark scheme's colours."""
+
+COMPOSER_EDITOR_LINES = (2, 8)
+"""The composer's text box grows with what is typed between these many lines, then scrolls."""
+
+ICON_BUTTON = {"sm": 22, "md": 32, "lg": 36}
+"""Square icon-only buttons: a removal on a thumbnail, tools in a row, the round Send/Stop."""

@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
         self.activity.setText(
             "Make HTML: add one screenshot or sketch, then press Make HTML to see it as a page."
         )
-        self.composer.add_button.click()
+        self.composer.choose_images()
         if len(self.composer.pending_images()) == 1:
             self.composer.make_html_button.setFocus()
 

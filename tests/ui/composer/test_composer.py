@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 
@@ -14,15 +13,6 @@ from tests.ui.composer.test_pending_images import tab_order
 from tests.ui.drops import drop_on, file_urls
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def composer(qtbot) -> Composer:
-    widget = Composer()
-    qtbot.addWidget(widget)
-    widget.resize(760, 420)
-    widget.show()
-    return widget
 
 
 def _png_bytes(image_file, name: str, width: int, height: int) -> bytes:
@@ -207,17 +197,28 @@ def test_composition_can_be_taken_and_restored(qtbot, composer: Composer, image_
     assert composer.pending_images()[0].detail is Detail.LOW
 
 
-def test_every_control_is_named_and_reachable_by_tab(composer: Composer) -> None:
-    for widget in (composer.editor, composer.add_button, composer.send_button):
-        assert widget.accessibleName() and widget.toolTip()
-        assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus
-    assert composer.editor.tabChangesFocus()
-    assert tab_order(composer.editor, 2) == [
+def test_every_control_of_the_card_is_named_and_reachable_by_tab(composer: Composer) -> None:
+    card = [
         composer.editor,
-        composer.add_button,
+        composer.tools.attach_button,
+        composer.tools.presets_button,
+        composer.make_html_button,
         composer.send_button,
     ]
-    assert composer.meter.accessibleName()
+    for widget in card:
+        assert widget.accessibleName() and widget.toolTip()
+        assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        assert composer.card.isAncestorOf(widget)
+    assert composer.editor.tabChangesFocus()
+    assert tab_order(composer.editor, len(card) - 1) == card
+    assert composer.meter.accessibleName() and composer.card.isAncestorOf(composer.meter)
+
+
+def test_the_card_shows_the_focus_of_its_borderless_text_box(qtbot, composer: Composer) -> None:
+    composer.editor.setFocus()
+    qtbot.waitUntil(lambda: composer.card.property("focused") is True)
+    composer.tools.attach_button.setFocus()
+    qtbot.waitUntil(lambda: composer.card.property("focused") is False)
 
 
 def test_a_dropped_pdf_goes_to_the_page_picker_and_images_to_the_strip(
@@ -414,14 +415,3 @@ def test_a_broken_user_file_is_said_once_and_the_built_ins_still_work(
     with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
         composer.tools.reload()
     assert len(composer.notice.messages) == 1  # not again at every reload
-
-
-def test_the_capture_menu_asks_the_window(composer: Composer) -> None:
-    asked: list[str] = []
-    composer.tools.capture_requested.connect(asked.append)
-    whole, region = composer.tools.capture_menu.actions()
-    whole.trigger()
-    region.trigger()
-    assert asked == ["screen", "region"]
-    assert region.shortcut().toString() == "Ctrl+Shift+S"
-    assert region in composer.actions()  # works with the menu closed

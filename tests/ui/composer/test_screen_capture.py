@@ -268,7 +268,7 @@ def test_a_capture_lands_in_the_composer_with_its_cost(
     qtbot.waitExposed(window)
     composer = window.composer
     try:
-        whole = composer.tools.capture_menu.actions()[0]
+        whole = composer.tools.capture_actions[CaptureMode.SCREEN]
         with qtbot.waitSignal(window.capture.finished, timeout=WAIT_MS):
             whole.trigger()
         qtbot.waitUntil(

@@ -97,7 +97,7 @@ def test_the_attach_button_offers_several_pdfs_at_once(
 
     pdf = write_pdf(tmp_path / "notes.pdf", [TextPage(["Notes."])])
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args, **kwargs: ([str(pdf)], ""))
-    window.composer.document_button.click()
+    window.composer.tools.document_action.trigger()
     picker = _picker_for(qtbot, window, "notes.pdf")
     picker.reject()
     qtbot.waitUntil(lambda: window.dialogs.picker is None, timeout=WAIT_MS)
