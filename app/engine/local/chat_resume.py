@@ -56,6 +56,7 @@ class ChatResume:
         self.last = ""
         """What the last switch did: "memory", "disk", or why the chat was read again."""
         self.restored = 0
+        self.switch_s = 0.0
         self._fingerprint: Fingerprint | None = None
 
     def fingerprint(self) -> Fingerprint:
@@ -82,11 +83,13 @@ class ChatResume:
         """Make the KV sequence ``chat``'s before its turn (nothing when it already is)."""
         if chat == self.chat:
             return
+        started = time.perf_counter()
         self.leave()
         self.chat = chat
         if chat:
             self.last = self._enter(chat, pieces)
             log.info("chat state %s: %s", chat, self.last)
+        self.switch_s = time.perf_counter() - started
 
     def leave(self) -> None:
         """Keep the current chat's state (RAM and the disk queue); the sequence is then free."""

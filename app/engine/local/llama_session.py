@@ -112,6 +112,8 @@ class LlamaSession(LlamaModel):
             states_restored=self.resume.restored,
             last_resume=self.resume.last,
             states_saved=self.resume.states.files_written,
+            switch_s=self.resume.switch_s,
+            save_s=self.resume.states.last_save_s,
         )
 
     # -------------------------------------------------------------------------- generating

@@ -129,6 +129,10 @@ class CacheStats:
     """What the last chat switch did: "memory", "disk", or why the chat was read again."""
     states_saved: int = 0
     """Chat state files written to the cache folder."""
+    switch_s: float = 0.0
+    """Seconds the last chat switch took: keeping the left chat's state, restoring the next."""
+    save_s: float = 0.0
+    """Seconds spent writing the last state file (its chunks, summed)."""
 
 
 @dataclass(frozen=True)

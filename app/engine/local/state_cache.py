@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class ChatStates:
         self.pending: OrderedDict[str, ChatState] = OrderedDict()
         self._writer: StateWriter | None = None
         self.files_written = 0
+        self.last_save_s = 0.0
+        self._save_s = 0.0
         self.configure(ram_budget, folder, disk_budget)
 
     def configure(self, ram_budget: int, folder: Path | None, disk_budget: int) -> None:
@@ -89,15 +92,20 @@ class ChatStates:
         if self.folder is None:
             self.pending.clear()
             return
+        started = time.perf_counter()
         try:
             if self._writer is None:
                 if not self.pending:
                     return
                 _chat, state = self.pending.popitem(last=False)
                 self._writer = StateWriter(self.folder, state)
-            if self._writer.step():
+                self._save_s = 0.0
+            done = self._writer.step()
+            self._save_s += time.perf_counter() - started
+            if done:
                 path, self._writer = self._writer.path, None
                 self.files_written += 1
+                self.last_save_s = self._save_s
                 state_folder.evict(self.folder, self.disk_budget, keep=path)
         except OSError as exc:
             log.warning("could not save a chat state: %s", exc)
