@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.settings import Settings
+from app.ui.setup.setting_words import RESUME_HEADING
 from app.ui.setup.settings_dialog import SettingsDialog
 from app.ui.setup.state_cache_section import StateCacheUsage, describe_usage
-from app.ui.setup.setting_words import RESUME_HEADING
 
 
 def _fill(folder: Path) -> None:
