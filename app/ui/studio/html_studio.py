@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPlainTextEdit,
@@ -45,7 +44,15 @@ from app.ui.common.qt_images import pil_from_qimage, qimage_from_pil, qimage_fro
 from app.ui.composer.image_mime import sources_from_mime
 from app.ui.studio.live_preview import LivePreview
 from app.ui.studio.page_renderer import PageRenderer
-from app.ui.studio.studio_panes import BlockedBanner, ChangesPane, ComparePane, ScaledPicture
+from app.ui.studio.studio_panes import (
+    BlockedBanner,
+    ChangesPane,
+    ComparePane,
+    ScaledPicture,
+    pane_title,
+    studio_bar,
+    studio_body,
+)
 from app.workflows.html_versions import PageVersion, StudioRecord, VersionSource
 from app.workflows.screenshot_to_html import HtmlExtractor, external_resources, extract_html
 from app.workflows.visual_diff import VisualDiff, compare_render
@@ -100,12 +107,14 @@ class HtmlStudio(QMainWindow):
         self.status.setAccessibleName("Studio status")
         self.status.setWordWrap(True)  # a long message takes two lines, never a wider window
         self.blocked_label = BlockedBanner()
-        bar = QHBoxLayout()
-        for widget in (self.version_box, self.refine_button, self.stop_button):
-            bar.addWidget(widget)
-        bar.addWidget(self.status, 1)
-        bar.addWidget(self.copy_button)
-        bar.addWidget(self.save_button)
+        self.refine_button.setProperty("primary", True)  # the studio's one main action
+        self.stop_button.setProperty("danger", True)
+        self.status.setObjectName("dialogNote")
+        header = studio_bar(
+            (QLabel("Version"), self.version_box, self.refine_button, self.stop_button),
+            self.status,
+            (self.copy_button, self.save_button),
+        )
 
         self.original_picture = ScaledPicture("Original screenshot")
         self.preview = LivePreview()
@@ -129,18 +138,13 @@ class HtmlStudio(QMainWindow):
         left = QWidget()
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addWidget(QLabel("<b>Original</b>"))
+        left_column.addWidget(pane_title("Original"))
         left_column.addWidget(self.original_picture, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([420, 860])
-        body = QWidget()
-        column = QVBoxLayout(body)
-        column.addLayout(bar)
-        column.addWidget(self.blocked_label)
-        column.addWidget(self.splitter, 1)
-        return body
+        return studio_body(header, self.blocked_label, self.splitter)
 
     def _connect(self) -> None:
         self.version_box.currentIndexChanged.connect(self._on_version_box_changed)

@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from app.ui.theme.tokens import COLOURS, Scheme
+from app.ui.theme.theme import colours, on_change
+from app.ui.theme.tokens import SPACING
 from app.workflows.html_versions import ChangeLine, PageVersion, change_summary, changes_between
 
 
@@ -34,7 +36,7 @@ class ScaledPicture(QLabel):
         self.setMinimumSize(120, 90)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setAccessibleName(name)
-        self.setStyleSheet("background: palette(base); border: 1px solid palette(mid);")
+        self.setObjectName("scaledPicture")  # framed by the theme's stylesheet
 
     def set_image(self, image: QImage | None, placeholder: str = "") -> None:
         self._pixmap = QPixmap.fromImage(image) if image is not None else QPixmap()
@@ -92,7 +94,7 @@ class ComparePane(QWidget):
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel(f"<b>{title}</b>"))
+        column.addWidget(pane_title(title))
         column.addWidget(picture, 1)
         return box
 
@@ -115,11 +117,55 @@ class ComparePane(QWidget):
             self.render.set_image(image)
 
 
-_KIND_COLOURS = {
-    "+": QColor(COLOURS[Scheme.LIGHT].success),
-    "-": QColor(COLOURS[Scheme.LIGHT].danger),
-    "@": QColor("#6a5acd"),
-}
+def pane_title(title: str) -> QLabel:
+    """The small muted caption over a pane ("Original", "Render")."""
+    label = QLabel(title)
+    label.setObjectName("paneTitle")
+    return label
+
+
+def studio_bar(
+    leading: Sequence[QWidget], status: QLabel, trailing: Sequence[QWidget]
+) -> QWidget:
+    """The studio's header strip: version and actions on the left, the status taking the
+    room between, copy and save on the right; a surface with a rule under it, like the chat's."""
+    header = QWidget()
+    header.setObjectName("studioBar")
+    header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+    bar = QHBoxLayout(header)
+    bar.setContentsMargins(SPACING["md"], SPACING["sm"], SPACING["md"], SPACING["sm"])
+    bar.setSpacing(SPACING["sm"])
+    for widget in leading:
+        bar.addWidget(widget)
+    bar.addWidget(status, 1)
+    for widget in trailing:
+        bar.addWidget(widget)
+    return header
+
+
+def studio_body(header: QWidget, banner: QWidget, panes: QSplitter) -> QWidget:
+    """The header over the panes, which keep a margin from the window's edges."""
+    panes.setHandleWidth(SPACING["sm"])
+    panes.setObjectName("studioPanes")  # a gap between the panes, not a grey bar
+    inner = QWidget()
+    column = QVBoxLayout(inner)
+    column.setContentsMargins(SPACING["md"], SPACING["sm"], SPACING["md"], SPACING["md"])
+    column.setSpacing(SPACING["sm"])
+    column.addWidget(banner)
+    column.addWidget(panes, 1)
+    body = QWidget()
+    outer = QVBoxLayout(body)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.setSpacing(0)
+    outer.addWidget(header)
+    outer.addWidget(inner, 1)
+    return body
+
+
+def _kind_colours() -> dict[str, QColor]:
+    """Added lines green, removed red, hunk headers in the accent: the scheme shown now's."""
+    c = colours()
+    return {"+": QColor(c.success), "-": QColor(c.danger), "@": QColor(c.accent)}
 
 
 class ChangesPane(QWidget):
@@ -142,12 +188,17 @@ class ChangesPane(QWidget):
         bar.addWidget(self.against)
         bar.addStretch(1)
         column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
+        gap = SPACING["sm"]
+        column.setContentsMargins(gap, gap, gap, gap)
         column.addLayout(bar)
         column.addWidget(self.text, 1)
         self._versions: list[PageVersion] = []
         self._current: PageVersion | None = None
         self.against.currentIndexChanged.connect(self._show)
+        on_change(self._on_theme_changed)
+
+    def _on_theme_changed(self, _scheme: object) -> None:
+        self._show()  # the diff's colours are baked into the text: write it again
 
     def toPlainText(self) -> str:
         return self.text.toPlainText()
@@ -184,9 +235,10 @@ class ChangesPane(QWidget):
         bold = QTextCharFormat()
         bold.setFontWeight(QFont.Weight.Bold)
         cursor.insertText(heading + "\n\n", bold)
+        kinds = _kind_colours()
         for line in lines:
             fmt = QTextCharFormat()
-            colour = _KIND_COLOURS.get(line.kind)
+            colour = kinds.get(line.kind)
             if colour is not None:
                 fmt.setForeground(colour)
             text = line.text if line.kind == "@" else f"{line.kind} {line.text}"
@@ -201,10 +253,7 @@ class BlockedBanner(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        note = COLOURS[Scheme.LIGHT]
-        self.setStyleSheet(
-            f"background: {note.notice}; color: {note.on_notice}; padding: 6px; border-radius: 4px;"
-        )
+        self.setObjectName("blockedBanner")  # the notice colours, from the theme's stylesheet
         self.setAccessibleName("Blocked resources")
         self.hide()
 

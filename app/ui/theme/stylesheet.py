@@ -171,7 +171,8 @@ QFrame#dialogSection QAbstractSpinBox::down-button {{ width: 0; border: none; }}
 QLabel[tone="success"] {{ color: {c.success}; }}
 QLabel[tone="muted"] {{ color: {c.text_muted}; }}
 QWidget#studioBar {{ background: {c.surface}; border-bottom: 1px solid {c.border}; }}
-QLabel#paneTitle {{ color: {c.text_muted}; font-size: {t["caption"]}pt; font-weight: 600; }}
+QLabel#paneTitle {{ color: {c.text_muted}; font-weight: 600; }}
+QSplitter#studioPanes::handle {{ background: transparent; }}
 QLabel#scaledPicture {{ background: {c.surface}; border: 1px solid {c.border};
     border-radius: {r["md"]}px; color: {c.text_muted}; }}
 QLabel#blockedBanner {{ background: {c.notice}; color: {c.on_notice};

@@ -18,15 +18,9 @@ from PySide6.QtGui import QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.ui.composer.composer import Composer
+from app.ui.theme.tokens import SPACING
 
 DROP_WORDS = "Drop images or PDFs to add them"
-
-_PANEL_STYLE = """
-QWidget#dropOverlay { background: rgba(30, 110, 190, 56);
-                      border: 3px dashed rgba(30, 110, 190, 200); border-radius: 12px; }
-QLabel#dropOverlayText { background: rgba(255, 255, 255, 230); color: #1e4f86; font-size: 17pt;
-                         font-weight: 600; padding: 16px 28px; border-radius: 10px; }
-"""
 
 
 class DropOverlay(QWidget):
@@ -37,8 +31,7 @@ class DropOverlay(QWidget):
         super().__init__(parent)
         self.setObjectName("dropOverlay")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setStyleSheet(_PANEL_STYLE)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # accent tint, from the theme
         self.text = QLabel(DROP_WORDS, self)
         self.text.setObjectName("dropOverlayText")
         self.text.setAccessibleName("Drop here")
@@ -49,7 +42,8 @@ class DropOverlay(QWidget):
     def cover(self) -> None:
         """Show over the whole of the parent, above its other children."""
         parent = cast(QWidget, self.parentWidget())
-        self.setGeometry(parent.rect().adjusted(6, 6, -6, -6))
+        inset = SPACING["sm"]
+        self.setGeometry(parent.rect().adjusted(inset, inset, -inset, -inset))
         self.raise_()
         self.show()
 
