@@ -147,3 +147,20 @@ def test_save_refuses_duplicate_ids(tmp_path: Path) -> None:
     with pytest.raises(UserFacingError, match="same id: a"):
         save_user_presets(tmp_path / "p.json", [one, one])
     assert not (tmp_path / "p.json").exists()
+
+
+def test_a_preset_may_carry_a_json_schema_that_survives_a_save(tmp_path: Path) -> None:
+    receipt = next(p for p in builtin_presets() if p.id == "receipt_json")
+    assert receipt.json_schema is not None
+    assert json.loads(receipt.json_schema)["required"][0] == "merchant"
+    user = tmp_path / "presets.json"
+    schema = {"type": "object", "properties": {"alt": {"type": "string"}}}
+    user.write_text(json.dumps([{"id": "alt", "title": "Alt", "prompt": "Alt text.",
+                                 "json_schema": schema}]))  # fmt: skip
+    mine = load_presets(user)[-1]
+    assert json.loads(mine.json_schema or "") == schema
+    save_user_presets(user, load_presets(user))
+    assert load_presets(user)[-1] == mine
+    user.write_text(json.dumps([{"id": "alt", "title": "A", "prompt": "P", "json_schema": "x"}]))
+    with pytest.raises(PresetFileError, match="'json_schema' must be a JSON object"):
+        load_presets(user)
