@@ -79,9 +79,8 @@ class _ImageCard(QFrame):
         self.detail_box = QComboBox(self)
         self.detail_box.setObjectName("pendingDetail")
         self.detail_box.setModel(strip.detail_choices)  # shared: 4 addItem calls cost ~0.5 ms
-        # As wide as its longest choice ("Native"), never squeezed by the cost beside it.
-        self.detail_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.detail_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # A row of its own, the card's full width: "Native" is never clipped, in any style.
+        self.detail_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.detail_box.activated.connect(self._on_detail_box_activated)
         self.remove_button = QToolButton(self)
         self.remove_button.setObjectName("pendingRemove")
@@ -96,12 +95,12 @@ class _ImageCard(QFrame):
         layout.setContentsMargins(pad, pad, pad, pad)
         layout.setSpacing(gap)
         layout.addWidget(self.picture)
-        layout.addWidget(self.name_label)
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # the name (elided to what the cost leaves) and the cost
         row.setSpacing(gap)
-        row.addWidget(self.cost_label, 1)
-        row.addWidget(self.detail_box)
+        row.addWidget(self.name_label, 1)
+        row.addWidget(self.cost_label)
         layout.addLayout(row)
+        layout.addWidget(self.detail_box)
         # Over the picture's top-right corner; placed once (the card has a fixed size) rather
         # than in a resizeEvent, which would call into Python on every layout pass.
         self.remove_button.move(pad + THUMB_SIZE[0] - side - gap, pad + gap)
@@ -124,11 +123,11 @@ class _ImageCard(QFrame):
             pixmap = QPixmap.fromImage(item.thumbnail)
             pixmap.setDevicePixelRatio(2.0)
             self.picture.setPixmap(pixmap)
+        cost = "… tok" if item.tokens is None else f"{item.tokens:,} tok"
+        self.cost_label.setText(cost)
         metrics = self.name_label.fontMetrics()
-        self.name_label.setText(
-            metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle, THUMB_SIZE[0])
-        )
-        self.cost_label.setText("… tok" if item.tokens is None else f"{item.tokens:,} tok")
+        room = THUMB_SIZE[0] - self.cost_label.fontMetrics().horizontalAdvance(cost) - SPACING["sm"]
+        self.name_label.setText(metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle, room))
         self.detail_box.setCurrentIndex(DETAILS.index(item.detail))
         summary = item.describe()
         for widget in (self, self.picture):

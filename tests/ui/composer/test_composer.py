@@ -415,3 +415,18 @@ def test_a_broken_user_file_is_said_once_and_the_built_ins_still_work(
     with qtbot.waitSignal(composer.tools.presets_loaded, timeout=WAIT_MS):
         composer.tools.reload()
     assert len(composer.notice.messages) == 1  # not again at every reload
+
+
+def test_many_attachments_scroll_sideways_in_a_narrow_window(
+    qtbot, composer: Composer, image_file
+) -> None:
+    """At a 900 px window (about 600 px for the composer) nothing widens it or wraps."""
+    composer.add_files([image_file(64, 48, f"shot{i}.png") for i in range(8)])
+    for name in ("lease.pdf", "minutes-of-the-meeting.pdf", "invoice-march.pdf", "annex.pdf"):
+        composer.attach_document(name, _document(name, [1, 2]), 10)
+    _ready(qtbot, composer, 8)
+    composer.resize(600, composer.height())
+    assert composer.minimumSizeHint().width() <= 600
+    qtbot.waitUntil(lambda: composer.strip.horizontalScrollBar().maximum() > 0)
+    qtbot.waitUntil(lambda: composer.document_chips.horizontalScrollBar().maximum() > 0)
+    assert composer.card.geometry().right() < composer.width()

@@ -187,3 +187,22 @@ def test_every_card_control_is_named_tipped_and_tabbable(
     assert not strip.isHidden()
     strip.model.clear()
     assert strip.isHidden()
+
+
+@pytest.mark.parametrize("appearance", [None, "light", "dark"])
+def test_a_card_shows_its_whole_detail_choice_and_an_icon_to_remove_it(
+    qtbot, unthemed_afterwards, strip: PendingImagesStrip, image_file, appearance: str | None
+) -> None:
+    if appearance is not None:  # the app stylesheet's paddings must leave room too
+        from app.ui.theme.theme import Theme
+
+        Theme.install(unthemed_afterwards, appearance)
+    _add(qtbot, strip.model, [image_file(1600, 1200, "a-long-screenshot-name.png")])
+    card = strip.card(0)
+    qtbot.waitUntil(lambda: card.detail_box.width() > 0)
+    assert card.detail_box.currentText() == "Native"
+    assert card.detail_box.width() >= card.detail_box.sizeHint().width()  # not clipped
+    assert card.geometry().contains(card.detail_box.geometry().translated(card.pos()))
+    remove = card.remove_button
+    assert not remove.icon().isNull() and not remove.text().strip("×")
+    assert remove.accessibleName() == "Remove a-long-screenshot-name.png"
