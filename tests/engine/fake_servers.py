@@ -61,6 +61,26 @@ DEFAULT_MODELS = (
 )
 
 
+SLOW_S = 30.0
+"""A server delay no cancel test waits out: a turn that ends well before it was cancelled."""
+
+
+def cancel_once_asked(fake: FakeChatServer, backend: Any) -> threading.Thread:
+    """Cancel ``backend`` from another thread as soon as ``fake`` holds a chat request (it is
+    then stalling, between tokens or rate-limiting): the moment comes from an event, not a
+    guessed delay that a busy machine may overshoot."""
+
+    def cancel_when_asked() -> None:
+        deadline = time.monotonic() + SLOW_S
+        while not fake.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        backend.cancel()
+
+    thread = threading.Thread(target=cancel_when_asked, daemon=True)
+    thread.start()
+    return thread
+
+
 class FakeChatServer:
     """A threaded HTTP server on 127.0.0.1; use as a context manager."""
 
