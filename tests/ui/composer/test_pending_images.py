@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QMimeData, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from app.core.images import Detail, prepare_image
-from app.ui.composer.pending_images import ImageSource, PendingImagesModel
+from app.ui.composer.pending_images import ImageSource, PendingImagesModel, image_pool
 from app.ui.composer.pending_strip import CARD_MIME, PendingImagesStrip
 from tests.ui.drops import drop_event
 
@@ -105,7 +105,10 @@ def test_a_stale_preparation_is_dropped(qtbot, strip: PendingImagesStrip, image_
     model.set_detail(0, "low")
     model.set_detail(0, "high")
     qtbot.waitUntil(lambda: model.all_ready, timeout=WAIT_MS)
-    qtbot.wait(50)  # the "low" job's result may land after: it must not win
+    # Every preparation has run and its result has been delivered (no guessed wait): the "low"
+    # job's result, which may land last, must not win.
+    assert image_pool().waitForDone(WAIT_MS)
+    QCoreApplication.processEvents()
     assert model.images()[0].detail is Detail.HIGH
 
 

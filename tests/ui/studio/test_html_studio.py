@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PIL import Image
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 
 from app.core.images import Detail, prepare_image
@@ -196,7 +197,7 @@ def test_the_studio_opens_within_the_screen_and_the_main_window(qtbot) -> None:
     studio.add_version(PAGE)
     studio.stream_started()
     studio.stream_finished("No page here, sorry.")  # the longest status there is
-    qtbot.wait(50)
+    QCoreApplication.sendPostedEvents()  # the layout requests the new status made are done
     assert studio.width() <= main.width()  # it wraps; the window does not grow
     alone = HtmlStudio()  # no main window: the screen alone bounds it
     qtbot.addWidget(alone)
