@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,10 @@ def test_one_by_hundred_million_png_is_refused_from_its_header(bomb_png: Path) -
     assert bomb_png.stat().st_size < 200_000
     reset_peak_rss()
     before = rss_mb()
-    started = time.monotonic()
     with pytest.raises(ImageError, match=r"'bomb\.png' \(1×100000000\) is too large") as error:
         prepare_image(bomb_png, Detail.NATIVE)
-    assert time.monotonic() - started < 0.5
+    # Not decoded (the mechanism, not a time: a decode took 13 s and ~3 GB, a busy machine can
+    # make anything slow): the peak memory never grew by the 100 MB a decode needs at the least.
     assert peak_rss_mb() - before < 20
     assert "refused without decoding" in str(error.value)
     with pytest.raises(ImageError, match=r"'pasted image' .* is too large"):
