@@ -31,6 +31,7 @@ from app.engine.base import Backend, Sampling, Usage
 from app.engine.capabilities import Capability, ModelLoader
 from app.engine.local.protocol import Loaded
 from app.settings import ENGINE_KEYS, Settings
+from app.ui.common.background import run_in_background
 from app.ui.session.bridge import EngineBridge
 
 DEFAULT_CONTEXT = 4096
@@ -53,6 +54,7 @@ class EngineOwner(QObject):
     backend_changed = Signal()  # the settings call for another backend; the old device is gone
     model_loaded = Signal(object)  # Loaded: the model is in memory, its device and size known
     problem_changed = Signal(str)  # why no backend could be built ("" once one could)
+    model_unloaded = Signal()  # the local model's worker has stopped: its memory is free
 
     def __init__(
         self, settings: Settings, log_path: Path | None = None, parent: QObject | None = None
@@ -67,6 +69,11 @@ class EngineOwner(QObject):
         self._problem = ""
         self._device = ""
         self._n_ctx = 0
+        self._loading = False
+        bridge = self.bridge
+        bridge.loading_progressed.connect(self._on_bridge_loading_progressed)
+        for ended in (bridge.load_failed, bridge.reply_finished, bridge.reply_failed):
+            ended.connect(self._on_bridge_load_ended)  # a turn may load the model on its own
         self.bridge.model_loaded.connect(self._on_bridge_model_loaded)
         self.bridge.usage_ready.connect(self._on_bridge_usage_ready)
 
@@ -85,6 +92,15 @@ class EngineOwner(QObject):
     def device(self) -> str:
         """Where the model runs, as the engine reported it ("" until it has)."""
         return self._device
+
+    @property
+    def loading(self) -> bool:
+        """True while the model is being read into memory (a preload or a turn's own load)."""
+        return self._loading
+
+    def loaded(self) -> bool:
+        """Whether the local model is in memory now (its device is known once it is)."""
+        return self.spec.can(Capability.LOADS_MODEL) and bool(self._device)
 
     def context_size(self) -> int:
         """The context window a turn must fit: the loaded model's, else the settings'."""
@@ -168,6 +184,26 @@ class EngineOwner(QObject):
             self.start()
         self.backend_changed.emit()
 
+    def unload(self) -> bool:
+        """Stop the local model's worker process so its memory (RAM and VRAM) is freed.
+
+        The worker is stopped off the GUI thread (it is given a moment to shut down cleanly);
+        ``model_unloaded`` says when it is gone. The next turn, or ``start``, loads the model
+        again. Refused (False) while an answer is being written or the model is loading: the
+        turn or the load owns the worker then.
+        """
+        backend = self._backend
+        if backend is None or self.bridge.busy or self._loading:
+            return False
+        if not can(backend, Capability.LOADS_MODEL):
+            return False
+        self._backend = None
+        self._key = None
+        self._device = ""
+        self._n_ctx = 0
+        run_in_background(backend.close, lambda _none: self.model_unloaded.emit(), guard=self)
+        return True
+
     def set_loaded(self, device: str, n_ctx: int) -> None:
         """What the engine said it runs on and how much context it holds."""
         self._device = device
@@ -187,7 +223,14 @@ class EngineOwner(QObject):
             self._problem = problem
             self.problem_changed.emit(problem)
 
+    def _on_bridge_loading_progressed(self, _event: object) -> None:
+        self._loading = True
+
+    def _on_bridge_load_ended(self, _event: object) -> None:
+        self._loading = False
+
     def _on_bridge_model_loaded(self, loaded: object) -> None:
+        self._loading = False
         if isinstance(loaded, Loaded):
             self.set_loaded(loaded.device, loaded.n_ctx)
         else:
@@ -195,4 +238,5 @@ class EngineOwner(QObject):
         self.model_loaded.emit(loaded)
 
     def _on_bridge_usage_ready(self, usage: Usage) -> None:
+        self._loading = False
         self.set_loaded(usage.device, usage.n_ctx or self._n_ctx)

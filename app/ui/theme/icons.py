@@ -44,6 +44,13 @@ NAMES = {
     "close": "ph.x",
     "attach": "ph.paperclip",
     "screen": "ph.monitor",
+    "local_model": "ph.cpu",  # the model control: a model on this computer
+    "remote_model": "ph.cloud",  # the model control: a model on a server
+    "chevron_down": "ph.caret-down",
+    "lock": "ph.lock-simple",
+    "sent_away": "ph.globe",  # the privacy badge when messages leave this computer
+    "warning": "ph.warning-circle",
+    "chosen": "ph.check",  # the model menu's entry in use
 }
 """Our names for the icons we use, so a later change of icon set is one table."""
 

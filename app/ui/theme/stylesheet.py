@@ -140,7 +140,7 @@ QLabel[tone="danger"] {{ color: {c.danger}; }}
 QLabel[tone="warning"] {{ color: {c.warning}; }}
 #refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
     border-radius: {r["sm"] + 2}px; }}
-{_composer_block(c)}""" + _dialog_block(scheme)
+{_composer_block(c)}""" + _dialog_block(scheme) + _header_block(scheme)
 
 
 # ------------------------------------------------------------------------------------------
@@ -237,4 +237,36 @@ QComboBox#pendingDetail::drop-down {{ width: {s["lg"]}px; }}
 QToolButton#documentChipRemove {{ border: none; padding: 0; }}
 QToolButton#documentChipRemove:hover, QToolButton#documentChipRemove:focus {{
     background: {c.border}; }}
+"""
+
+
+# ------------------------------------------------------------------------------------------
+# The header (issue 15 §5): the model control, the loading bar, the failure note and the
+# privacy badge, a pill tinted green while messages stay here and amber when they leave.
+# ------------------------------------------------------------------------------------------
+def _header_block(scheme: Scheme) -> str:
+    """Rules for the strip above the chat and its parts (app/ui/window/model_control.py)."""
+    c = COLOURS[scheme]
+    r, s = RADIUS, SPACING
+    return f"""
+#engineHeader {{ background: {c.surface}; border-bottom: 1px solid {c.border}; }}
+QPushButton#modelButton {{ background: transparent; border: 1px solid transparent;
+    border-radius: {r["md"]}px; padding: 0; min-height: 0; }}
+QPushButton#modelButton:hover {{ background: {c.surface_alt}; border-color: {c.border}; }}
+QPushButton#modelButton:focus {{ border-color: {c.accent}; }}
+QPushButton#modelButton:pressed, QPushButton#modelButton:open {{ background: {c.surface_alt};
+    border-color: {c.border_strong}; }}
+QPushButton#modelButton::menu-indicator {{ image: none; width: 0; }}
+QLabel#modelName {{ color: {c.text}; font-weight: 600; background: transparent; }}
+QLabel#modelWhere {{ color: {c.text_muted}; background: transparent; }}
+QLabel#modelWhere[tone="danger"] {{ color: {c.danger}; }}
+QPushButton#loadFailureDetails {{ padding: {s["xxs"]}px {s["sm"]}px; color: {c.danger}; }}
+QProgressBar#loadBar {{ padding: 0 {s["sm"]}px; border-radius: {r["md"]}px; }}
+QProgressBar#loadBar::chunk {{ background: {_rgba(c.accent, 0.45)}; border-radius: {r["md"]}px; }}
+QFrame#privacyBadge {{ background: {_rgba(c.success, 0.12)};
+    border: 1px solid {_rgba(c.success, 0.40)}; border-radius: {r["lg"]}px; }}
+QFrame#privacyBadge[remote="true"] {{ background: {_rgba(c.warning, 0.12)};
+    border-color: {_rgba(c.warning, 0.45)}; }}
+QLabel#privacyBadgeText {{ color: {c.text}; background: transparent; }}
+QMenu#modelMenu::item:disabled {{ color: {c.text_muted}; font-weight: 600; }}
 """

@@ -57,6 +57,25 @@ class BackendSwitcher:
         else:
             self.choose_model_files()
 
+    def choose_backend(self, kind: str) -> None:
+        """The model menu's entry for ``kind``: answer there now when it is set up (its key
+        saved, its server or model named), else ask what it needs first, as the setup does."""
+        spec = backend_spec(kind)
+        if spec is None:
+            return
+        if self._is_set_up(spec):
+            self.use_backend(backend=spec.kind)
+        else:
+            self.set_up(kind)
+
+    def _is_set_up(self, spec: BackendSpec) -> bool:
+        settings = self.engine.settings
+        if spec.setup is SetupFlow.API_KEY:
+            return bool(ApiKeys().get(spec.key_account))
+        if spec.setup is SetupFlow.SERVER:
+            return bool(settings[spec.url_key])
+        return bool(settings[spec.model_key])
+
     def _ask_key(self, spec: BackendSpec) -> None:
         """Ask for the service's key (kept in the OS keyring), then answer from there."""
         from app.ui.setup.api_key_dialog import ApiKeyDialog, mistral_key_tester

@@ -28,11 +28,9 @@ from app.engine.base import (
     Prefill,
     Usage,
 )
-from app.engine.capabilities import Capability
 from app.models.model_folders import ModelFolders
 from app.resources import resource
 from app.storage.history import HistoryStore
-from app.ui.common.background import run_in_background
 from app.ui.composer.composer import Composer
 from app.ui.composer.meter_feed import MeterFeed
 from app.ui.composer.screen_capture import ScreenCapture
@@ -49,6 +47,7 @@ from app.ui.window.conversation_actions import ConversationActions
 from app.ui.window.drop_overlay import WindowDrops
 from app.ui.window.empty_state import EmptyState
 from app.ui.window.engine_header import EngineHeader
+from app.ui.window.model_menu import ModelMenu
 from app.ui.window.sidebar import Sidebar
 from app.ui.window.transcript_actions import TranscriptActions
 from app.ui.window.window_dialogs import WindowDialogs
@@ -97,7 +96,8 @@ class MainWindow(QMainWindow):
         self.conversation_actions = ConversationActions(session, say, self, self.sidebar.title_of)
         presets = settings.path.with_name("presets.json")
         self.studio_link = StudioLink(session, presets, self, self.state)
-        self.header = EngineHeader()
+        folders = ModelFolders.beside(settings.path)  # shared with Settings → Models
+        self.header = EngineHeader(ModelMenu(self, folders=folders))
         self.empty_state = EmptyState()
         self.meter_feed = MeterFeed(
             session,
@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.engine.model_loaded.connect(self._on_engine_model_loaded)
         self.engine.backend_changed.connect(self.refresh_engine_label)
         self.engine.problem_changed.connect(self._on_engine_problem_changed)
+        self.engine.model_unloaded.connect(self.refresh_engine_label)
         s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
         s.bridge.load_failed.connect(self._on_bridge_load_failed)
         c.send_requested.connect(self._on_composer_send_requested)
@@ -208,7 +209,13 @@ class MainWindow(QMainWindow):
         self.sidebar.export_requested.connect(self.conversation_actions.export)
         self.header.settings_requested.connect(self.dialogs.open_settings)
         self.header.about_requested.connect(self.dialogs.open_about)
-        self.header.choose_requested.connect(self.switcher.choose_model_files)
+        m = self.header.model_menu  # each choice takes the one path that switches backends
+        m.pair_chosen.connect(self.switcher.use_model_files)
+        m.backend_chosen.connect(self.switcher.choose_backend)
+        m.choose_files_requested.connect(self.switcher.choose_model_files)
+        m.load_requested.connect(self.engine.start)
+        m.unload_requested.connect(self._on_model_menu_unload_requested)
+        m.manage_requested.connect(self.dialogs.open_models)
         self.header.private_toggled.connect(self.session.set_private)
         self.empty_state.choose_requested.connect(self.switcher.choose_model_files)
         # The empty page's cards take the composer's own paths: the preset menu's, Attach PDF.
@@ -228,20 +235,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ engine
     def refresh_engine_label(self) -> None:
         self._refresh_page()
-        engine = self.engine
-        self.composer.set_unavailable(engine.unavailable())
-        if engine.spec.can(Capability.HAS_DEVICE):
-            model, device = engine.model_name(), engine.device
-            self.header.show_model(model, device)
-            if model:  # reads GGUF headers and may probe the GPU: never on the GUI thread
-
-                def shown(memory: str) -> None:
-                    if memory and engine.model_name() == model and engine.device == device:
-                        self.header.show_model(model, device, memory)
-
-                run_in_background(engine.memory_estimate, shown, guard=self.header)
-        else:
-            self.header.show_remote(engine.target().label, engine.model_name())
+        self.composer.set_unavailable(self.engine.unavailable())
+        self.header.show_engine(self.engine)
         info = self.session.info
         self.header.show_private(info.private if info is not None else None)
 
@@ -254,7 +249,12 @@ class MainWindow(QMainWindow):
         self.update_meter()
 
     def _on_bridge_load_failed(self, error: EngineError) -> None:
-        self.header.show_failure(error.message)
+        self.header.show_failure(error, self.engine.spec.kind, self.engine.model_name())
+
+    def _on_model_menu_unload_requested(self) -> None:
+        if self.engine.unload():
+            self.activity.setText("The model is unloaded; its memory is free once it stops.")
+            self.refresh_engine_label()
 
     # ------------------------------------------------------------------------------- turns
     def new_chat(self) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QTabWidget, QWidget
 
 from app.core.images import Detail
 from app.ui.composer.composer import Composer
@@ -105,9 +105,19 @@ class WindowDialogs:
         settings_path = self.engine.settings.path
         AboutDialog(self.data_dir, self.log_dir, settings_path, self.parent).exec()
 
-    def open_settings(self) -> None:
+    def open_models(self) -> None:
+        """Settings on its Models page: the model menu's "Manage models…"."""
+        self.open_settings(page="Models")
+
+    def open_settings(self, page: str = "") -> None:
+        """``page`` is the title of the tab to open on ("" for the first)."""
         settings, info = self.engine.settings, self.session.info
         dialog = SettingsDialog(settings, info.system_prompt if info else None, self.parent)
+        tabs = dialog.findChild(QTabWidget)
+        if tabs is not None and page:
+            titles = [tabs.tabText(i).replace("&", "") for i in range(tabs.count())]
+            if page in titles:
+                tabs.setCurrentIndex(titles.index(page))
         # A model's own overrides are saved at once, outside the settings: rebuild for them.
         dialog.overrides_changed.connect(lambda: self.engine.settings_changed(force=True))
         if dialog.exec():

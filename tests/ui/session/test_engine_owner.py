@@ -128,3 +128,51 @@ def test_where_it_runs_comes_from_the_registry(owner: EngineOwner) -> None:
     assert not owner.target().remote and not owner.configured()  # no model chosen yet
     owner.settings["model"] = "/models/pixtral.gguf"
     assert owner.configured() and owner.model_name() == "/models/pixtral.gguf"
+
+
+def test_unload_stops_the_real_worker_and_load_brings_it_back(
+    qtbot, tmp_path: Path, tiny_pair
+) -> None:
+    """The tiny real model: Unload ends the worker process (its memory goes with it); Load,
+    or the next turn, starts a new one."""
+    settings = Settings(tmp_path / "settings.ini")
+    settings["model"], settings["mmproj"] = str(tiny_pair.model), str(tiny_pair.mmproj)
+    settings["n_ctx"], settings["threads"] = 4096, 2
+    owner = EngineOwner(settings, log_path=tmp_path / "engine.log")
+    try:
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        assert owner.loaded() and not owner.loading
+        backend = owner.backend()
+        worker = backend._process  # type: ignore[union-attr]
+        assert worker is not None and worker.is_alive()
+        with qtbot.waitSignal(owner.model_unloaded, timeout=10_000):
+            assert owner.unload()
+        assert not worker.is_alive() and worker.exitcode is not None
+        assert not owner.loaded() and owner.device == ""
+        assert not owner.unload()  # nothing left to unload
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        again = owner.backend()
+        assert again is not backend and again._process.is_alive()  # type: ignore[union-attr]
+    finally:
+        owner.bridge.wait(5000)
+        owner.close()
+
+
+def test_unload_waits_while_the_model_loads(qtbot, tmp_path: Path, tiny_pair) -> None:
+    settings = Settings(tmp_path / "settings.ini")
+    settings["model"], settings["mmproj"] = str(tiny_pair.model), str(tiny_pair.mmproj)
+    settings["n_ctx"], settings["threads"] = 4096, 2
+    owner = EngineOwner(settings, log_path=tmp_path / "engine.log")
+    try:
+        tried: list[bool] = []  # the load owns the worker until it is done
+        owner.bridge.loading_progressed.connect(lambda _event: tried.append(owner.unload()))
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        assert tried and not any(tried) and owner.loaded()
+        with qtbot.waitSignal(owner.model_unloaded, timeout=10_000):
+            assert owner.unload()
+    finally:
+        owner.bridge.wait(5000)
+        owner.close()

@@ -61,7 +61,7 @@ def test_a_private_local_conversation_opens_no_socket(
             window.header.private_box.click()
         _send(qtbot, window, "And privately")
         assert window.transcript.item(3).status is MessageStatus.COMPLETE
-        assert "nothing leaves this computer" in window.header.model_label.text()
+        assert "nothing leaves this computer" in window.header.summary()
     finally:
         _close(window)
     assert no_network == []
@@ -75,7 +75,8 @@ def test_first_run_without_network_still_offers_every_path(
     try:
         assert window.setup is not None and window.stack.currentWidget() is window.setup
         qtbot.waitUntil(lambda: window.setup.recommendation is not None, timeout=TIMEOUT_MS)
-        assert window.header.choose_button.isVisible()
+        assert window.header.model_button.isVisible()
+        assert "Choose model files…" in window.header.model_menu.entry_texts()
     finally:
         _close(window)
     assert no_network == []

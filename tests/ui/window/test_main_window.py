@@ -79,7 +79,7 @@ def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) ->
     window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
     try:
         assert window.setup is not None and window.stack.currentWidget() is window.setup
-        assert "No model is set up" in window.header.model_label.text()
+        assert "Choose a model" in window.header.summary()
         # Choosing a pair in the assistant makes it the model and leaves the assistant.
         pair_dir = tmp_path / "pair"
         from tests.fixtures.pixtral_gguf import write_pixtral_pair
@@ -88,11 +88,41 @@ def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) ->
         window.setup.model_chosen.emit(str(pair.model), str(pair.mmproj))
         assert window.settings["model"] == str(pair.model)
         assert window.stack.currentWidget() is window.empty_state
-        assert "Local" in window.header.model_label.text()
+        assert "Local" in window.header.summary()
         # The memory the model will take is shown before it loads (worked out off the GUI
-        # thread: it reads the files' headers).
-        qtbot.waitUntil(lambda: "needs ≈" in window.header.model_label.text(), timeout=10_000)
-        assert "KV cache" in window.header.model_label.toolTip()
+        # thread: it reads the files' headers), or the device once it has loaded.
+        where = window.header.model_button.where_label
+        qtbot.waitUntil(lambda: "needs ≈" in where.text() or window.engine.loaded(), timeout=9000)
+        if not window.engine.loaded():
+            assert "KV cache" in window.header.model_button.toolTip()
+    finally:
+        _close(window)
+
+
+def test_the_model_menu_unloads_loads_and_switches_through_one_path(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair
+) -> None:
+    window = _open(qtbot, _settings(tmp_path, tiny_pair), tmp_path / "data")
+    header, menu = window.header, window.header.model_menu
+    try:
+        assert not window.engine.loaded()
+        with qtbot.waitSignal(window.engine.model_loaded, timeout=TIMEOUT_MS):
+            menu.action_named("Load model").trigger()
+        assert header.model_button.isVisible() and not header.load_bar.isVisible()
+        assert header.model_button.where_label.text().startswith("Local · ")
+        worker = window.engine.backend()._process  # type: ignore[union-attr]
+        with qtbot.waitSignal(window.engine.model_unloaded, timeout=10_000):
+            menu.action_named("Unload model — free its memory").trigger()
+        assert not worker.is_alive()
+        assert header.model_button.where_label.text() in ("Local · not loaded", "Local")
+        assert menu.action_named("Load model") is not None
+        # A pair from the menu becomes the model as the setup assistant's choice does.
+        from tests.fixtures.pixtral_gguf import write_pixtral_pair
+
+        other = write_pixtral_pair(tmp_path / "other", seed=3)
+        menu.pair_chosen.emit(str(other.model), str(other.mmproj))
+        assert window.settings["model"] == str(other.model)
+        assert window.settings["mmproj"] == str(other.mmproj)
     finally:
         _close(window)
 
@@ -278,7 +308,7 @@ def test_la_plateforme_conversations_say_so_and_private_ones_never_leave(
         settings = _settings(tmp_path, tiny_pair, backend="mistral", mistral_server_url=server.url)
         window = _open(qtbot, settings, tmp_path / "data")
         try:
-            assert "La Plateforme" in window.header.model_label.text()
+            assert "Sent to La Plateforme" in window.header.summary()
             _send(qtbot, window, "Hello from the desk")
             assert window.transcript.item(1).status is MessageStatus.COMPLETE
             assert len(server.chat_requests()) == 1
