@@ -146,7 +146,15 @@ class Composer(QWidget):
         centred.addStretch(1)
         centred.addWidget(column, READING_WIDTH)  # grows to its maximum before the margins do
         centred.addStretch(1)
+        self.strip.synced.connect(self._chain_focus)
+        self._chain_focus()
+
+    def _chain_focus(self) -> None:
+        """Tab goes through the card top to bottom: images, documents, the box, its tools."""
         chain = (
+            self.notice.close_button,
+            *self.strip.focus_chain(),
+            *(chip.remove_button for chip in self.document_chips.chips),
             self.editor,
             self.tools.attach_button,
             self.tools.presets_button,
@@ -211,6 +219,7 @@ class Composer(QWidget):
         self.document_parts = [part for kept, _ in self._documents.values() for part in kept]
         self.document_tokens = sum(count for _, count in self._documents.values())
         self.document_chips.show_documents(self.attached_documents())
+        self._chain_focus()
         self._update_placeholder()
         self.composition_changed.emit()
 

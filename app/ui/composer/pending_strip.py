@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QStringListModel,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import (
     QAction,
@@ -126,7 +127,7 @@ class _ImageCard(QFrame):
         cost = "… tok" if item.tokens is None else f"{item.tokens:,} tok"
         self.cost_label.setText(cost)
         metrics = self.name_label.fontMetrics()
-        room = THUMB_SIZE[0] - self.cost_label.fontMetrics().horizontalAdvance(cost) - SPACING["sm"]
+        room = THUMB_SIZE[0] - self.cost_label.fontMetrics().horizontalAdvance(cost) - SPACING["xs"]
         self.name_label.setText(metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle, room))
         self.detail_box.setCurrentIndex(DETAILS.index(item.detail))
         summary = item.describe()
@@ -181,6 +182,8 @@ class _ImageCard(QFrame):
 
 class PendingImagesStrip(QScrollArea):
     """A horizontal row of cards mirroring a ``PendingImagesModel``; hidden when empty."""
+
+    synced = Signal()  # the cards match the model (so far): the composer re-links Tab
 
     def __init__(self, model: PendingImagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -310,16 +313,17 @@ class PendingImagesStrip(QScrollArea):
         self._update_tab_order(items)
         self.setVisible(bool(items))
         self._update_spinner()
+        self.synced.emit()
+
+    def focus_chain(self, items: list[PendingImage] | None = None) -> list[QWidget]:
+        """The cards' widgets in the order Tab visits them: each card, its detail, its ×."""
+        items = self.model.items() if items is None else items
+        cards = [self._cards[it.key] for it in items if it.key in self._cards]
+        return [w for card in cards for w in (card, card.detail_box, card.remove_button)]
 
     def _update_tab_order(self, items: list[PendingImage]) -> None:
-        cards = [self._cards[it.key] for it in items if it.key in self._cards]
-        chain = [w for card in cards for w in self._chain(card)]
-        for first, second in itertools.pairwise(chain):
+        for first, second in itertools.pairwise(self.focus_chain(items)):
             QWidget.setTabOrder(first, second)
-
-    @staticmethod
-    def _chain(card: _ImageCard) -> tuple[QWidget, ...]:
-        return (card, card.detail_box, card.remove_button)
 
     def _on_model_data_changed(self, top: QModelIndex, bottom: QModelIndex) -> None:
         for row in range(top.row(), bottom.row() + 1):

@@ -430,3 +430,26 @@ def test_many_attachments_scroll_sideways_in_a_narrow_window(
     qtbot.waitUntil(lambda: composer.strip.horizontalScrollBar().maximum() > 0)
     qtbot.waitUntil(lambda: composer.document_chips.horizontalScrollBar().maximum() > 0)
     assert composer.card.geometry().right() < composer.width()
+
+
+def test_tab_goes_through_the_card_top_to_bottom(qtbot, composer: Composer, image_file) -> None:
+    composer.add_files([image_file(32, 32, "a.png"), image_file(32, 32, "b.png")])
+    composer.attach_document("lease.pdf", _document("lease.pdf", [1]), 10)
+    composer.editor.setPlainText("ready")
+    _ready(qtbot, composer, 2)
+    first, second = composer.strip.card(0), composer.strip.card(1)
+    expected = [
+        first,
+        first.detail_box,
+        first.remove_button,
+        second,
+        second.detail_box,
+        second.remove_button,
+        composer.document_chips.chips[0].remove_button,
+        composer.editor,
+        composer.tools.attach_button,
+        composer.tools.presets_button,
+        composer.make_html_button,
+        composer.send_button,
+    ]
+    assert tab_order(first, len(expected) - 1) == expected
