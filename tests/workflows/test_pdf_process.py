@@ -102,10 +102,11 @@ def test_inflating_content_stream_fails_within_budget(tmp_path: Path) -> None:
             "it may be damaged or hostile, so it was stopped. Nothing was sent."
         )
         # The same page is refused at once now; the other page still reads, in a new process.
-        again = time.monotonic()
-        with pytest.raises(DocumentError, match="read page 1"):
+        with pytest.raises(DocumentError, match="read page 1") as again:
             doc.render_page(0, Detail.LOW)
-        assert time.monotonic() - again < 0.1
+        # Refused from memory (the mechanism, not a 0.1 s limit): the same error, and no
+        # process was started to try the page again.
+        assert again.value is error.value and doc._process is None
         assert doc.page_text(1) == "Still readable"
     assert elapsed < TEST_LIMITS.page_s
     assert peak_rss_mb() - before < 64, "pdfium's memory must not land in the app's process"
