@@ -90,7 +90,8 @@ class _ImageCard(QFrame):
         self.remove_button.setFixedSize(side, side)
         self.remove_button.clicked.connect(lambda: strip.remove_key(key))
         pad, gap = SPACING["sm"] - SPACING["xxs"], SPACING["xs"]
-        self.setFixedWidth(THUMB_SIZE[0] + 2 * pad)
+        border = SPACING["xxs"] // 2  # the stylesheet's 1-px card border, each side
+        self.setFixedWidth(THUMB_SIZE[0] + 2 * (pad + border))
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(pad, pad, pad, pad)
@@ -104,7 +105,8 @@ class _ImageCard(QFrame):
         layout.addWidget(self.detail_box)
         # Over the picture's top-right corner; placed once (the card has a fixed size) rather
         # than in a resizeEvent, which would call into Python on every layout pass.
-        self.remove_button.move(pad + THUMB_SIZE[0] - side - gap, pad + gap)
+        inset = pad + border + gap
+        self.remove_button.move(THUMB_SIZE[0] + 2 * (pad + border) - side - inset, inset)
         self.remove_button.raise_()
         for text, shortcut, slot in (
             ("Open large", "Return", lambda: strip.open_key(key)),
@@ -127,7 +129,7 @@ class _ImageCard(QFrame):
         cost = "… tok" if item.tokens is None else f"{item.tokens:,} tok"
         self.cost_label.setText(cost)
         metrics = self.name_label.fontMetrics()
-        room = THUMB_SIZE[0] - self.cost_label.fontMetrics().horizontalAdvance(cost) - SPACING["xs"]
+        room = THUMB_SIZE[0] - self.cost_label.sizeHint().width() - SPACING["xs"]
         self.name_label.setText(metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle, room))
         self.detail_box.setCurrentIndex(DETAILS.index(item.detail))
         summary = item.describe()

@@ -222,7 +222,7 @@ QToolButton#sendButton[stop="true"] {{ background: {c.danger}; }}
     background: transparent; }}
 #pendingCard {{ background: {c.surface}; border: 1px solid {c.border};
     border-radius: {r["md"]}px; }}
-#pendingCard:focus {{ border: 2px solid {c.accent}; }}
+#pendingCard:focus {{ border-color: {c.accent}; background: {c.surface_alt}; }}
 #pendingPicture {{ background: {c.surface_alt}; border-radius: {r["sm"]}px;
     font-size: {t["title"]}pt; color: {c.text_muted}; }}
 QToolButton#pendingRemove {{ background: {plate}; border: none;
