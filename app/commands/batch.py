@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.commands.batch_inputs import BatchItem, ItemReader, expand_items
+from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_SOME_FAILED
 from app.commands.inputs import PageMode, read_prompt, read_schema
 from app.commands.progress import Progress
 from app.commands.turn import FATAL_KINDS, TurnResult, parsed_json, run_turn
@@ -36,10 +37,6 @@ from app.core.images import Detail
 from app.core.prompt import SystemPlacement
 from app.engine.base import Backend, GenerationRequest, Sampling
 from app.workflows.presets import load_presets_or_builtins
-
-EXIT_SOME_FAILED = 4
-"""At least one input got an error line; the others were answered."""
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -276,7 +273,7 @@ class BatchRun:
         print(f"pixtral-desk batch: {', '.join(words)}.", file=sys.stderr)
         if self.fatal:
             print(f"pixtral-desk: stopped: {self.fatal}", file=sys.stderr)
-            return 2
+            return EXIT_BAD_INPUT
         if self.stop_requested.is_set() and left:
             print("pixtral-desk: stopped; run again with --resume to do the rest.", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -296,10 +293,14 @@ def run_batch(
         check_local()  # documents never leave the computer: refused before a page is read
     skip = answered_inputs(args.output) if args.resume and args.output else set()
     todo = [item for item in items if item.name not in skip]
-    out = open_output(args.output, args.resume)
+    backend = backend_for()  # a missing model is said before the output file is touched
+    try:
+        out = open_output(args.output, args.resume)
+    except BaseException:
+        backend.close()
+        raise
     to_terminal = out is sys.stdout and sys.stdout.isatty()
     progress = Progress(len(todo), sys.stderr, enabled=not to_terminal)
-    backend = backend_for()
     try:
         return BatchRun(plan, backend, todo, out, progress, len(items) - len(todo)).run()
     finally:

@@ -13,8 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.commands.batch import EXIT_SOME_FAILED
-from app.commands.exit_codes import EXIT_INTERRUPTED
+from app.commands.exit_codes import EXIT_INTERRUPTED, EXIT_SOME_FAILED
 from app.commands.inputs import PageMode
 from app.core.conversation import ImagePart, TextPart
 from app.core.images import Detail, prepare_image
@@ -22,7 +21,6 @@ from app.core.prompt import ImagePiece, TextPiece, build_prompt
 from tests.commands.conftest import ROOT, Run
 from tests.commands.test_ask import SCHEMA
 from tests.workflows.pdf_factory import ScannedPage, TextPage, write_pdf
-
 
 INSTRUCTIONS = "Extract the merchant, date and total of this receipt as JSON. " * 3
 
@@ -67,6 +65,7 @@ def test_each_input_gets_a_line_and_a_broken_file_in_the_middle_does_not_stop_th
         assert tokens["evaluated"] == tokens["prompt"] - tokens["cached"]
         assert tokens["evaluated"] < first["evaluated"]
     assert "1 failed" in done.stderr and "6 answered" in done.stderr
+    assert "[####################] 7/7" in done.stderr  # stdout is a pipe: progress on stderr
 
 
 def test_the_shared_text_stands_before_the_image_in_the_prompt(image_file) -> None:
@@ -172,3 +171,15 @@ def test_pdf_pages_in_a_batch_are_refused_for_a_remote_backend(cli: Run, tmp_pat
 
 def test_page_modes_are_the_documented_ones() -> None:
     assert [mode.value for mode in PageMode] == ["text", "images", "both"]
+
+
+def test_without_a_model_the_run_stops_before_the_output_file_is_made(
+    scans: list[Path], tmp_path: Path, capsys
+) -> None:
+    from app.cli import main
+
+    out = tmp_path / "out.jsonl"
+    code = main(["--config", str(tmp_path / "s.ini"), "batch", "--each", str(scans[0]),
+                 "--prompt", "Describe", "-o", str(out)])  # fmt: skip
+    assert code == 2 and "No model given" in capsys.readouterr().err
+    assert not out.exists()
