@@ -1,7 +1,8 @@
-"""README's command-line table says what ``pixtral-desk ask`` does: every flag the parser
-defines is a row, every row is a flag, and each default is the one the parser (or, for a
-setting, its declaration) applies. Built from the parser at test time, so a new flag without
-a row, or a default changed in one place only, fails here."""
+"""README's command-line tables say what ``pixtral-desk ask`` and ``batch`` do: every flag the
+parser defines is a row, every row is a flag, and each default is the one the parser (or, for
+a setting, its declaration) applies. ``batch`` takes the setting flags of ``ask`` (rows of the
+``ask`` table) and has a table for the rest. Built from the parser at test time, so a new flag
+without a row, or a default changed in one place only, fails here."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from app.settings import SETTINGS_BY_KEY
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TABLE_HEAD = "| flag | default | what it does |"
+BATCH_TABLE_HEAD = "| batch flag | default | what it does |"
 NONE = "–"  # how the table writes "no default"
 
 
-def _table_rows() -> list[list[str]]:
+def _table_rows(head: str = TABLE_HEAD) -> list[list[str]]:
     lines = README.splitlines()
-    start = lines.index(TABLE_HEAD) + 2  # past the head and its |---| line
+    start = lines.index(head) + 2  # past the head and its |---| line
     rows = []
     for line in lines[start:]:
         if not line.startswith("|"):
@@ -33,12 +35,12 @@ def _table_rows() -> list[list[str]]:
     return rows
 
 
-def readme_flags() -> dict[str, str]:
+def readme_flags(head: str = TABLE_HEAD) -> dict[str, str]:
     """Flag → the default its row gives ("–" for none); a row naming several flags gives one
     default for all or one each, in order."""
     flags: dict[str, str] = {}
-    for cells in _table_rows():
-        names = re.findall(r"`(--[a-z0-9-]+)`", cells[0])
+    for cells in _table_rows(head):
+        names = re.findall(r"`(--?[a-z0-9][a-z0-9-]*)`", cells[0])
         defaults = [d.strip().strip("`") for d in cells[1].split(", ")]
         assert names, f"a row of the flag table names no flag: {cells}"
         if len(defaults) == 1:
@@ -56,21 +58,27 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def parser_flags() -> dict[str, str]:
-    """Flag → its effective default, from the ``ask`` sub-parser the CLI builds. A setting's
-    flag defaults to None (unset: the settings file decides), so its declared default counts."""
+def _sub_parser(command: str) -> argparse.ArgumentParser:
     commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
-    ask = commands.choices["ask"]
+    return commands.choices[command]
+
+
+def parser_flags(command: str = "ask", *, settings: bool = True) -> dict[str, str]:
+    """Flag → its effective default, from a sub-parser the CLI builds. A setting's flag
+    defaults to None (unset: the settings file decides), so its declared default counts;
+    ``settings=False`` leaves the setting flags out."""
     flags = {}
-    for action in ask._actions:
+    for action in _sub_parser(command)._actions:
         if isinstance(action, argparse._HelpAction):
             continue
         default = action.default
-        if default is None and action.dest in SETTINGS_BY_KEY:
+        is_setting = action.dest in SETTINGS_BY_KEY and default is None
+        if is_setting:
+            if not settings:
+                continue
             default = SETTINGS_BY_KEY[action.dest].default
         for option in action.option_strings:
-            if option.startswith("--"):
-                flags[option] = _shown(default)
+            flags[option] = _shown(default)
     return flags
 
 
@@ -88,6 +96,14 @@ def test_every_default_in_the_table_is_the_one_applied() -> None:
         if flag in parser and said != parser[flag]
     }
     assert not wrong, f"README default ≠ parser default (README, parser): {wrong}"
+
+
+def test_batch_has_a_row_for_each_flag_that_is_not_a_setting_of_ask() -> None:
+    table, own = readme_flags(BATCH_TABLE_HEAD), parser_flags("batch", settings=False)
+    assert set(table) == set(own), f"batch table vs parser: {set(table) ^ set(own)}"
+    assert {f: d for f, d in table.items() if own[f] != d} == {}, "batch defaults differ"
+    shared = set(parser_flags("batch")) - set(own)
+    assert shared <= set(readme_flags()), f"batch's setting flags not in the ask table: {shared}"
 
 
 def test_the_context_row_states_the_bounds_the_code_applies() -> None:
