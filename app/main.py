@@ -114,7 +114,7 @@ def run_gui(args: argparse.Namespace) -> int:
     settings = Settings(getattr(args, "config", None))
     prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    GuiThreadCollector(app)  # Qt objects must never be freed by a pool thread
+    collector = GuiThreadCollector(app)  # Qt objects must never be freed by a pool thread
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
     app.setDesktopFileName("pixtral-desk")
@@ -135,6 +135,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if window.store.recovery_notice:
         offer_salvage(window)
     window.show()
+    collector.freeze_startup()  # a full collection no longer walks start-up's objects
     smoke_ms = os.environ.get("PIXTRAL_DESK_SMOKE_MS")
     if smoke_ms:  # packaging smoke test and start-up benchmark: say when shown, then quit
         print("pixtral-desk: main window shown", flush=True)

@@ -50,6 +50,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.conversation import MessageStatus, Role  # noqa: E402
+from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.transcript.chat_view import ChatView  # noqa: E402
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
@@ -218,9 +219,11 @@ def main() -> int:
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv)
+    collector = GuiThreadCollector(app)  # the app's garbage collection, as app/main.py sets it
     view = ChatView(TranscriptModel())
     view.resize(900, 1000)
     view.show()
+    collector.freeze_startup()
     probe = StallProbe()
     answer = markdown_answer(random.Random(3), 900)
     tokens = tokenize(answer, args.tokens)

@@ -57,8 +57,8 @@ from app.ui.transcript.transcript_pixmaps import DocumentPixmaps, Thumbnails
 if TYPE_CHECKING:  # the view imports this module; only annotations need it back
     from app.ui.transcript.chat_view import ChatView
 
-MEASURE_BUDGET_S = 0.006  # per event-loop pass, so no pass stalls for long (target < 50 ms)
-PAINT_BUDGET_S = 0.016  # rows built while painting one frame; the rest come a pass later
+MEASURE_BUDGET_S = 0.004  # per event-loop pass, so no pass stalls for long (target < 16 ms)
+PAINT_BUDGET_S = 0.006  # rows built while painting one frame; the rest come a pass later
 EAGER_ROWS = 30  # the newest rows are measured at once, while the budget lasts
 MAX_LAYOUTS = 300  # rows whose documents stay cached (heights are kept for all rows)
 ERROR_HUE = QColor(209, 36, 47)  # the one color the palette has no role for
@@ -90,6 +90,7 @@ def theme_from_palette(palette: QPalette) -> RenderTheme:
 class TranscriptDelegate(QStyledItemDelegate):
     """Lays out, caches and paints rows; turns clicks into ``anchor_clicked``/``image_clicked``."""
 
+        self._partial: dict[int, RowLayout] = {}  # rows the measurer lays out a segment a step
     anchor_clicked = Signal(int, str)  # row, href
     image_clicked = Signal(int, int)  # row, image index
 
@@ -98,6 +99,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._view = view
         self._layouts: OrderedDict[int, RowLayout] = OrderedDict()
         self._heights: dict[int, tuple[int, int, int]] = {}  # key → revision, width, height
+        self._laid_out = False  # the view relaid every row this pass: measure in the next
         self._thumbnails = Thumbnails(view, pool)
         self._spent = 0.0
         self._pending: set[int] = set()
@@ -110,6 +112,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         self.restyle()
 
     # --- caches ---------------------------------------------------------------------------
+        self._partial.clear()
 
     def restyle(self) -> None:
         """Font or palette changed: every document must be rebuilt."""
@@ -121,6 +124,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         metrics = self._view.fontMetrics()
         self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
         self._doc_pixmaps = DocumentPixmaps(self._view)
+        if model.opening:
+            return False  # older rows are still to come
 
     def all_measured(self) -> bool:
         """True when every row's height is exact (no estimate left on screen or off it)."""
@@ -131,6 +136,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         for row in range(model.rowCount()):
             key, revision = model.cache_key(row)
             known = self._heights.get(key)
+        self._partial.clear()
             if known is None or known[0] != revision or known[1] != width:
                 return False
         return True
@@ -161,6 +167,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         width = width or self.row_width()
         model = self._view.model()
         key, revision = model.cache_key(index.row())
+        old = self._partial.pop(key, None) or cached  # its documents are reused
         cached = self._layouts.get(key)
         if cached is not None and cached.revision == revision and cached.width == width:
             self._layouts.move_to_end(key)
@@ -168,7 +175,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         started = time.perf_counter()
         row = index.row()
         layout = self._row_builder.build(
-            model.item(row), model.rendered(row).segments, revision, width, cached
+            model.item(row), model.rendered(row).segments, revision, width, old
         )
         self._spent += time.perf_counter() - started
         if not self._budget.isActive():
@@ -189,7 +196,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         if known is not None and known[0] == revision and known[1] == width:
             return QSize(width, known[2])
         newest = index.row() >= model.rowCount() - EAGER_ROWS  # on screen when opened
-        if newest and self._spent < MEASURE_BUDGET_S:
+        # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
+        # every row, and one answer's rendering can take longer than a frame.
+        if newest and self._spent < MEASURE_BUDGET_S and model.is_rendered(index.row()):
             return QSize(width, self.layout_for(index, width).height)
         self._pending.add(index.row())
         if not self._measurer.isActive():
@@ -205,6 +214,58 @@ class TranscriptDelegate(QStyledItemDelegate):
         per_line = max(20, (width - 2 * MARGIN) // char_w)
         lines = item.text.count("\n") + len(item.text) // per_line + 1
         thumbs = (THUMB_H + GAP) * ((len(item.images) + 3) // 4)
+    def laid_out(self) -> None:
+        """The view laid out every row (milliseconds for thousands): the measurer leaves
+        this pass to it."""
+        self._laid_out = True
+
+    def _build_step(self, model: TranscriptModel, row: int) -> bool:
+        """Lay out one more segment of a row of several (each ~1–4 ms; a whole answer with
+        code can take 15 ms). True when only the last is left, which ``layout_for`` adds."""
+        key, revision = model.cache_key(row)
+        segments = model.rendered(row).segments
+        old = self._partial.get(key) or self._layouts.get(key)
+        done = 0  # leading segments whose documents ``old`` has at this width
+        if old is not None and old.width == self.row_width():
+            for before, now in zip(old.segments, segments, strict=False):
+                if before != now:
+                    break
+                done += 1
+        if len(segments) - done <= 1:
+            return True
+        started = time.perf_counter()
+        self._partial[key] = self._row_builder.build(
+            model.item(row), segments[: done + 1], revision, self.row_width(), old
+        )
+        self._spent += time.perf_counter() - started
+        if not self._budget.isActive():
+            self._budget.start()
+        return False
+
+    def _paint_step(self, index: QModelIndex) -> RowLayout | None:
+        """A row about to be painted that is not laid out: one step of it while the frame's
+        budget lasts (a code block, its Markdown, a segment), the layout once all are done."""
+        model, row = self._view.model(), index.row()
+        while self._spent < PAINT_BUDGET_S:
+            if not model.is_rendered(row):
+                self._render(model, row, step=True)
+            elif self._build_step(model, row):
+                return self.layout_for(index)
+        return None
+
+    def _render(self, model: TranscriptModel, row: int, step: bool = False) -> None:
+        """Render a row's Markdown apart from laying it out, counted in the pass's budget
+        (with its code highlighted it costs more than the layout); ``step``: only one
+        bounded piece of it (``TranscriptModel.render_step``)."""
+        started = time.perf_counter()
+        if step:
+            model.render_step(row)
+        else:
+            model.rendered(row)
+        self._spent += time.perf_counter() - started
+        if not self._budget.isActive():
+            self._budget.start()
+
         return lines * line_h + thumbs + 2 * PAD + 3 * line_h
 
     def new_pass(self) -> None:
@@ -213,6 +274,9 @@ class TranscriptDelegate(QStyledItemDelegate):
 
     def _on_measurer_timeout(self) -> None:
         """Measure rows left estimated, those last painted first, a few ms per pass.
+        if self._laid_out or model.opening:  # one relayout a pass is all a pass can afford
+            self._laid_out = False
+            return
 
         Each relayout asks every row for its size (~10 µs a row through PySide), so a pass
         either measures or lays out, and lays out only when a painted row changed, once a
@@ -224,12 +288,23 @@ class TranscriptDelegate(QStyledItemDelegate):
         if self._unlaid and due:
             self._unlaid = self._urgent = False
             self._last_relayout = now
+            if self._spent >= MEASURE_BUDGET_S:
+                break
             self._view.doItemsLayout()
             if not self._pending:
                 self._measurer.stop()
             return
         painted, self._painted = self._painted, set()
         for row in sorted(self._pending, key=lambda r: (r not in painted, -r)):
+                if not model.is_rendered(row):  # render in one step, lay out in the next
+                    self._render(model, row, step=True)
+                    self._pending.add(row)
+                    self._painted.update(painted & {row})
+                    continue
+                if not self._build_step(model, row):  # a segment now, the rest later
+                    self._pending.add(row)
+                    self._painted.update(painted & {row})
+                    continue
             self._pending.discard(row)
             if row >= model.rowCount():
                 continue
@@ -242,8 +317,6 @@ class TranscriptDelegate(QStyledItemDelegate):
                 self._urgent = self._urgent or row in painted
                 if row in painted:
                     self._view.update(model.index(row, 0))
-            if self._spent >= MEASURE_BUDGET_S:
-                break
         if not self._pending and not self._unlaid:
             self._measurer.stop()
 
@@ -252,11 +325,12 @@ class TranscriptDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         self._painted.add(index.row())
         layout = self.cached_layout(index)
-        if layout is None and self._spent >= PAINT_BUDGET_S:
-            self._pending.add(index.row())  # too much built in this frame: next pass
-            self._measurer.start()
-            return
-        layout = layout or self.layout_for(index)
+        if layout is None:
+            layout = self._paint_step(index)
+            if layout is None:  # the rest of it in the next passes, this row first
+                self._pending.add(index.row())
+                self._measurer.start()
+                return
         if layout.height != option.rect.height():
             self._view.scheduleDelayedItemsLayout()  # an estimate was on screen
         palette = self._view.palette()

@@ -55,3 +55,16 @@ def test_nothing_is_collected_before_a_threshold_is_passed() -> None:
         assert collector.collect_due() == 0
     finally:
         collector.stop()
+
+
+def test_freezing_start_up_keeps_its_objects_out_of_later_collections() -> None:
+    owner = QObject()
+    collector = GuiThreadCollector(owner, interval_ms=10_000)
+    try:
+        before = gc.get_freeze_count()
+        collector.freeze_startup()
+        assert gc.get_freeze_count() > before
+        assert owner not in gc.get_objects(generation=2)  # a full collection walks past it
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as before
+        collector.stop()

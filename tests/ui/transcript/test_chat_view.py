@@ -192,7 +192,7 @@ def test_dark_palette_changes_code_colors(qtbot, view: ChatView) -> None:
 def test_many_rows_load_lazily(qtbot, view: ChatView) -> None:
     model = view.model()
     model.set_messages(TranscriptItem(Role.ASSISTANT, ANSWER) for _ in range(400))
-    qtbot.waitUntil(lambda: not view.delegate._measurer.isActive(), timeout=20_000)
+    qtbot.waitUntil(view.delegate.all_measured, timeout=20_000)  # opened in slices
     _settle(qtbot, view)
     bar = view.verticalScrollBar()
     assert bar.value() == bar.maximum()

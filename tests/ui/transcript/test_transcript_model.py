@@ -16,6 +16,7 @@ def _model(n: int = 3) -> TranscriptModel:
         TranscriptItem(Role.USER if i % 2 == 0 else Role.ASSISTANT, f"message {i}", message_id=i)
         for i in range(n)
     )
+    model.finish_opening()  # a long list opens in slices; these tests start once it is in
     return model
 
 
@@ -111,3 +112,44 @@ def test_a_document_question_turns_on_page_links_in_answers() -> None:
     assert model.sent_pages_before(2) == []
     model.set_messages([TranscriptItem(Role.ASSISTANT, "p. 1")])
     assert "pixtral-page:" not in model.rendered(0).html
+
+
+def test_a_long_chat_opens_newest_first_then_older_rows_in_slices(qtbot) -> None:
+    from PySide6.QtCore import QStringListModel
+
+    from app.ui.transcript.transcript_model import OPEN_FIRST, OPEN_SLICE
+
+    count = OPEN_FIRST + 2 * OPEN_SLICE + 7
+    model = TranscriptModel()
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    with qtbot.waitSignal(model.opened, timeout=5_000):
+        model.set_messages(TranscriptItem(Role.USER, f"message {i}") for i in range(count))
+        assert model.rowCount() == OPEN_FIRST and model.opening  # what the screen shows
+        assert model.item(0).text == f"message {count - OPEN_FIRST}"
+        assert len(model.items()) == count  # what is still waiting counts as the chat's
+    # each later event-loop pass put one slice in above the rows already there
+    assert inserted == [(0, OPEN_SLICE - 1), (0, OPEN_SLICE - 1), (0, 6)]
+    assert [model.item(i).text for i in range(count)] == [f"message {i}" for i in range(count)]
+    # the count the view asks for twice per row on every relayout is answered in C++
+    assert TranscriptModel.rowCount is QStringListModel.rowCount
+
+
+def test_a_new_turn_while_a_chat_opens_puts_every_row_in_first() -> None:
+    from app.ui.transcript.transcript_model import OPEN_FIRST
+
+    model = TranscriptModel()
+    model.set_messages(TranscriptItem(Role.USER, f"message {i}") for i in range(OPEN_FIRST + 5))
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    assert row == OPEN_FIRST + 5 and not model.opening
+    assert model.item(0).text == "message 0"
+
+
+def test_an_answer_with_code_renders_in_steps_one_block_each() -> None:
+    text = "Intro.\n\n```python\nx = 1\n```\n\nMiddle.\n\n```js\nlet y = 2;\n```\n"
+    model = TranscriptModel()
+    model.set_messages([TranscriptItem(Role.ASSISTANT, text)])
+    assert [model.render_step(0), model.render_step(0)] == [False, False]  # two blocks
+    assert not model.is_rendered(0)
+    assert model.render_step(0) and model.is_rendered(0)
+    assert model.code_block(0, 1) == "let y = 2;"
