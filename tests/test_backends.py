@@ -94,6 +94,8 @@ def test_each_backend_is_built_as_declared(tiny_pair, monkeypatch: pytest.Monkey
         Capability.LISTS_MODELS: "vision_models",
         Capability.SERVER_URL: "base_url",
         Capability.HAS_DEVICE: "config",
+        # honoured inside generate (grammar, response_format): tests/commands/test_ask.py
+        Capability.FOLLOWS_SCHEMA: "generate",
     }
     for spec in BACKENDS:
         values = _values(tiny_pair, backend=spec.kind, openai_base_url="http://box:8000/v1")
