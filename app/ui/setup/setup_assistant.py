@@ -17,7 +17,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -36,6 +35,8 @@ from app.models.hardware import HardwareReport, probe
 from app.models.memory_fit import Recommendation, recommend
 from app.models.model_folders import ModelFolders, remember_folder, remembered_folders
 from app.ui.common.background import run_in_background
+from app.ui.theme.dialog_parts import Section, mark_primary
+from app.ui.theme.tokens import READING_WIDTH_WIDE, SPACING
 
 
 class _ProgressRelay(QObject):
@@ -78,32 +79,46 @@ class SetupAssistant(QWidget):
     # --- layout -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        title = QLabel("<h2>Set up Pixtral</h2>Choose how Pixtral Desk should run the model.")
+        title = QLabel("Set up Pixtral")
+        title.setObjectName("dialogTitle")
+        intro = QLabel("Choose how Pixtral Desk should run the model: three ways, pick one.")
+        intro.setWordWrap(True)
         self.hardware_label = QLabel("Checking this computer…")
+        self.hardware_label.setObjectName("dialogNote")
         self.hardware_label.setWordWrap(True)
         self.hardware_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        disk = QGroupBox("Use a model already on this computer")
+        disk = Section(
+            "1 · Use a model already on this computer",
+            "Pixtral model files found on this computer, each with its vision projector.",
+        )
         self.pair_list = QListWidget()
+        self.pair_list.setAccessibleName("Pixtral models found")
         self.pair_list.setMinimumHeight(90)
         self.scan_status = QLabel("Searching…")
+        self.scan_status.setObjectName("dialogNote")
         self.scan_status.setWordWrap(True)
         self.use_button = QPushButton("Use selected")
+        mark_primary(self.use_button, default=False)
         self.use_button.setEnabled(False)
         add_folder = QPushButton("Add folder…")
+        add_folder.setToolTip("Search a folder of your own for GGUF files, always")
         rescan = QPushButton("Search again")
         row = QHBoxLayout()
         row.addWidget(self.scan_status, 1)  # the status takes the room the buttons leave
         for widget in (add_folder, rescan, self.use_button):
             row.addWidget(widget)
-        box = QVBoxLayout(disk)
-        box.addWidget(self.pair_list)
-        box.addLayout(row)
+        disk.body.addWidget(self.pair_list)
+        disk.body.addLayout(row)
 
-        fetch = QGroupBox("Download Pixtral for this computer")
+        fetch = Section(
+            "2 · Or download Pixtral for this computer",
+            "The size that fits this computer's memory, from Hugging Face; you can pause.",
+        )
         self.recommend_label = QLabel("Working out what fits…")
         self.recommend_label.setWordWrap(True)
         self.download_button = QPushButton("Download")
+        mark_primary(self.download_button, default=False)
         self.download_button.setEnabled(False)
         self.cancel_button = QPushButton("Pause")
         self.cancel_button.setVisible(False)
@@ -115,13 +130,17 @@ class SetupAssistant(QWidget):
         row2.addWidget(self.progress, 1)
         row2.addWidget(self.cancel_button)
         row2.addWidget(self.download_button)
-        box2 = QVBoxLayout(fetch)
-        box2.addWidget(self.recommend_label)
-        box2.addLayout(row2)
-        box2.addWidget(self.download_status)
+        fetch.body.addWidget(self.recommend_label)
+        fetch.body.addLayout(row2)
+        fetch.body.addWidget(self.download_status)
 
-        remote = QGroupBox("Or run Pixtral elsewhere")
-        row3 = QHBoxLayout(remote)
+        remote = Section(
+            "3 · Or run Pixtral elsewhere",
+            "Your messages and images then go to that server; private chats never do.",
+        )
+        row3 = QHBoxLayout()
+        row3.setSpacing(SPACING["sm"])
+        remote.body.addLayout(row3)
         self.remote_buttons: dict[str, QPushButton] = {}
         for spec in BACKENDS:
             if spec.setup_action:
@@ -129,10 +148,20 @@ class SetupAssistant(QWidget):
                 button.clicked.connect(partial(self.backend_requested.emit, spec.kind))
                 self.remote_buttons[spec.kind] = button
                 row3.addWidget(button)
+        row3.addStretch(1)
 
-        layout = QVBoxLayout(self)
-        for widget in (title, self.hardware_label, disk, fetch, remote):
-            layout.addWidget(widget)
+        column = QWidget()  # a centred card column, as wide as the transcript's reading column
+        column.setMaximumWidth(READING_WIDTH_WIDE)
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(SPACING["md"])
+        for widget in (title, intro, self.hardware_label, disk, fetch, remote):
+            inner.addWidget(widget)
+        inner.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(SPACING["lg"], SPACING["lg"], SPACING["lg"], SPACING["lg"])
+        layout.addStretch(1)
+        layout.addWidget(column, 100)
         layout.addStretch(1)
 
         self.pair_list.itemSelectionChanged.connect(
