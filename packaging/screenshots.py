@@ -30,6 +30,8 @@ from app.core.images import PreparedImage, prepare_image  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 SIZE = (1280, 820)
+BYLINE = {"model": "Pixtral 12B", "badge": "Local · CUDA"}
+"""Which model wrote the scripted answers and where it ran, as a stored answer says it."""
 
 
 class Shooter:
@@ -116,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     """The empty chat; composing three screenshots and a PDF; streaming; the finished answer
     with a table and code; and the settings dialog over it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
     from app.ui.transcript.transcript_model import TranscriptItem
 
     empty = shooter.window("", "empty")
@@ -136,7 +141,7 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     )
     partial = content.ANSWER[: len(content.ANSWER) // 3]
     window.transcript.set_messages(
-        [question, TranscriptItem.from_message(Message.assistant(partial), 2)]
+        [question, TranscriptItem.from_message(Message.assistant(partial), 2, **BYLINE)]
     )
     window.transcript.set_status(1, MessageStatus.STREAMING)
     window.composer.clear_after_send()
@@ -154,6 +159,11 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     window.activity.setText(
         "212 tokens at 38.0 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
     )
+    shooter.settle()
+    view = window.chat_view  # the pointer rests on the answer: its actions show
+    answer = view.visualRect(window.transcript.index(1))
+    y = min(answer.bottom(), view.viewport().height()) - answer.height() // 4
+    QTest.mouseMove(view.viewport(), QPoint(answer.center().x(), max(y, answer.top() + 1)))
     shooter.grab(window, "answer-with-code")
 
     from app.ui.setup.settings_dialog import SettingsDialog
@@ -207,7 +217,7 @@ def first_hour_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     window.transcript.set_messages(
         [
             TranscriptItem.from_message(question, 1),
-            TranscriptItem.from_message(Message.assistant(content.LEASE_ANSWER), 2),
+            TranscriptItem.from_message(Message.assistant(content.LEASE_ANSWER), 2, **BYLINE),
         ]
     )
     window.activity.setText(
@@ -222,7 +232,7 @@ def first_hour_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     window.transcript.set_messages(
         [
             TranscriptItem.from_message(Message.user(content.LIMIT_QUESTION, shots), 1),
-            TranscriptItem.from_message(Message.assistant(content.LIMIT_ANSWER), 2),
+            TranscriptItem.from_message(Message.assistant(content.LIMIT_ANSWER), 2, **BYLINE),
         ]
     )
     window.transcript.set_limit_reached(1, True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -45,6 +46,17 @@ from app.ui.session.session_history import (
     ignore_result,
 )
 from app.workflows.documents import DOCUMENT_ANSWER_TOKENS
+
+
+def model_id(backend: Backend | None) -> str:
+    """The model an answer is stored with: the local model file's name, a remote model's id.
+
+    Kept with each answer so the transcript can say which model wrote it; "" when unknown."""
+    config = getattr(backend, "config", None)
+    path = str(getattr(config, "model_path", "") or "")
+    if path:
+        return Path(path).name
+    return str(getattr(backend, "model", "") or "")
 
 
 class ChatSession(SessionHistory):
@@ -122,7 +134,7 @@ class ChatSession(SessionHistory):
                 self.store.update_conversation(conversation, sampling=raised)
             user_id = self.store.add_message(conversation, Role.USER, parts)
             self._core[user_id] = Message(Role.USER, parts)
-            self.store.start_reply(conversation, backend=name)
+            self.store.start_reply(conversation, backend=name, model=model_id(backend))
             return self._load(conversation)
 
         self._db(work, self._begin_turn)
@@ -130,10 +142,11 @@ class ChatSession(SessionHistory):
     def regenerate(self, answer_id: int, backend: Backend | None = None) -> None:
         """A new version of an answer; ``backend`` answers this one turn (a fallback)."""
         self._turn_backend = backend
-        name = backend.name if backend is not None else ""
+        turn = backend or self._backend()  # what _begin_turn will answer with
+        name, model = (turn.name, model_id(turn)) if turn is not None else ("", "")
 
         def work() -> OpenedConversation:
-            reply = self.store.regenerate(answer_id, backend=name)
+            reply = self.store.regenerate(answer_id, backend=name, model=model)
             return self._load(self.store.get_message(reply).conversation_id)
 
         self._db(work, self._begin_turn)
@@ -162,13 +175,15 @@ class ChatSession(SessionHistory):
         attached; a document's pages (its header, page labels, text layers and page images)
         are kept as they were, so citations still lead somewhere.
         """
+        turn = self._backend()
+        name, model = (turn.name, model_id(turn)) if turn is not None else ("", "")
 
         def work() -> OpenedConversation:
             old = self.store.get_message(question_id)
             parts = edited_parts(self._core_of(old).parts, text, images)
             new_id = self.store.edit_message(question_id, parts)
             self._core[new_id] = Message(Role.USER, parts)
-            self.store.start_reply(old.conversation_id, backend=old.backend)
+            self.store.start_reply(old.conversation_id, backend=name or old.backend, model=model)
             return self._load(old.conversation_id)
 
         self._db(work, self._begin_turn)

@@ -38,6 +38,11 @@ NAMES = {
     "send": "ph.arrow-up-bold",
     "stop": "ph.stop-fill",
     "search": "ph.magnifying-glass",
+    "edit": "ph.pencil-simple",  # the transcript's message actions
+    "regenerate": "ph.arrows-clockwise",
+    "delete": "ph.trash",
+    "previous": "ph.caret-left",
+    "next": "ph.caret-right",
     "new_chat": "ph.plus",
     "pin": "ph.push-pin",
     "copy": "ph.copy",

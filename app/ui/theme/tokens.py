@@ -28,6 +28,35 @@ length, centred when the window is wider, the viewport less margins when it is n
 READING_WIDTH_WIDE = 1000
 """Tables and code blocks may spread to this width when the viewport allows."""
 
+# --- transcript (issue 15, requirement 3): code blocks, message actions, the caret ----------
+
+
+@dataclass(frozen=True)
+class TranscriptColours:
+    """Colour roles only the transcript paints: a code block's header bar and body."""
+
+    code_header: str  # the bar with the language name and Copy, rounded on top
+    code_body: str  # the code itself (and inline code, table headers), rounded below
+    code_style: str  # the Pygments style whose colours read well on ``code_body``
+
+
+TRANSCRIPT_COLOURS = {
+    Scheme.LIGHT: TranscriptColours(
+        code_header="#e8ebef", code_body="#f4f6f8", code_style="default"
+    ),
+    Scheme.DARK: TranscriptColours(
+        code_header="#34363c", code_body="#17181b", code_style="github-dark"
+    ),
+}
+
+MESSAGE_ACTION = {"button": 28, "icon": 16, "gap": 2}
+"""A message's icon buttons (copy, edit, regenerate, delete, ‹ ›): square hit area, the
+glyph inside it, and the space between two buttons."""
+
+CARET = {"width": 8, "blink_ms": 530}
+"""The streaming caret: a block this wide, shown and hidden this often (under 2 repaints a
+second, of that one row)."""
+
 TYPE_SCALE = {"caption": 11, "body": 13, "subtitle": 15, "title": 18, "display": 24}
 """Font sizes in points; body is the reading size, the rest step up or down from it."""
 

@@ -101,6 +101,9 @@ class ChatView(QListView):
         self._adjusting = True
         try:
             super().doItemsLayout()
+            delegate = self.itemDelegate()  # None while __init__ sets the view up
+            if isinstance(delegate, TranscriptDelegate):
+                delegate.laid_out()
             if self._stick_to_bottom:
                 self.scrollToBottom()
         finally:
@@ -110,9 +113,6 @@ class ChatView(QListView):
         if not self._adjusting:
             self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
 
-            delegate = self.itemDelegate()  # None while __init__ sets the view up
-            if isinstance(delegate, TranscriptDelegate):
-                delegate.laid_out()
     def _on_scrollbar_range_changed(self, _low: int, high: int) -> None:
         if self._stick_to_bottom:
             self._adjusting = True
@@ -145,7 +145,19 @@ class ChatView(QListView):
                 self.scheduleDelayedItemsLayout()
 
     def _on_refresh_timeout(self) -> None:
+        """Render the changed rows' Markdown in one pass, lay them out and paint in the next:
+        the three together overran a 60 Hz frame on a long answer (profiled: 3–6 + 2–8 +
+        3–7 ms on the 2-core machine)."""
         started = time.perf_counter()
+        model = self.model()
+        if not self._rendered_ahead:
+            fresh = [p for p in self._dirty if p.isValid() and not model.is_rendered(p.row())]
+            for persistent in fresh:
+                model.rendered(persistent.row())
+            if fresh:
+                self._rendered_ahead = (time.perf_counter() - started) * 1000
+                self._refresh.start(0)
+                return
         dirty, self._dirty = self._dirty, []
         for persistent in dirty:
             if not persistent.isValid():
@@ -158,19 +170,7 @@ class ChatView(QListView):
         cost_ms = (time.perf_counter() - started) * 1000 + self._rendered_ahead
         self._rendered_ahead = 0.0
         self._refresh.setInterval(int(min(REFRESH_MAX_MS, max(REFRESH_MS, 4 * cost_ms))))
-        """Render the changed rows' Markdown in one pass, lay them out and paint in the next:
-        the three together overran a 60 Hz frame on a long answer (profiled: 3–6 + 2–8 +
-        3–7 ms on the 2-core machine)."""
 
-        model = self.model()
-        if not self._rendered_ahead:
-            fresh = [p for p in self._dirty if p.isValid() and not model.is_rendered(p.row())]
-            for persistent in fresh:
-                model.rendered(persistent.row())
-            if fresh:
-                self._rendered_ahead = (time.perf_counter() - started) * 1000
-                self._refresh.start(0)
-                return
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self.delegate.restyle()

@@ -36,6 +36,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from app.ui.theme.tokens import COLOURS, TRANSCRIPT_COLOURS, Scheme
 from app.ui.transcript.citation_links import link_citations
 
 SEGMENT_CHARS = 1500
@@ -47,21 +48,46 @@ LIVE_HIGHLIGHT_CHARS = 1500
 
 WEB_SCHEMES = frozenset({"http", "https"})
 
+CODE_PAD = {"side": 12, "header": 7, "body_top": 10, "body_bottom": 12}
+"""A code block's cell padding in pixels: the view finds its header bar and body around
+their first and last lines by these."""
+COPY_ICON_ROOM = "&nbsp;" * 5
+"""Room at the start of a code block's Copy link for the icon the view paints there."""
+
+
+_LIGHT, _LIGHT_CODE = COLOURS[Scheme.LIGHT], TRANSCRIPT_COLOURS[Scheme.LIGHT]
+
 
 @dataclass(frozen=True)
 class RenderTheme:
-    """Colors as ``#rrggbb``; the view derives them from its ``QPalette`` (light or dark)."""
+    """Colors as ``#rrggbb``, from the theme's tokens for the scheme the view shows."""
 
     dark: bool = False
-    text: str = "#1f2328"
-    muted: str = "#656d76"
-    link: str = "#0969da"
-    code_background: str = "#f3f4f6"
-    border: str = "#d0d7de"
+    text: str = _LIGHT.text
+    muted: str = _LIGHT.text_muted
+    link: str = _LIGHT.accent
+    code_background: str = _LIGHT_CODE.code_body
+    border: str = _LIGHT.border
+
+    @classmethod
+    def for_scheme(cls, scheme: Scheme) -> RenderTheme:
+        colours, code = COLOURS[scheme], TRANSCRIPT_COLOURS[scheme]
+        return cls(
+            dark=scheme is Scheme.DARK,
+            text=colours.text,
+            muted=colours.text_muted,
+            link=colours.accent,
+            code_background=code.code_body,
+            border=colours.border,
+        )
+
+    @property
+    def scheme(self) -> Scheme:
+        return Scheme.DARK if self.dark else Scheme.LIGHT
 
     @property
     def pygments_style(self) -> str:
-        return "github-dark" if self.dark else "default"
+        return TRANSCRIPT_COLOURS[self.scheme].code_style
 
 
 LIGHT = RenderTheme()
@@ -230,6 +256,17 @@ def _lexer(language: str):
         return TextLexer()
 
 
+@functools.lru_cache(maxsize=64)
+def language_label(language: str) -> str:
+    """A code block's language as people write it: "py" → "Python"; "code" when none."""
+    if not language:
+        return "code"
+    try:
+        return get_lexer_by_name(language.lower()).name
+    except ClassNotFound:
+        return language
+
+
 @functools.lru_cache(maxsize=8)
 def _formatter(style: str) -> HtmlFormatter:
     return HtmlFormatter(noclasses=True, nowrap=True, style=style)
@@ -252,14 +289,21 @@ def _render_code(renderer, tokens: list[Token], idx: int, options, env: dict) ->
         body = html_lib.escape(code)  # colored once the block is complete (frozen)
     else:
         body = highlight_code(code, language, theme.pygments_style) if code else ""
-    label = html_lib.escape(language) or "code"
+    label = html_lib.escape(language_label(language))
+    pad = CODE_PAD
+    header_pad = f"{pad['header']}px {pad['side']}px {pad['header']}px {pad['side']}px"
+    body_pad = f"{pad['body_top']}px {pad['side']}px {pad['body_bottom']}px {pad['side']}px"
+    # No background here: the view paints the rounded header bar and body behind the table
+    # (``code_blocks``), which a QTextDocument cannot round. The spaces in the Copy link are
+    # where its icon is painted, so the icon clicks like the word.
     return (
         f'<table width="100%" cellspacing="0" cellpadding="0" border="0" '
-        f'style="background-color: {theme.code_background}; margin-bottom: 8px;">'
-        f'<tr><td style="color: {theme.muted}; font-size: small; padding: 6px 10px 2px 10px;">'
-        f'{label}</td><td align="right" style="font-size: small; padding: 6px 10px 2px 10px;">'
-        f'<a href="copy-code:{index}" style="color: {theme.link}; text-decoration: none;">'
-        f'Copy</a></td></tr><tr><td colspan="2" style="padding: 4px 10px 10px 10px;">'
+        f'style="margin-top: 4px; margin-bottom: 8px;">'
+        f'<tr><td style="color: {theme.muted}; font-size: small; padding: {header_pad};">'
+        f'{label}</td><td align="right" style="font-size: small; padding: {header_pad};">'
+        f'<a href="copy-code:{index}" style="color: {theme.muted}; text-decoration: none;">'
+        f"{COPY_ICON_ROOM}Copy</a></td></tr>"
+        f'<tr><td colspan="2" style="padding: {body_pad};">'
         f'<pre style="margin: 0px; white-space: pre-wrap; font-family: monospace;">{body}'
         f"</pre></td></tr></table>\n"
     )

@@ -90,7 +90,6 @@ def theme_from_palette(palette: QPalette) -> RenderTheme:
 class TranscriptDelegate(QStyledItemDelegate):
     """Lays out, caches and paints rows; turns clicks into ``anchor_clicked``/``image_clicked``."""
 
-        self._partial: dict[int, RowLayout] = {}  # rows the measurer lays out a segment a step
     anchor_clicked = Signal(int, str)  # row, href
     image_clicked = Signal(int, int)  # row, image index
 
@@ -98,8 +97,8 @@ class TranscriptDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
         self._layouts: OrderedDict[int, RowLayout] = OrderedDict()
+        self._partial: dict[int, RowLayout] = {}  # rows the measurer lays out a segment a step
         self._heights: dict[int, tuple[int, int, int]] = {}  # key → revision, width, height
-        self._laid_out = False  # the view relaid every row this pass: measure in the next
         self._thumbnails = Thumbnails(view, pool)
         self._spent = 0.0
         self._pending: set[int] = set()
@@ -107,42 +106,43 @@ class TranscriptDelegate(QStyledItemDelegate):
         self._unlaid = False  # rows measured since the view last laid out
         self._urgent = False  # ... and one of them is on screen
         self._last_relayout = 0.0
+        self._laid_out = False  # the view relaid every row this pass: measure in the next
         self._measurer = QTimer(self, interval=0, timeout=self._on_measurer_timeout)
         self._budget = QTimer(self, interval=0, singleShot=True, timeout=self.new_pass)
         self.restyle()
 
     # --- caches ---------------------------------------------------------------------------
-        self._partial.clear()
 
     def restyle(self) -> None:
         """Font or palette changed: every document must be rebuilt."""
         self.theme = theme_from_palette(self._view.palette())
         self._row_builder = RowLayoutBuilder(self._view, self.theme, document_css(self.theme))
         self._layouts.clear()
+        self._partial.clear()
         self._heights.clear()
         self._estimates: dict[int, tuple[int, int, int]] = {}
         metrics = self._view.fontMetrics()
         self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
         self._doc_pixmaps = DocumentPixmaps(self._view)
-        if model.opening:
-            return False  # older rows are still to come
 
     def all_measured(self) -> bool:
         """True when every row's height is exact (no estimate left on screen or off it)."""
         model = self._view.model()
         if model is None:
             return True
+        if model.opening:
+            return False  # older rows are still to come
         width = self.row_width()
         for row in range(model.rowCount()):
             key, revision = model.cache_key(row)
             known = self._heights.get(key)
-        self._partial.clear()
             if known is None or known[0] != revision or known[1] != width:
                 return False
         return True
 
     def forget_all(self) -> None:
         self._layouts.clear()
+        self._partial.clear()
         self._heights.clear()
         self._estimates.clear()
         self._pending.clear()
@@ -167,13 +167,13 @@ class TranscriptDelegate(QStyledItemDelegate):
         width = width or self.row_width()
         model = self._view.model()
         key, revision = model.cache_key(index.row())
-        old = self._partial.pop(key, None) or cached  # its documents are reused
         cached = self._layouts.get(key)
         if cached is not None and cached.revision == revision and cached.width == width:
             self._layouts.move_to_end(key)
             return cached
         started = time.perf_counter()
         row = index.row()
+        old = self._partial.pop(key, None) or cached  # its documents are reused
         layout = self._row_builder.build(
             model.item(row), model.rendered(row).segments, revision, width, old
         )
@@ -214,6 +214,12 @@ class TranscriptDelegate(QStyledItemDelegate):
         per_line = max(20, (width - 2 * MARGIN) // char_w)
         lines = item.text.count("\n") + len(item.text) // per_line + 1
         thumbs = (THUMB_H + GAP) * ((len(item.images) + 3) // 4)
+        return lines * line_h + thumbs + 2 * PAD + 3 * line_h
+
+    def new_pass(self) -> None:
+        """A new event-loop pass may spend its measuring budget again."""
+        self._spent = 0.0
+
     def laid_out(self) -> None:
         """The view laid out every row (milliseconds for thousands): the measurer leaves
         this pass to it."""
@@ -266,36 +272,36 @@ class TranscriptDelegate(QStyledItemDelegate):
         if not self._budget.isActive():
             self._budget.start()
 
-        return lines * line_h + thumbs + 2 * PAD + 3 * line_h
-
-    def new_pass(self) -> None:
-        """A new event-loop pass may spend its measuring budget again."""
-        self._spent = 0.0
-
     def _on_measurer_timeout(self) -> None:
         """Measure rows left estimated, those last painted first, a few ms per pass.
-        if self._laid_out or model.opening:  # one relayout a pass is all a pass can afford
-            self._laid_out = False
-            return
 
         Each relayout asks every row for its size (~10 µs a row through PySide), so a pass
         either measures or lays out, and lays out only when a painted row changed, once a
         second, and when done."""
         self.new_pass()
         model = self._view.model()
+        if self._laid_out or model.opening:  # one relayout a pass is all a pass can afford
+            self._laid_out = False
+            return
         now = time.perf_counter()
         due = self._urgent or not self._pending or now - self._last_relayout > 1.0
         if self._unlaid and due:
             self._unlaid = self._urgent = False
             self._last_relayout = now
-            if self._spent >= MEASURE_BUDGET_S:
-                break
             self._view.doItemsLayout()
             if not self._pending:
                 self._measurer.stop()
             return
         painted, self._painted = self._painted, set()
         for row in sorted(self._pending, key=lambda r: (r not in painted, -r)):
+            if self._spent >= MEASURE_BUDGET_S:
+                break
+            self._pending.discard(row)
+            if row >= model.rowCount():
+                continue
+            key, revision = model.cache_key(row)
+            known = self._heights.get(key)
+            if known is None or known[0] != revision or known[1] != self.row_width():
                 if not model.is_rendered(row):  # render in one step, lay out in the next
                     self._render(model, row, step=True)
                     self._pending.add(row)
@@ -305,12 +311,6 @@ class TranscriptDelegate(QStyledItemDelegate):
                     self._pending.add(row)
                     self._painted.update(painted & {row})
                     continue
-            self._pending.discard(row)
-            if row >= model.rowCount():
-                continue
-            key, revision = model.cache_key(row)
-            known = self._heights.get(key)
-            if known is None or known[0] != revision or known[1] != self.row_width():
                 height = self.layout_for(model.index(row, 0)).height
                 guess = self._estimates.get(key)
                 self._unlaid = self._unlaid or guess is None or guess[2] != height

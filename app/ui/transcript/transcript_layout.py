@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF
 from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
     QImage,
     QTextBlockFormat,
     QTextCharFormat,
@@ -26,8 +28,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from app.core.conversation import MessageStatus, Role
-from app.ui.theme.tokens import READING_WIDTH, READING_WIDTH_WIDE
+from app.ui.theme.tokens import CARET, READING_WIDTH, READING_WIDTH_WIDE, SPACING, TYPE_SCALE
 from app.ui.transcript.markdown_render import RenderTheme
+from app.ui.transcript.message_actions import ActionBar, place_actions
+from app.ui.transcript.transcript_marks import CodeBox, caret_at_end, code_boxes
 from app.ui.transcript.transcript_model import ImageLike, TranscriptItem
 
 MARGIN, PAD, GAP, THUMB_H, THUMB_MAX_W = 16, 12, 6, 96, 180
@@ -38,6 +42,14 @@ def reading_column(width: int, limit: int = READING_WIDTH) -> tuple[int, int]:
     pixels, centred; the row less its margins when that is narrower."""
     column = max(1, min(limit, width - 2 * MARGIN))
     return (width - column) // 2, column
+
+
+def caption_font(font: QFont) -> QFont:
+    """``font`` at the caption size of the type scale (the version count, status words)."""
+    small = QFont(font)
+    if font.pointSizeF() > 0:
+        small.setPointSizeF(font.pointSizeF() * TYPE_SCALE["caption"] / TYPE_SCALE["body"])
+    return small
 
 
 @dataclass
@@ -53,6 +65,10 @@ class RowLayout:
     error_box: QRectF | None = None
     thumbs: list[QRect] = field(default_factory=list)
     live: QTextDocument | None = None  # the streaming tail: changes every chunk, not cached
+    actions: ActionBar = field(default_factory=ActionBar)
+    code_boxes: list[CodeBox] = field(default_factory=list)
+    caret: QRectF | None = None  # where the streaming caret blinks
+    seg_boxes: list[tuple[CodeBox, ...]] = field(default_factory=list)  # per segment, doc coords
 
 
 def _collapse_frame_padding(doc: QTextDocument) -> None:
@@ -118,6 +134,8 @@ class RowLayoutBuilder:
         self.theme = theme
         self._css = css
         self._small_docs: dict[tuple[str, float], QTextDocument] = {}
+        self.caption_font = caption_font(view.font())
+        self._caption = QFontMetricsF(self.caption_font)
 
     def _small_doc(self, html: str, width: float) -> QTextDocument:
         """Action rows and error boxes repeat: share one document per (html, width)."""
@@ -163,6 +181,11 @@ class RowLayoutBuilder:
             inner = int(max(240, column * 0.75)) - 2 * PAD
         y = PAD if user else GAP
         x = PAD if user else left
+        byline = None
+        if not user and (item.model or item.badge):
+            byline = self._small_doc(self._byline_html(item), column)
+            byline_y = y
+            y += byline.size().height() + SPACING["xs"]
         if user and item.images:
             y = self._place_thumbs(layout, item, inner, x, y)
         used = max((r.right() - x for r in layout.thumbs), default=0)
@@ -179,11 +202,24 @@ class RowLayoutBuilder:
             if user:
                 doc.setTextWidth(min(inner, doc.idealWidth() + 1))
                 used = max(used, doc.idealWidth())
-            layout.docs.append((QPointF(wide_left if spread else x, y), doc))
+            pos = QPointF(wide_left if spread else x, y)
+            layout.docs.append((pos, doc))
+            boxes: tuple[CodeBox, ...] = ()
+            if spread or 'width="100%"' in html:
+                keep = old is not None and not resized and i < len(old.seg_boxes)
+                boxes = old.seg_boxes[i] if keep and old else code_boxes(doc)
+            layout.seg_boxes.append(boxes)
+            layout.code_boxes.extend(box.translated(pos) for box in boxes)
             y += doc.size().height()
         layout.segments = segments
-        if item.status == MessageStatus.STREAMING and layout.docs:
-            layout.live = layout.docs[-1][1]
+        if item.status == MessageStatus.STREAMING:
+            if layout.docs:
+                layout.live = layout.docs[-1][1]
+                layout.caret = caret_at_end(*reversed(layout.docs[-1]))
+            else:
+                layout.caret = QRectF(x, y, CARET["width"], self._caption.height())
+        if byline is not None:  # after the segments: their documents come first in ``docs``
+            layout.docs.append((QPointF(left, byline_y), byline))
         if user:  # the bubble, right-aligned; shift its contents under it
             bubble_w = used + 2 * PAD
             shift = left + column - bubble_w
@@ -205,12 +241,9 @@ class RowLayoutBuilder:
             doc = self._small_doc(self._limit_html(), inner)
             layout.docs.append((QPointF(x, y + GAP), doc))
             y += doc.size().height() + GAP
-        actions = self._small_doc(self._actions_html(item), inner)
-        if actions.textWidth() == inner:
-            actions.setTextWidth(actions.idealWidth() + 1)
-        ax = left + column - PAD - actions.idealWidth() if user else left
-        layout.docs.append((QPointF(ax, y + 4), actions))
-        layout.height = int(y + actions.size().height() + 2 * GAP + 4)
+        top = y + SPACING["xs"]
+        layout.actions = place_actions(item, left, left + column, top, self._caption)
+        layout.height = int(top + layout.actions.height + GAP)
         return layout
 
     def _place_thumbs(self, layout: RowLayout, item: TranscriptItem, inner: int, x0, y) -> int:
@@ -235,30 +268,15 @@ class RowLayoutBuilder:
             f"{link}</p>"
         )
 
-    def _actions_html(self, item: TranscriptItem) -> str:
-        def link(name: str, label: str) -> str:
-            return f'<a href="action:{name}" style="color: {self.theme.muted};">{label}</a>'
-
-        parts: list[str] = []
-        if item.branch_count > 1:
-            i, n = item.branch_index, item.branch_count
-            prev = link("branch-prev", "‹") if i > 0 else "‹"
-            nxt = link("branch-next", "›") if i < n - 1 else "›"
-            parts.append(f"{prev}&nbsp;{i + 1}/{n}&nbsp;{nxt}")
+    def _byline_html(self, item: TranscriptItem) -> str:
+        """Above an answer: the model's name, then where it ran, as a caption."""
+        parts = []
+        if item.model:
+            parts.append(f'<span style="font-weight: 600;">{_escape(item.model)}</span>')
         if item.badge:
-            parts.append(_escape(item.badge))
-        if item.status == MessageStatus.STREAMING:
-            parts.append("Generating…")
-        else:
-            if item.status in (MessageStatus.STOPPED, MessageStatus.INTERRUPTED):
-                parts.append(item.status.value.capitalize())
-            parts.append(link("copy", "Copy"))
-            parts.append(
-                link("edit", "Edit") if item.role == Role.USER else link("regenerate", "Regenerate")
-            )
-            parts.append(link("delete", "Delete"))
+            parts.append(f'<span style="color: {self.theme.muted};">{_escape(item.badge)}</span>')
         body = " &nbsp;·&nbsp; ".join(parts)
-        return f'<p style="color: {self.theme.muted}; font-size: small;">{body}</p>'
+        return f'<p style="font-size: small;">{body}</p>'
 
 
 # --- hit-testing ----------------------------------------------------------------------------
@@ -269,6 +287,9 @@ def hit_at(layout: RowLayout, local: QPointF) -> tuple[str, str | int]:
     for i, thumb in enumerate(layout.thumbs):
         if thumb.contains(local.toPoint()):
             return "image", i
+    button = layout.actions.at(local.x(), local.y())
+    if button is not None:
+        return "anchor", f"action:{button.name}"
     for origin, doc in layout.docs:
         inside = local - origin
         if 0 <= inside.y() <= doc.size().height() and 0 <= inside.x() <= doc.size().width():
@@ -280,7 +301,12 @@ def hit_at(layout: RowLayout, local: QPointF) -> tuple[str, str | int]:
 
 def anchor_rect_in(layout: RowLayout, href: str, row_top_left: QPointF) -> QRectF | None:
     """Where the first anchor ``href`` is painted, for a row whose top left is at
-    ``row_top_left``; ``None`` if the row has no such anchor."""
+    ``row_top_left``; ``None`` if the row has no such anchor. An action button counts as
+    the anchor ``action:NAME`` it triggers."""
+    name = href.removeprefix("action:") if href.startswith("action:") else ""
+    button = layout.actions.find(name) if name else None
+    if button is not None and button.enabled:
+        return button.rect.translated(row_top_left)
     for origin, doc in layout.docs:
         block = doc.firstBlock()
         while block.isValid():

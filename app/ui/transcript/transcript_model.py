@@ -139,9 +139,9 @@ class _Row:
     revision: int = 0
     rendered: Rendered | None = None
     stream: MarkdownStream | None = None
-
-
     unhighlighted: list[tuple[str, str]] | None = None  # code to highlight before rendering
+
+
 _GETTERS = {
     TranscriptRole.ItemRole: lambda row: row.item,
     TranscriptRole.RoleRole: lambda row: row.item.role,
@@ -168,10 +168,10 @@ class TranscriptModel(QStringListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = []
-        self._theme = LIGHT
-        self._cite_pages = False  # a question sent document pages: answers link citations
         self._waiting: list[TranscriptItem] = []  # older rows not put in yet, oldest first
         self._opener = QTimer(self, interval=0, timeout=self._on_opener_timeout)
+        self._theme = LIGHT
+        self._cite_pages = False  # a question sent document pages: answers link citations
 
     # --- Qt model interface ---------------------------------------------------------------
 
@@ -244,10 +244,10 @@ class TranscriptModel(QStringListModel):
             self.opened.emit()
 
     def append_message(self, item: TranscriptItem) -> int:
+        self.finish_opening()
         row = len(self._rows)
         self._rows.append(_Row(item))
         self.insertRows(row, 1)
-        self.finish_opening()
         if item.pages and not self._cite_pages:
             self._cite_pages = True
             self._rerender_all()
@@ -297,14 +297,6 @@ class TranscriptModel(QStringListModel):
     def rendered(self, row: int) -> Rendered:
         return self._rendered(self._rows[row])
 
-    def code_block(self, row: int, index: int) -> str:
-        """The text of code block ``index`` in ``row`` (what a ``copy-code:N`` link copies)."""
-        blocks = self.rendered(row).code_blocks
-        return blocks[index] if 0 <= index < len(blocks) else ""
-
-    @property
-    def theme(self) -> RenderTheme:
-        return self._theme
     def is_rendered(self, row: int) -> bool:
         """Whether ``rendered(row)`` is ready (a view renders and lays out in two steps)."""
         return self._rows[row].rendered is not None
@@ -323,6 +315,14 @@ class TranscriptModel(QStringListModel):
         self._rendered(entry)
         return True
 
+    def code_block(self, row: int, index: int) -> str:
+        """The text of code block ``index`` in ``row`` (what a ``copy-code:N`` link copies)."""
+        blocks = self.rendered(row).code_blocks
+        return blocks[index] if 0 <= index < len(blocks) else ""
+
+    @property
+    def theme(self) -> RenderTheme:
+        return self._theme
 
     def set_theme(self, theme: RenderTheme) -> None:
         """Light/dark switch: drop every rendering; rows re-render when next painted."""
@@ -356,6 +356,7 @@ class TranscriptModel(QStringListModel):
         entry = self._rows[row]
         item = entry.item
         entry.revision += 1
+        entry.unhighlighted = None
         streaming = item.status == MessageStatus.STREAMING
         if streaming:
             if item.text != before.text:
@@ -364,7 +365,6 @@ class TranscriptModel(QStringListModel):
             # The answer ended: one last, exact rendering (incremental unless references).
             entry.rendered = entry.stream.finish(item.text)
             entry.stream = None
-        entry.unhighlighted = None
         elif item.text != before.text:
             entry.rendered = None
         index = self.index(row)

@@ -17,7 +17,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from app.backends import answer_badge
 from app.core.composition import Composition
 from app.core.conversation import MessageStatus
 from app.core.images import Detail
@@ -40,6 +39,7 @@ from app.ui.session.session_history import OpenedConversation
 from app.ui.setup.setup_assistant import SetupAssistant
 from app.ui.studio.studio_link import StudioLink
 from app.ui.theme.stylesheet import set_tone
+from app.ui.transcript.answer_byline import model_badge, where_ran
 from app.ui.transcript.chat_view import ChatView
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
 from app.ui.window.backend_switch import BackendSwitcher
@@ -342,6 +342,9 @@ class MainWindow(QMainWindow):
                 row, MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
             )
             self.transcript.set_limit_reached(row, finished.reason is FinishReason.LENGTH)
+            if self.session.messages:  # its usage, just stored, says where it ran
+                answer = self.session.messages[-1].stored
+                self.transcript.set_byline(row, model_badge(answer), where_ran(answer))
         if stopped:
             self.activity.setText("Stopped; the partial answer is kept.")
         self.composer.set_generating(False)
@@ -381,7 +384,8 @@ class MainWindow(QMainWindow):
                 branch_index=shown.stored.sibling_index,
                 branch_count=shown.stored.sibling_count,
                 error=shown.stored.error or "",
-                badge=answer_badge(shown.stored.backend),
+                model=model_badge(shown.stored),
+                badge=where_ran(shown.stored),
                 # Only the last answer can go on where it stopped.
                 limit_reached=shown.stored.reached_limit and shown is opened.messages[-1],
             )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from app.ui.theme.tokens import COLOURS, TRANSCRIPT_COLOURS, Scheme
 from app.ui.transcript.markdown_render import (
+    COPY_ICON_ROOM,
     LIGHT,
     MarkdownStream,
     RenderTheme,
@@ -66,14 +68,34 @@ def test_code_blocks_are_highlighted_and_indexed() -> None:
     assert "class=" not in rendered.html
 
 
-DARK = RenderTheme(True, "#e6edf3", "#9198a1", "#4493f8", "#262a30", "#3d444d")
+DARK = RenderTheme.for_scheme(Scheme.DARK)
 
 
 def test_light_and_dark_code_colors_differ() -> None:
     code = "```python\ndef f():\n    return 'x'\n```\n"
     light, dark = render_markdown(code, LIGHT).html, render_markdown(code, DARK).html
     assert light != dark
-    assert DARK.code_background in dark and LIGHT.code_background in light
+    assert DARK.muted in dark and LIGHT.muted in light  # the header's language name
+    # The box and its header bar are painted by the view (rounded), not by the table.
+    assert "background" not in light.split("<pre")[0] and "background" not in dark
+
+
+def test_theme_colours_come_from_the_tokens() -> None:
+    for scheme in Scheme:
+        theme, colours = RenderTheme.for_scheme(scheme), COLOURS[scheme]
+        assert (theme.text, theme.muted, theme.link) == (
+            colours.text,
+            colours.text_muted,
+            colours.accent,
+        )
+        assert theme.pygments_style == TRANSCRIPT_COLOURS[scheme].code_style
+    assert RenderTheme() == LIGHT == RenderTheme.for_scheme(Scheme.LIGHT)
+
+
+def test_code_header_names_the_language_and_offers_copy() -> None:
+    html = render_markdown("```py\nx = 1\n```\n\n```\nplain\n```\n").html
+    assert ">Python</td>" in html and ">code</td>" in html
+    assert html.count(f"{COPY_ICON_ROOM}Copy</a>") == 2
 
 
 def test_user_text_is_plain() -> None:

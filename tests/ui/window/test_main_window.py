@@ -19,6 +19,7 @@ from app.core.conversation import MessageStatus, Role
 from app.engine.base import FinishReason
 from app.main import build_window
 from app.settings import Settings
+from app.ui.transcript.answer_byline import short_model_name
 from app.ui.window.main_window import MainWindow
 from tests.fixtures.pixtral_gguf import GgufPair
 
@@ -366,8 +367,9 @@ def test_a_failed_local_turn_offers_la_plateforme_and_replays_the_chat(
             assert answer.status is MessageStatus.COMPLETE and answer.branch_count == 2
             stored = window.store.get_message(int(answer.message_id))
             assert stored.backend == "mistral"
-            assert answer.badge == "Answered on La Plateforme"
-            assert window.transcript.item(0).badge == ""
+            assert answer.badge == "La Plateforme"  # where it ran, above the answer
+            assert stored.model and answer.model == short_model_name(stored.model)
+            assert window.transcript.item(0).badge == window.transcript.item(0).model == ""
         finally:
             _close(window)
 
