@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -186,6 +187,8 @@ class PendingImagesStrip(QScrollArea):
     """A horizontal row of cards mirroring a ``PendingImagesModel``; hidden when empty."""
 
     synced = Signal()  # the cards match the model (so far): the composer re-links Tab
+    ROW_SLACK = SPACING["xxs"]
+    """Pixels below a row of cards, so a card's focus border is never cut."""
 
     def __init__(self, model: PendingImagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,15 +310,33 @@ class PendingImagesStrip(QScrollArea):
             self._sync_queued = True
             QTimer.singleShot(0, self._sync)
         if self._cards and not self._card_height:
-            # One row of cards plus the horizontal scroll bar when it appears; fixed once here
-            # instead of a sizeHint override that layouts would call into Python for.
             self._card_height = next(iter(self._cards.values())).sizeHint().height()
-            extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-            self.setFixedHeight(self._card_height + extent + SPACING["xxs"])
+        self._fit_height()
         self._update_tab_order(items)
         self.setVisible(bool(items))
         self._update_spinner()
         self.synced.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """One row of cards, plus the scroll bar's room only while they overflow.
+
+        A fixed height set here (on a sync or a resize of the strip) rather than a sizeHint
+        override that layouts would call into Python for; cards have a fixed width, so the
+        overflow is arithmetic, not a layout pass.
+        """
+        if not self._card_height:
+            return
+        count, step = self.model.rowCount(), self._row.spacing()
+        card = next(iter(self._cards.values())).width() if self._cards else 0
+        overflow = count * (card + step) - step > self.width()
+        extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        height = self._card_height + (extent if overflow else 0) + self.ROW_SLACK
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def focus_chain(self, items: list[PendingImage] | None = None) -> list[QWidget]:
         """The cards' widgets in the order Tab visits them: each card, its detail, its ×."""

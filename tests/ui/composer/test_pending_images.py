@@ -209,3 +209,16 @@ def test_a_card_shows_its_whole_detail_choice_and_an_icon_to_remove_it(
     remove = card.remove_button
     assert not remove.icon().isNull() and not remove.text().strip("×")
     assert remove.accessibleName() == "Remove a-long-screenshot-name.png"
+
+
+def test_the_strip_keeps_room_for_its_scroll_bar_only_while_cards_overflow(
+    qtbot, strip: PendingImagesStrip, image_file
+) -> None:
+    _add(qtbot, strip.model, [image_file(32, 32, "a.png")])
+    one_row = strip.height()
+    assert one_row <= strip.card(0).height() + PendingImagesStrip.ROW_SLACK
+    _add(qtbot, strip.model, [image_file(32, 32, f"more{i}.png") for i in range(8)])
+    qtbot.waitUntil(lambda: strip.horizontalScrollBar().maximum() > 0, timeout=WAIT_MS)
+    assert strip.height() > one_row  # the bar does not cover the cards
+    strip.resize(4000, strip.height())
+    qtbot.waitUntil(lambda: strip.height() == one_row)
