@@ -26,8 +26,10 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from app.core.conversation import MessageStatus, Role
+from app.ui.theme.tokens import CARET
 from app.ui.transcript.citation_links import parse_page_href
 from app.ui.transcript.markdown_render import is_web_url
+from app.ui.transcript.message_actions import ActionState
 from app.ui.transcript.prompt_view import PromptView
 from app.ui.transcript.transcript_delegate import TranscriptDelegate
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
@@ -61,9 +63,16 @@ class ChatView(QListView):
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
         self._rendered_ahead = 0.0  # ms spent rendering in the pass before this refresh's layout
+        self._hover: tuple[int, str] = (-1, "")  # row under the mouse, and its button
+        self._picked = ""  # the current row's button Left/Right picked (Enter runs it)
+        self.caret_on = True
+        self._caret = QTimer(self, interval=CARET["blink_ms"])
+        self._caret.timeout.connect(self._on_caret_timeout)
         self.setAccessibleName("Conversation transcript")
         self.setAccessibleDescription(
-            "Messages of this conversation; Ctrl+C copies the selected one"
+            "Messages of this conversation. Ctrl+C copies the selected one, Delete deletes it; "
+            "Left and Right pick one of its actions and Enter runs it; the context menu key "
+            "lists every action."
         )
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # no width flip-flop
@@ -121,7 +130,9 @@ class ChatView(QListView):
 
     def _on_model_model_reset(self) -> None:
         self._stick_to_bottom = True
+        self._hover, self._picked = (-1, ""), ""
         self.delegate.forget_all()
+        self._blink_while_streaming()
 
     def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles=()) -> None:
         """Re-measure changed rows; a streaming row at most every ``_refresh`` interval.
@@ -134,6 +145,7 @@ class ChatView(QListView):
             self._dirty.append(QPersistentModelIndex(top))
             if not self._refresh.isActive():
                 self._refresh.start()
+            self._blink_while_streaming()
             return
         super().dataChanged(top, bottom, roles)
         if bottom.row() - top.row() > 8:  # theme switch: everything, lazily
@@ -170,6 +182,35 @@ class ChatView(QListView):
         cost_ms = (time.perf_counter() - started) * 1000 + self._rendered_ahead
         self._rendered_ahead = 0.0
         self._refresh.setInterval(int(min(REFRESH_MAX_MS, max(REFRESH_MS, 4 * cost_ms))))
+        self.caret_on = True  # steady while text arrives; it blinks only while waiting
+        if self._caret.isActive():
+            self._caret.start()
+
+    # --- the streaming caret --------------------------------------------------------------
+
+    def streaming_row(self) -> int:
+        """The row being written (always the last one), or -1."""
+        model = self.model()
+        last = model.rowCount() - 1 if model is not None else -1
+        return last if last >= 0 and model.item(last).status == MessageStatus.STREAMING else -1
+
+    def _blink_while_streaming(self) -> None:
+        if self.streaming_row() >= 0 and not self._caret.isActive():
+            self.caret_on = True
+            self._caret.start()
+
+    def _on_caret_timeout(self) -> None:
+        """Show or hide the caret: repaints its few pixels of one row, twice a second."""
+        row = self.streaming_row()
+        if row < 0:
+            self._caret.stop()
+            self.caret_on = True
+            return
+        self.caret_on = not self.caret_on
+        index = self.model().index(row, 0)
+        rect = self.delegate.caret_rect(index, self.visualRect(index))
+        if rect is not None:
+            self.viewport().update(rect)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
@@ -220,24 +261,96 @@ class ChatView(QListView):
         if action in handlers:
             handlers[action]()
 
+    # --- the action buttons: shown on the hovered row and the keyboard's current row ------
+
+    def actions_shown(self, row: int) -> bool:
+        current = row == self.currentIndex().row() and self.hasFocus()
+        return row >= 0 and (row == self._hover[0] or current)
+
+    def action_state(self, row: int) -> ActionState:
+        hovered = self._hover[1] if row == self._hover[0] else ""
+        picked = self._picked if row == self.currentIndex().row() and self.hasFocus() else ""
+        return ActionState(hovered, picked)
+
+    def _repaint_actions(self, *rows: int) -> None:
+        model = self.model()
+        for row in set(rows):
+            if model is not None and 0 <= row < model.rowCount():
+                index = model.index(row, 0)
+                self.viewport().update(self.delegate.actions_rect(index, self.visualRect(index)))
+
+    def _set_hover(self, row: int, href: str) -> None:
+        hover = (row, href.removeprefix("action:") if href.startswith("action:") else "")
+        if hover != self._hover:
+            before, self._hover = self._hover, hover
+            self._repaint_actions(before[0], row)
+
+    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+        super().currentChanged(current, previous)
+        self._picked = ""
+        self._repaint_actions(previous.row(), current.row())
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self._repaint_actions(self.currentIndex().row())
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self._repaint_actions(self.currentIndex().row())
+
+    def leaveEvent(self, event) -> None:
+        self._set_hover(-1, "")
+        super().leaveEvent(event)
+
     def mouseMoveEvent(self, event) -> None:
         index = self.indexAt(event.position().toPoint())
-        kind = ""
+        kind, value = "", ""
         if index.isValid():
-            kind, _ = self.delegate.hit_test(
+            kind, value = self.delegate.hit_test(
                 index, self.visualRect(index), event.position().toPoint()
             )
+        self._set_hover(index.row() if index.isValid() else -1, str(value) if kind else "")
         shape = Qt.CursorShape.PointingHandCursor if kind else Qt.CursorShape.ArrowCursor
         self.viewport().setCursor(shape)
         super().mouseMoveEvent(event)
 
+    def pick_action(self, step: int) -> str:
+        """Move the keyboard's pick along the current row's buttons (wrapping); its name."""
+        index = self.currentIndex()
+        if not index.isValid():
+            return ""
+        names = [b.name for b in self.delegate.layout_for(index).actions.enabled()]
+        if not names:
+            self._picked = ""
+        elif self._picked not in names:
+            self._picked = names[0] if step > 0 else names[-1]
+        else:
+            self._picked = names[(names.index(self._picked) + step) % len(names)]
+        self._repaint_actions(index.row())
+        return self._picked
+
     def keyPressEvent(self, event) -> None:
         row = self.currentIndex().row()
+        key = event.key()
         if row >= 0 and event.matches(QKeySequence.StandardKey.Copy):
             self.copy_message(row)
             return
-        if row >= 0 and event.key() == Qt.Key.Key_Delete:
+        if row >= 0 and key == Qt.Key.Key_Delete:
             self.delete_requested.emit(row)
+            return
+        if row >= 0 and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.pick_action(1 if key == Qt.Key.Key_Right else -1)
+            return
+        if (
+            row >= 0
+            and self._picked
+            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+        ):
+            self._trigger(row, self._picked)
+            return
+        if row >= 0 and self._picked and key == Qt.Key.Key_Escape:
+            self._picked = ""
+            self._repaint_actions(row)
             return
         super().keyPressEvent(event)
 

@@ -40,7 +40,10 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from app.ui.theme.tokens import COLOURS, RADIUS, Scheme
 from app.ui.transcript.markdown_render import RenderTheme, document_css, is_web_url
+from app.ui.transcript.message_actions import action_tooltip
+from app.ui.transcript.row_marks_painter import RowMarksPainter
 from app.ui.transcript.transcript_layout import (
     GAP,
     MARGIN,
@@ -61,7 +64,6 @@ MEASURE_BUDGET_S = 0.004  # per event-loop pass, so no pass stalls for long (tar
 PAINT_BUDGET_S = 0.006  # rows built while painting one frame; the rest come a pass later
 EAGER_ROWS = 30  # the newest rows are measured at once, while the budget lasts
 MAX_LAYOUTS = 300  # rows whose documents stay cached (heights are kept for all rows)
-ERROR_HUE = QColor(209, 36, 47)  # the one color the palette has no role for
 
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
@@ -71,20 +73,11 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
 
 
 def theme_from_palette(palette: QPalette) -> RenderTheme:
-    """Colors for rendered Markdown, derived from the system palette (light or dark)."""
+    """The tokens' colours for the scheme the palette shows (dark when its text is lighter
+    than its base), so an installed theme and a bare system palette both get a match."""
     base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
     dark = base.lightness() < text.lightness()
-    link = palette.color(QPalette.ColorRole.Link)
-    if dark and link.lightness() < 140:
-        link = link.lighter(170)
-    return RenderTheme(
-        dark=dark,
-        text=text.name(),
-        muted=_mix(base, text, 0.6).name(),
-        link=link.name(),
-        code_background=_mix(base, text, 0.09 if dark else 0.05).name(),
-        border=_mix(base, text, 0.2).name(),
-    )
+    return RenderTheme.for_scheme(Scheme.DARK if dark else Scheme.LIGHT)
 
 
 class TranscriptDelegate(QStyledItemDelegate):
@@ -117,6 +110,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         """Font or palette changed: every document must be rebuilt."""
         self.theme = theme_from_palette(self._view.palette())
         self._row_builder = RowLayoutBuilder(self._view, self.theme, document_css(self.theme))
+        self.marks = RowMarksPainter(self._view, self.theme.scheme, self._row_builder.caption_font)
         self._layouts.clear()
         self._partial.clear()
         self._heights.clear()
@@ -340,6 +334,7 @@ class TranscriptDelegate(QStyledItemDelegate):
         # Only the part on screen: a long answer is tens of thousands of pixels tall.
         shown = QRectF(self._view.viewport().rect()).translated(-QPointF(option.rect.topLeft()))
         visible = shown.intersected(painter.clipBoundingRect()) if painter.hasClipping() else shown
+        colours = COLOURS[self.theme.scheme]
         if layout.bubble is not None:
             color = _mix(
                 palette.color(QPalette.ColorRole.Base),
@@ -348,12 +343,13 @@ class TranscriptDelegate(QStyledItemDelegate):
             )
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(color)
-            painter.drawRoundedRect(layout.bubble, 14, 14)
+            painter.drawRoundedRect(layout.bubble, RADIUS["lg"] + 2, RADIUS["lg"] + 2)
         if layout.error_box is not None:
-            painter.setPen(ERROR_HUE)
-            base = palette.color(QPalette.ColorRole.Base)
-            painter.setBrush(_mix(base, ERROR_HUE, 0.1))
-            painter.drawRoundedRect(layout.error_box, 8, 8)
+            danger = QColor(colours.danger)
+            painter.setPen(danger)
+            painter.setBrush(_mix(palette.color(QPalette.ColorRole.Base), danger, 0.1))
+            painter.drawRoundedRect(layout.error_box, RADIUS["md"], RADIUS["md"])
+        self.marks.paint_code_boxes(painter, layout.code_boxes, visible)
         self._paint_thumbs(painter, index, layout)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette = palette
@@ -370,6 +366,13 @@ class TranscriptDelegate(QStyledItemDelegate):
             context.clip = visible.translated(-pos)
             doc.documentLayout().draw(painter, context)
             painter.restore()
+        row = index.row()
+        if self._view.actions_shown(row):
+            self.marks.paint_actions(painter, layout.actions, self._view.action_state(row))
+        else:
+            self.marks.paint_status(painter, layout.actions)
+        if layout.caret is not None and self._view.caret_on:
+            painter.fillRect(layout.caret, QColor(colours.text))
         selected = option.state & QStyle.StateFlag.State_Selected
         if selected and option.state & QStyle.StateFlag.State_HasFocus and self._view.hasFocus():
             painter.setPen(palette.color(QPalette.ColorRole.Highlight))
@@ -394,6 +397,20 @@ class TranscriptDelegate(QStyledItemDelegate):
         """What is under viewport ``pos``: ("anchor", href), ("image", i) or ("", "")."""
         return hit_at(self.layout_for(index), QPointF(pos - rect.topLeft()))
 
+    def actions_rect(self, index: QModelIndex, rect: QRect) -> QRect:
+        """Where a row's action buttons are, in viewport coordinates (to repaint them alone)."""
+        layout = self.cached_layout(index)
+        if layout is None:
+            return rect
+        return layout.actions.rect.translated(QPointF(rect.topLeft())).toAlignedRect()
+
+    def caret_rect(self, index: QModelIndex, rect: QRect) -> QRect | None:
+        """Where a streaming row's caret is, in viewport coordinates; None when it has none."""
+        layout = self.cached_layout(index)
+        if layout is None or layout.caret is None:
+            return None
+        return layout.caret.translated(QPointF(rect.topLeft())).toAlignedRect()
+
     def anchor_rect(self, index: QModelIndex, rect: QRect, href: str) -> QRectF | None:
         """Where the anchor ``href`` is painted, in viewport coordinates (tests, a11y)."""
         return anchor_rect_in(self.layout_for(index), href, QPointF(rect.topLeft()))
@@ -417,5 +434,9 @@ class TranscriptDelegate(QStyledItemDelegate):
         kind, value = self.hit_test(index, option.rect, event.pos())
         if kind == "anchor" and is_web_url(str(value)):
             QToolTip.showText(event.globalPos(), str(value), view)  # where a link really goes
+            return True
+        tip = action_tooltip(str(value)) if kind == "anchor" else ""
+        if tip:
+            QToolTip.showText(event.globalPos(), tip, view)
             return True
         return super().helpEvent(event, view, option, index)

@@ -78,7 +78,9 @@ class TranscriptItem:
     branch_count: int = 1
     error: str = ""
     badge: str = ""
-    """Where a remote answer came from ("La Plateforme", a host); empty for local answers."""
+    """Where an answer ran ("Local · CUDA", "La Plateforme", a host); "" when not stored."""
+    model: str = ""
+    """The short name of the model that wrote an answer ("Pixtral 12B"); "" when unknown."""
     pages: tuple[SentPage, ...] = ()
     """Document pages this question sent (labelled "p. N"), for citations in later answers."""
     shown: str = ""
@@ -184,6 +186,8 @@ class TranscriptModel(QStringListModel):
             return item.text
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if item.role == Role.USER else "Assistant"
+            byline = ", ".join(part for part in (item.model, item.badge) if part)
+            who += f" ({byline})" if byline else ""
             pictures = f" ({len(item.images)} images)" if item.images else ""
             error = f" Error: {item.error}" if item.error else ""
             return f"{who}{pictures}: {item.text}{error}"
@@ -275,6 +279,10 @@ class TranscriptModel(QStringListModel):
     def set_branch(self, row: int, index: int, count: int) -> None:
         """Show the "‹ index/count ›" control on a row (the README screenshots script sets it)."""
         self._update(row, branch_index=index, branch_count=count)
+
+    def set_byline(self, row: int, model: str, badge: str) -> None:
+        """Say which model wrote an answer and where it ran (known for sure once it ends)."""
+        self._update(row, model=model, badge=badge)
 
     def clear(self) -> None:
         self.set_messages([])
