@@ -53,7 +53,8 @@ _KEYS_HINT = "  (Enter sends, Shift+Enter: new line)"
 
 
 class Composer(QWidget):
-    """The message box with its pending images, context meter and Send/Stop button."""
+    """Notices above one rounded card: pending images and documents, the message box, and a
+    row with the attach menu, Presets, Make HTML, the context meter and Send/Stop."""
 
     send_requested = Signal(object)  # Composition: exactly what the meter counts
     stop_requested = Signal()
