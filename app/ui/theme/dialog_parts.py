@@ -161,6 +161,8 @@ def confirm_destructive(parent: QWidget, title: str, text: str, action: str) -> 
                       parent)  # fmt: skip
     act = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     act.setProperty("danger", True)
+    act.style().unpolish(act)  # the box polished it when it was added
+    act.style().polish(act)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
