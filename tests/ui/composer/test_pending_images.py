@@ -222,3 +222,19 @@ def test_the_strip_keeps_room_for_its_scroll_bar_only_while_cards_overflow(
     assert strip.height() > one_row  # the bar does not cover the cards
     strip.resize(4000, strip.height())
     qtbot.waitUntil(lambda: strip.height() == one_row)
+
+
+def test_a_big_drop_hands_the_pool_one_job_more_than_its_threads_at_a_time(
+    qtbot, image_file
+) -> None:
+    model = PendingImagesModel()
+    paths = [image_file(64 + i, 48) for i in range(8)]
+    handed: list[int] = []
+    submit = model._submit
+    model._submit = lambda *args: (handed.append(model._running), submit(*args))
+    model.add(ImageSource(p, p.name) for p in paths)
+    model.set_detail(7, "low")  # re-detailed before it started: prepared once, at low
+    qtbot.waitUntil(lambda: model.all_ready, timeout=WAIT_MS)
+    assert max(handed) <= image_pool().maxThreadCount()  # running before each hand-over
+    assert len(handed) == len(paths)
+    assert model.item(7).detail is Detail.LOW
