@@ -138,6 +138,7 @@ class AboutDialog(QDialog):
         layout.addWidget(self._locations_box())
         layout.addWidget(buttons)
         self.setMinimumWidth(640)
+        self.setMinimumHeight(self.sizeHint().height())  # never clip the licences or paths
         self.resize(720, self.sizeHint().height())
 
     def _licenses_html(self) -> str:

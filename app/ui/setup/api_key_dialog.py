@@ -95,6 +95,7 @@ class ApiKeyDialog(QDialog):
         layout.addWidget(close)
         self.setMinimumWidth(480)
         self._refresh()
+        self.setMinimumSize(self.sizeHint())  # wrapped notes: smaller would clip their lines
 
     def _refresh(self) -> None:
         status = self._keys.status()
