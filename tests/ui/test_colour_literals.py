@@ -26,9 +26,7 @@ PATTERNS = {
 }
 
 ALLOWED: dict[str, str] = {
-    # file (relative to app/ui) -> why it may keep its literals for now. Empty when none is left.
-    "documents/document_thread.py": "the thumbnail frame is drawn on the document thread, which "
-    "has no theme; outside the dialogs helper's files (issue 15), left for its owner",
+    # file (relative to app/ui) -> why it may keep its literals for now. Empty: none is left.
 }
 
 

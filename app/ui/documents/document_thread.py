@@ -67,8 +67,9 @@ class OpenedDocument:
     costs: list[PageCost]
 
 
-def page_thumbnail(holder: DocumentHolder, index: int) -> QImage | None:
-    """Page ``index`` at low detail, framed and centred on a square (runs on the document thread).
+def page_thumbnail(holder: DocumentHolder, index: int, frame: str) -> QImage | None:
+    """Page ``index`` at low detail, framed in ``frame`` (a colour the GUI thread read off the
+    theme) and centred on a square (runs on the document thread).
 
     Square so portrait and landscape pages line their labels up; framed because a page of
     black text on white is otherwise invisible against the list's white background.
@@ -88,7 +89,7 @@ def page_thumbnail(holder: DocumentHolder, index: int) -> QImage | None:
     left, top = (side - page.width()) // 2, (side - page.height()) // 2
     painter = QPainter(canvas)
     painter.drawImage(left, top, page)
-    painter.setPen(QColor(160, 160, 160))
+    painter.setPen(QColor(frame))
     painter.drawRect(left - 1, top - 1, page.width() + 1, page.height() + 1)
     painter.end()
     canvas.setDevicePixelRatio(2)

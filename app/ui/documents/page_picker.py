@@ -48,6 +48,7 @@ from app.ui.documents.document_thread import (
 )
 from app.ui.theme.dialog_parts import Section, mark_primary
 from app.ui.theme.stylesheet import set_tone
+from app.ui.theme.theme import colours
 from app.workflows.documents import (
     DocumentError,
     PageCost,
@@ -385,7 +386,8 @@ class PagePickerDialog(QDialog):
         def failed(_error: Exception) -> None:
             self._next_thumbnail(index)  # a page that cannot be drawn keeps no picture
 
-        self._run(lambda: page_thumbnail(holder, index), done, failed)
+        frame = colours().border_strong  # read here: the theme belongs to the GUI thread
+        self._run(lambda: page_thumbnail(holder, index, frame), done, failed)
 
     def _next_thumbnail(self, index: int) -> None:
         if not self._finished and index + 1 < self.page_list.count():
