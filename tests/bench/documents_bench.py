@@ -48,6 +48,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.main import build_window  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.window.main_window import MainWindow  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
@@ -222,6 +223,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("documents_bench")
+    collector = GuiThreadCollector(app)  # the app's garbage collection, as app/main.py sets it
     where = machine()
     t0 = time.perf_counter()
     pdf = make_pdf(args.cache, args.pages)
@@ -232,6 +234,7 @@ def main() -> int:
     )
     home = Path(tempfile.mkdtemp(prefix="pd-docbench-"))
     window = open_window(home)
+    collector.freeze_startup()
     rows = [run_once(window, pdf, args.pages) for _ in range(args.runs)]
 
     lines = [

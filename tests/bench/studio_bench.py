@@ -31,6 +31,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.images import Detail, prepare_image  # noqa: E402
+from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.studio.web_setup import prepare_web_engine  # noqa: E402
 from app.workflows.html_versions import StudioRecord  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     prepare_web_engine()
     app = QApplication.instance() or QApplication([])
     from app.ui.studio.html_studio import HtmlStudio
+
+    GuiThreadCollector(app).freeze_startup()  # the app's garbage collection (app/main.py)
 
     original = prepare_image(screenshot(width, height), Detail.HIGH, name="dashboard.png")
     page = generated_page()
