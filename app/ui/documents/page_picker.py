@@ -20,11 +20,8 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -38,7 +35,6 @@ from PySide6.QtWidgets import (
 from app.core.conversation import Part
 from app.core.images import Detail
 from app.ui.common.background import run_in_background
-from app.ui.common.detail_words import detail_label
 from app.ui.documents.document_thread import (
     THUMB_HEIGHT,
     DocumentHolder,
@@ -46,7 +42,8 @@ from app.ui.documents.document_thread import (
     document_pool,
     page_thumbnail,
 )
-from app.ui.theme.dialog_parts import Section, mark_primary
+from app.ui.documents.page_picker_body import detail_choice, page_label, picker_body, text_layer_check
+from app.ui.theme.dialog_parts import mark_primary
 from app.ui.theme.stylesheet import set_tone
 from app.ui.theme.theme import colours
 from app.workflows.documents import (
@@ -57,12 +54,6 @@ from app.workflows.documents import (
     document_parts,
     open_document,
 )
-
-
-def _page_label(cost: PageCost) -> str:
-    """Both prices side by side, so people see how much cheaper the text layer is."""
-    text = f"{cost.text_tokens_estimate:,} tok (text)" if cost.has_text else "no text layer"
-    return f"p. {cost.page} — {cost.image_tokens:,} tok (image) / {text}"
 
 
 class PagePickerDialog(QDialog):
@@ -99,16 +90,7 @@ class PagePickerDialog(QDialog):
         self.status_label = QLabel(f"Opening '{self.path.name}'…")
         self.status_label.setWordWrap(True)
 
-        self.detail_combo = QComboBox()
-        for detail in Detail:
-            self.detail_combo.addItem(detail_label(detail), detail)
-        self.detail_combo.setCurrentIndex(self.detail_combo.findData(Detail.NATIVE))
-        self.detail_combo.setToolTip("How many pixels of each page the model sees.")
-        self.use_text_check = QCheckBox("Use the text layer for pages that have one")
-        self.use_text_check.setChecked(True)
-        self.use_text_check.setToolTip(
-            "Text is far cheaper than pixels, but loses layout, figures and handwriting."
-        )
+        self.detail_combo, self.use_text_check = detail_choice(), text_layer_check()
         self.page_list = QListWidget()
         self.page_list.setIconSize(QSize(THUMB_HEIGHT, THUMB_HEIGHT))
         self.page_list.setUniformItemSizes(True)
@@ -118,22 +100,14 @@ class PagePickerDialog(QDialog):
         self.default_button = QPushButton("Default selection")
         self.total_label = QLabel()
 
-        options = Section("How pages are sent", "Pixels keep layout and figures; text is cheaper.")
-        options.add_row("Detail", self.detail_combo)
-        options.add_wide(self.use_text_check)
-        self.detail_combo.setAccessibleName("Detail")
-        pages = Section("Pages", "Tick the pages to ask about; each shows what it costs.")
-        pages.body.addWidget(self.page_list, 1)
-        pages.body.addWidget(self.reason_label)
-        total_row = QHBoxLayout()
-        total_row.addWidget(self.total_label, 1)
-        total_row.addWidget(self.default_button)
-        pages.body.addLayout(total_row)
-        self.body = QWidget()
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(options)
-        body.addWidget(pages, 1)
+        self.body = picker_body(
+            self.detail_combo,
+            self.use_text_check,
+            self.page_list,
+            self.reason_label,
+            self.total_label,
+            self.default_button,
+        )
         self.body.setEnabled(False)
 
         self.buttons = QDialogButtonBox(
@@ -312,7 +286,7 @@ class PagePickerDialog(QDialog):
             self.page_list.clear()
         for row, cost in enumerate(costs):
             item = self.page_list.item(row) if not fresh else QListWidgetItem()
-            item.setText(_page_label(cost))
+            item.setText(page_label(cost))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             if fresh:
                 item.setCheckState(Qt.CheckState.Unchecked)
