@@ -164,6 +164,7 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     answer = view.visualRect(window.transcript.index(1))
     y = min(answer.bottom(), view.viewport().height()) - answer.height() // 4
     QTest.mouseMove(view.viewport(), QPoint(answer.center().x(), max(y, answer.top() + 1)))
+    shooter.settle(lambda: view.actions_opacity(1) == 1.0)  # faded in
     shooter.grab(window, "answer-with-code")
 
     from app.ui.setup.settings_dialog import SettingsDialog

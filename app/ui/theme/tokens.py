@@ -49,9 +49,9 @@ TRANSCRIPT_COLOURS = {
     ),
 }
 
-MESSAGE_ACTION = {"button": 28, "icon": 16, "gap": 2}
+MESSAGE_ACTION = {"button": 28, "icon": 16, "gap": 2, "fade_ms": 120}
 """A message's icon buttons (copy, edit, regenerate, delete, ‹ ›): square hit area, the
-glyph inside it, and the space between two buttons."""
+glyph inside it, the space between two buttons, and how long they take to fade in on hover."""
 
 CARET = {"width": 8, "blink_ms": 530}
 """The streaming caret: a block this wide, shown and hidden this often (under 2 repaints a

@@ -20,13 +20,14 @@ from PySide6.QtCore import (
     QThreadPool,
     QTimer,
     QUrl,
+    QVariantAnimation,
     Signal,
 )
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from app.core.conversation import MessageStatus, Role
-from app.ui.theme.tokens import CARET
+from app.ui.theme.tokens import CARET, MESSAGE_ACTION
 from app.ui.transcript.citation_links import parse_page_href
 from app.ui.transcript.markdown_render import is_web_url
 from app.ui.transcript.message_actions import ActionState
@@ -68,6 +69,9 @@ class ChatView(QListView):
         self.caret_on = True
         self._caret = QTimer(self, interval=CARET["blink_ms"])
         self._caret.timeout.connect(self._on_caret_timeout)
+        self._fade = QVariantAnimation(self, startValue=0.0, endValue=1.0)
+        self._fade.setDuration(MESSAGE_ACTION["fade_ms"])
+        self._fade.valueChanged.connect(self._on_fade_value_changed)
         self.setAccessibleName("Conversation transcript")
         self.setAccessibleDescription(
             "Messages of this conversation. Ctrl+C copies the selected one, Delete deletes it; "
@@ -267,6 +271,16 @@ class ChatView(QListView):
         current = row == self.currentIndex().row() and self.hasFocus()
         return row >= 0 and (row == self._hover[0] or current)
 
+    def actions_opacity(self, row: int) -> float:
+        """The hovered row's buttons fade in (the keyboard's current row shows them at once)."""
+        if row == self.currentIndex().row() and self.hasFocus():
+            return 1.0
+        running = self._fade.state() == QVariantAnimation.State.Running
+        return float(self._fade.currentValue()) if running and row == self._hover[0] else 1.0
+
+    def _on_fade_value_changed(self, _value: float) -> None:
+        self._repaint_actions(self._hover[0])  # that one row's buttons, nothing else
+
     def action_state(self, row: int) -> ActionState:
         hovered = self._hover[1] if row == self._hover[0] else ""
         picked = self._picked if row == self.currentIndex().row() and self.hasFocus() else ""
@@ -283,6 +297,8 @@ class ChatView(QListView):
         hover = (row, href.removeprefix("action:") if href.startswith("action:") else "")
         if hover != self._hover:
             before, self._hover = self._hover, hover
+            if row != before[0] and row >= 0:
+                self._fade.start()
             self._repaint_actions(before[0], row)
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:

@@ -59,6 +59,7 @@ class RowMarksPainter:
     def paint_actions(self, painter: QPainter, bar: ActionBar, state: ActionState) -> None:
         size = MESSAGE_ACTION["icon"]
         radius = RADIUS["sm"] + 2
+        shown = painter.opacity()  # fading in on hover
         for button in bar.buttons:
             lit = button.enabled and button.name in (state.hovered, state.focused)
             if lit:
@@ -69,13 +70,13 @@ class RowMarksPainter:
                 painter.setPen(QPen(QColor(self.colours.accent), 1.5))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(button.rect.adjusted(1, 1, -1, -1), radius, radius)
-            painter.setOpacity(1.0 if button.enabled else 0.4)
+            painter.setOpacity(shown if button.enabled else shown * 0.4)
             offset = (button.rect.width() - size) / 2
             painter.drawPixmap(
                 button.rect.topLeft() + QRectF(0, 0, offset, offset).bottomRight(),
                 self.icon_pixmap(button.icon, lit, size),
             )
-            painter.setOpacity(1.0)
+            painter.setOpacity(shown)
         if bar.count_rect is not None:
             self._words(painter, bar.count_rect, bar.count, Qt.AlignmentFlag.AlignCenter)
         self.paint_status(painter, bar)

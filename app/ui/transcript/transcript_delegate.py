@@ -368,7 +368,9 @@ class TranscriptDelegate(QStyledItemDelegate):
             painter.restore()
         row = index.row()
         if self._view.actions_shown(row):
+            painter.setOpacity(self._view.actions_opacity(row))
             self.marks.paint_actions(painter, layout.actions, self._view.action_state(row))
+            painter.setOpacity(1.0)
         else:
             self.marks.paint_status(painter, layout.actions)
         if layout.caret is not None and self._view.caret_on:

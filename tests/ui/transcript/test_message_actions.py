@@ -85,7 +85,7 @@ def test_hovering_a_row_shows_its_buttons_and_leaving_hides_them(qtbot, view: Ch
     height = view.visualRect(view.model().index(1)).height()
     centre = view.visualRect(view.model().index(1)).center()
     qtbot.mouseMove(view.viewport(), centre)
-    qtbot.waitUntil(lambda: view.actions_shown(1))
+    qtbot.waitUntil(lambda: view.actions_shown(1) and view.actions_opacity(1) == 1.0)
     assert not view.actions_shown(0)
     assert not _blank(_bar_pixels(view, 1))
     assert view.visualRect(view.model().index(1)).height() == height  # nothing moved
@@ -156,3 +156,20 @@ def test_a_streaming_answer_has_no_buttons(qtbot, view: ChatView) -> None:
         is None
     )
     assert layout.actions.at(QPointF(layout.actions.rect.center()).x(), 0) is None
+
+
+def test_the_buttons_fade_in_quickly_repainting_only_their_bar(
+    qtbot, view: ChatView, monkeypatch
+) -> None:
+    from app.ui.theme.tokens import MESSAGE_ACTION
+
+    _two_messages(qtbot, view)
+    updated = []
+    viewport = view.viewport()
+    monkeypatch.setattr(viewport, "update", lambda *args: updated.append(args))
+    view._set_hover(1, "")
+    assert view.actions_opacity(1) < 1.0 and MESSAGE_ACTION["fade_ms"] < 150
+    qtbot.waitUntil(lambda: view.actions_opacity(1) == 1.0, timeout=1000)
+    index = view.model().index(1)
+    bar = view.delegate.actions_rect(index, view.visualRect(index))
+    assert updated and all(args == (bar,) for args in updated)

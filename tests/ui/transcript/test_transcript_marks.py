@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QThreadPool
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication
 
 from app.core.conversation import MessageStatus, Role
 from app.ui.theme.tokens import TRANSCRIPT_COLOURS, Scheme
@@ -63,6 +63,8 @@ def test_the_copy_icon_copies_the_code(qtbot, view: ChatView) -> None:
     icon = code.copy_icon.translated(view.visualRect(index).topLeft())
     link = view.delegate.anchor_rect(index, view.visualRect(index), "copy-code:0")
     assert link is not None and link.contains(icon.center())  # the icon is part of the link
+    word = QFontMetricsF(view.font()).horizontalAdvance("Copy") * 0.7  # at the caption size
+    assert link.width() >= icon.width() + word  # ... in room of its own, before the word
     assert code.header.contains(code.copy_icon)  # ... and sits on the bar, at its right
     assert code.copy_icon.left() > code.header.center().x()
     QGuiApplication.clipboard().setText("something else")
