@@ -42,7 +42,7 @@ from app.ui.documents.document_thread import (
     document_pool,
     page_thumbnail,
 )
-from app.ui.documents.page_picker_body import detail_choice, page_label, picker_body, text_layer_check
+from app.ui.documents.page_picker_body import detail_choice, page_label, picker_body, text_check
 from app.ui.theme.dialog_parts import mark_primary
 from app.ui.theme.stylesheet import set_tone
 from app.ui.theme.theme import colours
@@ -90,7 +90,7 @@ class PagePickerDialog(QDialog):
         self.status_label = QLabel(f"Opening '{self.path.name}'…")
         self.status_label.setWordWrap(True)
 
-        self.detail_combo, self.use_text_check = detail_choice(), text_layer_check()
+        self.detail_combo, self.use_text_check = detail_choice(), text_check()
         self.page_list = QListWidget()
         self.page_list.setIconSize(QSize(THUMB_HEIGHT, THUMB_HEIGHT))
         self.page_list.setUniformItemSizes(True)

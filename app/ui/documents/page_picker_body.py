@@ -31,7 +31,7 @@ def detail_choice() -> QComboBox:
     return combo
 
 
-def text_layer_check() -> QCheckBox:
+def text_check() -> QCheckBox:
     check = QCheckBox("Use the text layer for pages that have one")
     check.setChecked(True)
     check.setToolTip("Text is far cheaper than pixels, but loses layout, figures and handwriting.")
