@@ -69,9 +69,10 @@ def run_ask(
             values["temperature"], values["top_p"], values["max_tokens"], values["seed"],
             json_schema=schema,
         ).with_fixed_seed()  # fmt: skip
-        answer_limit = 0
-        if document and args.max_tokens is None:  # as the window: room for a cited answer
-            answer_limit = max(values["max_tokens"], DOCUMENT_ANSWER_TOKENS)
+        # As the window: a document question, or a chat that had one, gets room for a cited
+        # answer, as far as the context has room (unless --max-tokens says otherwise).
+        answer_limit = max(DOCUMENT_ANSWER_TOKENS if document else 0, chat.answer_limit)
+        if answer_limit > sampling.max_tokens and args.max_tokens is None:
             sampling = replace(sampling, max_tokens=answer_limit, fit_context=True)
         request = GenerationRequest(
             messages=[*chat.messages, Message(Role.USER, question)],

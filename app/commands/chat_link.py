@@ -31,6 +31,8 @@ class ChatContext:
     messages: list[Message] = field(default_factory=list)
     system_prompt: str = ""
     private: bool = False
+    answer_limit: int = 0
+    """A job's answer limit the chat keeps (a document chat's), which its turns get."""
 
 
 def open_history(data_dir: Path | None) -> HistoryStore:
@@ -55,7 +57,14 @@ def load_chat(store: HistoryStore, conversation_id: int, target: Target) -> Chat
             "edit it in the window first."
         )
     check_allowed(policy_for(loaded.info.private, messages), target)
-    return ChatContext(conversation_id, messages, loaded.info.system_prompt, loaded.info.private)
+    limit = loaded.info.sampling.get(ANSWER_LIMIT_KEY)
+    return ChatContext(
+        conversation_id,
+        messages,
+        loaded.info.system_prompt,
+        loaded.info.private,
+        limit if isinstance(limit, int) and not isinstance(limit, bool) else 0,
+    )
 
 
 def save_turn(

@@ -101,7 +101,7 @@ def test_pdf_pages_go_as_the_window_sends_them_and_are_saved_as_a_private_chat(
     with HistoryStore.open(data) as store:
         [info] = store.list_conversations()
         question = store.load(info.id).to_core(store.blobs).messages[0]
-    assert info.private
+    assert info.private and info.sampling == {"answer_limit": 2048}  # as the window keeps it
     assert labelled_pages(question.parts) == [1, 3, 4]
     assert question.parts[0] == TextPart(document_header("lease.pdf", 4, [1, 3, 4]))
     assert question.parts[-1] == TextPart("When is rent due?")
