@@ -61,6 +61,7 @@ class PresetsDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setAccessibleName("Presets")
         self.list.setMinimumWidth(250)
+        self.list.setSpacing(SPACING["xxs"])  # rows that breathe, as in the sidebar
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.addItems([preset.title for preset in self.items])

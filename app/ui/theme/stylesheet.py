@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
+from app.resources import resource
 from app.ui.theme.tokens import (
     COLOURS,
     ICON_BUTTON,
@@ -147,6 +148,13 @@ QLabel[tone="warning"] {{ color: {c.warning}; }}
 # Dialogs, the HTML studio and the drop overlay (issue 15 §8): the parts named in
 # app/ui/theme/dialog_parts.py, the studio's bars and notes, the window's drop panel.
 # ------------------------------------------------------------------------------------------
+def _caret(scheme: Scheme) -> str:
+    """The combo arrow: Phosphor's caret-down in the muted text colour, drawn by qtawesome to
+    ``resources/icons/caret-down-<scheme>.png`` (a stylesheet can only show an image file;
+    without one, a styled combo shows no arrow at all and reads as a text field)."""
+    return resource("icons", f"caret-down-{scheme.value}.png").as_posix()
+
+
 def _dialog_block(scheme: Scheme) -> str:
     """Sections with a heading and a muted description on a card, tab pages without a second
     frame, the studio's header and notes, the drop panel: all from the scheme's tokens."""
@@ -163,9 +171,13 @@ QTabWidget#dialogTabs::pane {{ border: none; border-top: 1px solid {c.border};
     border-radius: 0; }}
 QLabel#dialogTitle {{ color: {c.text}; font-size: {t["subtitle"]}pt; font-weight: 600; }}
 QDialogButtonBox {{ button-layout: 3; }}
-QFrame#dialogSection QListView::item {{ padding: {s["xs"]}px {s["sm"]}px;
+QFrame#dialogSection QListView {{ padding: {s["xs"]}px; }}
+QFrame#dialogSection QListView::item:selected {{ background: {c.accent}; color: {c.on_accent};
     border-radius: {r["sm"]}px; }}
-QFrame#dialogSection QListView::item:selected {{ background: {c.accent}; color: {c.on_accent}; }}
+QFrame#dialogSection QComboBox::down-arrow, QWidget#studioBar QComboBox::down-arrow,
+QWidget#studioPanes QComboBox::down-arrow {{ image: url({_caret(scheme)});
+    width: {s["md"]}px; height: {s["md"]}px; }}
+QFrame#dialogSection QComboBox::down-arrow:disabled {{ image: none; }}
 QFrame#dialogSection QAbstractSpinBox::up-button,
 QFrame#dialogSection QAbstractSpinBox::down-button {{ width: 0; border: none; }}
 QLabel[tone="success"] {{ color: {c.success}; }}

@@ -1,6 +1,10 @@
-"""Dialog parts: a destructive confirmation answers Enter and Escape with the safe choice."""
+"""Dialog parts: a destructive confirmation answers Enter and Escape with the safe choice;
+sections show their heading and description; the combo arrow the stylesheet names exists."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -8,6 +12,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.ui.theme.dialog_parts import Section, confirm_destructive
+from app.ui.theme.stylesheet import build_stylesheet
+from app.ui.theme.tokens import Scheme
 
 
 def _answer_with(key: Qt.Key, seen: list[str]) -> None:
@@ -38,3 +44,12 @@ def test_a_section_shows_its_heading_and_description(qtbot) -> None:
     assert section.heading.text() == "Performance" and section.accessibleName() == "Performance"
     assert not section.description.isHidden()
     assert Section("Alone").description.isHidden()  # no empty line under a bare heading
+
+
+@pytest.mark.parametrize("scheme", list(Scheme))
+def test_the_combo_arrow_the_dialog_block_names_exists(scheme: Scheme) -> None:
+    sheet = build_stylesheet(scheme)
+    paths = re.findall(r"image: url\(([^)]+)\)", sheet)
+    assert any(f"caret-down-{scheme.value}.png" in path for path in paths)
+    for path in paths:
+        assert Path(path).is_file(), path  # a missing file shows no arrow, silently
