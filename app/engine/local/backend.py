@@ -38,9 +38,11 @@ from app.engine.base import (
 from app.engine.local.cancel_flag import CancelFlag
 from app.engine.local.protocol import (
     CacheStats,
+    ChatForgotten,
     Command,
     CountCommand,
     Counted,
+    ForgetChatCommand,
     GenerateCommand,
     ImagesDropped,
     ImagesMissing,
@@ -51,6 +53,7 @@ from app.engine.local.protocol import (
     StatsCommand,
     WirePiece,
 )
+from app.engine.local.state_files import chat_file_name
 from app.engine.local.wire import WireStats, WorkerImages, count_images, send
 from app.engine.local.worker import worker_main
 
@@ -61,7 +64,7 @@ POLL_S = 0.01
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 MISSING_IMAGE_RETRIES = 2
 """Sends after an ``ImagesMissing``: the missing images' pixels, then every image's."""
-_TERMINAL = (Loaded, Counted, CacheStats, Finished, EngineError, ImagesMissing)
+_TERMINAL = (Loaded, Counted, CacheStats, ChatForgotten, Finished, EngineError, ImagesMissing)
 
 
 class LocalBackend:
@@ -130,6 +133,16 @@ class LocalBackend:
     def stats(self) -> CacheStats | EngineError:
         with self._busy:
             return self._last(self._load_then(StatsCommand(), "reading statistics"))
+
+    def forget_chat(self, chat: str) -> None:
+        """Delete what the engine keeps of a deleted chat: its state in RAM and on disk.
+
+        Waits for a running turn to end, so call it off the GUI thread."""
+        with self._busy:
+            if self._alive():
+                self._last(self._exchange(ForgetChatCommand(chat), "forgetting a chat"))
+            elif self.config.state_dir:
+                (Path(self.config.state_dir) / chat_file_name(chat)).unlink(missing_ok=True)
 
     def load(self) -> Iterator[EngineEvent | Loaded]:
         """Load now (the window does this at start so the first answer comes sooner)."""

@@ -107,6 +107,12 @@ class ChatResume:
                 time.perf_counter() - started,
             )  # fmt: skip
 
+    def forget(self, chat: str) -> None:
+        """``chat`` was deleted: if the sequence holds it, it is no one's (never kept)."""
+        if chat and chat == self.chat:
+            self.chat = ""
+            self.answers = OrderedDict()
+
     # ----------------------------------------------------------------------------- private
     def _snapshot(self, chat: str, answers: dict[str, list[int]]) -> ChatState | None:
         ctx = self.session.ctx

@@ -94,11 +94,25 @@ class StatsCommand:
 
 
 @dataclass(frozen=True)
+class ForgetChatCommand:
+    """The chat was deleted: drop its state from RAM, the disk queue and the cache folder."""
+
+    chat: str
+
+
+@dataclass(frozen=True)
 class ShutdownCommand:
     pass
 
 
-Command = LoadCommand | GenerateCommand | CountCommand | StatsCommand | ShutdownCommand
+Command = (
+    LoadCommand
+    | GenerateCommand
+    | CountCommand
+    | StatsCommand
+    | ForgetChatCommand
+    | ShutdownCommand
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,13 @@ class Loaded:
     n_ctx: int
     n_ctx_train: int
     backends: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChatForgotten:
+    """The reply to ``ForgetChatCommand``: nothing of that chat is kept any more."""
+
+    chat: str
 
 
 @dataclass(frozen=True)

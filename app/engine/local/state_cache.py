@@ -138,6 +138,17 @@ class ChatStates:
             return "the saved state belongs to another chat"
         return header
 
+    def forget(self, chat: str) -> None:
+        """Drop everything kept of ``chat`` (it was deleted): RAM, the queue, its file."""
+        self.ram.pop(chat, None)
+        self.pending.pop(chat, None)
+        if self._writer is not None and self._writer.state.chat == chat:
+            with contextlib.suppress(OSError):
+                self._writer.abort()
+            self._writer = None
+        if self.folder is not None:
+            self.delete(self.folder / chat_file_name(chat))
+
     def delete(self, path: Path) -> None:
         try:
             path.unlink(missing_ok=True)

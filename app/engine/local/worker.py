@@ -29,7 +29,9 @@ from app.engine.base import EngineError, ErrorKind, Finished, FinishReason
 from app.engine.local.cancel_flag import CancelFlag
 from app.engine.local.pixel_store import MIB, PixelStore
 from app.engine.local.protocol import (
+    ChatForgotten,
     CountCommand,
+    ForgetChatCommand,
     GenerateCommand,
     ImagesDropped,
     ImagesMissing,
@@ -94,6 +96,11 @@ def worker_main(conn: Connection, cancel_raw: Any, log_path: str | None) -> None
                     raise
                 session = candidate
                 conn.send(loaded)
+            elif isinstance(command, ForgetChatCommand):
+                if session is not None:
+                    session.resume.forget(command.chat)
+                states.forget(command.chat)
+                conn.send(ChatForgotten(command.chat))
             elif session is None:
                 conn.send(EngineError(ErrorKind.INTERNAL, "The model is not loaded."))
             elif isinstance(command, GenerateCommand) and pieces is not None:

@@ -37,6 +37,7 @@ from app.engine.base import (
     Usage,
 )
 from app.storage.history import HistoryStore
+from app.ui.common.background import run_in_background
 from app.ui.session.answer_record import answer_usage, chat_sampling, with_answer_limit
 from app.ui.session.bridge import EngineBridge
 from app.ui.session.question_edit import edited_parts
@@ -207,11 +208,22 @@ class ChatSession(SessionHistory):
             chat=self.chat_key(),
         )
 
-    def chat_key(self) -> str:
-        """Names this conversation to the engine, which keeps its KV state under it (so coming
-        back to it reads nothing again); the history file is in it, so two never share one."""
-        cid = self.conversation_id
+    def chat_key(self, conversation_id: int | None = None) -> str:
+        """Names a conversation (the one shown by default) to the engine, which keeps its KV
+        state under it, so coming back to it reads nothing again; the history file is in it,
+        so two never share one."""
+        cid = conversation_id if conversation_id is not None else self.conversation_id
         return f"{self.store.db.path}#{cid}" if cid is not None else ""
+
+    def trash(self, conversation_id: int) -> None:
+        """Trash the conversation, and have the engine delete what it kept of it (its state
+        in memory and in the cache folder): it holds what the chat said. Off the GUI thread:
+        the engine answers once a running turn ends."""
+        super().trash(conversation_id)
+        forget = getattr(self._backend(), "forget_chat", None)
+        if forget is not None:
+            key = self.chat_key(conversation_id)
+            run_in_background(lambda: forget(key), ignore_result, guard=self)
 
     # ------------------------------------------------------------------------------ private
     def close(self) -> None:

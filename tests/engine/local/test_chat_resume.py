@@ -7,6 +7,7 @@ worker's ``CacheStats.last_resume``; a damaged file is deleted and the worker ke
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -207,3 +208,29 @@ def test_a_turn_of_no_chat_keeps_and_saves_nothing(
     finally:
         engine.close()
     assert not list(Path(config.state_dir).glob("*"))
+
+
+def test_a_forgotten_chat_is_deleted_and_not_saved_again_at_quit(
+    config: LocalEngineConfig, tmp_path: Path
+) -> None:
+    folder = Path(config.state_dir)
+    engine = _engine(config, tmp_path)
+    try:
+        _turn(engine, _first_turn(), "chat-a")
+        _turn(engine, [Message.user("Another chat")], "chat-b")  # chat A is left: saved
+        deadline = time.monotonic() + 10
+        while not (folder / chat_file_name("chat-a")).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (folder / chat_file_name("chat-a")).exists()
+        engine.forget_chat("chat-a")
+        assert not (folder / chat_file_name("chat-a")).exists()
+        engine.forget_chat("chat-b")  # the open chat: not written at quit
+    finally:
+        engine.close()
+    assert not list(folder.glob("*"))
+    engine = _engine(config, tmp_path)
+    try:
+        engine.forget_chat("chat-c")  # no worker yet: the file alone, if any
+        assert engine.loaded is None
+    finally:
+        engine.close()

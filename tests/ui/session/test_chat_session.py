@@ -55,6 +55,12 @@ def test_coming_back_to_a_chat_restores_it_and_the_left_one_is_saved_when_idle(
         assert usage is not None and usage.cached_tokens > usage.evaluated_tokens
         stats = backend.stats()
         assert isinstance(stats, CacheStats) and stats.last_resume == "memory"
+
+        # Trashing a chat deletes what the engine kept of it, the open one included.
+        session.trash(chat_a)
+        qtbot.waitUntil(lambda: not (states / chat_file_name(key_a)).exists(), timeout=10_000)
+        backend.close()  # quitting would have written the open chat A again
+        assert not (states / chat_file_name(key_a)).exists()
     finally:
         session.close()
         backend.close()
