@@ -95,7 +95,7 @@ class ChatResume:
         """Keep the current chat's state (RAM and the disk queue); the sequence is then free."""
         chat, self.chat = self.chat, ""
         answers, self.answers = self.answers, OrderedDict()
-        if not chat or not self.session._cached.units:
+        if not chat or not self.session._cached.units or not self.states.keeps_any():
             return
         started = time.perf_counter()
         state = self._snapshot(chat, dict(answers))

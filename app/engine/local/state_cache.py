@@ -49,6 +49,10 @@ class ChatStates:
         self.disk_budget = disk_budget if folder is not None else 0
         self._fit_ram()
 
+    def keeps_any(self) -> bool:
+        """Whether a left chat's state has anywhere to go (both budgets 0: not copied out)."""
+        return self.ram_budget > 0 or self.disk_budget > 0
+
     # --------------------------------------------------------------------------------- RAM
     def keep(self, state: ChatState) -> None:
         """A chat was left: hold its state in RAM (budget allowing) and queue it for disk."""
