@@ -70,8 +70,6 @@ class BackendSpec:
     """The setting that names its server."""
     key_account: str = ""
     """The keyring account its API key is kept under, when it needs one."""
-    badge: str = ""
-    """The mark on an answer it wrote; ``{host}`` is its server. "" marks nothing."""
     capabilities: frozenset[Capability] = field(default_factory=frozenset)
 
     def can(self, capability: Capability) -> bool:
@@ -222,7 +220,6 @@ LA_PLATEFORME = BackendSpec(
     model_key="mistral_model",
     url_key="mistral_server_url",
     key_account=MISTRAL_ACCOUNT,
-    badge="Answered on La Plateforme",
     capabilities=frozenset({Capability.LISTS_MODELS, Capability.FOLLOWS_SCHEMA}),
 )
 OPENAI_SERVER = BackendSpec(
@@ -234,7 +231,6 @@ OPENAI_SERVER = BackendSpec(
     setup_action="Use an OpenAI-compatible server…",
     model_key="openai_model",
     url_key="openai_base_url",
-    badge="Answered by {host}",
     capabilities=frozenset({Capability.SERVER_URL}),
 )
 
@@ -276,19 +272,6 @@ def target_of(backend: Backend | None) -> Target:
         return Target(f"{_host(name or 'an unknown backend')} (your server)", remote=True)
     url = cast(ServerBackend, backend).base_url if spec.can(Capability.SERVER_URL) else ""
     return spec.target(url)
-
-
-def answer_badge(kind: str, base_url: str = "") -> str:
-    """The mark shown on an answer produced remotely ("" for local answers).
-
-    ``kind`` is the backend stored with the answer ("" on answers older than that record).
-    """
-    if not kind:
-        return ""
-    spec = backend_spec(kind)
-    badge = spec.badge if spec is not None else "Answered by {host}"
-    host = _host(base_url) if base_url else ""
-    return badge.format(host=host or "a remote server")
 
 
 def make_backend(

@@ -15,7 +15,6 @@ from app.backends import (
     LOCAL,
     OPENAI_SERVER,
     MissingSettingError,
-    answer_badge,
     backend_spec,
     can,
     local_config,
@@ -114,7 +113,6 @@ def test_an_unknown_kind_is_remote_and_cannot_be_built(tiny_pair) -> None:
     assert backend_spec("ollama-cloud") is None
     assert target_of(SimpleNamespace(name="ollama-cloud")).remote  # type: ignore[arg-type]
     assert not can(SimpleNamespace(name="ollama-cloud"), Capability.LOADS_MODEL)  # type: ignore[arg-type]
-    assert answer_badge("ollama-cloud") == "Answered by a remote server"
     with pytest.raises(UserFacingError, match="Unknown backend"):
         make_backend(_values(tiny_pair, backend="ollama-cloud"))
 
@@ -129,7 +127,7 @@ def test_a_missing_setting_is_named_so_each_front_end_can_word_it(tiny_pair) -> 
     assert no_server.value.setting == "openai_base_url"
 
 
-def test_labels_and_badges_say_where_it_runs() -> None:
+def test_labels_say_where_it_runs() -> None:
     from types import SimpleNamespace
 
     assert not LOCAL.target().remote and LA_PLATEFORME.target().remote
@@ -141,7 +139,3 @@ def test_labels_and_badges_say_where_it_runs() -> None:
     assert OPENAI_SERVER.target().label == "OpenAI-compatible server"
     server = SimpleNamespace(name="openai", base_url="http://gpu-box.lan:8000/v1")
     assert target_of(server).label.startswith("gpu-box.lan:8000")  # type: ignore[arg-type]
-    assert answer_badge("") == answer_badge("local") == ""
-    assert answer_badge("mistral") == "Answered on La Plateforme"
-    assert answer_badge("openai", "http://gpu-box.lan:8000/v1") == "Answered by gpu-box.lan:8000"
-    assert answer_badge("openai") == "Answered by a remote server"
