@@ -60,8 +60,8 @@ from app.ui.transcript.transcript_pixmaps import DocumentPixmaps, Thumbnails
 if TYPE_CHECKING:  # the view imports this module; only annotations need it back
     from app.ui.transcript.chat_view import ChatView
 
-MEASURE_BUDGET_S = 0.004  # per event-loop pass, so no pass stalls for long (target < 16 ms)
-PAINT_BUDGET_S = 0.006  # rows built while painting one frame; the rest come a pass later
+MEASURE_BUDGET_S = 0.003  # per event-loop pass, so no pass stalls for long (target < 16 ms)
+PAINT_BUDGET_S = 0.004  # rows built while painting one frame; the rest come a pass later
 EAGER_ROWS = 30  # the newest rows are measured at once, while the budget lasts
 MAX_LAYOUTS = 300  # rows whose documents stay cached (heights are kept for all rows)
 
@@ -183,20 +183,24 @@ class TranscriptDelegate(QStyledItemDelegate):
     # --- sizes ----------------------------------------------------------------------------
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        width = self.row_width()
+        # Asked for every row on every relayout (2,000 rows: ~7 ms): as few calls into Qt as
+        # can be, the rows already waiting for the measurer cost a set lookup.
+        width = self._view.row_width
         model = self._view.model()
-        key, revision = model.cache_key(index.row())
+        row = index.row()
+        key, revision = model.cache_key(row)
         known = self._heights.get(key)
         if known is not None and known[0] == revision and known[1] == width:
             return QSize(width, known[2])
-        newest = index.row() >= model.rowCount() - EAGER_ROWS  # on screen when opened
-        # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
-        # every row, and one answer's rendering can take longer than a frame.
-        if newest and self._spent < MEASURE_BUDGET_S and model.is_rendered(index.row()):
-            return QSize(width, self.layout_for(index, width).height)
-        self._pending.add(index.row())
-        if not self._measurer.isActive():
-            self._measurer.start()
+        if row not in self._pending:
+            newest = row >= model.rowCount() - EAGER_ROWS  # on screen when opened
+            # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
+            # every row, and one answer's rendering can take longer than a frame.
+            if newest and self._spent < MEASURE_BUDGET_S and model.is_rendered(row):
+                return QSize(width, self.layout_for(index, width).height)
+            self._pending.add(row)
+            if not self._measurer.isActive():
+                self._measurer.start()
         guess = self._estimates.get(key)
         if guess is None or guess[0] != revision or guess[1] != width:
             guess = self._estimates[key] = (revision, width, self._estimate(model, index, width))
@@ -287,7 +291,8 @@ class TranscriptDelegate(QStyledItemDelegate):
                 self._measurer.stop()
             return
         painted, self._painted = self._painted, set()
-        for row in sorted(self._pending, key=lambda r: (r not in painted, -r)):
+        first = sorted(painted & self._pending, reverse=True)  # no key function: 2,000 rows
+        for row in first + sorted(self._pending - painted, reverse=True):  # sort in C, ~0.2 ms
             if self._spent >= MEASURE_BUDGET_S:
                 break
             self._pending.discard(row)
