@@ -10,8 +10,8 @@ Pure Python so the rules are tested without a window. Four promises:
   (model missing, load failure, out of memory, context overflow) the app *offers* the switch,
   and performs it without asking only if the user allowed that for this conversation.
 Remote backends keep no state and receive the whole history every turn (chat_payload), so a
-switch mid-conversation replays it exactly; each answer is stored with its ``backend``, from which the
-transcript's byline says where it ran.
+switch mid-conversation replays it exactly; each answer is stored with its ``backend``, from
+which the transcript's byline says where it ran.
 Which backends exist, which of them are remote and what they are called is declared once, in
 the backend registry (``app.backends``): the rules here see only a ``Target``.
 """
