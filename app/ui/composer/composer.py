@@ -363,10 +363,12 @@ class Composer(QWidget):
         over = budget is not None and not budget.fits
         if self._unavailable and not self._generating:
             self.budget_line.setText(self._unavailable)
-            self.budget_line.setStyleSheet("")  # a step to take, not an error
+            style = ""  # a step to take, not an error
         else:
             self.budget_line.setText(over_budget_text(budget) if over and budget else "")
-            self.budget_line.setStyleSheet(f"color: {alert_colour(self)};")
+            style = f"color: {alert_colour(self)};"
+        if self.budget_line.styleSheet() != style:  # each set restyles it: ~0.4 ms
+            self.budget_line.setStyleSheet(style)
         self.budget_line.setVisible(bool(self.budget_line.text()))
         if self._generating:
             button.show_stop()
