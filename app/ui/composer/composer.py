@@ -137,7 +137,7 @@ class Composer(QWidget):
         inside.addLayout(row)
         column = QWidget(self)
         column.setMaximumWidth(READING_WIDTH)
-        stack = QVBoxLayout(column)
+        stack = self._column = QVBoxLayout(column)
         stack.setContentsMargins(0, 0, 0, 0)
         stack.setSpacing(s["xs"])
         stack.addWidget(self.notice)
@@ -189,9 +189,17 @@ class Composer(QWidget):
 
     def set_unavailable(self, reason: str) -> None:
         """``reason`` why nothing can be sent (no model chosen yet), or "" once something can
-        answer: Send waits, and its tooltip and the line under the box say what to do."""
+        answer: Send waits, and the empty box's placeholder and Send's tooltip say what to do
+        (the line under the box too, once something is typed)."""
         self._unavailable = reason
+        self._update_placeholder()
         self._update_send()
+
+    def add_caption(self, caption: QWidget) -> None:
+        """Put the window's one-line caption (what the engine is doing, what the last turn
+        cost) just above the card, in the card's column: it reads as part of the composer,
+        not as a stray label at the window's edge."""
+        self._column.insertWidget(self._column.indexOf(self.card), caption)
 
     def attach_document(self, name: str, parts: list[Part], tokens: int) -> None:
         """Pages chosen in the page picker; they go with the next message.
@@ -344,7 +352,11 @@ class Composer(QWidget):
 
     def _update_placeholder(self) -> None:
         """The empty box names what the question is about: the documents attached (by name),
-        else images; people should not be asked about images they never added."""
+        else images; people should not be asked about images they never added. While
+        nothing can answer, it says what to do instead, in one line."""
+        if self._unavailable:
+            self.editor.setPlaceholderText(self._unavailable)
+            return
         about = list(self._documents)
         if about and self.images.rowCount():
             about.append("your images")
@@ -361,8 +373,9 @@ class Composer(QWidget):
         the inline line say why not."""
         button, budget = self.send_button, self.meter.budget
         over = budget is not None and not budget.fits
-        if self._unavailable and not self._generating:
-            self.budget_line.setText(self._unavailable)
+        empty = not self.text().strip() and not self.images.rowCount()
+        if self._unavailable and not self._generating and not empty:
+            self.budget_line.setText(self._unavailable)  # typed in vain: say why, by the box
             style = ""  # a step to take, not an error
         else:
             self.budget_line.setText(over_budget_text(budget) if over and budget else "")
@@ -373,7 +386,6 @@ class Composer(QWidget):
         if self._generating:
             button.show_stop()
             return
-        empty = not self.text().strip() and not self.images.rowCount()
         if self._unavailable:
             reason = self._unavailable
         elif over and budget is not None:

@@ -7,7 +7,7 @@ transcript delegate, ``palette(...)`` in older per-widget styles), the styleshee
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
 
 from app.resources import resource
@@ -19,6 +19,7 @@ from app.ui.theme.tokens import (
     TYPE_SCALE,
     Colours,
     Scheme,
+    type_points,
 )
 
 
@@ -70,6 +71,16 @@ def set_tone(widget: QWidget, tone: str = "") -> None:
     widget.update()
 
 
+def type_scale() -> dict[str, float]:
+    """The type scale in points for the app font: body is that font, the rest its ratios.
+
+    A stylesheet size is absolute, so it is worked out from the font Qt chose for this desktop
+    (without an application yet, the scale's own body size)."""
+    body = QGuiApplication.font().pointSizeF() if QGuiApplication.instance() else 0.0
+    body = body if body > 0 else float(TYPE_SCALE["body"])
+    return {role: type_points(role, body) for role in TYPE_SCALE}
+
+
 def _rgba(colour: str, alpha: float) -> str:
     q = QColor(colour)
     return f"rgba({q.red()}, {q.green()}, {q.blue()}, {alpha})"
@@ -78,7 +89,7 @@ def _rgba(colour: str, alpha: float) -> str:
 def build_stylesheet(scheme: Scheme) -> str:
     """The application stylesheet: rounded buttons and inputs, a primary button, slim bars."""
     c = COLOURS[scheme]
-    r, s, t = RADIUS, SPACING, TYPE_SCALE
+    r, s = RADIUS, SPACING
     return f"""
 QMainWindow, QDialog {{ background: {c.window}; }}
 QToolTip {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
@@ -122,13 +133,14 @@ QGroupBox {{ border: 1px solid {c.border}; border-radius: {r["lg"]}px;
 QGroupBox::title {{ subcontrol-origin: margin; left: {s["md"]}px; padding: 0 {s["xs"]}px;
     color: {c.text}; font-weight: 600; }}
 QProgressBar {{ background: {c.surface_alt}; border: none; border-radius: {r["sm"]}px;
-    text-align: center; color: {c.text}; font-size: {t["caption"]}pt; }}
+    text-align: center; color: {c.text}; }}
 QProgressBar::chunk {{ background: {c.accent}; border-radius: {r["sm"]}px; }}
 QMenu {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
     border-radius: {r["md"]}px; padding: {s["xs"]}px; }}
 QMenu::item {{ padding: {s["xs"] + 2}px {s["lg"]}px; border-radius: {r["sm"]}px; }}
 QMenu::item:selected {{ background: {c.accent}; color: {c.on_accent}; }}
 QSplitter::handle {{ background: {c.border}; }}
+QSplitter#mainSplitter::handle {{ background: {c.border}; width: 1px; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
 QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
 QScrollBar::handle {{ background: {c.border_strong}; border-radius: 4px; margin: 2px; }}
@@ -141,7 +153,7 @@ QLabel[tone="danger"] {{ color: {c.danger}; }}
 QLabel[tone="warning"] {{ color: {c.warning}; }}
 #refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
     border-radius: {r["sm"] + 2}px; }}
-{_composer_block(c)}""" + _dialog_block(scheme) + _header_block(scheme)
+{_composer_block(c)}""" + _dialog_block(scheme) + _header_block(scheme) + _window_block(c)
 
 
 # ------------------------------------------------------------------------------------------
@@ -159,7 +171,7 @@ def _dialog_block(scheme: Scheme) -> str:
     """Sections with a heading and a muted description on a card, tab pages without a second
     frame, the studio's header and notes, the drop panel: all from the scheme's tokens."""
     c = COLOURS[scheme]
-    r, s, t = RADIUS, SPACING, TYPE_SCALE
+    r, s, t = RADIUS, SPACING, type_scale()
     return f"""
 QFrame#dialogSection {{ background: {c.surface}; border: 1px solid {c.border};
     border-radius: {r["lg"]}px; }}
@@ -203,7 +215,7 @@ QLabel#dropOverlayText {{ background: {c.surface}; color: {c.accent};
 # ------------------------------------------------------------------------------------------
 def _composer_block(c: Colours) -> str:
     """Rules for the composer card, its tools, Send/Stop, image cards and document chips."""
-    r, s, t, b = RADIUS, SPACING, TYPE_SCALE, ICON_BUTTON
+    r, s, t, b = RADIUS, SPACING, type_scale(), ICON_BUTTON
     plate = _rgba(COLOURS[Scheme.DARK].window, 0.72)  # over any thumbnail, light or dark
     return f"""
 #composerCard {{ background: {c.surface}; border: 1px solid {c.border_strong};
@@ -281,4 +293,25 @@ QFrame#privacyBadge[remote="true"] {{ background: {_rgba(c.warning, 0.12)};
     border-color: {_rgba(c.warning, 0.45)}; }}
 QLabel#privacyBadgeText {{ color: {c.text}; background: transparent; }}
 QMenu#modelMenu::item:disabled {{ color: {c.text_muted}; font-weight: 600; }}
+"""
+
+
+# ------------------------------------------------------------------------------------------
+# The window's panes: the chat on one open surface (no box around the transcript, as in the
+# chat apps people know), the sidebar a step off it, one hairline between the two, and the
+# engine's activity as a muted caption over the composer card.
+# ------------------------------------------------------------------------------------------
+def _window_block(c: Colours) -> str:
+    """Rules for the chat pane, the transcript, the sidebar and the activity caption."""
+    s, t = SPACING, type_scale()
+    return f"""
+QWidget#chatPane {{ background: {c.surface}; }}
+QListView#transcript {{ background: {c.surface}; border: none; border-radius: 0; }}
+QScrollArea#setupPage, QWidget#setupPageBody {{ background: {c.surface}; border: none; }}
+QWidget#setupPageBody QLabel#dialogTitle {{ font-size: {t["title"]}pt; }}
+QWidget#sidebar {{ background: {c.window}; }}
+QListView#conversationList, QLabel#noMatches {{ background: transparent; border: none; }}
+QLabel#activityLine {{ color: {c.text_muted}; font-size: {t["caption"]}pt;
+    padding: 0 {s["sm"] + s["xs"]}px; background: transparent; }}
+QLabel#activityLine[tone="danger"] {{ color: {c.danger}; }}
 """

@@ -58,7 +58,14 @@ CARET = {"width": 8, "blink_ms": 530}
 second, of that one row)."""
 
 TYPE_SCALE = {"caption": 11, "body": 13, "subtitle": 15, "title": 18, "display": 24}
-"""Font sizes in points; body is the reading size, the rest step up or down from it."""
+"""The steps of the type scale: body is the reading size, the rest step up or down from it.
+Read as ratios to body (``type_points``), never as points: the app font is the OS's (9 pt on
+one desktop, 11 on another), and a caption must stay smaller than the text around it."""
+
+
+def type_points(role: str, body_points: float) -> float:
+    """The point size of ``role`` when body text (the app font) is ``body_points``."""
+    return round(body_points * TYPE_SCALE[role] / TYPE_SCALE["body"], 1)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.composition import Composition
 from app.core.conversation import MessageStatus
@@ -79,8 +87,11 @@ class MainWindow(QMainWindow):
         self.composer.tools.set_user_file(settings.path.with_name("presets.json"))
         self.capture = ScreenCapture(self)
         self.activity = QLabel("")
+        self.activity.setObjectName("activityLine")  # a muted caption over the composer card
         self.activity.setAccessibleName("Engine activity")
+        self.activity.setWordWrap(True)  # a long notice wraps; it never widens the window
         self.setup: SetupAssistant | None = None
+        self.setup_page: QScrollArea | None = None  # the setup assistant, scrolling in the page
         say = self.activity.setText
         self.switcher = BackendSwitcher(engine, session, say, self)
         places = (store.db.path.parent, log_dir)
@@ -116,15 +127,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------ layout
     def _layout(self) -> QWidget:
         right = QWidget()
+        right.setObjectName("chatPane")  # one open surface: no box around the transcript
+        right.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.chat_view.setObjectName("transcript")
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.chat_view)
         column.addWidget(self.stack, 1)
-        column.addWidget(self.activity)
+        self.composer.add_caption(self.activity)
         column.addWidget(self.composer)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
@@ -146,17 +161,30 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.empty_state)
         else:
             self.stack.setCurrentWidget(self._setup_assistant())
+        # Nothing can be asked before a model is chosen: the setup page has the window alone.
+        self.composer.setVisible(self.stack.currentWidget() is not self.setup_page)
 
-    def _setup_assistant(self) -> SetupAssistant:
-        """The first-run page, built only when needed (it scans the disk for models)."""
-        if self.setup is None:
+    def _setup_assistant(self) -> QScrollArea:
+        """The first-run page, built only when needed (it scans the disk for models). It
+        scrolls inside the page: its height never pushes the window past a small screen."""
+        if self.setup_page is None:
             folders = ModelFolders.beside(self.settings.path)  # shared with Settings → Models
             self.setup = SetupAssistant(self, folders=folders)
             self.setup.model_chosen.connect(self._on_setup_model_chosen)
             self.setup.backend_requested.connect(self.switcher.set_up)
-            self.stack.addWidget(self.setup)
+            body = QWidget()  # the assistant at its own height, the room left below it
+            body.setObjectName("setupPageBody")
+            column = QVBoxLayout(body)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(self.setup)
+            column.addStretch(1)
+            self.setup_page = QScrollArea()
+            self.setup_page.setObjectName("setupPage")
+            self.setup_page.setWidgetResizable(True)
+            self.setup_page.setWidget(body)
+            self.stack.addWidget(self.setup_page)
             self.setup.start()
-        return self.setup
+        return self.setup_page
 
     def _on_setup_model_chosen(self, model: str, mmproj: str) -> None:
         self.switcher.use_model_files(model, mmproj)

@@ -71,6 +71,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.session.session_history import SidebarRow
 from app.ui.theme.theme import colours, on_change
+from app.ui.theme.tokens import type_points
 
 SEARCH_DELAY_MS = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -114,7 +115,8 @@ def _header_height(index: QModelIndex | QPersistentModelIndex, font: QFont) -> i
 
 def _header_font(font: QFont) -> QFont:
     header = QFont(font)
-    header.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+    if font.pointSizeF() > 0:
+        header.setPointSizeF(type_points("caption", font.pointSizeF()))
     header.setWeight(QFont.Weight.DemiBold)
     return header
 
@@ -364,6 +366,8 @@ class Sidebar(QWidget):
 
     def __init__(self, parent: QWidget | None = None, clock: Clock = time.time) -> None:
         super().__init__(parent)
+        self.setObjectName("sidebar")  # its background, a step off the chat's (the theme)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.model = ConversationListModel(clock)
         self.menu: QMenu | None = None  # the chat menu open now (or last opened)
         self.new_button = QPushButton("New chat")
@@ -385,6 +389,7 @@ class Sidebar(QWidget):
         on_change(self._on_theme_changed)  # the magnifier follows light and dark
         self._name_search_buttons()
         self.list = ConversationList()
+        self.list.setObjectName("conversationList")  # no box: rows on the sidebar itself
         self.list.setModel(self.model)
         self.list.setAccessibleName("Conversations")
         self.list.setItemDelegate(ConversationDelegate(self.list))
@@ -409,6 +414,7 @@ class Sidebar(QWidget):
         layout.addWidget(self.search_box)
         # A search that finds nothing says so where the list would be, not with an empty box.
         self.no_matches = QLabel()
+        self.no_matches.setObjectName("noMatches")
         self.no_matches.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.no_matches.setWordWrap(True)
         self.no_matches.setMargin(12)

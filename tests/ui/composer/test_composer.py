@@ -453,3 +453,17 @@ def test_tab_goes_through_the_card_top_to_bottom(qtbot, composer: Composer, imag
         composer.send_button,
     ]
     assert tab_order(first, len(expected) - 1) == expected
+
+
+def test_while_nothing_can_answer_the_empty_box_says_what_to_do(composer: Composer) -> None:
+    """One line in the box's placeholder, no line squeezed between the box and its tools,
+    until something is typed in vain."""
+    reason = "Choose a model to start: use one found on this computer."
+    composer.set_unavailable(reason)
+    assert composer.editor.placeholderText() == reason
+    assert composer.budget_line.isHidden() and not composer.send_button.isEnabled()
+    composer.editor.setPlainText("What is in this picture?")
+    assert not composer.budget_line.isHidden() and composer.budget_line.text() == reason
+    composer.set_unavailable("")
+    assert composer.editor.placeholderText().startswith("Ask about")
+    assert composer.budget_line.isHidden() and composer.send_button.isEnabled()

@@ -73,7 +73,7 @@ def test_first_run_without_network_still_offers_every_path(
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
     try:
-        assert window.setup is not None and window.stack.currentWidget() is window.setup
+        assert window.setup is not None and window.stack.currentWidget() is window.setup_page
         qtbot.waitUntil(lambda: window.setup.recommendation is not None, timeout=TIMEOUT_MS)
         assert window.header.model_button.isVisible()
         assert "Choose model files…" in window.header.model_menu.entry_texts()

@@ -37,3 +37,25 @@ def test_palette_takes_every_colour_from_the_tokens(scheme: Scheme):
         assert window.lightness() < 64 < 192 < text.lightness()
     else:
         assert text.lightness() < 64 < 192 < window.lightness()
+
+
+def test_type_sizes_step_from_the_app_font(app: QApplication, qtbot) -> None:
+    """A progress bar's words are the size of the text beside them, a caption smaller, a
+    title larger, whatever font size the desktop chose (sizes are ratios, never points)."""
+    from PySide6.QtWidgets import QLabel, QProgressBar
+
+    from app.ui.theme.stylesheet import type_scale
+
+    body = app.font().pointSizeF()
+    scale = type_scale()
+    assert scale["body"] == pytest.approx(body, abs=0.05)
+    assert scale["caption"] < body < scale["subtitle"] < scale["title"]
+    app.setStyleSheet(build_stylesheet(Scheme.LIGHT))
+    page = QWidget()
+    qtbot.addWidget(page)
+    bar, caption = QProgressBar(page), QLabel("212 tokens", page)
+    caption.setObjectName("activityLine")
+    page.show()
+    page.grab()
+    assert bar.font().pointSizeF() == pytest.approx(body, abs=0.05)
+    assert caption.font().pointSizeF() == pytest.approx(scale["caption"], abs=0.05)

@@ -79,7 +79,7 @@ def _send(qtbot, window: MainWindow, text: str) -> None:
 def test_the_empty_window_offers_to_choose_model_files(qtbot, tmp_path: Path) -> None:
     window = _open(qtbot, _settings(tmp_path, None), tmp_path / "data")
     try:
-        assert window.setup is not None and window.stack.currentWidget() is window.setup
+        assert window.setup is not None and window.stack.currentWidget() is window.setup_page
         assert "Choose a model" in window.header.summary()
         # Choosing a pair in the assistant makes it the model and leaves the assistant.
         pair_dir = tmp_path / "pair"
@@ -152,7 +152,7 @@ def test_without_a_model_send_waits_with_a_reason_and_the_setup_page_stays(
         with qtbot.assertNotEmitted(composer.send_requested):  # refused: no turn starts
             QTest.keyClick(composer.editor, Qt.Key.Key_Return)
         QCoreApplication.processEvents()  # whatever the key queued has run (no guessed wait)
-        assert window.stack.currentWidget() is window.setup
+        assert window.stack.currentWidget() is window.setup_page
         assert window.transcript.rowCount() == 0 and window.session.conversation_id is None
         assert composer.text() == "What is in this picture?"
         assert not [w for w in _shown_words(window) if "--model" in w or "--mmproj" in w]
