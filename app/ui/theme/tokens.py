@@ -51,11 +51,16 @@ TRANSCRIPT_COLOURS = {
 
 MESSAGE_ACTION = {"button": 28, "icon": 16, "gap": 2, "fade_ms": 120}
 """A message's icon buttons (copy, edit, regenerate, delete, ‹ ›): square hit area, the
-glyph inside it, the space between two buttons, and how long they take to fade in on hover."""
+glyph inside it, the space between two buttons, and how long they take to fade in on hover
+(and out when the pointer leaves)."""
 
 CARET = {"width": 8, "blink_ms": 530}
 """The streaming caret: a block this wide, shown and hidden this often (under 2 repaints a
 second, of that one row)."""
+
+FOLLOW_SCROLL_MS = 120
+"""While an answer streams, the transcript glides to its new bottom in this time instead of
+jumping a line at a time (one scroll value set per frame, nothing else)."""
 
 TYPE_SCALE = {"caption": 11, "body": 13, "subtitle": 15, "title": 18, "display": 24}
 """The steps of the type scale: body is the reading size, the rest step up or down from it.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import (
+    QEasingCurve,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -27,7 +28,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from app.core.conversation import MessageStatus, Role
-from app.ui.theme.tokens import CARET, MESSAGE_ACTION
+from app.ui.theme.tokens import CARET, FOLLOW_SCROLL_MS, MESSAGE_ACTION
 from app.ui.transcript.citation_links import parse_page_href
 from app.ui.transcript.markdown_render import is_web_url
 from app.ui.transcript.message_actions import ActionState
@@ -72,6 +73,16 @@ class ChatView(QListView):
         self._fade = QVariantAnimation(self, startValue=0.0, endValue=1.0)
         self._fade.setDuration(MESSAGE_ACTION["fade_ms"])
         self._fade.valueChanged.connect(self._on_fade_value_changed)
+        self._leaving = -1  # the row the pointer left: its buttons fade out
+        self._fade_out = QVariantAnimation(self, startValue=1.0, endValue=0.0)
+        self._fade_out.setDuration(MESSAGE_ACTION["fade_ms"])
+        self._fade_out.valueChanged.connect(self._on_fade_out_value_changed)
+        self._fade_out.finished.connect(self._on_fade_out_finished)
+        self._follow = QVariantAnimation(self)  # the glide to the bottom while streaming
+        self._follow.setDuration(FOLLOW_SCROLL_MS)
+        self._follow.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._follow.valueChanged.connect(self._on_follow_value_changed)
+        self._followed = 0  # the scroll value the glide set last
         self.setAccessibleName("Conversation transcript")
         self.setAccessibleDescription(
             "Messages of this conversation. Ctrl+C copies the selected one, Delete deletes it; "
@@ -118,22 +129,57 @@ class ChatView(QListView):
             if isinstance(delegate, TranscriptDelegate):
                 delegate.laid_out()
             if self._stick_to_bottom:
-                self.scrollToBottom()
+                self._follow_bottom()
         finally:
             self._adjusting = False
 
     def _on_scrollbar_value_changed(self, value: int) -> None:
-        if not self._adjusting:
-            self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
+        if self._adjusting:
+            return
+        if self._follow.state() == QVariantAnimation.State.Running and value >= self._followed:
+            return  # moved towards the bottom while gliding there: keep following
+        self._follow.stop()  # the user scrolled up: never fight them
+        self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
 
-    def _on_scrollbar_range_changed(self, _low: int, high: int) -> None:
+    def _on_scrollbar_range_changed(self, _low: int, _high: int) -> None:
         if self._stick_to_bottom:
-            self._adjusting = True
-            self.verticalScrollBar().setValue(high)
-            self._adjusting = False
+            self._follow_bottom()
+
+    def _follow_bottom(self) -> None:
+        """Keep the bottom in view: glide there while an answer streams (a jump per new line
+        reads as a jerk), jump at once otherwise (a chat opened, a message added)."""
+        bar = self.verticalScrollBar()
+        target = bar.maximum()
+        gliding = self._follow.state() == QVariantAnimation.State.Running
+        if self.streaming_row() < 0 or not self.isVisible() or bar.value() >= target:
+            self._follow.stop()
+            self._set_scroll(target)
+        elif not gliding or self._follow.endValue() != target:
+            self._follow.stop()
+            self._follow.setStartValue(bar.value())
+            self._follow.setEndValue(target)
+            self._follow.start()
+
+    def following(self) -> bool:
+        """Whether the view is gliding to the bottom now."""
+        return self._follow.state() == QVariantAnimation.State.Running
+
+    def _on_follow_value_changed(self, value: int) -> None:
+        self._followed = int(value)
+        self._set_scroll(self._followed)  # one scroll value set per frame, nothing else
+
+    def _set_scroll(self, value: int) -> None:
+        adjusting, self._adjusting = self._adjusting, True
+        try:
+            self.verticalScrollBar().setValue(value)
+        finally:
+            self._adjusting = adjusting
 
     def _on_model_model_reset(self) -> None:
         self._stick_to_bottom = True
+        self._follow.stop()
+        self._fade_out.stop()
+        self._leaving = -1
         self._hover, self._picked = (-1, ""), ""
         self.delegate.forget_all()
         self._blink_while_streaming()
@@ -269,17 +315,44 @@ class ChatView(QListView):
 
     def actions_shown(self, row: int) -> bool:
         current = row == self.currentIndex().row() and self.hasFocus()
-        return row >= 0 and (row == self._hover[0] or current)
+        return row >= 0 and (row == self._hover[0] or current or row == self._leaving)
 
     def actions_opacity(self, row: int) -> float:
-        """The hovered row's buttons fade in (the keyboard's current row shows them at once)."""
+        """The hovered row's buttons fade in, the row the pointer left fades them out (the
+        keyboard's current row shows them at once)."""
         if row == self.currentIndex().row() and self.hasFocus():
             return 1.0
+        if row == self._leaving:
+            return float(self._fade_out.currentValue())
         running = self._fade.state() == QVariantAnimation.State.Running
         return float(self._fade.currentValue()) if running and row == self._hover[0] else 1.0
 
     def _on_fade_value_changed(self, _value: float) -> None:
         self._repaint_actions(self._hover[0])  # that one row's buttons, nothing else
+
+    def _on_fade_out_value_changed(self, _value: float) -> None:
+        self._repaint_actions(self._leaving)
+
+    def _on_fade_out_finished(self) -> None:
+        row, self._leaving = self._leaving, -1
+        self._repaint_actions(row)  # gone: the room stays, blank
+
+    def _start_fades(self, left: int, entered: int) -> None:
+        """The row the pointer left fades its buttons out while the row it entered fades
+        them in, from where the fade-out had got to if the pointer came straight back."""
+        start = 0.0
+        if entered >= 0 and entered == self._leaving:
+            start = float(self._fade_out.currentValue())
+        fading_in = self._fade.state() == QVariantAnimation.State.Running  # into ``left``
+        old, self._leaving = self._leaving, left
+        self._fade_out.stop()
+        self._repaint_actions(old)  # a fade cut short is cleared, not left half-drawn
+        if left >= 0:
+            self._fade_out.setStartValue(float(self._fade.currentValue()) if fading_in else 1.0)
+            self._fade_out.start()
+        if entered >= 0:
+            self._fade.setStartValue(start)
+            self._fade.start()
 
     def action_state(self, row: int) -> ActionState:
         hovered = self._hover[1] if row == self._hover[0] else ""
@@ -297,8 +370,8 @@ class ChatView(QListView):
         hover = (row, href.removeprefix("action:") if href.startswith("action:") else "")
         if hover != self._hover:
             before, self._hover = self._hover, hover
-            if row != before[0] and row >= 0:
-                self._fade.start()
+            if row != before[0]:
+                self._start_fades(before[0], row)
             self._repaint_actions(before[0], row)
 
     def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:

@@ -164,7 +164,7 @@ def test_streaming_follows_the_bottom_unless_scrolled_up(qtbot, view: ChatView) 
         model.append_text(row, f"line {i} with some words\n\n")
         qtbot.wait(5)
     _settle(qtbot, view)
-    assert bar.value() == bar.maximum() > 0
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() > 0, timeout=1000)  # glided there
     bar.setValue(bar.maximum() // 2)  # the user scrolls up to read
     for i in range(30):
         model.append_text(row, f"more {i}\n\n")
@@ -274,3 +274,46 @@ def test_a_citation_in_a_centred_answer_is_hit_where_drawn(qtbot, view: ChatView
     with qtbot.waitSignal(view.page_citation_activated) as cited:
         _click(qtbot, view, 1, "pixtral-page:2")
     assert cited.args == [1, [2]]
+
+
+def _streaming_lines(qtbot, view: ChatView, count: int) -> int:
+    """A question and an answer streaming ``count`` lines, the view laid out; its row."""
+    model = view.model()
+    model.set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(20))
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    model.append_text(row, "".join(f"line {i} with some words\n\n" for i in range(count)))
+    _settle(qtbot, view)
+    qtbot.waitUntil(lambda: not view.following(), timeout=1000)
+    return row
+
+
+def test_streaming_glides_to_the_new_bottom_in_a_few_frames(qtbot, view: ChatView) -> None:
+    from app.ui.theme.tokens import FOLLOW_SCROLL_MS
+
+    row = _streaming_lines(qtbot, view, 20)
+    bar = view.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0
+    before = bar.value()
+    view.model().append_text(row, "".join(f"more {i}\n\n" for i in range(10)))
+    _settle(qtbot, view)
+    assert view.following() and before <= bar.value() < bar.maximum()  # on its way, no jump
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=4 * FOLLOW_SCROLL_MS + 500)
+    assert not view.following() and FOLLOW_SCROLL_MS <= 120
+    view.model().set_status(row, MessageStatus.COMPLETE)
+
+
+def test_scrolling_up_while_it_glides_stops_following(qtbot, view: ChatView) -> None:
+    row = _streaming_lines(qtbot, view, 20)
+    bar = view.verticalScrollBar()
+    view.model().append_text(row, "".join(f"more {i}\n\n" for i in range(10)))
+    _settle(qtbot, view)
+    assert view.following()
+    bar.setValue(bar.value() - 40)  # the user's wheel, mid-glide
+    assert not view.following()
+    read_here = bar.value()
+    qtbot.wait(200)
+    view.model().append_text(row, "".join(f"still more {i}\n\n" for i in range(10)))
+    _settle(qtbot, view)
+    qtbot.wait(200)
+    assert bar.value() == read_here < bar.maximum() - 100 and not view.following()
+    view.model().set_status(row, MessageStatus.COMPLETE)

@@ -90,7 +90,8 @@ def test_hovering_a_row_shows_its_buttons_and_leaving_hides_them(qtbot, view: Ch
     assert not _blank(_bar_pixels(view, 1))
     assert view.visualRect(view.model().index(1)).height() == height  # nothing moved
     view.leaveEvent(None)
-    assert not view.actions_shown(1)
+    qtbot.waitUntil(lambda: not view.actions_shown(1), timeout=1000)  # faded out
+    assert _blank(_bar_pixels(view, 1))
 
 
 def test_hovering_a_button_lights_it_and_tells_what_it_does(qtbot, view: ChatView) -> None:
@@ -173,3 +174,21 @@ def test_the_buttons_fade_in_quickly_repainting_only_their_bar(
     index = view.model().index(1)
     bar = view.delegate.actions_rect(index, view.visualRect(index))
     assert updated and all(args == (bar,) for args in updated)
+
+
+def test_the_buttons_fade_out_when_the_pointer_leaves_repainting_only_their_bar(
+    qtbot, view: ChatView, monkeypatch
+) -> None:
+    _two_messages(qtbot, view)
+    view._set_hover(1, "")
+    qtbot.waitUntil(lambda: view.actions_opacity(1) == 1.0, timeout=1000)
+    updated = []
+    viewport = view.viewport()
+    monkeypatch.setattr(viewport, "update", lambda *args: updated.append(args))
+    view.leaveEvent(None)
+    assert view.actions_shown(1) and view.actions_opacity(1) == 1.0  # still drawn, fading
+    qtbot.waitUntil(lambda: 0.0 < view.actions_opacity(1) < 1.0, timeout=1000)
+    qtbot.waitUntil(lambda: not view.actions_shown(1), timeout=1000)
+    index = view.model().index(1)
+    bar = view.delegate.actions_rect(index, view.visualRect(index))
+    assert len(updated) > 2 and all(args == (bar,) for args in updated)
