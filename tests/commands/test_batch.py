@@ -185,3 +185,21 @@ def test_without_a_model_the_run_stops_before_the_output_file_is_made(
                  "--prompt", "Describe", "-o", str(out)])  # fmt: skip
     assert code == 2 and "No model given" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_no_progress_bar_when_the_lines_go_to_the_terminal(
+    local: list[str], scans: list[Path], tmp_path: Path
+) -> None:
+    leader, follower = os.openpty()  # stdout is a terminal: the lines are the progress
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "app", "batch", *local, "--each", *map(str, scans[:2]),
+             "--prompt", "Describe"],
+            cwd=ROOT, env={**os.environ, "PIXTRAL_DESK_CONFIG": str(tmp_path / "s.ini")},
+            stdout=follower, stderr=subprocess.PIPE, text=True, timeout=180,
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr
+    assert "[####" not in done.stderr and "2 answered" in done.stderr
