@@ -128,6 +128,13 @@ QTabWidget::pane {{ border: 1px solid {c.border}; border-radius: {r["md"]}px; to
 QTabBar::tab {{ background: transparent; color: {c.text_muted}; padding: {s["sm"]}px {s["md"]}px;
     border: none; border-bottom: 2px solid transparent; }}
 QTabBar::tab:selected {{ color: {c.text}; border-bottom-color: {c.accent}; }}
+QCheckBox::indicator {{ width: {s["md"] + 2}px; height: {s["md"] + 2}px;
+    border: 1px solid {c.border_strong}; border-radius: {r["sm"]}px; background: {c.surface}; }}
+QCheckBox::indicator:hover, QCheckBox::indicator:focus {{ border-color: {c.accent}; }}
+QCheckBox::indicator:checked {{ background: {c.accent}; border-color: {c.accent};
+    image: url({_check_mark()}); }}
+QCheckBox::indicator:disabled {{ background: {c.surface_alt}; border-color: {c.border}; }}
+QCheckBox::indicator:checked:disabled {{ background: {c.border_strong}; }}
 QGroupBox {{ border: 1px solid {c.border}; border-radius: {r["lg"]}px;
     margin-top: {s["lg"]}px; padding: {s["md"]}px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: {s["md"]}px; padding: 0 {s["xs"]}px;
@@ -147,6 +154,7 @@ QScrollBar::handle {{ background: {c.border_strong}; border-radius: 4px; margin:
 QScrollBar::handle:vertical {{ min-height: 32px; }}
 QScrollBar::handle:horizontal {{ min-width: 32px; }}
 QScrollBar::handle:hover {{ background: {c.text_muted}; }}
+QScrollBar::handle:disabled {{ background: transparent; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 QLabel[tone="danger"] {{ color: {c.danger}; }}
@@ -165,6 +173,13 @@ def _caret(scheme: Scheme) -> str:
     ``resources/icons/caret-down-<scheme>.png`` (a stylesheet can only show an image file;
     without one, a styled combo shows no arrow at all and reads as a text field)."""
     return resource("icons", f"caret-down-{scheme.value}.png").as_posix()
+
+
+def _check_mark() -> str:
+    """A checked box's tick: Phosphor's check-bold in the on-accent white, drawn by qtawesome
+    to ``resources/icons/check.png`` (styling the indicator at all drops Qt's own tick, and a
+    dark scheme's default box was near-invisible, so the box is drawn from the tokens)."""
+    return resource("icons", "check.png").as_posix()
 
 
 def _dialog_block(scheme: Scheme) -> str:

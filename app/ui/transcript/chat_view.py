@@ -106,6 +106,7 @@ class ChatView(QListView):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrollbar_value_changed)
         bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+        bar.setEnabled(False)  # nothing to scroll yet
         if model is not None:
             self.setModel(model)
 
@@ -141,7 +142,10 @@ class ChatView(QListView):
         self._follow.stop()  # the user scrolled up: never fight them
         self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 8
 
-    def _on_scrollbar_range_changed(self, _low: int, _high: int) -> None:
+    def _on_scrollbar_range_changed(self, low: int, high: int) -> None:
+        # The bar is always there (no width flip-flop) but shows a handle only when there
+        # is something to scroll (the theme draws a disabled bar's handle blank).
+        self.verticalScrollBar().setEnabled(high > low)
         if self._stick_to_bottom:
             self._follow_bottom()
 

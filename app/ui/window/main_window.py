@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.refresh_engine_label()
         self.session.refresh_list()
+        self.composer.editor.setFocus()  # typing starts in the box, not on the header's control
 
     # ------------------------------------------------------------------------------ layout
     def _layout(self) -> QWidget:

@@ -317,3 +317,16 @@ def test_scrolling_up_while_it_glides_stops_following(qtbot, view: ChatView) -> 
     qtbot.wait(200)
     assert bar.value() == read_here < bar.maximum() - 100 and not view.following()
     view.model().set_status(row, MessageStatus.COMPLETE)
+
+
+def test_the_scroll_bar_shows_a_handle_only_when_there_is_something_to_scroll(
+    qtbot, view: ChatView
+) -> None:
+    bar = view.verticalScrollBar()
+    assert bar.isVisible() and not bar.isEnabled()  # kept (no width flip-flop), blank
+    view.model().set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(40))
+    _settle(qtbot, view)
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.isEnabled(), timeout=2000)
+    view.model().set_messages([TranscriptItem(Role.USER, "one line")])
+    _settle(qtbot, view)
+    qtbot.waitUntil(lambda: not bar.isEnabled(), timeout=2000)

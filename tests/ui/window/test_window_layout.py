@@ -74,6 +74,7 @@ def test_the_activity_line_is_a_caption_over_the_composer_card(
     window = _open(qtbot, tmp_path, "pixtral-12b-Q4_K_M.gguf", unthemed_afterwards)
     try:
         QApplication.processEvents()
+        assert window.focusWidget() is window.composer.editor  # no focus ring on the header
         activity, card = window.activity, window.composer.card
         activity.setText("212 tokens at 38.0 tokens/s · prompt 6,911, 6,500 reused · CUDA")
         QApplication.processEvents()
