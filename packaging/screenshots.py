@@ -123,7 +123,8 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
 
     from app.ui.transcript.transcript_model import TranscriptItem
 
-    empty = shooter.window("", "empty")
+    empty = shooter.chat_window("empty")  # the empty chat (first run has its own shot)
+    empty.update_meter()
     shooter.grab(empty, "empty")
     empty.close()
 

@@ -355,6 +355,10 @@ class ConversationList(QListView):
         self.menu_requested.emit(index, self.viewport().mapToGlobal(content.bottomLeft()))
 
 
+NO_CHATS = "No chats yet. Each one you start is kept here, on this computer."
+"""What the empty list says before the first chat (a blank box read as broken)."""
+
+
 class Sidebar(QWidget):
     conversation_selected = Signal(int)
     new_chat_requested = Signal()
@@ -452,8 +456,9 @@ class Sidebar(QWidget):
 
     def set_rows(self, rows: list[SidebarRow], current: int | None = None) -> None:
         self.model.set_rows(rows)
-        if self._query and not rows:
-            self.no_matches.setText(f"No chats match \u2018{self._query}\u2019")
+        if not rows:  # say why the list is empty, where it would be
+            query = self._query
+            self.no_matches.setText(f"No chats match \u2018{query}\u2019" if query else NO_CHATS)
             self.list_area.setCurrentWidget(self.no_matches)
         else:
             self.list_area.setCurrentWidget(self.list)

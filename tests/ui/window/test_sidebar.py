@@ -69,6 +69,10 @@ def test_a_search_that_finds_nothing_says_so(qtbot) -> None:
 
 def test_an_empty_history_without_a_search_is_not_called_a_failed_search(qtbot) -> None:
     sidebar = _sidebar(qtbot, [])
+    assert sidebar.list_area.currentWidget() is sidebar.no_matches  # not a blank box
+    assert "No chats yet" in sidebar.no_matches.text()
+    assert "match" not in sidebar.no_matches.text()
+    sidebar.set_rows(_rows(1))  # the first chat: the list
     assert sidebar.list_area.currentWidget() is sidebar.list
 
 
