@@ -110,6 +110,10 @@ class ChatView(QListView):
         if model is not None:
             self.setModel(model)
 
+    def rowsInserted(self, parent: QModelIndex, start: int, end: int) -> None:
+        self.delegate.rows_inserted(start, end - start + 1)  # older rows of a chat opening
+        super().rowsInserted(parent, start, end)
+
     def setModel(self, model: TranscriptModel) -> None:
         super().setModel(model)
         model.set_theme(self.delegate.theme)

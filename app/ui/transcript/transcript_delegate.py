@@ -135,6 +135,10 @@ class TranscriptDelegate(QStyledItemDelegate):
         return True
 
     def forget_all(self) -> None:
+        """Another conversation: nothing known holds; its older rows wait for the screen."""
+        model = self._view.model()
+        if model is not None:
+            model.defer_opening()
         self._layouts.clear()
         self._partial.clear()
         self._heights.clear()
@@ -218,6 +222,22 @@ class TranscriptDelegate(QStyledItemDelegate):
         """A new event-loop pass may spend its measuring budget again."""
         self._spent = 0.0
 
+    def _screen_built(self) -> bool:
+        """Every row on screen is laid out, so its height is exact."""
+        view, model = self._view, self._view.model()
+        area = view.viewport().rect()
+        top, bottom = view.indexAt(area.topLeft()), view.indexAt(area.bottomLeft())
+        first = top.row() if top.isValid() else 0
+        last = bottom.row() if bottom.isValid() else model.rowCount() - 1
+        return all(self.cached_layout(model.index(r, 0)) for r in range(first, last + 1))
+
+    def rows_inserted(self, first: int, count: int) -> None:
+        """Rows came in at ``first``: the rows waiting to be measured moved down."""
+        def moved(rows: set[int]) -> set[int]:
+            return {r + count if r >= first else r for r in rows}
+
+        self._pending, self._painted = moved(self._pending), moved(self._painted)
+
     def laid_out(self) -> None:
         """The view laid out every row (milliseconds for thousands): the measurer leaves
         this pass to it."""
@@ -278,8 +298,10 @@ class TranscriptDelegate(QStyledItemDelegate):
         second, and when done."""
         self.new_pass()
         model = self._view.model()
-        if self._laid_out or model.opening:  # one relayout a pass is all a pass can afford
-            self._laid_out = False
+        if model.opening and self._screen_built():
+            model.continue_opening()  # what is on screen is laid out: now the older rows
+        if self._laid_out or model.slicing:  # one relayout a pass is all a pass can afford
+            self._laid_out = False  # (and while rows go in above, row numbers shift)
             return
         now = time.perf_counter()
         due = self._urgent or not self._pending or now - self._last_relayout > 1.0

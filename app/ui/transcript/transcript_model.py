@@ -160,6 +160,8 @@ OPEN_FIRST = 40
 """Rows shown at once when a conversation opens: more than a screen of short messages."""
 OPEN_SLICE = 250
 """Older rows put in per event-loop pass after those (each insertion relays out every row)."""
+OPEN_DEFER_MS = 500
+"""The longest a view may hold the older rows back (``defer_opening``)."""
 
 
 class TranscriptModel(QStringListModel):
@@ -172,6 +174,8 @@ class TranscriptModel(QStringListModel):
         self._rows: list[_Row] = []
         self._waiting: list[TranscriptItem] = []  # older rows not put in yet, oldest first
         self._opener = QTimer(self, interval=0, timeout=self._on_opener_timeout)
+        self._fallback = QTimer(self, singleShot=True, interval=OPEN_DEFER_MS)
+        self._fallback.timeout.connect(self.continue_opening)
         self._theme = LIGHT
         self._cite_pages = False  # a question sent document pages: answers link citations
 
@@ -213,22 +217,42 @@ class TranscriptModel(QStringListModel):
         """Show another conversation (or branch): the one place that resets the model.
 
         The newest ``OPEN_FIRST`` rows come at once; the older ones follow, a slice per
-        event-loop pass, above them (``opening`` until then; ``opened`` when done)."""
+        event-loop pass, above them (``opening`` until then; ``opened`` when done). A view
+        told of the reset may ``defer_opening`` until what it shows is laid out."""
         items = list(items)
         self._waiting = items[:-OPEN_FIRST]
         self._rows = [_Row(item) for item in items[-OPEN_FIRST:]]
         self._cite_pages = any(item.pages for item in items)
-        self.setStringList([""] * len(self._rows))  # resets the model
+        self._opener.stop()
+        self._fallback.stop()
         if self._waiting:
-            self._opener.start()
-        else:
-            self._opener.stop()
+            self._opener.start()  # before the reset, so that its listeners can defer it
+        self.setStringList([""] * len(self._rows))  # resets the model
+        if not self._waiting:
             self.opened.emit()
 
     @property
     def opening(self) -> bool:
         """Older rows of the conversation just opened are still to be put in."""
         return bool(self._waiting)
+
+    @property
+    def slicing(self) -> bool:
+        """Older rows go in above, a slice a pass, now (row numbers shift each pass)."""
+        return self._opener.isActive()
+
+    def defer_opening(self) -> None:
+        """Hold the older rows back (each slice relays out every row) while the view lays
+        out what is on screen; ``continue_opening`` goes on, or, at the latest, a timer."""
+        if self._waiting and self._opener.isActive():
+            self._opener.stop()
+            self._fallback.start()
+
+    def continue_opening(self) -> None:
+        """Put the rows still waiting in, a slice per pass, from now on."""
+        self._fallback.stop()
+        if self._waiting and not self._opener.isActive():
+            self._opener.start()
 
     def finish_opening(self) -> None:
         """Put every row still waiting in now (a new turn needs the whole conversation)."""
@@ -245,6 +269,7 @@ class TranscriptModel(QStringListModel):
         self.insertRows(0, len(older))  # the C++ count; the view hears of them here
         if not self._waiting:
             self._opener.stop()
+            self._fallback.stop()
             self.opened.emit()
 
     def append_message(self, item: TranscriptItem) -> int:
