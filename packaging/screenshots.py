@@ -164,8 +164,9 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     view = window.chat_view  # the pointer rests on the answer: its actions show
     answer = view.visualRect(window.transcript.index(1))
     y = min(answer.bottom(), view.viewport().height()) - answer.height() // 4
+    QTest.mouseMove(view.viewport(), QPoint(1, 1))  # a move even where the last shot left it
     QTest.mouseMove(view.viewport(), QPoint(answer.center().x(), max(y, answer.top() + 1)))
-    shooter.settle(lambda: view.actions_opacity(1) == 1.0)  # faded in
+    shooter.settle(lambda: view.actions_shown(1) and view.actions_opacity(1) == 1.0)  # faded in
     shooter.grab(window, "answer-with-code")
 
     from app.ui.setup.settings_dialog import SettingsDialog
