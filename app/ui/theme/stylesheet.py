@@ -300,7 +300,7 @@ QLabel#modelName {{ color: {c.text}; font-weight: 600; background: transparent; 
 QLabel#modelWhere {{ color: {c.text_muted}; background: transparent; }}
 QLabel#modelWhere[tone="danger"] {{ color: {c.danger}; }}
 QPushButton#loadFailureDetails {{ padding: {s["xxs"]}px {s["sm"]}px; color: {c.danger}; }}
-QProgressBar#loadBar {{ padding: 0 {s["sm"]}px; border-radius: {r["md"]}px; }}
+QProgressBar#loadBar {{ border-radius: {r["md"]}px; }}
 QProgressBar#loadBar::chunk {{ background: {_rgba(c.accent, 0.45)}; border-radius: {r["md"]}px; }}
 QFrame#privacyBadge {{ background: {_rgba(c.success, 0.12)};
     border: 1px solid {_rgba(c.success, 0.40)}; border-radius: {r["lg"]}px; }}
