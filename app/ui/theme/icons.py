@@ -38,6 +38,7 @@ NAMES = {
     "send": "ph.arrow-up-bold",
     "stop": "ph.stop-fill",
     "search": "ph.magnifying-glass",
+    "more": "ph.dots-three-bold",  # a sidebar chat's actions menu
     "edit": "ph.pencil-simple",  # the transcript's message actions
     "regenerate": "ph.arrows-clockwise",
     "delete": "ph.trash",

@@ -327,6 +327,7 @@ QWidget#setupPageBody QLabel#dialogTitle {{ font-size: {t["title"]}pt; }}
 QWidget#sidebar {{ background: {c.window}; }}
 QListView#conversationList, QLabel#noMatches {{ background: transparent; border: none; }}
 QLabel#noMatches {{ color: {c.text_muted}; }}
+QToolButton#chatMore {{ padding: 0; }}
 QLabel#activityLine {{ color: {c.text_muted}; font-size: {t["caption"]}pt;
     padding: 0 {s["sm"] + s["xs"]}px; background: transparent; }}
 QLabel#activityLine[tone="danger"] {{ color: {c.danger}; }}

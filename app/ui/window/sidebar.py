@@ -70,8 +70,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.session.session_history import SidebarRow
+from app.ui.theme.icons import set_icon
 from app.ui.theme.theme import colours, on_change
-from app.ui.theme.tokens import type_points
+from app.ui.theme.tokens import MESSAGE_ACTION, type_points
 
 SEARCH_DELAY_MS = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -404,7 +405,10 @@ class Sidebar(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         # The "…" button floats over the row under the mouse, or else the selected row.
         self.more_button = QToolButton(self.list.viewport())
-        self.more_button.setText("\u2026")
+        self.more_button.setObjectName("chatMore")
+        set_icon(self.more_button, "more")
+        side = MESSAGE_ACTION["icon"]  # the transcript's action glyph size: one look
+        self.more_button.setIconSize(QSize(side, side))
         self.more_button.setAutoRaise(True)
         self.more_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keyboard: Shift+F10
         self.more_button.setAccessibleName("Chat actions")
