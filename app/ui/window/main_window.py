@@ -15,15 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from app.core.composition import Composition
 from app.core.conversation import MessageStatus
@@ -56,6 +48,7 @@ from app.ui.window.drop_overlay import WindowDrops
 from app.ui.window.empty_state import EmptyState
 from app.ui.window.engine_header import EngineHeader
 from app.ui.window.model_menu import ModelMenu
+from app.ui.window.setup_page import SetupPage
 from app.ui.window.sidebar import Sidebar
 from app.ui.window.transcript_actions import TranscriptActions
 from app.ui.window.window_dialogs import WindowDialogs
@@ -91,7 +84,7 @@ class MainWindow(QMainWindow):
         self.activity.setAccessibleName("Engine activity")
         self.activity.setWordWrap(True)  # a long notice wraps; it never widens the window
         self.setup: SetupAssistant | None = None
-        self.setup_page: QScrollArea | None = None  # the setup assistant, scrolling in the page
+        self.setup_page: SetupPage | None = None  # the setup assistant, scrolling in the page
         say = self.activity.setText
         self.switcher = BackendSwitcher(engine, session, say, self)
         places = (store.db.path.parent, log_dir)
@@ -165,24 +158,14 @@ class MainWindow(QMainWindow):
         # Nothing can be asked before a model is chosen: the setup page has the window alone.
         self.composer.setVisible(self.stack.currentWidget() is not self.setup_page)
 
-    def _setup_assistant(self) -> QScrollArea:
-        """The first-run page, built only when needed (it scans the disk for models). It
-        scrolls inside the page: its height never pushes the window past a small screen."""
+    def _setup_assistant(self) -> SetupPage:
+        """The first-run page, built only when needed (it scans the disk for models)."""
         if self.setup_page is None:
             folders = ModelFolders.beside(self.settings.path)  # shared with Settings → Models
             self.setup = SetupAssistant(self, folders=folders)
             self.setup.model_chosen.connect(self._on_setup_model_chosen)
             self.setup.backend_requested.connect(self.switcher.set_up)
-            body = QWidget()  # the assistant at its own height, the room left below it
-            body.setObjectName("setupPageBody")
-            column = QVBoxLayout(body)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.addWidget(self.setup)
-            column.addStretch(1)
-            self.setup_page = QScrollArea()
-            self.setup_page.setObjectName("setupPage")
-            self.setup_page.setWidgetResizable(True)
-            self.setup_page.setWidget(body)
+            self.setup_page = SetupPage(self.setup)
             self.stack.addWidget(self.setup_page)
             self.setup.start()
         return self.setup_page
