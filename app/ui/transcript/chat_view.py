@@ -226,7 +226,7 @@ class ChatView(QListView):
                 model.rendered(persistent.row())
             if fresh:
                 self._rendered_ahead = (time.perf_counter() - started) * 1000
-                self._refresh.start(0)
+                self._refresh.start(1)  # a timer due meanwhile (input, paint) runs first
                 return
         dirty, self._dirty = self._dirty, []
         for persistent in dirty:

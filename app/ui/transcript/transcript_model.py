@@ -44,7 +44,7 @@ from app.ui.transcript.markdown_render import (
     render_markdown,
     render_plain,
 )
-from app.ui.transcript.render_steps import fenced_code, highlight_ahead
+from app.ui.transcript.render_steps import fenced_code, highlight_ahead, warm_highlighters
 from app.workflows.citations import SentPage, question_shown, sent_pages
 
 ImageLike = PreparedImage | QImage
@@ -174,6 +174,7 @@ class TranscriptModel(QStringListModel):
         self._rows: list[_Row] = []
         self._waiting: list[TranscriptItem] = []  # older rows not put in yet, oldest first
         self._opener = QTimer(self, interval=0, timeout=self._on_opener_timeout)
+        warm_highlighters()  # the usual languages' lexers, off the GUI thread
         self._fallback = QTimer(self, singleShot=True, interval=OPEN_DEFER_MS)
         self._fallback.timeout.connect(self.continue_opening)
         self._theme = LIGHT

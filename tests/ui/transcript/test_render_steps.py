@@ -21,3 +21,15 @@ def test_blocks_highlighted_ahead_leave_the_renderer_nothing_to_highlight() -> N
     rendered = render_markdown(ANSWER, LIGHT)
     assert len(rendered.code_blocks) == 4  # the empty one is never highlighted
     assert highlight_code.cache_info().misses == misses
+
+
+def test_the_usual_lexers_are_imported_off_the_gui_thread() -> None:
+    import sys
+    import threading
+
+    from app.ui.transcript.render_steps import warm_highlighters
+
+    warmer = warm_highlighters()
+    assert warmer is not threading.current_thread() and warmer is warm_highlighters()  # once
+    warmer.join(timeout=30)
+    assert "pygments.lexers.python" in sys.modules and "pygments.lexers.javascript" in sys.modules
