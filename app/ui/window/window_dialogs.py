@@ -15,20 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog, QTabWidget, QWidget
 
 from app.core.images import Detail
 from app.ui.composer.composer import Composer
+from app.ui.documents.page_picker import PagePickerDialog  # at start-up, not on the first drop
 from app.ui.session.chat_session import ChatSession
 from app.ui.session.engine_owner import EngineOwner
 from app.ui.setup.settings_dialog import SettingsDialog
 from app.ui.theme.theme import Theme
-
-if TYPE_CHECKING:
-    from app.ui.documents.page_picker import PagePickerDialog
 
 
 class WindowDialogs:
@@ -71,8 +68,6 @@ class WindowDialogs:
         QTimer.singleShot(0, self._open_next_picker)
 
     def _open_next_picker(self) -> None:
-        from app.ui.documents.page_picker import PagePickerDialog
-
         if self.picker is not None or not self._queue:
             return
         path = self._queue.pop(0)
