@@ -288,7 +288,7 @@ def _streaming_lines(qtbot, view: ChatView, count: int) -> int:
 
 
 def test_streaming_glides_to_the_new_bottom_in_a_few_frames(qtbot, view: ChatView) -> None:
-    from app.ui.theme.tokens import FOLLOW_SCROLL_MS
+    from app.ui.theme.tokens import FOLLOW_SCROLL
 
     row = _streaming_lines(qtbot, view, 20)
     bar = view.verticalScrollBar()
@@ -297,8 +297,11 @@ def test_streaming_glides_to_the_new_bottom_in_a_few_frames(qtbot, view: ChatVie
     view.model().append_text(row, "".join(f"more {i}\n\n" for i in range(10)))
     _settle(qtbot, view)
     assert view.following() and before <= bar.value() < bar.maximum()  # on its way, no jump
-    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=4 * FOLLOW_SCROLL_MS + 500)
-    assert not view.following() and FOLLOW_SCROLL_MS <= 120
+    qtbot.waitUntil(
+        lambda: bar.value() == bar.maximum() and not view.following(),
+        timeout=4 * FOLLOW_SCROLL["ms"] + 500,
+    )
+    assert FOLLOW_SCROLL["ms"] <= 120
     view.model().set_status(row, MessageStatus.COMPLETE)
 
 
