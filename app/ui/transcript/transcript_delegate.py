@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from app.core.conversation import MessageStatus
 from app.ui.theme.tokens import COLOURS, RADIUS, Scheme
 from app.ui.transcript.markdown_render import RenderTheme, document_css, is_web_url
 from app.ui.transcript.message_actions import action_tooltip
@@ -200,11 +201,15 @@ class TranscriptDelegate(QStyledItemDelegate):
             newest = row >= model.rowCount() - EAGER_ROWS  # on screen when opened
             # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
             # every row, and one answer's rendering can take longer than a frame.
-            if newest and self._spent < MEASURE_BUDGET_S and model.is_rendered(row):
+            streaming = model.item(row).status is MessageStatus.STREAMING  # renders its tail
+            if newest and self._spent < MEASURE_BUDGET_S and (streaming or model.is_rendered(row)):
                 return QSize(width, self.layout_for(index, width).height)
-            self._pending.add(row)
-            if not self._measurer.isActive():
-                self._measurer.start()
+            if not streaming:  # a streaming row is the refresh's own
+                self._pending.add(row)
+                if not self._measurer.isActive():
+                    self._measurer.start()
+        if known is not None and known[1] == width:
+            return QSize(width, known[2])  # an earlier revision's height: closer than a guess
         guess = self._estimates.get(key)
         if guess is None or guess[0] != revision or guess[1] != width:
             guess = self._estimates[key] = (revision, width, self._estimate(model, index, width))
@@ -270,6 +275,11 @@ class TranscriptDelegate(QStyledItemDelegate):
         """A row about to be painted that is not laid out: one step of it while the frame's
         budget lasts (a code block, its Markdown, a segment), the layout once all are done."""
         model, row = self._view.model(), index.row()
+        if model.item(row).status is MessageStatus.STREAMING:  # the refresh brings it up to date
+            key, _revision = model.cache_key(row)
+            shown = self._layouts.get(key)
+            if shown is not None and shown.width == self.row_width():
+                return shown
         while self._spent < PAINT_BUDGET_S:
             if not model.is_rendered(row):
                 self._render(model, row, step=True)
