@@ -259,7 +259,8 @@ def _wait_saved(engine: LocalBackend, timeout_s: float = 300.0) -> float:
 
 def report(results: list[KvResult], opts: argparse.Namespace) -> str:
     lines = [
-        f"# Resuming a long chat (tests/bench/resume_bench.py): mid {opts.dtype}, CPU",
+        f"# Resuming a long chat (tests/bench/resume_bench.py): mid model ({opts.dtype} "
+        f"weights), KV {opts.kv}, CPU",
         "",
         f"A chat of {results[0].prompt_tokens:,} prompt positions with {opts.images} images "
         f"(two turns), random-weight Pixtral-shaped `mid` pair, {opts.threads} threads, "
