@@ -260,6 +260,8 @@ def test_a_capture_lands_in_the_composer_with_its_cost(
     from app.settings import Settings
 
     settings = Settings(tmp_path / "settings.ini")
+    # A model chosen (never loaded here): without one the setup page shows and hides the composer.
+    settings["model"] = str(tmp_path / "pixtral.gguf")
     window = build_window(settings, tmp_path / "data")
     qtbot.addWidget(window)
     window.capture.hide_ms = 50
