@@ -33,11 +33,12 @@ def test_cycles_made_and_dropped_die_on_the_gui_thread(qtbot) -> None:
         for _ in range(50):
             _Cycle()
 
-        def churn() -> int:  # allocations on a pool thread would have collected there
-            junk = [{"n": [i]} for i in range(200_000)]
-            return len(junk)
+        def churn() -> list[dict]:  # allocations on a pool thread would have collected there
+            # Kept alive (handed back): freed at once, they would take the allocation count
+            # back down, and whether a threshold was passed would depend on earlier tests.
+            return [{"n": [i]} for i in range(200_000)]
 
-        done: list[int] = []
+        done: list[list[dict]] = []
         run_in_background(churn, done.append)
         qtbot.waitUntil(lambda: bool(done), timeout=10_000)
         qtbot.waitUntil(lambda: len(_Cycle.deaths) == 50, timeout=10_000)
