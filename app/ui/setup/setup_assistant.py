@@ -94,7 +94,7 @@ class SetupAssistant(QWidget):
         )
         self.pair_list = QListWidget()
         self.pair_list.setAccessibleName("Pixtral models found")
-        self.pair_list.setMinimumHeight(90)
+        self.pair_list.hide()  # shown, sized to its rows, once the search finds a pair
         self.scan_status = QLabel("Searching…")
         self.scan_status.setObjectName("dialogNote")
         self.scan_status.setWordWrap(True)
@@ -214,6 +214,7 @@ class SetupAssistant(QWidget):
             self.pair_list.addItem(item)
         if result.pairs:
             self.pair_list.setCurrentRow(0)
+        self._fit_pair_list(len(result.pairs))
         found = len(result.pairs)
         lines = [
             f"Found {found} Pixtral model{'s' if found != 1 else ''}."
@@ -225,6 +226,16 @@ class SetupAssistant(QWidget):
         if result.skipped_summary:
             lines.append(result.skipped_summary[:1].upper() + result.skipped_summary[1:] + ".")
         self.scan_status.setText("\n".join(lines))
+
+    def _fit_pair_list(self, rows: int) -> None:
+        """The list is as tall as its rows (up to four, then it scrolls), and absent when the
+        search found nothing: an empty box reads as "something failed to load"."""
+        self.pair_list.setVisible(rows > 0)
+        self.use_button.setVisible(rows > 0)
+        if rows:
+            row_height = self.pair_list.sizeHintForRow(0)
+            frame = 2 * self.pair_list.frameWidth()
+            self.pair_list.setFixedHeight(min(rows, 4) * row_height + frame + 2)
 
     def _on_scan_failed(self, error: Exception) -> None:
         self.scan_status.setText(f"The search failed: {error}")

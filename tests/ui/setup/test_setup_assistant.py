@@ -148,3 +148,16 @@ def test_the_search_status_uses_the_room_beside_the_buttons(qtbot, tiny_pair) ->
     status = widget.scan_status
     assert status.width() > 300
     assert status.heightForWidth(status.width()) <= status.fontMetrics().lineSpacing() + 4
+
+
+def test_the_found_list_is_sized_to_its_pairs_and_absent_when_none(qtbot, tiny_pair) -> None:
+    """No empty box when nothing was found (it reads as a failure); one row when one was."""
+    widget = _assistant(qtbot, tiny_pair)
+    widget.show()
+    qtbot.waitExposed(widget)
+    listed = widget.pair_list
+    assert listed.isVisible() and widget.use_button.isVisible()
+    assert listed.height() < 3 * listed.sizeHintForRow(0)
+    widget._on_scan_done(ScanResult())
+    assert not listed.isVisible() and not widget.use_button.isVisible()
+    assert "No Pixtral model" in widget.scan_status.text()
