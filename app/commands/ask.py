@@ -13,12 +13,18 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.commands.backend_use import check_local, checked_schema, notice, target_of_values
-from app.commands.chat_link import ChatContext, load_chat, open_history, save_turn
+from app.commands.chat_link import (
+    ChatContext,
+    flags_given,
+    load_chat,
+    open_history,
+    save_turn,
+)
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED
 from app.commands.inputs import PageMode, expand_paths, pdf_parts, read_prompt
 from app.commands.turn import TurnResult, parsed_json, run_turn
@@ -65,15 +71,18 @@ def run_ask(
         )
         if args.system is not None:
             chat.system_prompt = args.system
-        sampling = Sampling(
-            values["temperature"], values["top_p"], values["max_tokens"], values["seed"],
-            json_schema=schema,
+        # As the window: the chat's own settings over the saved ones (a flag given wins), and a
+        # document question, or a chat that had one, gets room for a cited answer, as far as
+        # the context has room (unless --max-tokens says otherwise).
+        answer_limit = DOCUMENT_ANSWER_TOKENS if document else 0
+        sampling = chat.asked_with(
+            Sampling(
+                values["temperature"], values["top_p"], values["max_tokens"], values["seed"],
+                json_schema=schema,
+            ),
+            flags_given(args),
+            answer_limit,
         ).with_fixed_seed()  # fmt: skip
-        # As the window: a document question, or a chat that had one, gets room for a cited
-        # answer, as far as the context has room (unless --max-tokens says otherwise).
-        answer_limit = max(DOCUMENT_ANSWER_TOKENS if document else 0, chat.answer_limit)
-        if answer_limit > sampling.max_tokens and args.max_tokens is None:
-            sampling = replace(sampling, max_tokens=answer_limit, fit_context=True)
         request = GenerationRequest(
             messages=[*chat.messages, Message(Role.USER, question)],
             system_prompt=chat.system_prompt,

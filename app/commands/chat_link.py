@@ -4,14 +4,15 @@ The same store (``HistoryStore`` in the data folder), the same records: a saved 
 conversation the window lists, with its images and the usage it keeps for answers it wrote
 itself. A continued chat is read as the window shows it — the branch on screen, images
 decoded from their blobs, the chat's system prompt — and the new turn is added under its
-shown answer. The privacy rules apply as in the window: a private chat, or one holding
-document pages, is never continued on a remote backend.
+shown answer, asked with the chat's own sampling settings (``chat_sampling``, as the window
+asks it) except those a flag sets for this turn. The privacy rules apply as in the window: a
+private chat, or one holding document pages, is never continued on a remote backend.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from app.commands.turn import TurnResult
 from app.core.conversation import Message, MessageStatus, Part, Role, TextPart
 from app.core.errors import UserFacingError
 from app.engine.backend_choice import Target, check_allowed, policy_for
+from app.engine.base import Sampling
 from app.storage.history import HistoryStore
 from app.storage.records import ANSWER_LIMIT_KEY
+from app.workflows.answer_record import chat_sampling, with_answer_limit
 
 
 @dataclass
@@ -31,8 +34,32 @@ class ChatContext:
     messages: list[Message] = field(default_factory=list)
     system_prompt: str = ""
     private: bool = False
-    answer_limit: int = 0
-    """A job's answer limit the chat keeps (a document chat's), which its turns get."""
+    sampling: dict[str, Any] = field(default_factory=dict)
+    """The chat's own sampling settings as stored (a document chat's answer limit among them)."""
+
+    def asked_with(self, base: Sampling, given: set[str], answer_limit: int) -> Sampling:
+        """What this turn is asked with: ``base`` (saved settings and flags) under the chat's
+        own settings, as the window asks it, except the settings a flag ``given`` for this
+        turn; a job's ``answer_limit`` is added to the chat's (``kept_sampling``), unless
+        ``--max-tokens`` says how long the answer may be."""
+        own = self.kept_sampling(answer_limit) or self.sampling
+        own = {key: value for key, value in own.items() if key not in given}
+        if "max_tokens" in given:
+            own.pop(ANSWER_LIMIT_KEY, None)
+        return chat_sampling(base, own)
+
+    def kept_sampling(self, answer_limit: int) -> dict[str, Any] | None:
+        """The chat's settings with a job's answer limit in them, as the window keeps them;
+        None when they already have one as large."""
+        return with_answer_limit(self.sampling, answer_limit)
+
+
+SAMPLING_NAMES = frozenset(setting.name for setting in fields(Sampling))
+
+
+def flags_given(args: object) -> set[str]:
+    """The sampling settings a flag sets for this turn (argparse leaves the others None)."""
+    return {name for name in SAMPLING_NAMES if getattr(args, name, None) is not None}
 
 
 def open_history(data_dir: Path | None) -> HistoryStore:
@@ -57,13 +84,12 @@ def load_chat(store: HistoryStore, conversation_id: int, target: Target) -> Chat
             "edit it in the window first."
         )
     check_allowed(policy_for(loaded.info.private, messages), target)
-    limit = loaded.info.sampling.get(ANSWER_LIMIT_KEY)
     return ChatContext(
         conversation_id,
         messages,
         loaded.info.system_prompt,
         loaded.info.private,
-        limit if isinstance(limit, int) and not isinstance(limit, bool) else 0,
+        dict(loaded.info.sampling),
     )
 
 
@@ -78,16 +104,21 @@ def save_turn(
     private: bool,
     answer_limit: int = 0,
 ) -> int:
-    """Store the question and its answer (a new chat unless ``chat`` names one); its id."""
+    """Store the question and its answer (a new chat unless ``chat`` names one); its id.
+
+    A job's ``answer_limit`` is kept with the chat as the window keeps it, so its follow-ups
+    get it too."""
     cid = chat.conversation_id
+    kept = chat.kept_sampling(answer_limit)
     if cid is None:
-        sampling: dict[str, Any] = {ANSWER_LIMIT_KEY: answer_limit} if answer_limit else {}
         cid = store.create_conversation(
             backend=backend,
             system_prompt=chat.system_prompt,
-            sampling=sampling,
+            sampling=kept,
             private=private,
         )
+    elif kept is not None:
+        store.update_conversation(cid, sampling=kept)
     store.add_message(cid, Role.USER, question)
     status = MessageStatus.STOPPED if result.cancelled else MessageStatus.COMPLETE
     store.add_message(

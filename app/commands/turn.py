@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from app.engine.base import EngineError, ErrorKind, Finished, FinishReason, Token, Usage
-from app.storage.records import FINISH_KEY, SEED_KEY
+from app.workflows.answer_record import answer_usage
 
 FATAL_KINDS = frozenset({ErrorKind.MODEL_FILE, ErrorKind.AUTH, ErrorKind.PRIVACY})
 """Failures that would fail every other input too: a batch stops at the first one."""
@@ -34,12 +34,10 @@ class TurnResult:
 
     def usage_record(self, seed: int) -> dict[str, Any]:
         """What the history keeps with the answer, as the window keeps it: the engine's
-        counters, the seed it was written with and why it ended."""
-        record: dict[str, Any] = asdict(self.usage) if self.usage is not None else {}
-        record[SEED_KEY] = seed
-        if self.finished is not None:
-            record[FINISH_KEY] = self.finished.reason.value
-        return record
+        counters, the seed it was written with and why it ended (``answer_usage``, the window's
+        own function)."""
+        reason = self.finished.reason if self.finished is not None else None
+        return answer_usage(self.usage, seed, reason)
 
     def tokens(self) -> dict[str, Any]:
         """The engine's own counts for a JSON line ({} when the turn got no ``Usage``)."""

@@ -211,3 +211,22 @@ def test_an_openai_compatible_server_refuses_a_schema_in_one_line(tmp_path: Path
                  "--json-schema", str(schema), "Hi"])  # fmt: skip
     assert code == EXIT_BAD_INPUT
     assert "--json-schema needs the local model or La Plateforme" in capsys.readouterr().err
+
+
+def test_a_continued_chat_is_asked_with_its_own_settings_unless_a_flag_sets_one(
+    cli: Run, local: list[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "history"
+    first = cli("ask", *local, "--json", "--save", "--data-dir", str(data), "Hello?")
+    _json(first)
+    cid = int(re.search(r"saved in chat (\d+)", first.stderr).group(1))
+    with HistoryStore.open(data) as store:  # the chat's own settings, as the window keeps them
+        store.update_conversation(cid, sampling={"seed": 4242, "max_tokens": 2})
+    unset = [flag for i, flag in enumerate(local) if "--max-tokens" not in local[i - 1 : i + 1]]
+    asked = _json(cli("ask", *unset, "--json", "--chat", str(cid), "--data-dir", str(data), "Hi"))
+    assert (asked["seed"], asked["generated_tokens"], asked["finish_reason"]) == (4242, 2, "length")
+    flagged = _json(
+        cli("ask", *local, "--seed", "7", "--json", "--chat", str(cid), "--data-dir", str(data),
+            "Hi")
+    )  # fmt: skip
+    assert (flagged["seed"], flagged["generated_tokens"]) == (7, 8)  # a flag given wins

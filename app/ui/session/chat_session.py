@@ -38,7 +38,6 @@ from app.engine.base import (
 )
 from app.storage.history import HistoryStore
 from app.ui.common.background import run_in_background
-from app.ui.session.answer_record import answer_usage, chat_sampling, with_answer_limit
 from app.ui.session.bridge import EngineBridge
 from app.ui.session.question_edit import edited_parts
 from app.ui.session.session_history import (
@@ -46,6 +45,7 @@ from app.ui.session.session_history import (
     SessionHistory,
     ignore_result,
 )
+from app.workflows.answer_record import answer_usage, chat_sampling, with_answer_limit
 from app.workflows.documents import DOCUMENT_ANSWER_TOKENS
 
 

@@ -6,6 +6,11 @@ answer about a document needs more than a chat reply). Kept with the answer, in 
 JSON: the engine's counters, the seed it was written with (so a version can be written again
 exactly: set that seed and regenerate) and why it ended (an answer cut at the answer limit is
 shown as such and can be continued). All of it is plain JSON in the history and its exports.
+
+The window (``ChatSession``) and the command line (``ask --chat``, ``--save``) both ask and keep
+through these functions, so a chat continued in a terminal is asked as the window asks it and
+its answers read in the window as the window's own. Qt-free for that reason: ``app/commands``
+may not import ``app/ui``.
 """
 
 from __future__ import annotations

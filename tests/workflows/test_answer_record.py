@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.engine.base import FinishReason, Sampling, Usage
 from app.storage.records import ANSWER_LIMIT_KEY
-from app.ui.session.answer_record import answer_usage, chat_sampling, with_answer_limit
+from app.workflows.answer_record import answer_usage, chat_sampling, with_answer_limit
 
 APP = Sampling(temperature=0.3, top_p=0.95, max_tokens=1024, seed=-1)
 
