@@ -1,17 +1,11 @@
-"""The list of conversations: pinned first, then newest in dated groups; a search box; a menu.
+"""The list of conversations, a search box above it, and each chat's menu.
 
-Chats are grouped the way people remember them: "Pinned", "Today", "Yesterday", "Previous 7
-days", "Previous 30 days", then month names. The group names are drawn above the first chat of
-each group rather than being rows of their own, so they can never be selected, arrow keys pass
-straight from the last chat of one group to the first of the next, and the model still holds
-exactly one row per chat (the window and its tests count chats by rows). The groups are computed
-from each chat's ``updated_at`` against an injectable clock, so tests can pin "now".
-
-Rows fit the width they are given: a title too long for a narrow sidebar ends in "…" (its
-full text is the tooltip) rather than pushing a horizontal scrollbar under the list. Pinned
-chats carry a small painted pin, not an emoji, which many systems' fonts draw as a box. The row
-under the mouse (or else the selected one) shows a "…" button that opens the same menu as a
-right click; from the keyboard, Shift+F10 or the menu key opens it for the selected row.
+The chats come grouped by date (``conversation_model``) and are drawn two lines a row with
+their group's name above the first of a group (``conversation_delegate``). The group names are
+not rows, so they can never be selected and arrow keys pass straight from the last chat of one
+group to the first of the next. The row under the mouse (or else the selected one) shows a "…"
+button that opens the same menu as a right click; from the keyboard, Shift+F10 or the menu key
+opens it for the selected row.
 
 The sidebar never reads the database itself: the window hands it rows (``ConversationInfo``
 or search hits) produced off the GUI thread, and it reports what the user asked for through
@@ -20,20 +14,15 @@ signals. That keeps it testable without a history and keeps disk reads off the G
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QPoint,
     QPointF,
-    QRect,
     QSize,
     Qt,
     QTimer,
@@ -43,8 +32,6 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QContextMenuEvent,
-    QFont,
-    QFontMetrics,
     QIcon,
     QKeyEvent,
     QKeySequence,
@@ -61,9 +48,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -72,149 +56,11 @@ from PySide6.QtWidgets import (
 from app.ui.session.session_history import SidebarRow
 from app.ui.theme.icons import set_icon
 from app.ui.theme.theme import colours, on_change
-from app.ui.theme.tokens import MESSAGE_ACTION, type_points
+from app.ui.theme.tokens import MESSAGE_ACTION
+from app.ui.window.conversation_delegate import MORE_WIDTH, ConversationDelegate, content_rect
+from app.ui.window.conversation_model import Clock, ConversationListModel, IdRole, PinnedRole
 
 SEARCH_DELAY_MS = 200
-IdRole = Qt.ItemDataRole.UserRole + 1
-PinnedRole = Qt.ItemDataRole.UserRole + 2
-DetailRole = Qt.ItemDataRole.UserRole + 3
-GroupRole = Qt.ItemDataRole.UserRole + 4  # the group's name on the first chat of a group, else ""
-ROW_PADDING = 6
-PIN_WIDTH = 14  # room the pin marker takes at the end of a pinned chat's title
-MORE_WIDTH = 26  # room the "…" button takes at the end of the hovered or selected row
-HEADER_TOP = 10  # space above a group name, separating it from the group before
-HEADER_BOTTOM = 4
-
-Clock = Callable[[], float]
-
-
-def group_of(updated_at: float, now: float) -> str:
-    """The group a chat last used at ``updated_at`` falls in, by local calendar days: a chat
-    from 23:59 yesterday is "Yesterday" at 00:01 today, as people count it."""
-    today = dt.date.fromtimestamp(now)
-    day = dt.date.fromtimestamp(updated_at)
-    days = (today - day).days
-    if days <= 0:
-        return "Today"
-    if days == 1:
-        return "Yesterday"
-    if days <= 7:
-        return "Previous 7 days"
-    if days <= 30:
-        return "Previous 30 days"
-    month = day.strftime("%B")
-    return month if day.year == today.year else f"{month} {day.year}"
-
-
-def _header_height(index: QModelIndex | QPersistentModelIndex, font: QFont) -> int:
-    """Height of the group name drawn above a row (0 for rows that start no group)."""
-    if not index.data(GroupRole):
-        return 0
-    top = 2 if index.row() == 0 else HEADER_TOP
-    return top + QFontMetrics(_header_font(font)).height() + HEADER_BOTTOM
-
-
-def _header_font(font: QFont) -> QFont:
-    header = QFont(font)
-    if font.pointSizeF() > 0:
-        header.setPointSizeF(type_points("caption", font.pointSizeF()))
-    header.setWeight(QFont.Weight.DemiBold)
-    return header
-
-
-def _content_rect(
-    option_rect: QRect, index: QModelIndex | QPersistentModelIndex, font: QFont
-) -> QRect:
-    """The part of a row that is the chat itself: below its group name, if it has one."""
-    return option_rect.adjusted(0, _header_height(index, font), 0, 0)
-
-
-class ConversationDelegate(QStyledItemDelegate):
-    """Two lines per chat: the title, and when it was last used (or the search snippet);
-    the first chat of a group also draws the group's name above itself."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        # No width of its own: a row asking for the view's width (which includes the vertical
-        # scrollbar's strip) makes the list scroll sideways; rows take the width they get.
-        line = option.fontMetrics.height()
-        return QSize(1, 2 * line + 3 * ROW_PADDING + _header_height(index, option.font))
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        painter.save()
-        palette = option.palette
-        group = str(index.data(GroupRole) or "")
-        content = _content_rect(option.rect, index, option.font)
-        if group:
-            header_font = _header_font(option.font)
-            painter.setFont(header_font)
-            muted = QColor(palette.text().color())
-            muted.setAlphaF(0.55)
-            painter.setPen(muted)
-            band = QRect(
-                option.rect.left() + 10,
-                option.rect.top(),
-                option.rect.width() - 20,
-                content.top() - option.rect.top() - HEADER_BOTTOM,
-            )
-            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
-            painter.drawText(band, int(flags), group)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        card = content.adjusted(4, 1, -4, -1)
-        if selected:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(palette.highlight())
-            painter.drawRoundedRect(card, 6, 6)
-        elif hovered:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(palette.alternateBase())
-            painter.drawRoundedRect(card, 6, 6)
-        text_color = palette.highlightedText() if selected else palette.text()
-        rect = content.adjusted(12, ROW_PADDING, -12, -ROW_PADDING)
-        title_font = QFont(option.font)
-        title_font.setBold(True)
-        painter.setFont(title_font)
-        painter.setPen(text_color.color())
-        metrics = QFontMetrics(title_font)
-        pinned = bool(index.data(PinnedRole))
-        # The "…" button sits at the end of the hovered or selected row: the title makes room.
-        end = MORE_WIDTH if (selected or hovered) else 0
-        room = rect.width() - end - (PIN_WIDTH if pinned else 0)
-        title = metrics.elidedText(str(index.data()), Qt.TextElideMode.ElideRight, room)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), title)
-        if pinned:
-            marker = QRect(
-                rect.right() - end - PIN_WIDTH + 4, rect.top(), PIN_WIDTH - 4, metrics.height()
-            )
-            _paint_pin(painter, marker, text_color.color() if selected else palette.link().color())
-        painter.setFont(option.font)
-        detail_color = QColor(text_color.color())
-        detail_color.setAlphaF(0.65)
-        painter.setPen(detail_color)
-        detail = option.fontMetrics.elidedText(
-            str(index.data(DetailRole) or ""), Qt.TextElideMode.ElideRight, rect.width() - end
-        )
-        painter.drawText(
-            rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), detail
-        )
-        painter.restore()
-
-
-def _paint_pin(painter: QPainter, rect: QRect, color: QColor) -> None:
-    """A push pin seen from the side: a round head over a short needle, centred in ``rect``."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    radius = min(rect.width(), rect.height()) / 3.5
-    centre = QPointF(rect.center().x() + 0.5, rect.top() + rect.height() * 0.4)
-    needle = QPen(color, 1.6)
-    needle.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(needle)
-    painter.drawLine(centre, QPointF(centre.x(), centre.y() + radius * 2.6))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(color)
-    painter.drawEllipse(centre, radius, radius)
-    painter.restore()
 
 
 def _magnifier_icon(color: QColor, ratio: float) -> QIcon:
@@ -235,71 +81,6 @@ def _magnifier_icon(color: QColor, ratio: float) -> QIcon:
     return QIcon(pixmap)
 
 
-class ConversationListModel(QAbstractListModel):
-    """One row per chat (never a row per group name: the groups are drawn, see the module)."""
-
-    def __init__(self, clock: Clock = time.time) -> None:
-        super().__init__()
-        self._clock = clock
-        self._rows: list[SidebarRow] = []
-        self._groups: list[str] = []  # per row: the group it starts, or ""
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row.title or "New chat"
-        if role == DetailRole:
-            detail = _plain(row.snippet) if row.snippet else _when(row.updated_at, self._clock())
-            return f"Pinned · {detail}" if row.pinned else detail
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.title or "New chat"
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{'Pinned, ' if row.pinned else ''}{row.title or 'New chat'}"
-        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
-            return self.group_at(index.row())
-        if role == IdRole:
-            return row.conversation_id
-        if role == PinnedRole:
-            return row.pinned
-        if role == GroupRole:
-            return self._groups[index.row()]
-        return None
-
-    def set_rows(self, rows: list[SidebarRow]) -> None:
-        self.beginResetModel()
-        searching = any(r.snippet for r in rows)
-        # Search hits keep the order of relevance they came in, without dated groups.
-        self._rows = (
-            list(rows) if searching else sorted(rows, key=lambda r: (not r.pinned, -r.updated_at))
-        )
-        self._groups = []
-        now = self._clock()
-        previous = ""
-        for row in self._rows:
-            group = "" if searching else ("Pinned" if row.pinned else group_of(row.updated_at, now))
-            self._groups.append(group if group != previous else "")
-            previous = group
-        self.endResetModel()
-
-    def group_at(self, row: int) -> str:
-        """The group the chat in ``row`` belongs to ("" for search hits)."""
-        for number in range(row, -1, -1):
-            if self._groups[number]:
-                return self._groups[number]
-        return ""
-
-    def row_of(self, conversation_id: int) -> int:
-        for number, row in enumerate(self._rows):
-            if row.conversation_id == conversation_id:
-                return number
-        return -1
-
-
 class ConversationList(QListView):
     """The list view, with the group names above rows kept out of clicks and the row menu
     reachable from the keyboard (Shift+F10 or the menu key open it for the selected row)."""
@@ -310,7 +91,7 @@ class ConversationList(QListView):
         index = self.indexAt(pos)
         if not index.isValid():
             return False
-        return not _content_rect(self.visualRect(index), index, self.font()).contains(pos)
+        return not content_rect(self.visualRect(index), index, self.font()).contains(pos)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._in_header(event.position().toPoint()):
@@ -352,7 +133,7 @@ class ConversationList(QListView):
         index = self.currentIndex()
         if not index.isValid():
             return
-        content = _content_rect(self.visualRect(index), index, self.font())
+        content = content_rect(self.visualRect(index), index, self.font())
         self.menu_requested.emit(index, self.viewport().mapToGlobal(content.bottomLeft()))
 
 
@@ -541,7 +322,7 @@ class Sidebar(QWidget):
         if not index.isValid():
             self.more_button.hide()
             return
-        content = _content_rect(self.list.visualRect(index), index, self.list.font())
+        content = content_rect(self.list.visualRect(index), index, self.list.font())
         if not content.intersects(self.list.viewport().rect()):
             self.more_button.hide()
             return
@@ -591,21 +372,3 @@ class Sidebar(QWidget):
         menu.addAction("Delete", lambda: self.delete_requested.emit(conversation_id))
         self.menu = menu
         menu.popup(global_pos)
-
-
-def _when(timestamp: float, now: float) -> str:
-    age = now - timestamp
-    if age < 60:
-        return "just now"
-    if age < 3600:
-        return f"{int(age // 60)} min ago"
-    if age < 86400:
-        return time.strftime("%H:%M", time.localtime(timestamp))
-    return time.strftime("%d %b %Y", time.localtime(timestamp))
-
-
-def _plain(snippet: str) -> str:
-    """Search snippets mark hits with brackets or tags; the list shows plain text."""
-    for mark in ("<b>", "</b>", "[", "]"):
-        snippet = snippet.replace(mark, "")
-    return " ".join(snippet.split())[:80]

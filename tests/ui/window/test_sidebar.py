@@ -11,7 +11,8 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QToolButton
 
 from app.ui.session.session_history import SidebarRow
-from app.ui.window.sidebar import ConversationDelegate, GroupRole, IdRole, Sidebar, group_of
+from app.ui.window.conversation_model import GroupRole, IdRole
+from app.ui.window.sidebar import Sidebar
 
 LONG = "Quarterly budget spreadsheet review and the forecast for next year"
 
@@ -99,15 +100,6 @@ def test_pinned_chats_carry_a_painted_pin(qtbot) -> None:
     assert _marker_pixels(qtbot, pinned=False) == 0
 
 
-def test_rows_ask_for_no_width_of_their_own() -> None:
-    from PySide6.QtWidgets import QStyleOptionViewItem
-
-    option = QStyleOptionViewItem()
-    option.rect.setWidth(900)
-    hint = ConversationDelegate().sizeHint(option, Sidebar().model.index(0))
-    assert hint.width() <= 1
-
-
 # A fixed "now": Wednesday 15 July 2026, 12:00 local time. Groups count local calendar days.
 NOW = datetime(2026, 7, 15, 12, 0).timestamp()
 DAY = 86400.0
@@ -135,19 +127,6 @@ def _clocked(qtbot, rows: list[SidebarRow], current: int | None = None) -> Sideb
     sidebar.set_rows(rows, current)
     qtbot.waitExposed(sidebar)
     return sidebar
-
-
-def test_group_of_counts_calendar_days() -> None:
-    assert group_of(NOW - 60, NOW) == "Today"
-    assert group_of(datetime(2026, 7, 14, 23, 59).timestamp(), NOW) == "Yesterday"
-    assert group_of(NOW - 2 * DAY, NOW) == "Previous 7 days"
-    assert group_of(NOW - 7 * DAY, NOW) == "Previous 7 days"
-    assert group_of(NOW - 8 * DAY, NOW) == "Previous 30 days"
-    assert group_of(NOW - 30 * DAY, NOW) == "Previous 30 days"
-    assert group_of(datetime(2026, 3, 1).timestamp(), NOW) == date(2026, 3, 1).strftime("%B")
-    assert group_of(datetime(2025, 12, 24).timestamp(), NOW) == (
-        f"{date(2025, 12, 1).strftime('%B')} 2025"
-    )
 
 
 def test_rows_fall_into_their_groups_with_pinned_on_top(qtbot) -> None:
