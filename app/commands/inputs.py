@@ -81,18 +81,22 @@ def _read_text(stdin: BinaryIO | None) -> str:
 
 
 def _read_file(path: Path, what: str) -> str:
+    return _decoded(_read_bytes(path, what, MAX_PROMPT_BYTES), f"'{path}'")
+
+
+def _read_bytes(path: Path, what: str, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of the file (one more says it is too large), or why not."""
     try:
         if path.is_dir():
             raise UserFacingError(f"The {what} file '{path}' is a folder.")
         with path.open("rb") as handle:
-            data = handle.read(MAX_PROMPT_BYTES + 1)
+            return handle.read(limit + 1)
     except FileNotFoundError:
         raise UserFacingError(f"The {what} file '{path}' does not exist.") from None
     except OSError as exc:
         raise UserFacingError(
             f"The {what} file '{path}' cannot be read ({exc.strerror})."
         ) from None
-    return _decoded(data, f"'{path}'")
 
 
 def _decoded(data: bytes, where: str) -> str:
@@ -202,19 +206,13 @@ def pdf_parts(
 
 def read_schema(path: Path) -> str:
     """A JSON schema file as compact JSON text (the form ``Sampling.json_schema`` carries)."""
-    try:
-        if path.stat().st_size > MAX_SCHEMA_BYTES:
-            raise UserFacingError(
-                f"The JSON schema '{path}' is over {MAX_SCHEMA_BYTES // 1024} KB, too large to "
-                "be a schema."
-            )
-    except FileNotFoundError:
-        raise UserFacingError(f"The JSON schema file '{path}' does not exist.") from None
-    except OSError as exc:
+    data = _read_bytes(path, "JSON schema", MAX_SCHEMA_BYTES)
+    if len(data) > MAX_SCHEMA_BYTES:
         raise UserFacingError(
-            f"The JSON schema '{path}' cannot be read ({exc.strerror})."
-        ) from None
-    return schema_text(_read_file(path, "JSON schema"), f"'{path}'")
+            f"The JSON schema '{path}' is over {MAX_SCHEMA_BYTES // 1024} KB, too large to "
+            "be a schema."
+        )
+    return schema_text(_decoded(data, f"'{path}'"), f"'{path}'")
 
 
 def schema_text(raw: str, where: str) -> str:

@@ -59,3 +59,5 @@ def test_a_schema_must_be_a_small_json_object(monkeypatch, tmp_path: Path) -> No
         read_schema(schema)
     with pytest.raises(UserFacingError, match="does not exist"):
         read_schema(tmp_path / "none.json")
+    with pytest.raises(UserFacingError, match="is a folder"):
+        read_schema(tmp_path)
