@@ -85,6 +85,8 @@ class LocalBackend:
         self._loaded: Loaded | None = None
         self._loaded_config: LocalEngineConfig | None = None
         self._busy = threading.Lock()
+        self._predecessor_gone: threading.Event | None = None
+        self._closed = False
         self._images = WorkerImages()
         self.wire = WireStats()
         """What this backend wrote to the worker's pipe (tests and benchmarks read it)."""
@@ -157,10 +159,22 @@ class LocalBackend:
         if self._cancel_at is None:
             self._cancel_at = time.monotonic()
 
+    def start_after(self, predecessor_gone: threading.Event) -> None:
+        """Start no worker before ``predecessor_gone`` is set.
+
+        The backend this one replaces may still be ending its worker (writing the open chat's
+        state, seconds at 16K tokens), and two models never share the memory. Whatever first
+        needs the worker (a load, a turn, a token count) waits for it, off the GUI thread; a
+        backend closed while it waits starts nothing."""
+        self._predecessor_gone = predecessor_gone
+        self._closed = False
+
     def close(self) -> None:
         """End the worker; it first writes the open chat's state to the cache folder.
 
-        Called when the app quits (the window is gone by then) or off the GUI thread."""
+        Waits up to ``SHUTDOWN_WAIT_S``: call it off the GUI thread, or at quit once the
+        window is hidden."""
+        self._closed = True
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             try:
                 self._conn.send(ShutdownCommand())
@@ -252,6 +266,16 @@ class LocalBackend:
             yield EngineError(ErrorKind.MODEL_FILE, str(exc))
             return
         if not self._alive():
+            if self._predecessor_gone is not None:
+                yield Loading(LoadStage.STARTING, 0.0)  # the window shows the switch as loading
+                self._predecessor_gone.wait()
+                self._predecessor_gone = None
+                if self._closed:
+                    yield EngineError(
+                        ErrorKind.INTERNAL,
+                        "The model was switched before this could start. Send it again.",
+                    )
+                    return
             self._start()
         yield Loading(LoadStage.STARTING, 0.0)
         self._loaded = None

@@ -11,10 +11,11 @@ it and tell it when the settings changed, and learn what happened from its signa
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from app.backends import (
     BACKENDS_BY_KIND,
@@ -33,6 +34,10 @@ from app.engine.local.protocol import Loaded
 from app.settings import ENGINE_KEYS, Settings
 from app.ui.common.background import run_in_background
 from app.ui.session.bridge import EngineBridge
+
+QUIT_WAIT_MS = 40_000
+"""How long quitting waits, the window already hidden, for a backend being closed in the
+background (its worker writes the open chat's state: ``SHUTDOWN_WAIT_S`` at most)."""
 
 DEFAULT_CONTEXT = 4096
 """The context size assumed before a model says its own and the settings name none."""
@@ -70,6 +75,10 @@ class EngineOwner(QObject):
         self._device = ""
         self._n_ctx = 0
         self._loading = False
+        self._closer = QThreadPool(self)  # one at a time, in order: each ends before the next
+        self._closer.setMaxThreadCount(1)
+        self._closing = 0  # backends being closed there
+        self._last_gone: threading.Event | None = None  # set once the last of them has ended
         bridge = self.bridge
         bridge.loading_progressed.connect(self._on_bridge_loading_progressed)
         for ended in (bridge.load_failed, bridge.reply_finished, bridge.reply_failed):
@@ -95,8 +104,9 @@ class EngineOwner(QObject):
 
     @property
     def loading(self) -> bool:
-        """True while the model is being read into memory (a preload or a turn's own load)."""
-        return self._loading
+        """True while the model is being read into memory (a preload or a turn's own load),
+        or the one it replaces is still being closed (a switch)."""
+        return self._loading or self._closing > 0
 
     def loaded(self) -> bool:
         """Whether the local model is in memory now (its device is known once it is)."""
@@ -143,7 +153,9 @@ class EngineOwner(QObject):
         setting it is built from changed; None when it cannot be built (``problem`` says why)."""
         key = self._engine_settings()
         if self._backend is None or key != self._key:
-            self.close()
+            if self._backend is not None:
+                self._retire(self._backend)
+                self._backend = None
             self._key = key
             try:
                 self._backend = make_backend(
@@ -151,6 +163,9 @@ class EngineOwner(QObject):
                     log_path=self.log_path,
                     settings_path=self.settings.path,
                 )
+                start_after = getattr(self._backend, "start_after", None)
+                if start_after is not None and self._last_gone is not None:
+                    start_after(self._last_gone)  # never two models in memory at once
                 self._set_problem("")
             except MissingSettingError as exc:
                 self._set_problem(
@@ -174,6 +189,10 @@ class EngineOwner(QObject):
         ``force`` rebuilds even with the same settings: a model's own overrides are kept
         outside them, and choosing the same files again means "try again". While an answer is
         being written the old backend finishes it and the next turn builds the new one.
+
+        Returns at once: the old backend is closed in the background (``unload``'s way), and
+        the new one starts its worker only once the old worker has ended; ``loading`` is True
+        meanwhile, and a turn sent then waits for the new model, as it does while one loads.
         """
         told, self._told = self._told, self._engine_settings()
         if not force and told == self._told:
@@ -201,7 +220,7 @@ class EngineOwner(QObject):
         self._key = None
         self._device = ""
         self._n_ctx = 0
-        run_in_background(backend.close, lambda _none: self.model_unloaded.emit(), guard=self)
+        self._retire(backend)
         return True
 
     def set_loaded(self, device: str, n_ctx: int) -> None:
@@ -210,9 +229,36 @@ class EngineOwner(QObject):
         self._n_ctx = n_ctx
 
     def close(self) -> None:
+        """At quit, the window already hidden: let the workers write the open chat's state.
+
+        Waits (bounded) for backends still being closed in the background, then closes the
+        current one here, which waits up to ``SHUTDOWN_WAIT_S`` for its worker."""
+        self._closer.waitForDone(QUIT_WAIT_MS)
         if self._backend is not None:
             self._backend.close()
             self._backend = None
+
+    def _retire(self, backend: Backend) -> None:
+        """Close ``backend`` off the GUI thread: its worker may take seconds to write the open
+        chat's state. ``model_unloaded`` says when it has ended; a backend built meanwhile
+        starts its worker only after that (``_last_gone``)."""
+        gone = threading.Event()
+        self._last_gone = gone
+        self._closing += 1
+
+        def close() -> None:
+            try:
+                backend.close()
+            finally:
+                gone.set()
+
+        def closed(_none: object) -> None:
+            self._closing -= 1
+            if self._last_gone is gone:
+                self._last_gone = None
+            self.model_unloaded.emit()
+
+        run_in_background(close, closed, closed, pool=self._closer, guard=self)
 
     # --------------------------------------------------------------------------- private
     def _engine_settings(self) -> tuple:

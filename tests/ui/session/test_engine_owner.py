@@ -6,12 +6,15 @@ Backends are fakes built through a patched ``make_backend``, so nothing loads or
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.core.conversation import Message
 from app.core.errors import UserFacingError
+from app.engine.base import Finished, FinishReason, GenerationRequest, Sampling
 from app.engine.local.protocol import Loaded
 from app.settings import ENGINE_KEYS, SETTINGS, Settings
 from app.ui.session.engine_owner import DEFAULT_CONTEXT, EngineOwner
@@ -79,7 +82,7 @@ def test_changing_any_engine_setting_rebuilds_the_backend_and_says_so(
     first = owner.backend()
     owner.set_loaded("CUDA", 32_768)
     owner.settings[key] = _changed(key, owner.settings[key])
-    with qtbot.waitSignal(owner.backend_changed, timeout=1000):
+    with qtbot.waitSignals([owner.backend_changed, owner.model_unloaded], timeout=1000):
         owner.settings_changed()
     second = owner.backend()
     assert second is not first and first.closed and len(owner.built) == 2
@@ -93,7 +96,7 @@ def test_changing_any_engine_setting_rebuilds_the_backend_and_says_so(
 def test_a_forced_rebuild_happens_with_the_same_settings(owner: EngineOwner, qtbot) -> None:
     """A model's own overrides live outside the settings; choosing the same files retries."""
     first = owner.backend()
-    with qtbot.waitSignal(owner.backend_changed, timeout=1000):
+    with qtbot.waitSignals([owner.backend_changed, owner.model_unloaded], timeout=1000):
         owner.settings_changed(force=True)
     assert owner.backend() is not first and first.closed
 
@@ -176,3 +179,73 @@ def test_unload_waits_while_the_model_loads(qtbot, tmp_path: Path, tiny_pair) ->
     finally:
         owner.bridge.wait(5000)
         owner.close()
+
+
+def _tiny_owner(tmp_path: Path, tiny_pair) -> EngineOwner:
+    settings = Settings(tmp_path / "settings.ini")
+    settings["model"], settings["mmproj"] = str(tiny_pair.model), str(tiny_pair.mmproj)
+    settings["n_ctx"], settings["threads"] = 4096, 2
+    return EngineOwner(settings, log_path=tmp_path / "engine.log")
+
+
+def test_a_settings_change_closes_the_old_worker_off_the_gui_thread_before_the_new_starts(
+    qtbot, tmp_path: Path, tiny_pair
+) -> None:
+    """The tiny real model: the old backend's close (its worker writes the open chat's state,
+    seconds for a long chat) is held here until released. The settings change returns to the
+    event loop while it is held, the window sees the engine as loading, the new worker does
+    not start meanwhile, and a message sent meanwhile waits and is answered by the new one."""
+    owner = _tiny_owner(tmp_path, tiny_pair)
+    try:
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        old = owner.backend()
+        old_worker = old._process  # type: ignore[union-attr]
+        release, close_threads = threading.Event(), []
+        real_close = old.close  # type: ignore[union-attr]
+
+        def held_close() -> None:
+            close_threads.append(threading.current_thread())
+            release.wait(10)  # on the GUI thread (the old way) this would freeze the window
+            real_close()
+
+        old.close = held_close  # type: ignore[union-attr, method-assign]
+        owner.settings["threads"] = 1
+        owner.settings_changed()
+        qtbot.waitUntil(lambda: bool(close_threads), timeout=5000)
+        assert close_threads[0] is not threading.main_thread()
+        assert not release.is_set() and old_worker.is_alive() and owner.loading
+        new = owner.backend()
+        assert new is not old and new.config.n_threads == 1  # type: ignore[union-attr]
+        request = GenerationRequest([Message.user("hello")], sampling=Sampling(0.0, 1.0, 8, 0))
+        answers: list[object] = []
+        owner.bridge.reply_finished.connect(answers.append)
+        owner.bridge.reply_failed.connect(answers.append)
+        owner.bridge.start(new, request)  # sent while switching: it waits for the new model
+        qtbot.wait(500)
+        assert new._process is None and not answers  # type: ignore[union-attr]
+        with qtbot.waitSignal(owner.model_unloaded, timeout=40_000):
+            release.set()
+        assert old_worker.exitcode is not None
+        qtbot.waitUntil(lambda: bool(answers), timeout=60_000)
+        assert isinstance(answers[0], Finished)
+        assert answers[0].reason in (FinishReason.STOP, FinishReason.LENGTH)
+        assert owner.backend() is new and new._process.is_alive()  # type: ignore[union-attr]
+        assert not owner.loading
+    finally:
+        owner.bridge.wait(5000)
+        owner.close()
+
+
+def test_quitting_waits_for_a_backend_still_being_closed(qtbot, tmp_path: Path, tiny_pair) -> None:
+    """The worker of a backend switched away from just before quitting still gets to end on
+    its own terms (writing the open chat's state) before the app exits."""
+    owner = _tiny_owner(tmp_path, tiny_pair)
+    with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+        owner.start()
+    old_worker = owner.backend()._process  # type: ignore[union-attr]
+    owner.settings["threads"] = 1
+    owner.settings_changed()
+    owner.bridge.wait(60_000)
+    owner.close()
+    assert old_worker.exitcode == 0  # it shut down itself, not killed at exit
