@@ -214,7 +214,7 @@ def test_an_openai_compatible_server_refuses_a_schema_in_one_line(tmp_path: Path
 
 
 def test_a_continued_chat_is_asked_with_its_own_settings_unless_a_flag_sets_one(
-    cli: Run, local: list[str], tmp_path: Path
+    cli: Run, local: list[str], contract: Path, tmp_path: Path
 ) -> None:
     data = tmp_path / "history"
     first = cli("ask", *local, "--json", "--save", "--data-dir", str(data), "Hello?")
@@ -230,3 +230,9 @@ def test_a_continued_chat_is_asked_with_its_own_settings_unless_a_flag_sets_one(
             "Hi")
     )  # fmt: skip
     assert (flagged["seed"], flagged["generated_tokens"]) == (7, 8)  # a flag given wins
+    # A document question keeps the answer limit with the chat, as the window does.
+    _json(cli("ask", *local, "--json", "--chat", str(cid), "--data-dir", str(data), "--pdf",
+              str(contract), "--pages", "1", "When is rent due?"))  # fmt: skip
+    with HistoryStore.open(data) as store:
+        kept = store.load(cid).info.sampling
+    assert kept == {"seed": 4242, "max_tokens": 2, "answer_limit": 2048}
