@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -26,9 +26,7 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
@@ -50,16 +48,15 @@ from app.ui.studio.studio_panes import (
     ComparePane,
     ScaledPicture,
     pane_title,
-    studio_bar,
     studio_body,
 )
+from app.ui.studio.studio_placement import fit_to_screen, restore_placement, save_placement
+from app.ui.studio.studio_toolbar import StudioToolbar
 from app.workflows.html_versions import PageVersion, StudioRecord, VersionSource
 from app.workflows.screenshot_to_html import HtmlExtractor, external_resources, extract_html
 from app.workflows.visual_diff import VisualDiff, compare_render
 
 LIVE_RELOAD_MS = 400
-DEFAULT_SIZE = QSize(1280, 800)
-"""The studio's size on first open when the screen and the main window leave room for it."""
 NO_PAGE = "This answer holds no HTML page."
 
 
@@ -88,33 +85,15 @@ class HtmlStudio(QMainWindow):
         self.setAcceptDrops(True)
         self._connect()
         self._update_actions()
-        self._restore_state()
+        restore_placement(self, self._state, self.splitter)
 
     # ------------------------------------------------------------------------------ layout
     def _build(self) -> QWidget:
-        self.version_box = QComboBox()
-        self.version_box.setAccessibleName("Version")
-        self.version_box.setMinimumContentsLength(18)
-        self.refine_button = QPushButton("Fix differences")
-        self.refine_button.setToolTip(
-            "Send the original and this version's render to Pixtral and ask it to fix every "
-            "difference (a new version)"
-        )
-        self.stop_button = QPushButton("Stop")
-        self.save_button = QPushButton("Save .html…")
-        self.copy_button = QPushButton("Copy HTML")
-        self.status = QLabel("")
-        self.status.setAccessibleName("Studio status")
-        self.status.setWordWrap(True)  # a long message takes two lines, never a wider window
+        self.toolbar = bar = StudioToolbar()  # its widgets keep their names on the studio
+        self.version_box, self.refine_button = bar.version_box, bar.refine_button
+        self.stop_button, self.save_button = bar.stop_button, bar.save_button
+        self.copy_button, self.status = bar.copy_button, bar.status
         self.blocked_label = BlockedBanner()
-        self.refine_button.setProperty("primary", True)  # the studio's one main action
-        self.stop_button.setProperty("danger", True)
-        self.status.setObjectName("dialogNote")
-        header = studio_bar(
-            (QLabel("Version"), self.version_box, self.refine_button, self.stop_button),
-            self.status,
-            (self.copy_button, self.save_button),
-        )
 
         self.original_picture = ScaledPicture("Original screenshot")
         self.preview = LivePreview()
@@ -144,7 +123,7 @@ class HtmlStudio(QMainWindow):
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([420, 860])
-        return studio_body(header, self.blocked_label, self.splitter)
+        return studio_body(bar.widget, self.blocked_label, self.splitter)
 
     def _connect(self) -> None:
         self.version_box.currentIndexChanged.connect(self._on_version_box_changed)
@@ -297,14 +276,11 @@ class HtmlStudio(QMainWindow):
 
     # ------------------------------------------------------------------------------ actions
     def _update_actions(self) -> None:
-        has = self.current is not None
-        self.refine_button.setEnabled(
-            has and not self.generating and self._render is not None and self.original is not None
+        self.toolbar.update_actions(
+            has_version=self.current is not None,
+            generating=self.generating,
+            can_compare=self._render is not None and self.original is not None,
         )
-        self.stop_button.setVisible(self.generating)
-        self.save_button.setEnabled(has)
-        self.copy_button.setEnabled(has)
-        self.version_box.setEnabled(not self.generating and has)
 
     def _on_refine_clicked(self) -> None:
         version, render = self.current, self._render
@@ -394,61 +370,13 @@ class HtmlStudio(QMainWindow):
         self.screenshot_offered.emit(found[0][0])
         return True
 
-    def _restore_state(self) -> None:
-        """The size it had when last closed, else one that fits beside the main window; on
-        this screen either way (a size saved on a larger monitor is cut to this one)."""
-        geometry = self._state.value("studio/geometry") if self._state else None
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(self._first_size())
-            self._centre_on_parent()
-        self._fit_to_screen()
-        splitter = self._state.value("studio/splitter") if self._state else None
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-
-    def _available(self) -> QRect:
-        """The free area (no task bar, no dock) of the screen the main window is on."""
-        parent = self.parentWidget()
-        screen = (parent.screen() if parent else None) or self.screen()
-        screen = screen or QGuiApplication.primaryScreen()
-        return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
-
-    def _first_size(self) -> QSize:
-        """No larger than the main window (it opens over it, not past its edges)."""
-        parent = self.parentWidget()
-        size = DEFAULT_SIZE
-        if parent is not None and parent.isVisible():
-            size = size.boundedTo(parent.size())
-        return size.boundedTo(self._available().size())
-
-    def _centre_on_parent(self) -> None:
-        parent = self.parentWidget()
-        if parent is not None and parent.isVisible():
-            centre = parent.frameGeometry().center()
-            self.move(centre - QPoint(self.width() // 2, self.height() // 2))
-
-    def _fit_to_screen(self) -> None:
-        """Cut the size to the screen's free area and move the window inside it."""
-        available = self._available()
-        frame = self.frameGeometry().size() - self.size()  # title bar and borders
-        room = (available.size() - frame).expandedTo(self.minimumSizeHint())
-        if self.width() > room.width() or self.height() > room.height():
-            self.resize(self.size().boundedTo(room))
-        outer = self.frameGeometry()
-        left = max(available.left(), min(outer.left(), available.right() - outer.width() + 1))
-        top = max(available.top(), min(outer.top(), available.bottom() - outer.height() + 1))
-        if (left, top) != (outer.left(), outer.top()):
-            self.move(left, top)
-
     def showEvent(self, event: QShowEvent) -> None:
         """Fit again once shown: only then are the title bar and borders known, and the main
         window may have moved to another screen since the studio was last open."""
         super().showEvent(event)
-        self._fit_to_screen()
+        fit_to_screen(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._live_timer.stop()
-        if self._state is not None:
-            self._state.setValue("studio/geometry", self.saveGeometry())
-            self._state.setValue("studio/splitter", self.splitter.saveState())
+        save_placement(self, self._state, self.splitter)
         super().closeEvent(event)
