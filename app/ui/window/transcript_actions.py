@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from app.core.conversation import Role
 from app.core.images import Detail
 from app.ui.common.image_viewer import ImageViewerDialog
 from app.ui.session.chat_session import ChatSession
 from app.ui.session.question_edit import user_images
+from app.ui.theme.dialog_parts import confirm_destructive
 from app.ui.transcript.message_editor import InlineMessageEditor
 from app.ui.transcript.transcript_model import TranscriptModel
 from app.workflows.citations import question_words
@@ -123,12 +124,12 @@ class TranscriptActions:
         question = "Delete this message"
         if later:
             question += f" and the {later} message{'s' if later > 1 else ''} after it"
-        answer = QMessageBox.question(
+        if confirm_destructive(
             self.parent,
             "Delete message",
             f"{question}? Other versions of it are kept. This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+            "Delete",
+        ):
             self.session.delete_message(item_id)
 
     def show_image(self, row: int, index: int) -> None:

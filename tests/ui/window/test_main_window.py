@@ -284,12 +284,12 @@ def test_an_engine_error_shows_inline_and_keeps_the_question(qtbot, tmp_path: Pa
 def test_deleting_a_message_removes_it_and_what_follows(
     qtbot, window: MainWindow, monkeypatch
 ) -> None:
-    from PySide6.QtWidgets import QMessageBox
-
     _send(qtbot, window, "First question")
     _send(qtbot, window, "Second question")
     assert window.transcript.rowCount() == 4
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(
+        "app.ui.window.transcript_actions.confirm_destructive", lambda *a, **k: True
+    )
     with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
         window.chat_view.delete_requested.emit(2)
     assert [i.text for i in window.transcript.items()][:1] == ["First question"]

@@ -5,11 +5,12 @@ one and a new answer is written, Esc leaves everything as it was."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.core.conversation import MessageStatus
 from app.ui.transcript.message_editor import InlineMessageEditor
@@ -28,6 +29,20 @@ def _ask_with_two_images(qtbot, window: MainWindow, tmp_path: Path) -> None:
 
 def _editors(window: MainWindow) -> list[InlineMessageEditor]:
     return window.chat_view.viewport().findChildren(InlineMessageEditor)
+
+
+def _when_asked(answer: Callable[[QMessageBox], None], asked: list[str]) -> None:
+    """Answer the next modal message box with ``answer``, noting what it asked."""
+
+    def poll() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, poll)
+            return
+        asked.append(box.text())
+        answer(box)
+
+    QTimer.singleShot(0, poll)
 
 
 def _open_editor(qtbot, window: MainWindow) -> InlineMessageEditor:
@@ -82,5 +97,39 @@ def test_edit_in_place_changes_words_and_images_and_esc_changes_nothing(
         assert [i.name for i in window.session.messages[0].core.images] == ["shot1.png"]
         answer = window.transcript.item(1)
         assert answer.message_id != first_answer and answer.status is MessageStatus.COMPLETE
+    finally:
+        _close(window)
+
+
+def test_enter_on_the_delete_confirmation_deletes_nothing(
+    qtbot, tmp_path: Path, tiny_pair: GgufPair
+) -> None:
+    """Delete cannot be undone: the keyboard's quickest answer (Enter) is Cancel; only the
+    Delete button itself deletes."""
+    window = _open(qtbot, _settings(tmp_path, tiny_pair), tmp_path / "data")
+    try:
+        _send(qtbot, window, "First question")
+        _send(qtbot, window, "Second question")
+        conversation = window.session.conversation_id
+        asked: list[str] = []
+        _when_asked(lambda box: QTest.keyClick(box, Qt.Key.Key_Return), asked)
+        with qtbot.assertNotEmitted(window.session.conversation_opened, wait=500):
+            window.chat_view.delete_requested.emit(2)
+        window.session.db_pool.waitForDone(10_000)
+        assert asked == [
+            "Delete this message and the 1 message after it? Other versions of it are kept. "
+            "This cannot be undone."
+        ]
+        assert window.transcript.rowCount() == 4
+        assert len(window.store.load(conversation).messages) == 4
+
+        def press_delete(box: QMessageBox) -> None:
+            next(b for b in box.buttons() if b.text() == "Delete").click()
+
+        with qtbot.waitSignal(window.session.conversation_opened, timeout=TIMEOUT_MS):
+            _when_asked(press_delete, asked)
+            window.chat_view.delete_requested.emit(2)
+        assert window.transcript.rowCount() == 2
+        assert len(window.store.load(conversation).messages) == 2
     finally:
         _close(window)
