@@ -6,7 +6,7 @@ the engine (which backend, what its model reported), both passed in. Window geom
 splitter sizes and the last open chat persist in ``window.ini`` beside the settings file.
 What the buttons and menus lead to lives in helpers the window owns, so this file stays layout
 and wiring: ``WindowDialogs``, ``BackendSwitcher``, ``TranscriptActions`` (a message's
-buttons) and ``ConversationActions`` (the sidebar's menu).
+buttons), ``ConversationActions`` (the sidebar's menu) and ``TurnDisplay`` (a turn as it runs).
 """
 
 from __future__ import annotations
@@ -18,15 +18,8 @@ from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from app.core.composition import Composition
-from app.core.conversation import MessageStatus
 from app.core.images import Detail
-from app.engine.base import (
-    EngineError,
-    Finished,
-    FinishReason,
-    Prefill,
-    Usage,
-)
+from app.engine.base import EngineError
 from app.models.model_folders import ModelFolders
 from app.resources import resource
 from app.storage.history import HistoryStore
@@ -38,7 +31,6 @@ from app.ui.session.engine_owner import EngineOwner
 from app.ui.session.session_history import OpenedConversation
 from app.ui.setup.setup_assistant import SetupAssistant
 from app.ui.studio.studio_link import StudioLink
-from app.ui.theme.stylesheet import set_tone
 from app.ui.transcript.answer_byline import model_badge, where_ran
 from app.ui.transcript.chat_view import ChatView
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
@@ -51,6 +43,7 @@ from app.ui.window.model_menu import ModelMenu
 from app.ui.window.setup_page import SetupPage
 from app.ui.window.sidebar import Sidebar
 from app.ui.window.transcript_actions import TranscriptActions
+from app.ui.window.turn_display import TurnDisplay
 from app.ui.window.window_dialogs import WindowDialogs
 
 
@@ -112,6 +105,16 @@ class MainWindow(QMainWindow):
         )
         self.setCentralWidget(self._layout())
         self.drops = WindowDrops(self, self.composer)  # the empty page says "drop here"
+        self.turn_display = TurnDisplay(
+            session,
+            self.transcript,
+            self.composer,
+            self.activity,
+            self._show_messages,
+            self.refresh_engine_label,
+            self.update_meter,
+            self._offer_fallback,
+        )
         self._connect()
         self._restore_state()
         self.refresh_engine_label()
@@ -177,19 +180,11 @@ class MainWindow(QMainWindow):
         s, c, v = self.session, self.composer, self.chat_view
         s.conversations_listed.connect(self._on_session_conversations_listed)
         s.conversation_opened.connect(self._on_session_conversation_opened)
-        s.turn_started.connect(self._on_session_turn_started)
-        s.token_received.connect(self._on_session_token_received)
-        s.prefill_progressed.connect(self._on_session_prefill_progressed)
         s.loading_progressed.connect(self.header.show_loading)
-        s.usage_ready.connect(self._on_session_usage_ready)
-        s.turn_finished.connect(self._on_session_turn_finished)
-        s.turn_failed.connect(self._on_session_turn_failed)
-        s.storage_failed.connect(self._on_session_storage_failed)
         self.engine.model_loaded.connect(self._on_engine_model_loaded)
         self.engine.backend_changed.connect(self.refresh_engine_label)
         self.engine.problem_changed.connect(self._on_engine_problem_changed)
         self.engine.model_unloaded.connect(self.refresh_engine_label)
-        s.bridge.decode_rate_changed.connect(self._on_bridge_decode_rate_changed)
         s.bridge.load_failed.connect(self._on_bridge_load_failed)
         c.send_requested.connect(self._on_composer_send_requested)
         c.stop_requested.connect(self._on_composer_stop_requested)
@@ -315,69 +310,9 @@ class MainWindow(QMainWindow):
         """Inline in the composer, where the picture would have gone (no modal box)."""
         self.composer.notice.add([message])
 
-    def _on_session_turn_started(self, opened: OpenedConversation) -> None:
-        set_tone(self.activity)
-        self.composer.clear_after_send()
-        self.composer.set_generating(True)
-        self._show_messages(opened)
-        self.activity.setText("Starting…")
-
-    def _on_session_token_received(self, text: str) -> None:
-        if self.transcript.rowCount():
-            self.transcript.append_text(self.transcript.rowCount() - 1, text)
-
-    def _on_session_prefill_progressed(self, event: Prefill) -> None:
-        if event.images_total and event.images_done < event.images_total:
-            self.activity.setText(f"Encoding image {event.images_done + 1} of {event.images_total}")
-        elif event.tokens_total:
-            percent = int(100 * event.tokens_done / max(event.tokens_total, 1))
-            self.activity.setText(f"Reading {event.tokens_total:,} tokens — {percent} %")
-
-    def _on_bridge_decode_rate_changed(self, rate: float) -> None:
-        self.activity.setText(f"Writing… {rate:.1f} tokens/s")
-
-    def _on_session_usage_ready(self, usage: Usage) -> None:
-        reused = f", {usage.cached_tokens:,} reused" if usage.cached_tokens else ""
-        self.activity.setText(
-            f"{usage.generated_tokens:,} tokens at {usage.tokens_per_s:.1f} tokens/s · "
-            f"first token after {usage.ttft_s:.2f} s · prompt {usage.prompt_tokens:,}{reused} · "
-            f"{usage.device}"
-        )
-        self.refresh_engine_label()  # the engine's owner has noted the device it names
-
-    def _on_session_turn_finished(self, finished: Finished) -> None:
-        row = self.transcript.rowCount() - 1
-        stopped = finished.reason is FinishReason.CANCELLED
-        if row >= 0:
-            self.transcript.set_text(row, finished.text)
-            self.transcript.set_status(
-                row, MessageStatus.STOPPED if stopped else MessageStatus.COMPLETE
-            )
-            self.transcript.set_limit_reached(row, finished.reason is FinishReason.LENGTH)
-            if self.session.messages:  # its usage, just stored, says where it ran
-                answer = self.session.messages[-1].stored
-                self.transcript.set_byline(row, model_badge(answer), where_ran(answer))
-        if stopped:
-            self.activity.setText("Stopped; the partial answer is kept.")
-        self.composer.set_generating(False)
-        self.update_meter()
-
-    def _on_session_turn_failed(self, error: EngineError) -> None:
-        row = self.transcript.rowCount() - 1
-        if row >= 0:
-            if error.text:
-                self.transcript.set_text(row, error.text)
-            self.transcript.set_error(row, error.message)
-        self.activity.setText("")
-        self.composer.set_generating(False)
-        if row >= 0:
-            self.switcher.offer_fallback(error, self.transcript_actions.message_id(row))
-
-    def _on_session_storage_failed(self, message: str) -> None:
-        """Shown inline, never as a modal box: whatever was typed stays in the composer."""
-        self.composer.set_generating(self.session.generating)
-        self.activity.setText(f"⚠ {message} Your message is still in the box.")
-        set_tone(self.activity, "danger")
+    def _offer_fallback(self, error: EngineError, row: int) -> None:
+        """After a failed answer: another backend, when one could have answered."""
+        self.switcher.offer_fallback(error, self.transcript_actions.message_id(row))
 
     def _on_session_conversation_opened(self, opened: OpenedConversation) -> None:
         self._show_messages(opened)

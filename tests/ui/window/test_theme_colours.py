@@ -76,7 +76,7 @@ def test_error_text_takes_the_schemes_own_red(
 ) -> None:
     theme = Theme.of(themed)
     assert theme is not None
-    window._on_session_storage_failed("Disk full.")
+    window.session.storage_failed.emit("Disk full.")
     for appearance in ("dark", "light"):
         theme.set_appearance(appearance)
         qtbot.wait(20)
