@@ -231,12 +231,13 @@ class EngineOwner(QObject):
     def close(self) -> None:
         """At quit, the window already hidden: let the workers write the open chat's state.
 
-        Waits (bounded) for backends still being closed in the background, then closes the
-        current one here, which waits up to ``SHUTDOWN_WAIT_S`` for its worker."""
-        self._closer.waitForDone(QUIT_WAIT_MS)
+        Closes the current backend here first (its worker gets up to ``SHUTDOWN_WAIT_S``; one
+        still waiting for its predecessor then starts nothing), then waits, bounded, for
+        those still being closed in the background."""
         if self._backend is not None:
             self._backend.close()
             self._backend = None
+        self._closer.waitForDone(QUIT_WAIT_MS)
 
     def _retire(self, backend: Backend) -> None:
         """Close ``backend`` off the GUI thread: its worker may take seconds to write the open

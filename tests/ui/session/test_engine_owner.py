@@ -244,8 +244,13 @@ def test_quitting_waits_for_a_backend_still_being_closed(qtbot, tmp_path: Path, 
     with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
         owner.start()
     old_worker = owner.backend()._process  # type: ignore[union-attr]
+    owner.bridge.wait(5000)
+    qtbot.wait(50)  # the first load's thread has said it finished
     owner.settings["threads"] = 1
-    owner.settings_changed()
-    owner.bridge.wait(60_000)
-    owner.close()
+    with qtbot.waitSignal(owner.bridge.loading_progressed, timeout=5000):
+        owner.settings_changed()  # the new model's load waits for the old worker to end
+    new = owner.backend()
+    owner.close()  # quit at once
     assert old_worker.exitcode == 0  # it shut down itself, not killed at exit
+    assert owner.bridge.wait(10_000)
+    assert new._process is None  # type: ignore[union-attr]  # the waiting load started nothing
