@@ -13,7 +13,6 @@ an image the worker turns out not to hold is sent again, so a turn never runs wi
 from __future__ import annotations
 
 import multiprocessing
-import signal
 import tempfile
 import threading
 import time
@@ -56,6 +55,7 @@ from app.engine.local.protocol import (
 from app.engine.local.state_files import chat_file_name
 from app.engine.local.wire import WireStats, WorkerImages, count_images, send
 from app.engine.local.worker import worker_main
+from app.engine.local.worker_crash import crash_error
 
 CANCEL_GRACE_S = 0.2
 SHUTDOWN_WAIT_S = 30.0
@@ -352,27 +352,7 @@ class LocalBackend:
             code = process.exitcode
         detail = self._log_tail()
         self._reset()
-        if code == -signal.SIGKILL:
-            return EngineError(
-                ErrorKind.OUT_OF_MEMORY,
-                f"The local engine was killed while {phase}, most likely because the computer "
-                "ran out of memory. Try a smaller context size, a q8_0 KV cache, fewer GPU "
-                "layers or a smaller model file. Your conversation is safe.",
-                detail=detail,
-            )
-        how = _describe_exit(code)
-        cause = next((line for line in reversed(detail.splitlines()) if "GGML_ASSERT" in line), "")
-        hint = (
-            " The model files look damaged or incompatible with this llama.cpp version."
-            if cause or phase == "loading the model"
-            else ""
-        )
-        return EngineError(
-            ErrorKind.CRASH,
-            f"The local engine crashed while {phase} ({how}).{hint} Your conversation is safe; "
-            "the engine restarts with your next message.",
-            detail=(cause + "\n" + detail).strip(),
-        )
+        return crash_error(code, phase, detail)
 
     def _log_tail(self, lines: int = 30) -> str:
         try:
@@ -394,14 +374,3 @@ class LocalBackend:
             self._conn = None
         self._loaded = None
         self._loaded_config = None
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "it stopped answering"
-    if code < 0:
-        try:
-            return f"it was stopped by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"exit code {code}"
