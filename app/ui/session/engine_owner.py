@@ -239,6 +239,7 @@ class EngineOwner(QObject):
             self._backend = None
         self._closer.waitForDone(QUIT_WAIT_MS)
 
+    # --------------------------------------------------------------------------- private
     def _retire(self, backend: Backend) -> None:
         """Close ``backend`` off the GUI thread: its worker may take seconds to write the open
         chat's state. ``model_unloaded`` says when it has ended; a backend built meanwhile
@@ -261,7 +262,6 @@ class EngineOwner(QObject):
 
         run_in_background(close, closed, closed, pool=self._closer, guard=self)
 
-    # --------------------------------------------------------------------------- private
     def _engine_settings(self) -> tuple:
         return tuple(self.settings[key] for key in ENGINE_KEYS)
 
