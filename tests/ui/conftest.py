@@ -44,6 +44,18 @@ def collect_on_the_gui_thread() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def empty_clipboard_afterwards() -> Iterator[None]:
+    """A test's QMimeData left on the clipboard is freed twice at interpreter exit (PySide 6.11:
+    the clipboard owns it and so does its Python wrapper), a segfault after all tests passed
+    that makes pytest's exit status 139. The app itself never puts a QMimeData there."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
+
+
+@pytest.fixture(autouse=True)
 def short_job_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("app.ui.session.chat_session.DOCUMENT_ANSWER_TOKENS", TEST_JOB_LIMIT)
     monkeypatch.setattr("app.ui.studio.studio_link.PAGE_ANSWER_TOKENS", TEST_JOB_LIMIT)
