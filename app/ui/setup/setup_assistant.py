@@ -235,7 +235,7 @@ class SetupAssistant(QWidget):
         if rows:
             row_height = self.pair_list.sizeHintForRow(0)
             frame = 2 * self.pair_list.frameWidth()
-            self.pair_list.setFixedHeight(min(rows, 4) * row_height + frame + 2)
+            self.pair_list.setFixedHeight(min(rows, 4) * row_height + frame + 2 * SPACING["xs"])
 
     def _on_scan_failed(self, error: Exception) -> None:
         self.scan_status.setText(f"The search failed: {error}")
