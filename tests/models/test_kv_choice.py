@@ -17,14 +17,14 @@ import pytest
 from app.backends import local_config
 from app.core import model_files
 from app.core.budget import GIB, MAX_CONTEXT, KvType
-from app.core.model_files import TextModelInfo
-from app.models import hardware, models_cli
+from app.models import models_cli
 from app.models.catalog import load_catalog
 from app.models.hardware import HardwareReport, pick_context_and_kv
 from app.models.kv_choice import choose_kv, explicit_kv_type
 from app.models.memory_fit import recommend
 from app.models.model_overrides import ModelOverrides
 from app.settings import Settings
+from tests.models.pixtral_machine import PIXTRAL_Q4, fake_machine
 
 CATALOG = load_catalog()
 
@@ -123,25 +123,6 @@ def test_recommend_keeps_the_users_kv_type(capsys, machine_23_gib: Path) -> None
 
 # --- the load with an automatic context ---------------------------------------------------------
 
-PIXTRAL_Q4 = TextModelInfo(
-    path=Path("pixtral-12b-Q4_K_M.gguf"),
-    architecture="llama",
-    name="Pixtral 12B",
-    n_layer=40,
-    n_embd=5120,
-    n_head=32,
-    n_head_kv=8,
-    head_dim=128,
-    n_ctx_train=1_024_000,  # what real headers say; the app caps it at 131,072
-    file_size=7_480_000_000,
-)
-
-
-def _free(monkeypatch: pytest.MonkeyPatch, gib: float) -> None:
-    """A machine with ``gib`` of RAM free and no GPU of its own (whatever this one has)."""
-    monkeypatch.setattr(hardware, "available_memory_bytes", lambda: int(gib * GIB))
-    monkeypatch.setattr(hardware, "discrete_gpu", lambda: None)
-
 
 @pytest.mark.parametrize(
     ("gib", "kv_type", "n_ctx", "said"),
@@ -154,13 +135,13 @@ def _free(monkeypatch: pytest.MonkeyPatch, gib: float) -> None:
 def test_the_automatic_context_takes_q8_0_where_f16_falls_short(
     monkeypatch: pytest.MonkeyPatch, gib: float, kv_type: KvType, n_ctx: int, said: str
 ) -> None:
-    _free(monkeypatch, gib)
+    fake_machine(monkeypatch, ram_gib=gib, vram_gib=None)
     choice = pick_context_and_kv(0, PIXTRAL_Q4, KvType.F16, kv_chosen=False)
     assert (choice.kv_type, choice.n_ctx) == (kv_type, n_ctx) and said in choice.note
 
 
 def test_a_set_context_or_a_chosen_kv_type_loads_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    _free(monkeypatch, 23)
+    fake_machine(monkeypatch, ram_gib=23, vram_gib=None)
     fixed = pick_context_and_kv(8192, PIXTRAL_Q4, KvType.F16, kv_chosen=False)
     assert (fixed.kv_type, fixed.n_ctx) == (KvType.F16, 8192)
     chosen = pick_context_and_kv(0, PIXTRAL_Q4, KvType.F16, kv_chosen=True)
@@ -178,7 +159,7 @@ def _values(**changes: Any) -> dict[str, Any]:
 def pixtral_on_23_gib(monkeypatch: pytest.MonkeyPatch) -> None:
     """``local_config`` reads a Pixtral 12B Q4_K_M header on a machine with 23 GiB free."""
     monkeypatch.setattr(model_files, "inspect_text_model", lambda _path: PIXTRAL_Q4)
-    _free(monkeypatch, 23)
+    fake_machine(monkeypatch, ram_gib=23, vram_gib=None)
 
 
 def test_the_default_run_gets_128k_with_q8_0(pixtral_on_23_gib: None) -> None:
