@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QThreadPool
 
 from app.core.conversation import MessageStatus, Role
 from app.storage.records import StoredMessage
 from app.ui.transcript.answer_byline import model_badge, short_model_name, where_ran
 from app.ui.transcript.chat_view import ChatView
-from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.transcript.transcript_model import TranscriptItem
 
 
 def _stored(role: Role = Role.ASSISTANT, backend: str = "", model: str = "", usage=None):
@@ -51,17 +50,6 @@ def test_badge_and_place_come_from_the_stored_answer() -> None:
     assert model_badge(older) == "" and where_ran(_stored()) == ""
     assert model_badge(_stored(Role.USER, "local", "m.gguf")) == ""
     assert where_ran(_stored(Role.USER, "local", "m.gguf")) == ""
-
-
-@pytest.fixture
-def view(qtbot):
-    view = ChatView(TranscriptModel())
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    QThreadPool.globalInstance().waitForDone(2000)
 
 
 def _texts(view: ChatView, row: int) -> list[str]:

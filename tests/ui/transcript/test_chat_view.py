@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 
 from app.core.conversation import MessageStatus, Role
 from app.core.images import prepare_image
 from app.ui.transcript.chat_view import ChatView
-from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.transcript.transcript_model import TranscriptItem
+from tests.ui.transcript.settled import settle
 
 ANSWER = """## Result
 
@@ -24,24 +24,6 @@ def answer():
 
 See [the docs](https://example.com/docs) or <b>this</b>.
 """
-
-
-@pytest.fixture
-def view(qtbot):
-    model = TranscriptModel()
-    view = ChatView(model)
-    qtbot.addWidget(view)
-    view.resize(700, 600)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    QThreadPool.globalInstance().waitForDone(2000)
-
-
-def _settle(qtbot, view: ChatView) -> None:
-    QThreadPool.globalInstance().waitForDone(2000)
-    qtbot.wait(30)
-    view.doItemsLayout()
 
 
 def _click(qtbot, view: ChatView, row: int, href: str) -> None:
@@ -64,7 +46,7 @@ def _distinct_colors(image: QImage, step: int = 7) -> int:
 def test_paints_messages(qtbot, view: ChatView) -> None:
     view.model().append_message(TranscriptItem(Role.USER, "Hello there"))
     view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     image = view.grab().toImage()
     assert _distinct_colors(image) > 20  # text, code colors, bubble: not blank
     assert view.visualRect(view.model().index(1)).height() > 150
@@ -72,7 +54,7 @@ def test_paints_messages(qtbot, view: ChatView) -> None:
 
 def test_copy_code_anchor_copies_the_block(qtbot, view: ChatView) -> None:
     view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     with qtbot.waitSignal(view.code_copied) as copied:
         _click(qtbot, view, 0, "copy-code:0")
     assert copied.args == [0, 0]
@@ -83,7 +65,7 @@ def test_links_open_only_on_click_and_only_http(qtbot, view: ChatView, monkeypat
     opened: list[str] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
     view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert opened == []
     _click(qtbot, view, 0, "https://example.com/docs")
     assert opened == ["https://example.com/docs"]
@@ -98,7 +80,7 @@ def test_action_links_emit_requests(qtbot, view: ChatView) -> None:
     model.append_message(TranscriptItem(Role.ASSISTANT, "answer"))
     model.append_message(TranscriptItem(Role.ASSISTANT, "partial"))
     model.set_error(2, "The engine crashed")
-    _settle(qtbot, view)
+    settle(qtbot, view)
     with qtbot.waitSignal(view.edit_requested) as edit:
         _click(qtbot, view, 0, "action:edit")
     with qtbot.waitSignal(view.branch_requested) as branch:
@@ -121,7 +103,7 @@ def test_thumbnails_appear_and_activate(qtbot, view: ChatView, image_file) -> No
     green = prepare_image(image_file(200, 320, "green.png", (20, 200, 20)))
     view.model().append_message(TranscriptItem(Role.USER, "two pictures", (red, green)))
     view.grab()  # first paint asks for thumbnails, made off the GUI thread
-    _settle(qtbot, view)
+    settle(qtbot, view)
     layout = view.delegate.layout_for(view.model().index(0))
     assert len(layout.thumbs) == 2
     image = view.grab().toImage()
@@ -138,7 +120,7 @@ def test_ctrl_c_copies_the_selected_message(qtbot, view: ChatView) -> None:
     model = view.model()
     model.append_message(TranscriptItem(Role.USER, "first"))
     model.append_message(TranscriptItem(Role.ASSISTANT, "second **bold**"))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     view.setFocus()
     view.setCurrentIndex(model.index(1))
     qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
@@ -163,13 +145,13 @@ def test_streaming_follows_the_bottom_unless_scrolled_up(qtbot, view: ChatView) 
     for i in range(30):
         model.append_text(row, f"line {i} with some words\n\n")
         qtbot.wait(5)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum() > 0, timeout=1000)  # glided there
     bar.setValue(bar.maximum() // 2)  # the user scrolls up to read
     for i in range(30):
         model.append_text(row, f"more {i}\n\n")
         qtbot.wait(5)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert bar.value() == bar.maximum() // 2 or bar.value() < bar.maximum() - 100
     model.set_status(row, MessageStatus.COMPLETE)
 
@@ -178,13 +160,13 @@ def test_dark_palette_changes_code_colors(qtbot, view: ChatView) -> None:
     from PySide6.QtGui import QColor, QPalette
 
     view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     light = view.model().rendered(0).html
     palette = view.palette()
     palette.setColor(QPalette.ColorRole.Base, QColor("#1b1c1f"))
     palette.setColor(QPalette.ColorRole.Text, QColor("#e3e3e3"))
     view.setPalette(palette)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert view.delegate.theme.dark
     assert view.model().rendered(0).html != light
 
@@ -193,7 +175,7 @@ def test_many_rows_load_lazily(qtbot, view: ChatView) -> None:
     model = view.model()
     model.set_messages(TranscriptItem(Role.ASSISTANT, ANSWER) for _ in range(400))
     qtbot.waitUntil(view.delegate.all_measured, timeout=20_000)  # opened in slices
-    _settle(qtbot, view)
+    settle(qtbot, view)
     bar = view.verticalScrollBar()
     assert bar.value() == bar.maximum()
     last = view.visualRect(model.index(399))
@@ -210,7 +192,7 @@ def test_page_citations_in_a_document_chat_are_links(qtbot, view: ChatView) -> N
     view.model().append_message(
         TranscriptItem(Role.ASSISTANT, "Rent is on p. 2, not `p. 3`.\n\n```\np. 4\n```")
     )
-    _settle(qtbot, view)
+    settle(qtbot, view)
     with qtbot.waitSignal(view.page_citation_activated) as cited:
         _click(qtbot, view, 1, "pixtral-page:2")
     assert cited.args == [1, [2]]
@@ -230,7 +212,7 @@ def test_answers_sit_in_a_centred_reading_column(qtbot, view: ChatView) -> None:
 
     view.model().append_message(TranscriptItem(Role.ASSISTANT, "A plain answer. " * 60))
     view.resize(1600 + view.width() - view.viewport().width(), 600)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert view.row_width == 1600
     left, width = _answer_text_rect(view, 0)
     assert width <= READING_WIDTH
@@ -241,7 +223,7 @@ def test_a_narrow_window_fills_the_viewport_less_margins(qtbot, view: ChatView) 
     from app.ui.transcript.transcript_layout import MARGIN
 
     view.model().append_message(TranscriptItem(Role.ASSISTANT, "A plain answer. " * 60))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     left, width = _answer_text_rect(view, 0)
     assert view.row_width < 760 and (left, width) == (MARGIN, view.row_width - 2 * MARGIN)
 
@@ -251,7 +233,7 @@ def test_tables_and_code_spread_wider_but_text_keeps_the_column(qtbot, view: Cha
 
     view.model().append_message(TranscriptItem(Role.ASSISTANT, ANSWER))
     view.resize(1600 + view.width() - view.viewport().width(), 600)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     index = view.model().index(0)
     origin, doc = view.delegate.layout_for(index).docs[0]
     assert doc.textWidth() == READING_WIDTH_WIDE and origin.x() == (1600 - READING_WIDTH_WIDE) // 2
@@ -267,7 +249,7 @@ def test_a_citation_in_a_centred_answer_is_hit_where_drawn(qtbot, view: ChatView
     view.model().append_message(TranscriptItem.from_message(question))
     view.model().append_message(TranscriptItem(Role.ASSISTANT, "Rent is on p. 2."))
     view.resize(1600 + view.width() - view.viewport().width(), 600)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     index = view.model().index(1)
     rect = view.delegate.anchor_rect(index, view.visualRect(index), "pixtral-page:2")
     assert rect is not None and rect.left() > 400  # drawn in the centred column
@@ -282,7 +264,7 @@ def _streaming_lines(qtbot, view: ChatView, count: int) -> int:
     model.set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(20))
     row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
     model.append_text(row, "".join(f"line {i} with some words\n\n" for i in range(count)))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     qtbot.waitUntil(lambda: not view.following(), timeout=1000)
     return row
 
@@ -295,7 +277,7 @@ def test_streaming_glides_to_the_new_bottom_in_a_few_frames(qtbot, view: ChatVie
     assert bar.value() == bar.maximum() > 0
     before = bar.value()
     view.model().append_text(row, "".join(f"more {i}\n\n" for i in range(10)))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert view.following() and before <= bar.value() < bar.maximum()  # on its way, no jump
     qtbot.waitUntil(
         lambda: bar.value() == bar.maximum() and not view.following(),
@@ -309,14 +291,14 @@ def test_scrolling_up_while_it_glides_stops_following(qtbot, view: ChatView) -> 
     row = _streaming_lines(qtbot, view, 20)
     bar = view.verticalScrollBar()
     view.model().append_text(row, "".join(f"more {i}\n\n" for i in range(10)))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert view.following()
     bar.setValue(bar.value() - 40)  # the user's wheel, mid-glide
     assert not view.following()
     read_here = bar.value()
     qtbot.wait(200)
     view.model().append_text(row, "".join(f"still more {i}\n\n" for i in range(10)))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     qtbot.wait(200)
     assert bar.value() == read_here < bar.maximum() - 100 and not view.following()
     view.model().set_status(row, MessageStatus.COMPLETE)
@@ -328,8 +310,8 @@ def test_the_scroll_bar_shows_a_handle_only_when_there_is_something_to_scroll(
     bar = view.verticalScrollBar()
     assert bar.isVisible() and not bar.isEnabled()  # kept (no width flip-flop), blank
     view.model().set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(40))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.isEnabled(), timeout=2000)
     view.model().set_messages([TranscriptItem(Role.USER, "one line")])
-    _settle(qtbot, view)
+    settle(qtbot, view)
     qtbot.waitUntil(lambda: not bar.isEnabled(), timeout=2000)

@@ -4,7 +4,7 @@ keyboard's current row show them (Left/Right pick one, Enter runs it)."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt, QThreadPool
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetricsF, QGuiApplication, QImage
 
 from app.core.conversation import MessageStatus, Role
@@ -15,31 +15,15 @@ from app.ui.transcript.message_actions import (
     action_tooltip,
     place_actions,
 )
-from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
-
-
-@pytest.fixture
-def view(qtbot):
-    view = ChatView(TranscriptModel())
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    QThreadPool.globalInstance().waitForDone(2000)
-
-
-def _settle(qtbot, view: ChatView) -> None:
-    QThreadPool.globalInstance().waitForDone(2000)
-    qtbot.wait(30)
-    view.doItemsLayout()
+from app.ui.transcript.transcript_model import TranscriptItem
+from tests.ui.transcript.settled import settle
 
 
 def _two_messages(qtbot, view: ChatView) -> None:
     model = view.model()
     model.append_message(TranscriptItem(Role.USER, "question"))
     model.append_message(TranscriptItem(Role.ASSISTANT, "answer", branch_index=1, branch_count=3))
-    _settle(qtbot, view)
+    settle(qtbot, view)
 
 
 def _bar_pixels(view: ChatView, row: int) -> QImage:
@@ -140,7 +124,7 @@ def test_the_keyboard_pick_is_drawn_as_a_focus_ring(qtbot, view: ChatView) -> No
     _two_messages(qtbot, view)
     view.setFocus()
     view.setCurrentIndex(view.model().index(1))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     before = _bar_pixels(view, 1)
     qtbot.keyClick(view, Qt.Key.Key_Right)
     assert _bar_pixels(view, 1) != before
@@ -149,7 +133,7 @@ def test_the_keyboard_pick_is_drawn_as_a_focus_ring(qtbot, view: ChatView) -> No
 def test_a_streaming_answer_has_no_buttons(qtbot, view: ChatView) -> None:
     model = view.model()
     model.append_message(TranscriptItem(Role.ASSISTANT, "so far", status=MessageStatus.STREAMING))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     layout = view.delegate.layout_for(model.index(0))
     assert layout.actions.buttons == ()
     assert (

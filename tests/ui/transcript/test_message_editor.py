@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.core.conversation import Role
@@ -15,7 +15,7 @@ from app.core.images import PreparedImage, prepare_image
 from app.ui.transcript import message_editor
 from app.ui.transcript.chat_view import ChatView
 from app.ui.transcript.message_editor import InlineMessageEditor
-from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.transcript.transcript_model import TranscriptItem
 
 
 def _image(name: str, color: tuple[int, int, int]) -> PreparedImage:
@@ -25,17 +25,12 @@ def _image(name: str, color: tuple[int, int, int]) -> PreparedImage:
 
 
 @pytest.fixture
-def view(qtbot):
-    view = ChatView(TranscriptModel())
-    qtbot.addWidget(view)
-    view.resize(700, 600)
-    view.show()
-    qtbot.waitExposed(view)
+def view(view: ChatView) -> ChatView:
+    """The shown transcript (conftest) with a question of two images and its answer."""
     images = (_image("one.png", (200, 30, 30)), _image("two.png", (30, 30, 200)))
     view.model().append_message(TranscriptItem(Role.USER, "Hello there", images=images))
     view.model().append_message(TranscriptItem(Role.ASSISTANT, "Hi."))
-    yield view
-    QThreadPool.globalInstance().waitForDone(2000)
+    return view
 
 
 def _editor(view: ChatView) -> InlineMessageEditor:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from app.core.conversation import Role
 from app.ui.transcript.chat_view import ChatView
-from app.ui.transcript.transcript_model import OPEN_FIRST, TranscriptItem, TranscriptModel
+from app.ui.transcript.transcript_model import OPEN_FIRST, TranscriptItem
 
 ANSWER = "Some words.\n\n```python\nx = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
 
 
-def test_a_long_chat_lays_out_its_screen_before_the_older_rows_come_in(qtbot) -> None:
-    model = TranscriptModel()
-    view = ChatView(model)
-    qtbot.addWidget(view)
-    view.resize(700, 600)
-    view.show()
-    qtbot.waitExposed(view)
+def test_a_long_chat_lays_out_its_screen_before_the_older_rows_come_in(
+    qtbot, view: ChatView
+) -> None:
+    model = view.model()
     on_screen_built: list[bool] = []
 
     def first_older_slice(_parent, first: int, _last: int) -> None:

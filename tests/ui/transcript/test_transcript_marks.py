@@ -3,33 +3,16 @@ that copies like the word, and the caret at the end of an answer only while it s
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QGuiApplication
 
 from app.core.conversation import MessageStatus, Role
 from app.ui.theme.tokens import TRANSCRIPT_COLOURS, Scheme
 from app.ui.transcript.chat_view import ChatView
-from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel
+from app.ui.transcript.transcript_model import TranscriptItem
+from tests.ui.transcript.settled import settle
 
 CODE = "Before the code.\n\n```python\ndef answer():\n    return 42\n```\n\nAfter it.\n"
-
-
-@pytest.fixture
-def view(qtbot):
-    view = ChatView(TranscriptModel())
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    QThreadPool.globalInstance().waitForDone(2000)
-
-
-def _settle(qtbot, view: ChatView) -> None:
-    QThreadPool.globalInstance().waitForDone(2000)
-    qtbot.wait(30)
-    view.doItemsLayout()
 
 
 def _pixel(view: ChatView, point: QPoint) -> QColor:
@@ -39,7 +22,7 @@ def _pixel(view: ChatView, point: QPoint) -> QColor:
 
 def test_a_code_block_has_a_header_bar_over_its_body(qtbot, view: ChatView) -> None:
     view.model().append_message(TranscriptItem(Role.ASSISTANT, CODE))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     index = view.model().index(0)
     [code] = view.delegate.layout_for(index).code_boxes
     assert code.box.top() == code.header.top() and code.header.bottom() < code.box.bottom()
@@ -57,7 +40,7 @@ def test_a_code_block_has_a_header_bar_over_its_body(qtbot, view: ChatView) -> N
 
 def test_the_copy_icon_copies_the_code(qtbot, view: ChatView) -> None:
     view.model().append_message(TranscriptItem(Role.ASSISTANT, CODE))
-    _settle(qtbot, view)
+    settle(qtbot, view)
     index = view.model().index(0)
     [code] = view.delegate.layout_for(index).code_boxes
     icon = code.copy_icon.translated(view.visualRect(index).topLeft())
@@ -81,7 +64,7 @@ def test_the_caret_shows_only_while_an_answer_streams(qtbot, view: ChatView) -> 
         TranscriptItem(Role.ASSISTANT, "Half an", status=MessageStatus.STREAMING)
     )
     model.append_text(row, " answer")
-    _settle(qtbot, view)
+    settle(qtbot, view)
     index = model.index(row)
     layout = view.delegate.layout_for(index)
     assert layout.caret is not None and view._caret.isActive()
@@ -96,7 +79,7 @@ def test_the_caret_shows_only_while_an_answer_streams(qtbot, view: ChatView) -> 
     view.viewport().repaint()
     assert _pixel(view, caret.center()).lightness() > 200
     model.set_status(row, MessageStatus.COMPLETE)
-    _settle(qtbot, view)
+    settle(qtbot, view)
     assert view.delegate.layout_for(index).caret is None
     qtbot.waitUntil(lambda: not view._caret.isActive(), timeout=2000)
 
@@ -107,7 +90,7 @@ def test_the_caret_blinks_by_repainting_only_itself(qtbot, view: ChatView, monke
         TranscriptItem(Role.ASSISTANT, "Writing", status=MessageStatus.STREAMING)
     )
     model.append_text(row, "…")
-    _settle(qtbot, view)
+    settle(qtbot, view)
     updated = []
     viewport = view.viewport()
     monkeypatch.setattr(viewport, "update", lambda *args: updated.append(args))
