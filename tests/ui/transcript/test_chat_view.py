@@ -287,6 +287,26 @@ def test_streaming_glides_to_the_new_bottom_in_a_few_frames(qtbot, view: ChatVie
     view.model().set_status(row, MessageStatus.COMPLETE)
 
 
+def test_a_streaming_refresh_leaves_the_relayout_of_every_row_to_the_next_pass(
+    qtbot, view: ChatView, monkeypatch
+) -> None:
+    """The row's new layout and the relayout of all rows together overran a frame; asking
+    for the row's rectangle (a repaint of a second chunk of the same row) ran the pending
+    relayout at once, inside the refresh."""
+    row = _streaming_lines(qtbot, view, 20)
+    laid_out: list[bool] = []
+    original = view.delegate.laid_out
+    monkeypatch.setattr(view.delegate, "laid_out", lambda: (laid_out.append(True), original()))
+    view.model().append_text(row, "one more line\n\n")
+    view.model().append_text(row, "and another\n\n")  # two chunks before the refresh
+    view._refresh.stop()
+    view._on_refresh_timeout()  # the Markdown
+    view._on_refresh_timeout()  # the row's layout: taller by two lines
+    assert not laid_out
+    qtbot.waitUntil(lambda: bool(laid_out), timeout=1000)  # the next pass
+    view.model().set_status(row, MessageStatus.COMPLETE)
+
+
 def test_scrolling_up_while_it_glides_stops_following(qtbot, view: ChatView) -> None:
     row = _streaming_lines(qtbot, view, 20)
     bar = view.verticalScrollBar()
