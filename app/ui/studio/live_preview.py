@@ -5,7 +5,9 @@ second while an answer streams, that is a strobe. So there are two sandboxed vie
 the same place, both shown (a hidden view would lay the page out at zero width and not paint
 it): the new page loads in the one behind, which is raised once it has loaded. While a load
 is in progress, newer HTML waits (only the latest is kept), which also paces the reloads to
-what the machine can render.
+what the machine can render. HTML the preview already shows (or is about to) is not loaded
+again: each load is a full parse, layout and first paint in QtWebEngine, much of it on the GUI
+thread, and the finished version is usually the last page streamed.
 
 The page was asked for at the screenshot's width; shown at the pane's width it would lay out
 differently (a four-column grid becoming two) from the original beside it and from the render
@@ -36,6 +38,8 @@ class LivePreview(QWidget):
             view.rendered.connect(self._on_view_rendered)
         self._loading: SandboxedView | None = None
         self._waiting: str | None = None
+        self._html = {view: "" for view in self._views}  # what each view shows or is loading
+        self.loads = 0  # pages handed to QtWebEngine (tests count them)
         self._viewport_width = 0  # CSS pixels the page should see; 0 = the pane's own width
         self.setAccessibleName("Live preview (sandboxed: no network, no files)")
 
@@ -80,10 +84,15 @@ class LivePreview(QWidget):
         if len(html.encode("utf-8")) > MAX_PAGE_BYTES:
             return False
         if self._loading is not None:
-            self._waiting = html
+            # The page being loaded is shown next anyway: waiting for it again would reload it.
+            self._waiting = None if html == self._html[self._loading] else html
             return True
+        if html == self._html[self.front]:
+            return True  # already on screen
         back = self._views[1] if self.front is self._views[0] else self._views[0]
         self._loading = back
+        self._html[back] = html
+        self.loads += 1
         back.show_html(html)
         return True
 

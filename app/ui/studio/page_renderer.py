@@ -3,7 +3,9 @@
 The refine loop compares the page with the screenshot pixel for pixel and sends the render to
 the model, so the render must be the page as a browser lays it out at the screenshot's size,
 not the preview pane's size. A hidden sandboxed view of that size loads the page, waits for
-the layout to settle (fonts, scripts that build the page), and is grabbed.
+the layout to settle (fonts, scripts that build the page), and is grabbed. Between renders the
+view is hidden: shown off screen it would go on compositing (an animated page, a script's
+timer) on the GUI thread for a picture nobody looks at. The one view is reused.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class PageRenderer(QObject):
         self.busy = False
         self._timeout.stop()
         image = self.view.grab().toImage()
+        self.view.hide()
         if image.size() != self._size:  # high-DPI screens grab at device pixels
             image = image.scaled(
                 self._size,
@@ -77,6 +80,7 @@ class PageRenderer(QObject):
     def _on_timeout(self) -> None:
         if self.busy:
             self.busy = False
+            self.view.hide()
             self.failed.emit("The page took too long to render (over 20 s).")
 
     def close(self) -> None:

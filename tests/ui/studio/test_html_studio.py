@@ -51,7 +51,9 @@ def test_a_streamed_answer_previews_live_and_becomes_version_one(qtbot, tmp_path
     studio.stream_finished(answer)
     assert [v.html for v in studio.versions] == [PAGE]
     assert studio.code.toPlainText() == PAGE
-    assert "https://cdn.example.com/kit.css" in studio.blocked_label.text()
+    qtbot.waitUntil(  # listed off the GUI thread
+        lambda: "https://cdn.example.com/kit.css" in studio.blocked_label.text(), timeout=5000
+    )
     # The render at the screenshot's size arrives, is compared, and enables "Fix differences".
     qtbot.waitUntil(lambda: studio.refine_button.isEnabled(), timeout=20_000)
     assert studio.render_image.size().toTuple() == (400, 240)

@@ -51,3 +51,40 @@ def test_pages_get_the_screenshots_viewport_width(qtbot) -> None:
 
     qtbot.waitUntil(measured, timeout=10_000)  # laid out as on the screenshot
     assert abs(preview.front.zoomFactor() - 0.5) < 1e-6
+
+
+def _count_loads(preview: LivePreview) -> list[str]:
+    """Every page load QtWebEngine starts in either view (the expensive part of an update)."""
+    started: list[str] = []
+    for view in preview._views:
+        view.loadStarted.connect(lambda: started.append("load"))
+    return started
+
+
+def test_the_page_already_shown_is_not_loaded_again(qtbot) -> None:
+    preview = LivePreview()
+    qtbot.addWidget(preview)
+    preview.show()
+    loads = _count_loads(preview)
+    with qtbot.waitSignal(preview.shown, timeout=20_000):
+        preview.show_html("<p>final</p>")
+    preview.show_html("<p>final</p>")  # the finished version = the last page streamed
+    qtbot.wait(300)
+    assert preview.settled
+    assert len(loads) == 1
+    assert _text(qtbot, preview) == "final"
+
+
+def test_a_burst_of_updates_ending_on_the_page_loading_adds_no_load(qtbot) -> None:
+    preview = LivePreview()
+    qtbot.addWidget(preview)
+    preview.show()
+    loads = _count_loads(preview)
+    preview.show_html("<p>b</p>")  # loading
+    for i in range(20):
+        preview.show_html(f"<p>burst {i}</p>")  # only the latest waits
+    preview.show_html("<p>b</p>")  # back to the page loading: nothing left to wait for
+    qtbot.waitUntil(lambda: preview.settled, timeout=20_000)
+    qtbot.wait(300)
+    assert len(loads) == 1
+    assert _text(qtbot, preview) == "b"

@@ -38,3 +38,16 @@ def test_a_page_too_large_to_render_is_reported(qtbot) -> None:
         renderer.render("<p>" + "x" * (3 * 1024 * 1024), 100, 100)
     assert "too large" in failed.args[0]
     renderer.close()
+
+
+def test_the_view_is_hidden_between_renders_and_reused(qtbot) -> None:
+    renderer = PageRenderer()
+    view = renderer.view
+    with qtbot.waitSignal(renderer.rendered, timeout=20_000):
+        renderer.render(PAGE, 300, 180)
+    assert not view.isVisible()  # no compositing for a picture nobody looks at
+    with qtbot.waitSignal(renderer.rendered, timeout=20_000) as done:
+        renderer.render(PAGE.replace("#0a64c8", "#00a000"), 300, 180)
+    assert renderer.view is view and not view.isVisible()
+    assert done.args[0].pixelColor(60, 30) == QColor("#00a000")
+    renderer.close()
