@@ -335,7 +335,9 @@ def test_cancel_during_model_load(tiny_pair: GgufPair, tmp_path: Path) -> None:
         finished, _latency = _cancel_when(engine, request, starting)
         assert finished.reason is FinishReason.CANCELLED
         worker = loading[0]
-        assert worker is not None and worker.exitcode == -signal.SIGKILL
+        assert worker is not None
+        worker.join(timeout=10)  # killed; its exit status is there once it has been reaped
+        assert worker.exitcode == -signal.SIGKILL
         assert isinstance(_run(engine, request)[-1], Finished)
     finally:
         engine.close()
