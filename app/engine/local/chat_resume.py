@@ -35,7 +35,6 @@ from app.engine.local.state_files import (
     StateFileError,
     file_identity,
     read_data,
-    units_hash,
 )
 
 if TYPE_CHECKING:
@@ -140,7 +139,7 @@ class ChatResume:
         if isinstance(header, str):
             reasons.append(header)
             return "read again (" + "; ".join(reasons) + ")"
-        reason = self._check(header.fingerprint, header.answers, header.units, pieces, hashed=True)
+        reason = self._check(header.fingerprint, header.answers, header.units, pieces)
         if not reason:
             try:
                 data = read_data(header)
@@ -161,9 +160,9 @@ class ChatResume:
         answers: dict[str, list[int]],
         units: list[Unit],
         pieces: Sequence[Piece],
-        hashed: bool = False,
     ) -> str:
-        """Why a state cannot serve this prompt ("" when it can)."""
+        """Why a state cannot serve this prompt ("" when it can). A saved header's units were
+        checked against its prefix hash when it was read, so they are compared as they are."""
         mismatch = self.fingerprint().mismatch(fingerprint)
         if mismatch:
             return mismatch
@@ -171,8 +170,7 @@ class ChatResume:
             self.session._remember_answer(text, list(tokens))
         new, _images = self.session._units(pieces)
         n = min(len(units), len(new))
-        same = units_hash(new[:n]) == units_hash(units[:n]) if hashed else new[:n] == units[:n]
-        if not same:
+        if new[:n] != units[:n]:
             first = next((i for i, (a, b) in enumerate(zip(new, units, strict=False)) if a != b), n)
             return f"the conversation differs from the saved state at position {first} (an edit)"
         return ""
