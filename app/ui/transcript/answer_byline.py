@@ -37,6 +37,11 @@ def short_model_name(model: str) -> str:
     return name if len(name) <= MAX_CHARS else name[: MAX_CHARS - 1].rstrip() + "…"
 
 
+def local_place(device: str) -> str:
+    """Where a local model runs, as the byline and the header's model control both say it."""
+    return f"Local · {device}" if device else "Local"
+
+
 def where_ran(stored: StoredMessage) -> str:
     """Where an answer ran: "Local · CUDA", "La Plateforme", a server's host; "" when the
     answer does not say."""
@@ -46,7 +51,7 @@ def where_ran(stored: StoredMessage) -> str:
     device = str((stored.usage or {}).get("device") or "")
     device = "" if device == NOT_LOADED else device[:MAX_CHARS]
     if spec is not None and not spec.remote:
-        return f"Local · {device}" if device else "Local"
+        return local_place(device)
     if spec is LA_PLATEFORME:
         return "La Plateforme"
     return device or "Your server"

@@ -28,6 +28,7 @@ from app.ui.common.background import run_in_background
 from app.ui.session.engine_owner import EngineOwner
 from app.ui.theme.icons import set_icon
 from app.ui.theme.tokens import SPACING
+from app.ui.transcript.answer_byline import local_place
 from app.ui.window.model_control import LoadBar, ModelButton, PrivacyBadge
 from app.ui.window.model_menu import EngineChoice, ModelMenu
 
@@ -166,7 +167,7 @@ class EngineHeader(QWidget):
             )
             return
         if loaded:
-            where = f"Local · {device}" if device else "Local"
+            where = local_place(device)
         else:
             where = f"Local · needs {memory.split(':')[0]}" if memory else "Local · not loaded"
         failed = self._failed_for is not None
