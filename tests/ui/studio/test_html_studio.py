@@ -190,8 +190,7 @@ def test_the_studio_opens_within_the_screen_and_the_main_window(qtbot) -> None:
     qtbot.addWidget(main)
     main.resize(720, 540)
     main.show()
-    studio = HtmlStudio(main)
-    qtbot.addWidget(studio)
+    studio = HtmlStudio(main)  # a child of main: deleted with it, so not given to qtbot too
     studio.show()
     available = main.screen().availableGeometry()
     assert studio.width() <= main.width() and studio.height() <= main.height()
@@ -205,6 +204,7 @@ def test_the_studio_opens_within_the_screen_and_the_main_window(qtbot) -> None:
     qtbot.addWidget(alone)
     alone.show()
     assert alone.screen().availableGeometry().contains(alone.frameGeometry())
+    studio.close()
 
 
 def test_a_size_remembered_larger_than_the_screen_is_cut_to_it(qtbot, tmp_path: Path) -> None:
