@@ -135,6 +135,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if window.store.recovery_notice:
         offer_salvage(window)
     window.show()
+    collector.defer_full_while(window.animating)
     collector.freeze_startup()  # a full collection no longer walks start-up's objects
     smoke_ms = os.environ.get("PIXTRAL_DESK_SMOKE_MS")
     if smoke_ms:  # packaging smoke test and start-up benchmark: say when shown, then quit

@@ -223,6 +223,7 @@ def main() -> int:
     view = ChatView(TranscriptModel())
     view.resize(900, 1000)
     view.show()
+    collector.defer_full_while(view.animating)  # as app/main.py (the window adds generating)
     collector.freeze_startup()
     probe = StallProbe()
     answer = markdown_answer(random.Random(3), 900)

@@ -16,16 +16,29 @@ classes, functions, widgets), 30–40 ms on the 2-core development machine, a dr
 every few seconds while an answer streams or a long chat opens (profiled in the UI stall
 benchmarks). What start-up built lives as long as the app, so ``freeze_startup`` moves it
 out of the collector's sight (``gc.freeze``); later collections walk only what came after.
+
+What comes after still costs: with a 2,000-message chat open, a full collection walks its
+rows' layouts and wrappers, 10–15 ms (profiled as the worst stall of the benchmark that opens
+one). So a full collection that falls due while the window is animating (an answer streaming,
+a long chat being laid out, the view gliding) waits until it is still, when no frame is being
+drawn, for at most ``FULL_DEFER_LIMIT_S``. The young generations are collected as before: they
+are where garbage is made, and they cost a millisecond or two.
 """
 
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
 CHECK_INTERVAL_MS = 500
 """How often the thresholds are checked: often enough that garbage never piles up."""
+
+FULL_DEFER_LIMIT_S = 600.0
+"""The longest a due full collection waits for the window to be still (a long answer at a
+CPU's pace streams for minutes; the cycles that reach the oldest generation are few)."""
 
 
 class GuiThreadCollector(QObject):
@@ -38,12 +51,30 @@ class GuiThreadCollector(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect_due)
         self._timer.start()
+        self._busy: Callable[[], bool] = lambda: False
+        self._full_due_since: float | None = None  # when a deferred full collection fell due
+
+    def defer_full_while(self, busy: Callable[[], bool]) -> None:
+        """A full collection due while ``busy()`` waits for it to be False (cheap: asked
+        every check; at most ``FULL_DEFER_LIMIT_S``)."""
+        self._busy = busy
 
     def collect_due(self) -> int:
-        """Collect the oldest generation whose threshold was passed (and the younger ones)."""
+        """Collect the oldest generation whose threshold was passed (and the younger ones),
+        the oldest only once the window is still."""
         counts, thresholds = gc.get_count(), gc.get_threshold()
         due = [g for g in range(3) if thresholds[g] and counts[g] > thresholds[g]]
-        return gc.collect(max(due)) if due else 0
+        if not due:
+            return 0
+        oldest = max(due)
+        if oldest == 2:
+            now = time.monotonic()
+            since = self._full_due_since = self._full_due_since or now
+            if now - since < FULL_DEFER_LIMIT_S and self._busy():
+                younger = [g for g in due if g < 2]
+                return gc.collect(max(younger)) if younger else 0
+            self._full_due_since = None
+        return gc.collect(oldest)
 
     def freeze_startup(self) -> None:
         """Call once the main window is shown: what exists now is never walked again (a

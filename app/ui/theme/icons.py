@@ -67,9 +67,32 @@ LICENCES = (
 """(component, SPDX id, licence URL) of the icon library and the font it draws from."""
 
 
+ICON_FONT_PREFIX = "ph"
+"""qtawesome's prefix of the one font every name in :data:`NAMES` draws from (Phosphor)."""
+
+
+def _load_icon_font() -> None:
+    """Give qtawesome only the Phosphor font, before its first icon.
+
+    Left to itself, qtawesome loads and checks every font it bundles (twelve: an MD5 of each
+    file, each JSON charmap parsed) on the first icon asked for: ~60 ms on the GUI thread,
+    profiled as the first transcript paint of the UI stall benchmark. Only Phosphor is
+    drawn from, so only Phosphor is loaded (~5 ms). qtawesome keeps its font set in
+    ``_resource``; if a later version moves it, it loads all of them, as before.
+    """
+    resource = getattr(qtawesome, "_resource", None)
+    bundled = getattr(qtawesome, "_BUNDLED_FONTS", ())
+    if not isinstance(resource, dict) or resource.get("iconic") is not None:
+        return
+    fonts = [entry for entry in bundled if entry[0] == ICON_FONT_PREFIX]
+    if fonts:
+        resource["iconic"] = qtawesome.iconic_font.IconicFont(*fonts)
+
+
 def icon(name: str, scheme: Scheme, role: str = "text") -> QIcon:
     """The icon called ``name`` (a key of :data:`NAMES`) in the scheme's ``role`` colour (a
     field of :class:`Colours`: the text colour unless it sits on a filled button)."""
+    _load_icon_font()
     colours = COLOURS[scheme]
     colour = getattr(colours, role)
     return qtawesome.icon(NAMES[name], color=colour, color_disabled=colours.text_muted)

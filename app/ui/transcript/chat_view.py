@@ -247,6 +247,12 @@ class ChatView(MessageActionInput, QListView):
         if self._caret.isActive():
             self._caret.start()
 
+    def animating(self) -> bool:
+        """Frames are being drawn for the user now: an answer streams in, the rows of a chat
+        just opened are being laid out, or the view glides to the bottom (the collector
+        keeps its full collection for a still moment)."""
+        return self.streaming_row() >= 0 or self._follow.isActive() or self.delegate.measuring()
+
     # --- the streaming caret --------------------------------------------------------------
 
     def streaming_row(self) -> int:

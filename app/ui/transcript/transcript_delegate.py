@@ -110,6 +110,12 @@ class TranscriptDelegate(LazyRowMeasuring, QStyledItemDelegate):
         self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
         self._doc_pixmaps = DocumentPixmaps(self._view)
 
+    def measuring(self) -> bool:
+        """Rows are still being rendered, measured or put in (cheap, unlike ``all_measured``:
+        the measurer runs until no row is left estimated)."""
+        model = self._view.model()
+        return self._measurer.isActive() or (model is not None and model.opening)
+
     def all_measured(self) -> bool:
         """True when every row's height is exact (no estimate left on screen or off it)."""
         model = self._view.model()

@@ -346,6 +346,11 @@ class MainWindow(QMainWindow):
         self.sidebar.set_rows(rows, self.session.conversation_id)
 
     # -------------------------------------------------------------------------------- meter
+    def animating(self) -> bool:
+        """An answer is being written or the transcript is drawing frames (the garbage
+        collector waits for a still moment for its long pass, ``GuiThreadCollector``)."""
+        return self.session.generating or self.chat_view.animating()
+
     def update_meter(self) -> None:
         self.meter_feed.update()
 

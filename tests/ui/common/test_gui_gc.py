@@ -69,3 +69,43 @@ def test_freezing_start_up_keeps_its_objects_out_of_later_collections() -> None:
     finally:
         gc.unfreeze()  # the rest of the test session collects as before
         collector.stop()
+
+
+def _make_full_collection_due() -> None:
+    gc.collect()
+    for _ in range(gc.get_threshold()[2] + 1):
+        gc.collect(1)  # each young collection counts towards the oldest generation's
+    assert gc.get_count()[2] > gc.get_threshold()[2]
+
+
+def test_a_full_collection_waits_while_the_window_animates() -> None:
+    owner = QObject()
+    collector = GuiThreadCollector(owner, interval_ms=10_000)
+    busy = [True]
+    collector.defer_full_while(lambda: busy[0])
+    try:
+        _make_full_collection_due()
+        collector.collect_due()
+        assert gc.get_count()[2] > gc.get_threshold()[2]  # still due: it waited
+        busy[0] = False
+        collector.collect_due()
+        assert gc.get_count()[2] == 0  # the window is still: collected
+    finally:
+        collector.stop()
+
+
+def test_a_full_collection_waits_no_longer_than_the_limit(monkeypatch) -> None:
+    import app.ui.common.gui_gc as gui_gc
+
+    owner = QObject()
+    collector = GuiThreadCollector(owner, interval_ms=10_000)
+    collector.defer_full_while(lambda: True)  # animating for ever
+    try:
+        _make_full_collection_due()
+        collector.collect_due()
+        assert gc.get_count()[2] > gc.get_threshold()[2]
+        monkeypatch.setattr(gui_gc, "FULL_DEFER_LIMIT_S", 0.0)
+        collector.collect_due()
+        assert gc.get_count()[2] == 0
+    finally:
+        collector.stop()

@@ -335,3 +335,17 @@ def test_the_scroll_bar_shows_a_handle_only_when_there_is_something_to_scroll(
     view.model().set_messages([TranscriptItem(Role.USER, "one line")])
     settle(qtbot, view)
     qtbot.waitUntil(lambda: not bar.isEnabled(), timeout=2000)
+
+
+def test_animating_while_a_chat_opens_or_an_answer_streams(qtbot, view: ChatView) -> None:
+    """What the garbage collector asks before its long pass (``GuiThreadCollector``)."""
+    model = view.model()
+    model.set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(300))
+    assert view.animating()  # rows still being put in and measured
+    qtbot.waitUntil(view.delegate.all_measured, timeout=10_000)
+    qtbot.waitUntil(lambda: not view.animating(), timeout=5_000)
+    row = model.append_message(TranscriptItem(Role.ASSISTANT, status=MessageStatus.STREAMING))
+    model.append_text(row, "a few words")
+    assert view.animating()
+    model.set_status(row, MessageStatus.COMPLETE)
+    qtbot.waitUntil(lambda: not view.animating(), timeout=5_000)
