@@ -44,11 +44,17 @@ class LazyRowMeasuring:
         known = self._heights.get(key)
         if known is not None and known[0] == revision and known[1] == width:
             return QSize(width, known[2])
+        streaming = model.item(row).status is MessageStatus.STREAMING
+        if streaming and known is not None and known[1] == width:
+            # The text grew since: the refresh (``ChatView``) renders and lays the row out in
+            # passes of its own and relays out if its height changed. Done here, a relayout
+            # or the glide to the bottom rendered the tail and laid it out in one go (profiled:
+            # 4-6 + 5-7 ms, on top of the relayout itself).
+            return QSize(width, known[2])
         if row not in self._pending:
             newest = row >= model.rowCount() - EAGER_ROWS  # on screen when opened
             # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
             # every row, and one answer's rendering can take longer than a frame.
-            streaming = model.item(row).status is MessageStatus.STREAMING  # renders its tail
             if newest and self._spent < MEASURE_BUDGET_S and (streaming or model.is_rendered(row)):
                 return QSize(width, self.layout_for(index, width).height)
             if not streaming:  # a streaming row is the refresh's own
@@ -85,6 +91,7 @@ class LazyRowMeasuring:
 
     def rows_inserted(self, first: int, count: int) -> None:
         """Rows came in at ``first``: the rows waiting to be measured moved down."""
+
         def moved(rows: set[int]) -> set[int]:
             return {r + count if r >= first else r for r in rows}
 
