@@ -108,6 +108,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.storage.errors import StorageError
+    from app.ui.common.gil_switch import shorten_gil_switch
     from app.ui.common.gui_gc import GuiThreadCollector
     from app.ui.studio.web_setup import prepare_web_engine
 
@@ -115,6 +116,7 @@ def run_gui(args: argparse.Namespace) -> int:
     prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a pool thread
+    shorten_gil_switch()  # the GUI thread waits less for the GIL a pool thread holds
     app.setApplicationName("Pixtral Desk")
     app.setOrganizationName("Pixtral Desk")
     app.setDesktopFileName("pixtral-desk")

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.main import build_window  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.window.main_window import MainWindow  # noqa: E402
 from tests.bench.machine import cpu_model  # noqa: E402
@@ -223,6 +224,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("documents_bench")
+    shorten_gil_switch()  # as app/main.py
     collector = GuiThreadCollector(app)  # the app's garbage collection, as app/main.py sets it
     where = machine()
     t0 = time.perf_counter()

@@ -31,6 +31,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.images import Detail, prepare_image  # noqa: E402
+from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.studio.web_setup import prepare_web_engine  # noqa: E402
 from app.workflows.html_versions import StudioRecord  # noqa: E402
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([])
     from app.ui.studio.html_studio import HtmlStudio
 
+    shorten_gil_switch()  # as app/main.py
     GuiThreadCollector(app).freeze_startup()  # the app's garbage collection (app/main.py)
 
     original = prepare_image(screenshot(width, height), Detail.HIGH, name="dashboard.png")

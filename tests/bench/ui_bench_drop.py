@@ -34,6 +34,7 @@ from PySide6 import __version__ as pyside_version  # noqa: E402
 from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.composer.composer import Composer  # noqa: E402
 from app.ui.composer.pending_images import image_pool  # noqa: E402
@@ -161,6 +162,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("ui_bench_drop")
+    shorten_gil_switch()  # as app/main.py
     GuiThreadCollector(app).freeze_startup()  # the app's garbage collection (app/main.py)
     where = machine()
     t0 = time.perf_counter()

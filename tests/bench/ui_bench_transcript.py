@@ -50,6 +50,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.core.conversation import MessageStatus, Role  # noqa: E402
+from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.transcript.chat_view import ChatView  # noqa: E402
 from app.ui.transcript.transcript_model import TranscriptItem, TranscriptModel  # noqa: E402
@@ -219,6 +220,7 @@ def main() -> int:
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv)
+    shorten_gil_switch()  # as app/main.py
     collector = GuiThreadCollector(app)  # the app's garbage collection, as app/main.py sets it
     view = ChatView(TranscriptModel())
     view.resize(900, 1000)
