@@ -14,7 +14,7 @@ Measured, per run:
 - OK with all 50 pages at native detail: the 25 scans rendered at 1024 px and prepared, the 25
   text pages read; pages per second until the picker accepts;
 - the GUI stall throughout each phase: lateness of a 5 ms precise ``QTimer`` heartbeat
-  (target: worst < 50 ms), with the CPU time the GUI thread itself used during the worst gap:
+  (target: worst < 16 ms), with the CPU time the GUI thread itself used during the worst gap:
   a gap the GUI thread spent computing is our work; a gap it spent waiting (for a core, on a
   machine shared with other jobs, or for the GIL) is not work the GUI thread could skip.
 
@@ -51,12 +51,12 @@ from app.settings import Settings  # noqa: E402
 from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.window.main_window import MainWindow  # noqa: E402
-from tests.bench.machine import cpu_model  # noqa: E402
+from tests.bench.machine import UI_STALL_TARGET_MS, cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
 from tests.ui.drops import drop_event, file_urls  # noqa: E402
 from tests.workflows.pdf_factory import LETTER, ScannedPage, TextPage, write_pdf  # noqa: E402
 
-TARGET_MS = 50.0
+TARGET_MS = UI_STALL_TARGET_MS
 SCAN_DPI = 200
 PROSE = (
     "The tenant shall pay the rent on the first day of each month by bank transfer to the "

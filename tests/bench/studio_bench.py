@@ -7,7 +7,7 @@ The page streamed is a realistic generated page (~20 KB, styles + markup + a scr
 4-character tokens at ~60 tokens/s (a fast local GPU), so the preview reloads as it would for a
 user. Then the finished version is rendered off screen and compared (the comparison runs on
 the pool). A 5 ms timer on the GUI thread measures how late the event loop answers; the target
-is a worst stall under 50 ms, like the other UI benchmarks.
+is a worst stall under 16 ms (one 60 Hz frame), like the other UI benchmarks.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
 from app.ui.common.gui_gc import GuiThreadCollector  # noqa: E402
 from app.ui.studio.web_setup import prepare_web_engine  # noqa: E402
 from app.workflows.html_versions import StudioRecord  # noqa: E402
-from tests.bench.machine import cpu_model  # noqa: E402
+from tests.bench.machine import UI_STALL_TARGET_MS, cpu_model  # noqa: E402
 from tests.bench.ui_bench_drop import LatenessProbe, run_until, settle, stats  # noqa: E402
 
-TARGET_MS = 50.0
+TARGET_MS = UI_STALL_TARGET_MS
 TOKEN_CHARS = 4
 TOKENS_PER_S = 60
 
