@@ -78,7 +78,9 @@ def _make_full_collection_due() -> None:
     assert gc.get_count()[2] > gc.get_threshold()[2]
 
 
-def test_a_full_collection_waits_while_the_window_animates() -> None:
+def test_a_full_collection_waits_while_the_window_animates(monkeypatch) -> None:
+    import app.ui.common.gui_gc as gui_gc
+
     owner = QObject()
     collector = GuiThreadCollector(owner, interval_ms=10_000)
     busy = [True]
@@ -89,7 +91,10 @@ def test_a_full_collection_waits_while_the_window_animates() -> None:
         assert gc.get_count()[2] > gc.get_threshold()[2]  # still due: it waited
         busy[0] = False
         collector.collect_due()
-        assert gc.get_count()[2] == 0  # the window is still: collected
+        assert gc.get_count()[2] > gc.get_threshold()[2]  # still, but not for long enough
+        monkeypatch.setattr(gui_gc, "STILL_S", 0.0)
+        collector.collect_due()
+        assert gc.get_count()[2] == 0  # the window has been still: collected
     finally:
         collector.stop()
 
