@@ -31,3 +31,38 @@ def test_a_long_chat_lays_out_its_screen_before_the_older_rows_come_in(
     assert on_screen_built == [True]  # the newest row was laid out before any older row came
     qtbot.waitUntil(view.delegate.all_measured, timeout=30_000)
     assert model.item(0).text.startswith("0. ")
+
+
+def test_a_timer_due_during_a_measuring_pass_runs_before_the_next_pass(
+    qtbot, view: ChatView, monkeypatch
+) -> None:
+    """A repeating zero timer is re-armed from the start of its pass, so it ran again before
+    a timer that fell due meanwhile (two passes back to back, traced); it is re-armed after."""
+    import itertools
+    import time
+
+    from PySide6.QtCore import Qt, QTimer
+
+    events: list[str] = []
+    original = view.delegate._measure_pass
+
+    def slow_pass() -> None:
+        events.append("pass")
+        end = time.perf_counter() + 0.002  # longer than the other timer's interval
+        while time.perf_counter() < end:
+            pass
+        original()
+
+    monkeypatch.setattr(view.delegate, "_measure_pass", slow_pass)
+    ticker = QTimer(interval=1, timeout=lambda: events.append("tick"))
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    view.model().set_messages(
+        TranscriptItem(Role.USER if i % 2 == 0 else Role.ASSISTANT, f"{i}. {ANSWER}")
+        for i in range(OPEN_FIRST + 300)
+    )
+    ticker.start()
+    qtbot.waitUntil(lambda: events.count("pass") >= 20, timeout=10_000)
+    ticker.stop()
+    passes = [i for i, event in enumerate(events) if event == "pass"]
+    back_to_back = sum(1 for a, b in itertools.pairwise(passes) if b == a + 1)
+    assert back_to_back == 0, events
