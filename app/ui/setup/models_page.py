@@ -6,7 +6,8 @@ points to), but never a projector another listed model still uses. The page does
 settings itself: it emits ``default_changed`` and the window persists it. The exceptions are
 the selected model's own GPU layers, context and KV type, saved straight to ``models.json``
 through the ``ModelOverrides`` it is given, and the folders added with "Add folder…", saved to
-``model_folders.json`` (shared with the setup assistant) so the search finds them every time.
+``model_folders.json`` (shared with the setup assistant) so the search finds them every time —
+and removed again from "Folders searched", which also shows a folder that is gone as missing.
 """
 
 from __future__ import annotations
@@ -32,11 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.budget import KvType
-from app.models.discovery import ModelPair, ScanResult, scan
-from app.models.model_folders import ModelFolders, remember_folder, remembered_folders
+from app.models.discovery import ModelPair, ScanResult, default_locations, scan
+from app.models.model_folders import (
+    ModelFolders,
+    SearchedFolder,
+    forget_folder,
+    remember_folder,
+    remembered_folders,
+    searched_folders,
+)
 from app.models.model_overrides import ModelOverrides
 from app.settings import SETTINGS_BY_KEY
 from app.ui.common.background import run_in_background
+from app.ui.setup.model_folder_list import ModelFolderList
 from app.ui.setup.setting_words import CHOICES, SPECIAL_VALUES, label
 from app.ui.theme.dialog_parts import Section, align_labels, confirm_destructive, mark_primary
 from app.ui.theme.tokens import SPACING
@@ -64,12 +73,15 @@ class ModelsPage(QWidget):
         overrides: ModelOverrides | None = None,
         defaults: dict | None = None,
         folders: ModelFolders | None = None,
+        always_fn: Callable[[], list[tuple[str, Path]]] = default_locations,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.default_model = default_model
         self._scan_fn = scan_fn or (lambda folders: scan(extra_folders=folders))
         self._store = folders
+        self._always_fn = always_fn  # the folders every search looks in (other apps' caches)
+        self._folder_error = ""  # why the last removal was not saved, shown after the search
         self._folders: list[Path] = []  # added this session (kept even if the store fails)
         self._confirm = confirm
         self._pool = pool
@@ -97,18 +109,15 @@ class ModelsPage(QWidget):
         self.status.setObjectName("dialogNote")
         self.refresh_button = QPushButton("Search again")
         self.refresh_button.setToolTip("Look for model files in the usual places again")
-        self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setToolTip("Search a folder of your own for GGUF files, always")
+        self.folder_list = ModelFolderList()
+        self.add_folder_button = self.folder_list.add_button
         self.default_button = QPushButton("Use by default")
         self.default_button.setToolTip("Load the selected model when Pixtral Desk starts")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete the selected model's files from this computer")
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
-        buttons = (
-            self.add_folder_button, self.refresh_button, self.delete_button, self.default_button,
-        )  # fmt: skip
-        for button in buttons:
+        for button in (self.refresh_button, self.delete_button, self.default_button):
             row.addWidget(button)
         installed = Section(
             "Installed Pixtral models",
@@ -120,11 +129,13 @@ class ModelsPage(QWidget):
         layout.setContentsMargins(SPACING["xs"], SPACING["md"], SPACING["xs"], SPACING["xs"])
         layout.setSpacing(SPACING["md"])
         layout.addWidget(installed, 1)
+        layout.addWidget(self.folder_list)
         layout.addWidget(self._build_override_box())
 
         self.table.itemSelectionChanged.connect(self._show_overrides)
         self.refresh_button.clicked.connect(self.refresh)
         self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
+        self.folder_list.remove_requested.connect(self.remove_folder)
         self.default_button.clicked.connect(self._on_default_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
 
@@ -214,13 +225,33 @@ class ModelsPage(QWidget):
     def refresh(self) -> None:
         self.status.setText("Searching…")
         folders = remembered_folders(self._store, self._folders)
-        run_in_background(
-            lambda: self._scan_fn(folders), self.show_pairs, self._on_scan_failed, self._pool, self
-        )
+        always = self._always_fn
+
+        def search() -> tuple[list[SearchedFolder], ScanResult]:
+            # Which folders exist is asked here too: a vanished network path can take seconds.
+            return searched_folders(folders, always()), self._scan_fn(folders)
+
+        run_in_background(search, self._on_searched, self._on_scan_failed, self._pool, self)
+
+    def _on_searched(self, found: tuple[list[SearchedFolder], ScanResult]) -> None:
+        folders, result = found
+        self.folder_list.show_folders(folders)
+        if self._folder_error:
+            self.folder_list.note.setText(self._folder_error)
+            self._folder_error = ""
+        self.show_pairs(result)
 
     def add_folder(self, folder: str | Path) -> None:
         """Search ``folder`` too, now and (with a store) in every later search."""
         remember_folder(self._store, self._folders, folder)
+        self.refresh()
+
+    def remove_folder(self, folder: str | Path) -> None:
+        """Stop searching ``folder`` (its files stay) and search again without it."""
+        try:
+            forget_folder(self._store, self._folders, folder)
+        except OSError as error:  # it comes back with the search: say why
+            self._folder_error = f"Could not save the folder list: {error.strerror or error}"
         self.refresh()
 
     def _on_add_folder_clicked(self) -> None:

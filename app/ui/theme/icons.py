@@ -57,6 +57,8 @@ NAMES = {
     "sent_away": "ph.globe",  # the privacy badge when messages leave this computer
     "warning": "ph.warning-circle",
     "chosen": "ph.check",  # the model menu's entry in use
+    "folder": "ph.folder",  # a folder the model search looks in
+    "folder_remove": "ph.folder-minus",  # stop searching a folder (no file is deleted)
 }
 """Our names for the icons we use, so a later change of icon set is one table."""
 

@@ -1,4 +1,4 @@
-"""The Models settings page: list, set default, delete."""
+"""The Models settings page: list, set default, delete, and the folders it searches."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QThreadPool
 
 from app.core.model_files import inspect_mmproj, inspect_text_model
 from app.models.discovery import ModelPair, ScanResult
+from app.models.model_folders import ModelFolders
 from app.ui.setup.models_page import ModelsPage
 
 
@@ -189,3 +191,85 @@ def test_a_folder_added_on_the_page_is_remembered(qtbot, tmp_path) -> None:
     page.add_folder(tmp_path / "models")
     assert page.status.text() == "1 installed"
     assert store.folders() == [tmp_path / "models"]
+
+
+def _remembered(tmp_path: Path) -> tuple[ModelFolders, Path, Path]:
+    """A store with three folders: two with a model pair each, one since unplugged."""
+    from tests.fixtures.pixtral_gguf import write_pixtral_pair
+
+    store = ModelFolders.beside(tmp_path / "config" / "settings.ini")
+    usb, downloads = tmp_path / "usb stick", tmp_path / "Downloads" / "pixtral"
+    write_pixtral_pair(usb)
+    write_pixtral_pair(downloads)
+    for folder in (downloads, usb, tmp_path / "mistyped folder"):
+        store.add(folder)
+    return store, usb, downloads
+
+
+def _folder_page(qtbot, store: ModelFolders, always: list[tuple[str, Path]]) -> ModelsPage:
+    from app.models.discovery import scan
+
+    page = ModelsPage(
+        scan_fn=lambda folders: scan(locations=always, extra_folders=folders),
+        pool=InlinePool(),
+        folders=store,
+        always_fn=lambda: always,
+    )
+    qtbot.addWidget(page)
+    page.resize(820, 640)
+    page.refresh()
+    return page
+
+
+def test_remembered_folders_are_listed_and_a_missing_one_marked(qtbot, tmp_path) -> None:
+    store, usb, downloads = _remembered(tmp_path)
+    page = _folder_page(qtbot, store, [])
+    shown = [page.folder_list.list.item(i).text() for i in range(page.folder_list.list.count())]
+    assert shown == [str(downloads), str(usb), f"{tmp_path / 'mistyped folder'}  ·  not found"]
+    assert page.status.text() == "2 installed"
+
+
+def test_removing_a_folder_forgets_it_keeps_its_files_and_searches_again(qtbot, tmp_path) -> None:
+    store, usb, downloads = _remembered(tmp_path)
+    page = _folder_page(qtbot, store, [])
+    page.folder_list.list.setCurrentRow(1)
+    page.folder_list.remove_button.click()
+    assert store.folders() == [downloads, tmp_path / "mistyped folder"]
+    assert page.status.text() == "1 installed" and page.pairs[0].model.path.parent == downloads
+    assert sorted(p.name for p in usb.iterdir())  # its files are still there
+    page.add_folder(usb)  # added again this session, then removed: gone from both lists
+    page.remove_folder(usb)
+    assert page.status.text() == "1 installed" and usb not in store.folders()
+
+
+def test_an_always_searched_folder_is_shown_and_kept(qtbot, tmp_path) -> None:
+    store, _usb, downloads = _remembered(tmp_path)
+    page = _folder_page(qtbot, store, [("Hugging Face cache", downloads)])
+    first = page.folder_list.folders[0]
+    assert first.always == "Hugging Face cache" and first.path == downloads
+    page.folder_list.list.setCurrentRow(0)
+    assert not page.folder_list.remove_button.isEnabled()
+    assert page.folder_list.list.count() == 3  # listed once, though also remembered
+
+
+def test_a_removal_that_cannot_be_saved_says_so(qtbot, tmp_path) -> None:
+    store, usb, _downloads = _remembered(tmp_path)
+    page = _folder_page(qtbot, store, [])
+    store.path.with_name(store.path.name + ".tmp").mkdir()  # the write fails, even as root
+    page.remove_folder(usb)
+    assert page.folder_list.note.text().startswith("Could not save the folder list")
+    assert usb in [f.path for f in page.folder_list.folders]  # back, as it still is searched
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+def test_the_folder_list_renders_in_both_schemes(
+    qtbot, unthemed_afterwards, tmp_path, appearance: str
+) -> None:
+    from app.ui.theme.theme import Theme
+
+    Theme.install(unthemed_afterwards, appearance)
+    store, _usb, _downloads = _remembered(tmp_path)
+    page = _folder_page(qtbot, store, [])
+    page.folder_list.list.setCurrentRow(2)
+    shot = Path(os.environ.get("SHOT_DIR", tmp_path)) / f"models_page_folders_{appearance}.png"
+    assert page.grab().save(str(shot))
