@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QVariantAnimation,
     Signal,
 )
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from app.core.conversation import MessageStatus
@@ -119,6 +120,10 @@ class ChatView(MessageActionInput, QListView):
         model.modelReset.connect(self._on_model_model_reset)
 
     # --- layout and scrolling -------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        self.delegate.frame_painted()  # the measurer lets due timers run before its next pass
 
     def resizeEvent(self, event) -> None:
         self.row_width = max(200, self.viewport().width())

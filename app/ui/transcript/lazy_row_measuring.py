@@ -8,8 +8,8 @@ the rest a few milliseconds at a time, visible rows first; a row about to be pai
 a bounded step per frame. A mixin, not a helper object, so each override and each attribute
 stays on the delegate itself and nothing runs at another time than before.
 ``TranscriptDelegate.__init__`` creates the state it uses (``_pending``, ``_painted``,
-``_spent``, ``_unlaid``, ``_urgent``, ``_last_relayout``, ``_laid_out``, ``_measurer``,
-``_budget``; ``restyle`` the ``_estimates`` and ``_metrics``).
+``_spent``, ``_unlaid``, ``_urgent``, ``_last_relayout``, ``_laid_out``, ``_frame_at``,
+``_yielded_to``, ``_measurer``, ``_budget``; ``restyle`` the ``_estimates`` and ``_metrics``).
 """
 
 from __future__ import annotations
@@ -162,9 +162,19 @@ class LazyRowMeasuring:
         timer that fell due during the pass: the next pass ran first and the other waited
         for two (traced while a 2,000-message chat opened: two passes, 12 ms, back to back).
         Re-armed from now, the timers that fell due meanwhile run before the next pass."""
+        if self._frame_at != self._yielded_to and time.perf_counter() - self._frame_at < 0.001:
+            # A frame was painted just now, in this round of events: a pass straight after it
+            # adds its milliseconds to the frame's before any other timer runs. Once per frame.
+            self._yielded_to = self._frame_at
+            self._measurer.start()
+            return
         self._measure_pass()
         if self._measurer.isActive():
             self._measurer.start()
+
+    def frame_painted(self) -> None:
+        """The view has just painted (``ChatView.paintEvent``)."""
+        self._frame_at = time.perf_counter()
 
     def _measure_pass(self) -> None:
         """Measure rows left estimated, those last painted first, a few ms per pass.

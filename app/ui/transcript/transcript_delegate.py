@@ -91,6 +91,8 @@ class TranscriptDelegate(LazyRowMeasuring, QStyledItemDelegate):
         self._urgent = False  # ... and one of them is on screen
         self._last_relayout = 0.0
         self._laid_out = False  # the view relaid every row this pass: measure in the next
+        self._frame_at = 0.0  # when the view last finished painting (perf_counter seconds)
+        self._yielded_to = 0.0  # the frame the measurer last let other timers run after
         self._measurer = QTimer(self, interval=0, timeout=self._on_measurer_timeout)
         self._budget = QTimer(self, interval=0, singleShot=True, timeout=self.new_pass)
         self.restyle()

@@ -66,3 +66,21 @@ def test_a_timer_due_during_a_measuring_pass_runs_before_the_next_pass(
     passes = [i for i, event in enumerate(events) if event == "pass"]
     back_to_back = sum(1 for a, b in itertools.pairwise(passes) if b == a + 1)
     assert back_to_back == 0, events
+
+
+def test_the_measurer_lets_due_timers_run_after_a_frame_before_its_next_pass(
+    qtbot, view: ChatView, monkeypatch
+) -> None:
+    """A pass straight after a paint, in the same round of events, added to that frame."""
+    passes: list[bool] = []
+    monkeypatch.setattr(view.delegate, "_measure_pass", lambda: passes.append(True))
+    view.delegate._measurer.start()
+    view.delegate.frame_painted()
+    view.delegate._on_measurer_timeout()
+    assert passes == [] and view.delegate._measurer.isActive()  # yielded, still to come
+    view.delegate._on_measurer_timeout()
+    assert passes == [True]  # once per frame
+    view.viewport().repaint()  # a real paint says so itself
+    view.delegate._on_measurer_timeout()
+    assert passes == [True]
+    view.delegate._measurer.stop()
