@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from app.core.secrets import remember_secret
 from app.engine.base import EngineError, EngineEvent, GenerationRequest
@@ -40,9 +40,10 @@ except ImportError:  # pragma: no cover - environments with plain httpx
 
 
 def server_host(base_url: str) -> str:
-    """What the UI shows as "where this runs": the host (and port) of the server."""
+    """What the UI shows as "where this runs": the host (and port) of the server, without the
+    ``user:password@`` a URL may carry (httpx sends those as Basic auth)."""
     parts = urlsplit(base_url)
-    return parts.netloc or base_url
+    return parts.netloc.rpartition("@")[2] or base_url
 
 
 def classify(exc: BaseException) -> Exception:
@@ -84,6 +85,8 @@ class OpenAICompatBackend(Notices):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.host = server_host(self.base_url)
+        # A password in the URL is a key too (Basic auth): a server may echo it, base64 or not.
+        remember_secret(unquote(urlsplit(self.base_url).password or ""))
         self.max_retries, self.max_wait_s = max_retries, max_wait_s
         self.max_images, self.max_image_bytes = max_images, max_image_bytes
         Notices.__init__(self, on_notice)

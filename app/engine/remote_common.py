@@ -5,6 +5,8 @@ errors are worded once (``remote_errors``) and the cancel-aware streaming loop l
 backend only opens its stream (the ``mistralai`` SDK, or httpx for other servers) and turns
 its transport errors into ``HttpFailure`` / ``NetworkFailure``. Anything else a stream raises
 still ends the turn as an ``EngineError`` built by ``remote_errors``, so any key in it is redacted.
+The streamed text itself enters the app here too, so it passes a ``StreamRedactor``: a server
+echoing the key (or a piece of it) into the answer hands it to the window and the history.
 
 Cancel: the blocking read runs in a pump thread that owns the stream's ``with`` block; the
 caller waits on a queue in 50 ms slices, so ``cancel()`` from any thread ends the turn within
@@ -22,6 +24,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.secrets import StreamRedactor
 from app.engine.base import EngineEvent, Finished, FinishReason, Token, Usage
 from app.engine.chat_payload import Payload
 from app.engine.remote_errors import (
@@ -151,24 +154,28 @@ class RemoteTurn:
         first: float | None = None
         finish: str | None = None
         usage = Chunk()
+        keys = StreamRedactor()
         while True:
             try:
                 item = events.get(timeout=POLL_S)
             except queue.Empty:
                 if self.cancelled.is_set():
+                    _keep(parts, echo.feed(keys.flush()))
                     yield from self._finish_cancelled(parts, start, first, payload)
                     return
                 continue
             if self.cancelled.is_set():
+                _keep(parts, echo.feed(keys.flush()))
                 yield from self._finish_cancelled(parts, start, first, payload)
                 return
             if item is None:
                 break
             if isinstance(item, BaseException):
+                _keep(parts, echo.feed(keys.flush()))  # "streamed before failing", redacted
                 raise item
             if item.prompt_tokens is not None:
                 usage = item
-            text = echo.feed(item.text)
+            text = echo.feed(keys.feed(item.text))
             if text:
                 if first is None:
                     first = time.monotonic()
@@ -176,7 +183,7 @@ class RemoteTurn:
                 yield Token(text)
             if item.finish_reason:
                 finish = item.finish_reason
-        rest = echo.flush()
+        rest = echo.feed(keys.flush()) + echo.flush()
         if rest:
             first = first if first is not None else time.monotonic()
             parts.append(rest)
@@ -231,6 +238,13 @@ class RemoteTurn:
             device=self.device,
             n_ctx=self.n_ctx,
         )
+
+
+def _keep(parts: list[str], held: str) -> None:
+    """Adds the text a redactor held back when a turn ends early (``parts`` stays empty
+    when there is none: an empty list is what lets a 429 be retried)."""
+    if held:
+        parts.append(held)
 
 
 class Notices:
