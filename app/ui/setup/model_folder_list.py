@@ -22,17 +22,19 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.models.model_folders import SearchedFolder
-from app.ui.theme.dialog_parts import Section
+from app.ui.theme.dialog_parts import DESCRIPTION
 from app.ui.theme.icons import icon, set_icon
 from app.ui.theme.theme import colours, current_scheme, on_change
 from app.ui.theme.tokens import SPACING, Scheme
 
 #: Rows shown before the list scrolls: enough for the usual few, small beside the models table.
 VISIBLE_ROWS = 4
+MIN_ROWS = 2
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -69,16 +71,17 @@ class _FolderListView(QListWidget):
         super().keyPressEvent(event)
 
 
-class ModelFolderList(Section):
+class ModelFolderList(QWidget):
+    """A part of the page's "Installed" section: a caption, the list, its buttons."""
+
     remove_requested = Signal(Path)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(
-            "Folders searched",
-            "Model files are looked for in these folders. Removing one of yours stops the "
-            "search there; no file is deleted.",
-            parent,
-        )
+        super().__init__(parent)
+        self.setAccessibleName("Folders searched")
+        self.caption = QLabel("Searched in these folders (removing one deletes no file):")
+        self.caption.setObjectName(DESCRIPTION)
+        self.caption.setWordWrap(True)
         self.folders: list[SearchedFolder] = []
         self.list = _FolderListView()
         self.list.setAccessibleName("Folders searched for models")
@@ -97,8 +100,12 @@ class ModelFolderList(Section):
         row.addWidget(self.note, 1)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
-        self.body.addWidget(self.list)
-        self.body.addLayout(row)
+        body = QVBoxLayout(self)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(SPACING["sm"])
+        body.addWidget(self.caption)
+        body.addWidget(self.list)
+        body.addLayout(row)
         self.list.currentRowChanged.connect(lambda _row: self._update_remove_button())
         self.list.delete_pressed.connect(self.remove_selected)
         self.list.customContextMenuRequested.connect(self._show_menu)
@@ -145,11 +152,13 @@ class ModelFolderList(Section):
         self.list.setCurrentRow(row)
 
     def _fit(self, rows: int) -> None:
-        """As tall as its rows up to ``VISIBLE_ROWS``, then it scrolls; one row when empty."""
+        """As tall as its rows up to ``VISIBLE_ROWS``, then it scrolls; on a short screen it
+        may shrink to ``MIN_ROWS`` whatever it holds, so the dialog, sized before the search
+        ends, already has room for it (the other sections need theirs too)."""
         row_height = max(self.list.sizeHintForRow(0), self.list.fontMetrics().height())
-        frame = 2 * self.list.frameWidth()
-        shown = min(max(rows, 1), VISIBLE_ROWS)
-        self.list.setFixedHeight(shown * row_height + frame + 2 * SPACING["xs"])
+        frame = 2 * self.list.frameWidth() + 2 * SPACING["xs"]
+        self.list.setMinimumHeight(MIN_ROWS * row_height + frame)
+        self.list.setMaximumHeight(max(min(rows, VISIBLE_ROWS), MIN_ROWS) * row_height + frame)
 
     def selected(self) -> SearchedFolder | None:
         row = self.list.currentRow()

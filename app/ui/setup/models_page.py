@@ -125,11 +125,14 @@ class ModelsPage(QWidget):
         )
         installed.body.addWidget(self.table, 1)
         installed.body.addLayout(row)
+        # Where the models were looked for belongs with what was found; a section of its own
+        # would not fit the settings dialog's default height beside the other two.
+        installed.body.addSpacing(SPACING["sm"])
+        installed.body.addWidget(self.folder_list)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SPACING["xs"], SPACING["md"], SPACING["xs"], SPACING["xs"])
         layout.setSpacing(SPACING["md"])
         layout.addWidget(installed, 1)
-        layout.addWidget(self.folder_list)
         layout.addWidget(self._build_override_box())
 
         self.table.itemSelectionChanged.connect(self._show_overrides)

@@ -269,7 +269,10 @@ def test_the_folder_list_renders_in_both_schemes(
 
     Theme.install(unthemed_afterwards, appearance)
     store, _usb, _downloads = _remembered(tmp_path)
-    page = _folder_page(qtbot, store, [])
-    page.folder_list.list.setCurrentRow(2)
+    hub = tmp_path / "huggingface" / "hub"
+    hub.mkdir(parents=True)
+    page = _folder_page(qtbot, store, [("Hugging Face cache", hub)])
+    page.folder_list.list.setCurrentRow(1)  # the missing one unselected, to see it muted
+    assert page.folder_list.list.count() == 4
     shot = Path(os.environ.get("SHOT_DIR", tmp_path)) / f"models_page_folders_{appearance}.png"
     assert page.grab().save(str(shot))
