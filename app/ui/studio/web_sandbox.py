@@ -26,7 +26,11 @@ nowhere to go. Layers, outermost first, each closing what it can on its own:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+import atexit
+import weakref
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
     QWebEnginePage,
@@ -90,14 +94,24 @@ class _BlockOutside(QWebEngineUrlRequestInterceptor):
 
 
 _profile: QWebEngineProfile | None = None
+_pages: weakref.WeakSet[SandboxedPage] = weakref.WeakSet()  # every page made on the profile
+_release_hooked = False
 
 
 def sandbox_profile() -> QWebEngineProfile:
-    """The one off-the-record profile all previews share; it blocks everything outside."""
+    """The one off-the-record profile all previews share; it blocks everything outside.
+
+    It has no parent: Qt requires every page to be deleted before its profile ("Release of
+    profile requested but WebEnginePage still not deleted. Expect troubles!", then a crash at
+    exit), and as the application's child it died with the application, after pages that were
+    still waiting for ``deleteLater`` or held by a window nobody deleted. ``release_sandbox``
+    deletes them and then the profile, when the application is about to quit and, where it
+    never quits (tests), when the interpreter exits.
+    """
     global _profile
     if _profile is None:
-        app = QApplication.instance()
-        profile = QWebEngineProfile(app)  # no storage name: off the record
+        _hook_release()
+        profile = QWebEngineProfile()  # no storage name: off the record
         profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
         profile.setPersistentCookiesPolicy(
             QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies
@@ -111,6 +125,45 @@ def sandbox_profile() -> QWebEngineProfile:
     return _profile
 
 
+def _hook_release() -> None:
+    """Release the sandbox on the way out, once per process.
+
+    ``aboutToQuit`` is the app's way out (the main window closed, Quit), while the event loop
+    still runs. ``atexit`` covers a process whose application never quits (pytest): handlers
+    run last registered first, so this one, registered once the application exists, runs
+    before PySide's own clean-up deletes the application and what Python still owns.
+    """
+    global _release_hooked
+    if _release_hooked:
+        return
+    _release_hooked = True
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(release_sandbox)
+    atexit.register(release_sandbox)
+
+
+def release_sandbox() -> None:
+    """Delete every sandboxed page (with the view that shows it), then the profile.
+
+    Only on the GUI thread, where Qt objects may die, and while the application exists.
+    Views deleted here leave their Python wrappers behind, dead; this runs when the app is
+    leaving, after which nothing shows a page. A later page makes a new profile.
+    """
+    global _profile
+    app = QApplication.instance()
+    if _profile is None or app is None or QThread.currentThread() is not app.thread():
+        return  # not on the GUI thread; or the application (and WebEngine) is already gone
+    for page in list(_pages):
+        if not shiboken6.isValid(page):
+            continue
+        view = QWebEngineView.forPage(page)
+        shiboken6.delete(view if isinstance(view, SandboxedView) else page)
+    if shiboken6.isValid(_profile):
+        shiboken6.delete(_profile)
+    _profile = None
+
+
 def _refuse_download(download: QWebEngineDownloadRequest) -> None:
     download.cancel()
 
@@ -122,6 +175,7 @@ class SandboxedPage(QWebEnginePage):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(sandbox_profile(), parent)
+        _pages.add(self)  # deleted before the profile (release_sandbox)
         self._interceptor = _BlockOutside(self, self.blocked)
         self.setUrlRequestInterceptor(self._interceptor)
         for script in page_scripts():
