@@ -160,18 +160,18 @@ class RemoteTurn:
                 item = events.get(timeout=POLL_S)
             except queue.Empty:
                 if self.cancelled.is_set():
-                    _keep(parts, echo.feed(keys.flush()))
+                    yield from _release(keys, echo, parts)
                     yield from self._finish_cancelled(parts, start, first, payload)
                     return
                 continue
             if self.cancelled.is_set():
-                _keep(parts, echo.feed(keys.flush()))
+                yield from _release(keys, echo, parts)
                 yield from self._finish_cancelled(parts, start, first, payload)
                 return
             if item is None:
                 break
             if isinstance(item, BaseException):
-                _keep(parts, echo.feed(keys.flush()))  # "streamed before failing", redacted
+                yield from _release(keys, echo, parts)  # "streamed before failing", redacted
                 raise item
             if item.prompt_tokens is not None:
                 usage = item
@@ -240,11 +240,13 @@ class RemoteTurn:
         )
 
 
-def _keep(parts: list[str], held: str) -> None:
-    """Adds the text a redactor held back when a turn ends early (``parts`` stays empty
-    when there is none: an empty list is what lets a 429 be retried)."""
+def _release(keys: StreamRedactor, echo: EchoCut, parts: list[str]) -> Iterator[Token]:
+    """The text the redactor held back, when a turn ends early: shown and stored like the rest
+    (``parts`` stays empty when there is none: an empty list is what lets a 429 be retried)."""
+    held = echo.feed(keys.flush())
     if held:
         parts.append(held)
+        yield Token(held)
 
 
 class Notices:

@@ -9,21 +9,23 @@ the key's bytes.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from app.core.conversation import Message, MessageStatus, Role, TextPart
 from app.core.secrets import forget_secrets, remember_secret
 from app.crash_report import write_report
-from app.engine.base import EngineError, ErrorKind, GenerationRequest
+from app.engine.base import EngineError, ErrorKind, Finished, GenerationRequest, Token
 from app.engine.chat_payload import Payload
-from app.engine.mistral_api import MistralBackend, RemoteError
+from app.engine.mistral_api import Mistral, MistralBackend, RemoteError
 from app.engine.openai_compat import OpenAICompatBackend
 from app.engine.remote_common import Chunk, RemoteTurn
 from app.logs import setup_logging
@@ -123,3 +125,123 @@ def test_an_unforeseen_stream_failure_is_a_redacted_turn_error(root: Path):
     assert isinstance(error, EngineError) and error.kind is ErrorKind.INTERNAL
     assert error.text == "partial " and "cannot validate the echo" in error.message
     assert KEY not in error.message + error.detail
+
+
+# Pieces and encodings of the key: a server quoting part of it, or its header in base64.
+
+PIECE_KEY = "pd/live+7Qx=3kz9w!"  # no shape; "/+=!" make its URL and base64 forms differ
+
+
+def echoed_forms(key: str) -> dict[str, str]:
+    """How a server may hand the key back, each long enough to matter."""
+    return {
+        "piece": key[2:13],
+        "url": quote(key, safe=""),
+        "base64": base64.b64encode(key.encode()).decode(),
+        "basic": base64.b64encode(f"me:{key}".encode()).decode(),
+        "basic piece": base64.b64encode(f"me:{key}".encode()).decode()[6:20],
+    }
+
+
+def leaked(text: str, key: str) -> list[str]:
+    """The 8-character pieces of any echoed form of ``key`` found in ``text``."""
+    found = []
+    for form in echoed_forms(key).values():
+        found += [form[i : i + 8] for i in range(len(form) - 7) if form[i : i + 8] in text]
+    return found
+
+
+def leaked_on_disk(root: Path, key: str) -> list[str]:
+    return [
+        f"{p.name}: {piece}"
+        for p in root.rglob("*")
+        if p.is_file()
+        for piece in leaked(p.read_bytes().decode("utf-8", "replace"), key)
+    ]
+
+
+def piece_echoes(key: str) -> list[Reply]:
+    forms = echoed_forms(key)
+    return [
+        Reply(status=401, body={"message": f"no key ending {forms['piece']}… on file"}),
+        Reply(status=403, body={"detail": f"forbidden: {forms['url']}"}),
+        Reply(status=400, body={"error": {"header": f"Basic {forms['basic']}"}}),
+        Reply(status=418, body={"seen": [forms["base64"], forms["basic piece"]]}),
+        # Streamed: the key cut across chunks, and a turn failing mid-stream after a piece.
+        Reply(tokens=("Your key is ", key[:3], key[3:9], key[9:], ", or ", forms["url"][:9])),
+        Reply(tokens=("Echo: ", key[1:5], key[5:12], "...", "more"), cut_after=4),
+    ]
+
+
+@pytest.mark.parametrize("flavour", ["openai", "mistral"])
+def test_pieces_of_an_echoed_key_reach_no_sink(root: Path, flavour: str):
+    """Window (tokens, error message), history, log file and exports: none holds 8 characters
+    of the key, URL-encoded or base64 (alone or as ``me:key`` Basic auth) in a row."""
+    setup_logging(root / "logs")
+    log = logging.getLogger("pixtral-desk.test")
+    store = HistoryStore.open(root / "data")
+    shown: list[str] = []
+    with FakeChatServer(flavour) as srv:
+        if flavour == "openai":
+            backend = OpenAICompatBackend(srv.url + "/v1", "m", PIECE_KEY, max_retries=0)
+        else:
+            backend = MistralBackend(lambda: PIECE_KEY, "pixtral-large-latest", server_url=srv.url)
+        conversation = store.create_conversation(title="echo")
+        for echo in piece_echoes(PIECE_KEY):
+            srv.script(echo)
+            store.add_message(conversation, Role.USER, [TextPart("hi")])
+            reply = store.start_reply(conversation, backend=flavour)
+            status, error = MessageStatus.COMPLETE, None
+            for event in backend.generate(GenerationRequest([Message.user("hi")])):
+                if isinstance(event, Token):  # as ChatSession: shown, and streamed to the store
+                    shown.append(event.text)
+                    store.append_stream(reply, event.text)
+                elif isinstance(event, EngineError):
+                    status, error = MessageStatus.FAILED, event.message
+                    shown.append(event.message)
+                    log.warning("turn failed: %s (%s); text %r", error, event.detail, event.text)
+                elif isinstance(event, Finished):
+                    log.warning("answer: %s", event.text)
+            store.finish_reply(reply, status, error=error)
+        backend.close()
+    assert "Your key is [REDACTED], or [REDACTED]" in "".join(shown)
+    assert "Echo: [REDACTED]..." in "".join(shown)
+    assert leaked("\n".join(shown), PIECE_KEY) == []
+    export_json(store, conversation, root / "exports")
+    export_markdown(store, conversation, root / "exports")
+    store.close()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert on_disk(root, "Your key is")  # the texts are there…
+    assert leaked_on_disk(root, PIECE_KEY) == []  # …without the key
+
+
+def test_a_logged_sdk_error_holds_no_piece_of_the_key(root: Path):
+    """The real ``mistralai`` SDK's 401 error, logged as code would log it: the exception with
+    its traceback, its repr, its body and the request's headers."""
+    setup_logging(root / "logs")
+    log = logging.getLogger("pixtral-desk.test")
+    forms = echoed_forms(PIECE_KEY)
+    with FakeChatServer("mistral") as srv:
+        backend = MistralBackend(lambda: PIECE_KEY, "pixtral-large-latest", server_url=srv.url)
+        srv.script(Reply(status=401, body={"message": f"bad key {forms['piece']}", **forms}))
+        list(backend.generate(GenerationRequest([Message.user("hi")])))  # remembers the key
+        srv.script(Reply(status=401, body={"message": f"bad key {forms['piece']}", **forms}))
+        client = Mistral(api_key=PIECE_KEY, server_url=srv.url)
+        with pytest.raises(Exception) as failure:
+            client.chat.complete(model="m", messages=[{"role": "user", "content": "hi"}])
+        exc = failure.value
+        assert leaked(str(exc), PIECE_KEY)  # the SDK's own text does carry it
+        try:
+            raise RuntimeError("chat failed") from exc
+        except RuntimeError:
+            log.exception("SDK call failed: %r", exc)
+        response = getattr(exc, "raw_response", None)
+        request = getattr(response, "request", None)
+        log.error("body %s headers %s", getattr(exc, "body", ""), dict(request.headers))
+        backend.close()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = (root / "logs" / "pixtral-desk.log").read_text(encoding="utf-8")
+    assert "SDK call failed" in text and "Traceback" in text
+    assert leaked(text, PIECE_KEY) == []
