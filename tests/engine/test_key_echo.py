@@ -175,8 +175,8 @@ def piece_echoes(key: str) -> list[Reply]:
 
 @pytest.mark.parametrize("flavour", ["openai", "mistral"])
 def test_pieces_of_an_echoed_key_reach_no_sink(root: Path, flavour: str):
-    """Window (tokens, error message), history, log file and exports: none holds 8 characters
-    of the key, URL-encoded or base64 (alone or as ``me:key`` Basic auth) in a row."""
+    """Window (tokens, error message), history, log file, crash reports and exports: none holds
+    8 characters of the key, URL-encoded or base64 (alone or as ``me:key`` Basic auth) in a row."""
     setup_logging(root / "logs")
     log = logging.getLogger("pixtral-desk.test")
     store = HistoryStore.open(root / "data")
@@ -203,6 +203,8 @@ def test_pieces_of_an_echoed_key_reach_no_sink(root: Path, flavour: str):
                 elif isinstance(event, Finished):
                     log.warning("answer: %s", event.text)
             store.finish_reply(reply, status, error=error)
+            if echo.body is not None:  # a crash whose message quotes the server's answer
+                write_report(root / "logs", RuntimeError, RuntimeError(json.dumps(echo.body)), None)
         backend.close()
     assert "Your key is [REDACTED], or [REDACTED]" in "".join(shown)
     assert "Echo: [REDACTED]..." in "".join(shown)
@@ -245,3 +247,28 @@ def test_a_logged_sdk_error_holds_no_piece_of_the_key(root: Path):
     text = (root / "logs" / "pixtral-desk.log").read_text(encoding="utf-8")
     assert "SDK call failed" in text and "Traceback" in text
     assert leaked(text, PIECE_KEY) == []
+
+
+def test_a_password_in_the_server_url_is_a_key_too(root: Path):
+    """``http://me:password@host/v1``: httpx sends it as Basic auth. It stays out of the host
+    the window shows, and a server echoing the header (or its base64) has it redacted."""
+    password = "s3cr/et+pass"
+    basic = echoed_forms(password)["basic"]  # base64 of "me:password"
+    with FakeChatServer("openai") as srv:
+        url = srv.url.replace("http://", f"http://me:{quote(password, safe='')}@") + "/v1"
+        srv.script(
+            Reply(status=401, body={"message": f"bad credentials Basic {basic}"}),
+            Reply(tokens=("you sent ", basic[:10], basic[10:], " and ", password)),
+        )
+        backend = OpenAICompatBackend(url, "m", None, max_retries=0)
+        events = [
+            e for _ in range(2) for e in backend.generate(GenerationRequest([Message.user("hi")]))
+        ]
+        backend.close()
+    assert srv.requests[0].headers["authorization"] == f"Basic {basic}"  # it was sent
+    shown = [backend.host, *(e.text for e in events if isinstance(e, Token))]
+    shown += [f"{e.message} {e.detail}" for e in events if isinstance(e, EngineError)]
+    assert backend.host == srv.url.removeprefix("http://")
+    # "bWU6" is base64 of "me:": the user's name is no secret.
+    assert "you sent bWU6[REDACTED] and [REDACTED]" in "".join(shown)
+    assert leaked("\n".join(shown), password) == []
