@@ -101,12 +101,13 @@ _release_hooked = False
 def sandbox_profile() -> QWebEngineProfile:
     """The one off-the-record profile all previews share; it blocks everything outside.
 
-    It has no parent: Qt requires every page to be deleted before its profile ("Release of
-    profile requested but WebEnginePage still not deleted. Expect troubles!", then a crash at
-    exit), and as the application's child it died with the application, after pages that were
-    still waiting for ``deleteLater`` or held by a window nobody deleted. ``release_sandbox``
-    deletes them and then the profile, when the application is about to quit and, where it
-    never quits (tests), when the interpreter exits.
+    Qt requires every page to be deleted before its profile. As the application's child the
+    profile died with the application, before any page still waiting for ``deleteLater``: Qt
+    warned "Release of profile requested but WebEnginePage still not deleted. Expect troubles!"
+    and the process crashed on its way out (a window closed and handed to ``deleteLater``, as
+    pytest-qt does, then the interpreter exiting: segfault). So it has no parent, and
+    ``release_sandbox`` deletes the pages and then the profile: when the application is about
+    to quit and, where it never quits (tests), when the interpreter exits.
     """
     global _profile
     if _profile is None:
