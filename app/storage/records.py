@@ -142,6 +142,8 @@ class ConversationInfo:
     allow_fallback: bool = False
     """The user said "Yes to All": when the local model cannot answer, this chat may be
     answered on La Plateforme without asking again."""
+    recovered_at: float | None = None
+    """When it was salvaged out of a damaged history (None: never was); it may be incomplete."""
     damaged: bool = False
     """A stored value could not be read as it should (a time out of range, settings that are
     not JSON); it is shown with a safe stand-in so the conversation can still be opened,
@@ -149,7 +151,8 @@ class ConversationInfo:
 
     COLUMNS = (
         "id, uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
-        "backend, model, system_prompt, sampling, private, active_leaf_id, allow_fallback"
+        "backend, model, system_prompt, sampling, private, active_leaf_id, allow_fallback, "
+        "recovered_at"
     )
 
     @classmethod
@@ -165,6 +168,7 @@ class ConversationInfo:
         values[4], values[5] = as_time(values[4]), as_time(values[5])
         values[8] = None if trashed is None else as_time(trashed)
         values[12] = sampling or {}
+        values[16] = as_time(values[16]) if values[16] is not None else None
         return cls(*values, damaged=damaged)
 
 

@@ -1,9 +1,9 @@
 """Copy what is still readable out of a history that was moved aside as damaged.
 
-SQLite's ``.recover`` is a shell command, not an API, so this reads the damaged file the slow,
-safe way: table by table, in rowid ranges of ``CHUNK`` rows. A range that fails is split in
-two until the failing rows are single ones, which are skipped; everything around a damaged
-page is still read. The rows go into the current history in one transaction:
+The damaged file is read whole first (``salvage_reader``: around the pages that fail), then
+each conversation goes into the current history with its messages and parts in a short write
+transaction of its own, so the app stays usable while a big history is copied, and a copy
+stopped half-way leaves whole conversations only:
 
 - conversations keep their uid; one whose uid is already there is skipped (with its
   messages), so salvaging the same file twice copies nothing twice;
@@ -11,38 +11,40 @@ page is still read. The rows go into the current history in one transaction:
   message whose parent was lost starts a branch of its own;
 - attachments come from the ``blobs`` folder beside the damaged file (the history's own, when
   it was moved aside in place), checked against their sha256; a part whose file is missing or
-  altered is left out and counted.
+  altered is left out and counted;
+- each salvaged conversation is stamped ``recovered_at`` (it may be incomplete: the list marks
+  it), and a date the damage made unreadable becomes the newest readable one of its messages,
+  or the time of the salvage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from app.storage.blobs import BlobStore, StagedBlob
 from app.storage.errors import StorageError
 from app.storage.history import HistoryStore
-from app.storage.records import OLD_FALLBACK_KEY, dumps, loads, take_old_fallback_flag
+from app.storage.records import (
+    OLD_FALLBACK_KEY,
+    dumps,
+    is_time,
+    loads,
+    take_old_fallback_flag,
+)
+from app.storage.salvage_reader import (
+    CONVERSATION,
+    PART,
+    Found,
+    blob_mimes,
+    open_read_only,
+    read_found,
+)
 from app.storage.tree import INSERT_COLUMNS
-
-CHUNK = 256
-_EMPTY_CHUNKS_PAST_END = 64
-"""When ``max(rowid)`` cannot be read, scanning stops this many empty chunks past the last row."""
-_CONVERSATION = (
-    "uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, backend, "
-    "model, system_prompt, sampling, private"
-)
-_MESSAGE = (
-    "conversation_id, parent_id, role, status, created_at, updated_at, backend, model, usage, "
-    "timings, error"
-)
-_PART = "message_id, position, kind, text, blob_sha256, meta"
-_READ_ERRORS = (sqlite3.DatabaseError, MemoryError)  # SQLite reports some damage as NOMEM
 
 
 @dataclass
@@ -56,6 +58,8 @@ class SalvageReport:
     """Row ids whose read failed (an upper bound: some may have held no row)."""
     lost_attachments: int = 0
     new_ids: list[int] = field(default_factory=list)
+    stopped: bool = False
+    """Stopped before the end (the app was closed): salvaging the file again copies the rest."""
 
     def describe(self) -> str:
         text = (
@@ -69,261 +73,224 @@ class SalvageReport:
                 f" Lost to the damage: up to {self.unreadable_rows} row(s) and "
                 f"{self.lost_attachments} attachment(s)."
             )
+        if self.stopped:
+            text += " Stopped before the end: recover again to copy the rest."
         return text
 
 
-def salvage(store: HistoryStore, damaged: Path) -> SalvageReport:
-    """Copy every readable conversation, message and attachment of ``damaged`` into ``store``."""
+def salvage(
+    store: HistoryStore,
+    damaged: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> SalvageReport:
+    """Copy every readable conversation, message and attachment of ``damaged`` into ``store``.
+
+    Safe on a pool thread while the app uses the history: the damaged file is read on a
+    connection of its own, and each conversation goes in with its own short write transaction
+    (the store's lock is never held for the whole copy). ``progress(done, total)`` is called
+    after each conversation; once ``cancelled()`` is true the copy stops between two
+    conversations: what was copied is whole, and salvaging the same file again copies the rest.
+    """
     damaged = Path(damaged)
     if not damaged.is_file():
         raise StorageError(f"There is no history file to salvage at {damaged}.")
     if damaged.resolve() == store.db.path.resolve():
         raise StorageError(f"{damaged} is the history in use; salvage reads a moved-aside copy.")
     report = SalvageReport(damaged)
-    source = _open_read_only(damaged)
+    source = open_read_only(damaged)
     try:
-        mimes = _blob_mimes(source)
-        copier = _Copier(store, BlobStore(damaged.parent / "blobs"), mimes, report)
-        with store.db.write() as conn:
-            copier.conn = conn
-            columns = _conversation_columns(source)
-            for old_id, row in _rows(source, "conversations", columns, report):
-                copier.conversation(old_id, row)
-            for old_id, row in _rows(source, "messages", _MESSAGE, report):
-                copier.message(old_id, row)
-            for _old_id, row in _rows(source, "parts", _PART, report):
-                copier.part(row)
-            copier.finish(_active_leaves(source, copier.conversations))
+        mimes = blob_mimes(source)
+        found = read_found(source)
     finally:
         source.close()
+    report.unreadable_rows += found.unreadable_rows
+    copier = _Copier(store, BlobStore(damaged.parent / "blobs"), mimes, report, damaged.name)
+    order = list(dict.fromkeys([*found.conversations, *found.messages]))
+    for done, old_id in enumerate(order, 1):
+        if cancelled is not None and cancelled():
+            report.stopped = True
+            break
+        copier.copy(old_id, found)
+        if progress is not None:
+            progress(done, len(order))
     return report
 
 
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()))}"
-    for flags in ("?mode=ro", "?immutable=1"):  # immutable: a read-only folder (WAL ignored)
-        try:
-            conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return conn
-        except sqlite3.OperationalError:
-            continue
-        except _READ_ERRORS as exc:
-            raise StorageError(f"Nothing can be salvaged from {path}: {exc}.") from exc
-    raise StorageError(f"{path} cannot be opened to salvage it.")
-
-
-def _rows(
-    conn: sqlite3.Connection, table: str, columns: str, report: SalvageReport
-) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """``(rowid, row)`` of every readable row, in rowid order."""
-    try:
-        top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return
-        top = None
-    except _READ_ERRORS:
-        top = None
-    start, last_found, empty = 1, 0, 0
-    failed: list[int] = []
-    while top is None or start <= top:
-        found = _range(conn, table, columns, start, start + CHUNK - 1, failed)
-        yield from found
-        if found:
-            last_found, empty = found[-1][0], 0
-        elif top is None and start > last_found:
-            empty += 1
-            if empty >= _EMPTY_CHUNKS_PAST_END:
-                break
-        start += CHUNK
-    # Past the last row read, a failed id may never have held a row: count up to there only.
-    end = top if top is not None else last_found
-    report.unreadable_rows += sum(1 for rowid in failed if rowid <= end)
-
-
-def _range(
-    conn: sqlite3.Connection, table: str, columns: str, low: int, high: int, failed: list[int]
-) -> list[tuple[int, tuple[Any, ...]]]:
-    """The rows with ids in ``low..high``, splitting the range around ids that fail."""
-    try:
-        rows = conn.execute(
-            f"SELECT rowid, {columns} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-            (low, high),
-        ).fetchall()
-        return [(row[0], tuple(row[1:])) for row in rows]
-    except _READ_ERRORS:
-        if low == high:
-            failed.append(low)
-            return []
-        middle = (low + high) // 2
-        return _range(conn, table, columns, low, middle, failed) + _range(
-            conn, table, columns, middle + 1, high, failed
-        )
-
-
-def _conversation_columns(conn: sqlite3.Connection) -> str:
-    """What to read of a conversation: a file written before the fallback flag had its own
-    column keeps it inside ``sampling`` (read as 0 here, moved out when copied)."""
-    try:
-        names = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
-    except _READ_ERRORS:
-        names = set()
-    return f"{_CONVERSATION}, {'allow_fallback' if 'allow_fallback' in names else '0'}"
-
-
-def _blob_mimes(conn: sqlite3.Connection) -> dict[str, str]:
-    """sha256 → mime from the ``blobs`` table (keyed by hash, so read by hash prefix)."""
-    out: dict[str, str] = {}
-
-    def read(prefix: str) -> None:
-        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        try:
-            rows = conn.execute(
-                "SELECT sha256, mime FROM blobs WHERE sha256 >= ? AND sha256 < ?", (prefix, upper)
-            ).fetchall()
-        except _READ_ERRORS:
-            if len(prefix) < 4:
-                for digit in "0123456789abcdef":
-                    read(prefix + digit)
-            return
-        out.update((sha, mime) for sha, mime in rows if isinstance(mime, str))
-
-    for digit in "0123456789abcdef":
-        read(digit)
-    return out
-
-
-def _active_leaves(conn: sqlite3.Connection, old_ids: dict[int, int]) -> dict[int, int]:
-    leaves = {}
-    for old_id in old_ids:
-        try:
-            row = conn.execute(
-                "SELECT active_leaf_id FROM conversations WHERE id = ?", (old_id,)
-            ).fetchone()
-        except _READ_ERRORS:
-            continue
-        if row and isinstance(row[0], int):
-            leaves[old_id] = row[0]
-    return leaves
-
-
 class _Copier:
-    """Inserts salvaged rows, mapping the damaged file's ids to the new ones."""
+    """Inserts salvaged rows one conversation at a time, mapping the damaged file's ids to the
+    new ones, with dates the damage made unreadable replaced by the best one known."""
 
     def __init__(
-        self, store: HistoryStore, source_blobs: BlobStore, mimes: dict[str, str], report: Any
+        self,
+        store: HistoryStore,
+        source_blobs: BlobStore,
+        mimes: dict[str, str],
+        report: SalvageReport,
+        source_name: str,
     ) -> None:
         self.store = store
         self.source_blobs = source_blobs
         self.mimes = mimes
         self.report = report
-        self.conn: sqlite3.Connection = store.db.conn
-        self.conversations: dict[int, int] = {}
-        self.skipped: set[int] = set()
-        self.messages: dict[int, int] = {}
-        self.newest: dict[int, int] = {}
-        self.blobs: dict[str, bool] = {}
+        self.source_name = source_name
+        self.blobs: dict[str, StagedBlob | None] = {}
 
-    def conversation(self, old_id: int, row: tuple[Any, ...]) -> None:
-        if self.conn.execute("SELECT 1 FROM conversations WHERE uid = ?", (row[0],)).fetchone():
-            self.skipped.add(old_id)
+    def copy(self, old_id: int, found: Found) -> None:
+        """One conversation with its messages and parts, in one short write transaction."""
+        row = found.conversations.get(old_id)
+        uid = row[0] if row is not None else self._placeholder_uid(old_id)
+        if self._present(uid):
             self.report.already_present += 1
             return
+        messages = found.messages.get(old_id, [])
+        # Attachments are read, checked and written before the transaction: files are slow.
+        staged = {
+            part[4]: self._blob(part[4], part[2])
+            for old_message, _row in messages
+            for part in found.parts.get(old_message, [])
+            if part[4] is not None
+        }
+        now = self.store.clock()
+        with self.store.db.write() as conn:
+            new_id = self._conversation(conn, old_id, row, messages, now)
+            if new_id is None:
+                return
+            ids: dict[int, int] = {}
+            fallback = _newest_time(messages) or now
+            for old_message, message in messages:
+                new_message = self._message(conn, new_id, message, ids, fallback)
+                if new_message is None:
+                    continue
+                ids[old_message] = new_message
+                for part in found.parts.get(old_message, []):
+                    self._part(conn, new_message, part, staged)
+            leaf = ids.get(found.leaves.get(old_id, -1))
+            if leaf is None and ids:
+                leaf = max(ids.values())
+            if leaf is not None:
+                conn.execute(
+                    "UPDATE conversations SET active_leaf_id = ? WHERE id = ?", (leaf, new_id)
+                )
+
+    def _present(self, uid: Any) -> bool:
+        with self.store.db.read() as conn:
+            return bool(
+                conn.execute("SELECT 1 FROM conversations WHERE uid = ?", (uid,)).fetchone()
+            )
+
+    def _conversation(
+        self,
+        conn: sqlite3.Connection,
+        old_id: int,
+        row: tuple[Any, ...] | None,
+        messages: list[tuple[int, tuple[Any, ...]]],
+        now: float,
+    ) -> int | None:
+        if row is None:  # its row was lost: its messages go into a placeholder
+            title = f"Recovered messages (conversation {old_id})"
+            when = _newest_time(messages) or now
+            empty = ("", "", "", "{}", 0, 0)  # backend, model, prompt, sampling, private, fallback
+            row = (self._placeholder_uid(old_id), title, "user", when, when, 0, 0, None, *empty)
         sampling = loads(row[11]) if isinstance(row[11], str) else None
         if sampling is not None and OLD_FALLBACK_KEY in sampling:
             allowed = take_old_fallback_flag(sampling) or bool(row[13])
             row = (*row[:11], dumps(sampling), row[12], int(allowed))
+        updated = row[4] if is_time(row[4]) else (_newest_time(messages) or now)
+        created = row[3] if is_time(row[3]) else updated
+        trashed = row[7] if row[7] is None or is_time(row[7]) else now
+        row = (*row[:3], created, updated, *row[5:7], trashed, *row[8:], now)
         try:
-            cursor = self.conn.execute(
-                f"INSERT INTO conversations ({_CONVERSATION}, allow_fallback) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            cursor = conn.execute(
+                f"INSERT INTO conversations ({CONVERSATION}, allow_fallback, recovered_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
         except sqlite3.Error:  # a value the schema refuses: the row is garbage
             self.report.unreadable_rows += 1
-            return
-        self.conversations[old_id] = int(cursor.lastrowid or 0)
+            return None
+        new_id = int(cursor.lastrowid or 0)
         self.report.conversations += 1
-        self.report.new_ids.append(self.conversations[old_id])
+        self.report.new_ids.append(new_id)
+        return new_id
 
-    def message(self, old_id: int, row: tuple[Any, ...]) -> None:
-        old_conversation = row[0]
-        if old_conversation in self.skipped:
-            return
-        if old_conversation not in self.conversations:
-            self._placeholder(old_conversation)
+    def _message(
+        self,
+        conn: sqlite3.Connection,
+        conversation: int,
+        row: tuple[Any, ...],
+        ids: dict[int, int],
+        fallback: float,
+    ) -> int | None:
         status = "interrupted" if row[3] == "streaming" else row[3]  # its writer is long gone
-        values = (self.conversations[old_conversation], self.messages.get(row[1]), row[2], status)
-        values += row[4:]
+        created = row[4] if is_time(row[4]) else fallback
+        updated = row[5] if is_time(row[5]) else created
+        values = (conversation, ids.get(row[1]), row[2], status, created, updated, *row[6:])
         try:
-            cursor = self.conn.execute(
+            cursor = conn.execute(
                 f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
                 values,
             )
         except sqlite3.Error:
             self.report.unreadable_rows += 1
-            return
-        new_id = int(cursor.lastrowid or 0)
-        self.messages[old_id] = new_id
-        self.newest[old_conversation] = new_id
+            return None
         self.report.messages += 1
+        return int(cursor.lastrowid or 0)
 
-    def part(self, row: tuple[Any, ...]) -> None:
-        message_id = self.messages.get(row[0])
-        if message_id is None:
-            return
+    def _part(
+        self,
+        conn: sqlite3.Connection,
+        message: int,
+        row: tuple[Any, ...],
+        staged: dict[Any, StagedBlob | None],
+    ) -> None:
         sha = row[4]
-        if sha is not None and not self._blob(sha, row[2]):
-            self.report.lost_attachments += 1
-            return
+        if sha is not None:
+            blob = staged.get(sha)
+            if blob is None:
+                self.report.lost_attachments += 1
+                return
+            self.store.blobs.register(conn, blob)
         try:
-            self.conn.execute(
-                f"INSERT INTO parts ({_PART}) VALUES (?,?,?,?,?,?)", (message_id, *row[1:])
-            )
+            conn.execute(f"INSERT INTO parts ({PART}) VALUES (?,?,?,?,?,?)", (message, *row[1:]))
         except sqlite3.Error:
             self.report.unreadable_rows += 1
 
-    def finish(self, leaves: dict[int, int]) -> None:
-        """Show each conversation's old shown message, or its newest salvaged one."""
-        for old_id, new_id in self.conversations.items():
-            leaf = self.messages.get(leaves.get(old_id, -1), self.newest.get(old_id))
-            if leaf is not None:
-                self.conn.execute(
-                    "UPDATE conversations SET active_leaf_id = ? WHERE id = ?", (leaf, new_id)
-                )
+    def _placeholder_uid(self, old_conversation: int) -> str:
+        """The same for the same lost conversation of the same file: salvaging it twice
+        finds it already there instead of copying its messages twice."""
+        key = f"{self.source_name}\0{old_conversation}".encode()
+        return hashlib.sha256(key).hexdigest()[:32]
 
-    def _placeholder(self, old_conversation: int) -> None:
-        now = self.store.clock()
-        cursor = self.conn.execute(
-            "INSERT INTO conversations (uid, title, title_source, created_at, updated_at) "
-            "VALUES (lower(hex(randomblob(16))), ?, 'user', ?, ?)",
-            (f"Recovered messages (conversation {old_conversation})", now, now),
-        )
-        self.conversations[old_conversation] = int(cursor.lastrowid or 0)
-        self.report.conversations += 1
-        self.report.new_ids.append(self.conversations[old_conversation])
-
-    def _blob(self, sha: Any, kind: Any) -> bool:
-        """The attachment is in the current store (copied and checked if need be)."""
+    def _blob(self, sha: Any, kind: Any) -> StagedBlob | None:
+        """The attachment, in the current store's folder (copied and checked if need be)."""
         if not isinstance(sha, str) or len(sha) != 64:
-            return False
+            return None
         if sha not in self.blobs:
             self.blobs[sha] = self._copy_blob(sha, kind)
         return self.blobs[sha]
 
-    def _copy_blob(self, sha: str, kind: Any) -> bool:
+    def _copy_blob(self, sha: str, kind: Any) -> StagedBlob | None:
         try:
             path = self.source_blobs.path(sha)
             data = path.read_bytes() if path.is_file() else self.store.blobs.read(sha)
         except (OSError, StorageError):
-            return False
+            return None
         if hashlib.sha256(data).hexdigest() != sha:
-            return False
+            return None
         default = "image/png" if kind == "image" else "application/octet-stream"
         mime = self.mimes.get(sha) or default
-        if not self.store.blobs.exists(sha):
-            self.store.blobs.write(data, mime)
-        self.store.blobs.register(self.conn, StagedBlob(sha, len(data), mime))
+        try:
+            if not self.store.blobs.exists(sha):
+                self.store.blobs.write(data, mime)
+        except (OSError, StorageError):
+            return None
         self.report.attachments += 1
-        return True
+        return StagedBlob(sha, len(data), mime)
+
+
+def _newest_time(messages: list[tuple[int, tuple[Any, ...]]]) -> float | None:
+    """The latest readable time among a conversation's messages: its best known date."""
+    times = [t for _old, row in messages for t in (row[4], row[5]) if is_time(t)]
+    return float(max(times)) if times else None

@@ -166,7 +166,20 @@ def _v2_allow_fallback_column(conn: sqlite3.Connection) -> None:
         )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_allow_fallback_column)
+def _v3_recovered_at_column(conn: sqlite3.Connection) -> None:
+    """When a conversation was salvaged out of a damaged history (NULL: never damaged).
+
+    Salvage knows a conversation may be incomplete; the list marks it so the user knows why,
+    and the time stands in for a date the damage made unreadable.
+    """
+    conn.execute("ALTER TABLE conversations ADD COLUMN recovered_at REAL")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_allow_fallback_column,
+    _v3_recovered_at_column,
+)
 """Position + 1 is the schema version each migration brings the database to."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

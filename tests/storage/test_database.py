@@ -24,11 +24,15 @@ def test_wal_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     applied = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert applied == [(1, "v1_initial"), (2, "v2_allow_fallback_column")]
+    assert applied == [
+        (1, "v1_initial"),
+        (2, "v2_allow_fallback_column"),
+        (3, "v3_recovered_at_column"),
+    ]
     db.close()
     # Reopening applies nothing twice.
     db = Database.open(tmp_path / DB_FILENAME)
-    assert db.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 2
+    assert db.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
     db.close()
 
 
