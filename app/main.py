@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from app.settings import Settings
 
 if TYPE_CHECKING:  # Qt loads only when needed
+    from app.ui.window.history_salvage import HistorySalvage
     from app.ui.window.main_window import MainWindow
 
 
@@ -51,14 +52,13 @@ def build_window(
     return MainWindow(session, engine, store, log_dir)
 
 
-def offer_salvage(window: MainWindow) -> str | None:
+def offer_salvage(window: MainWindow) -> HistorySalvage | None:
     """The history was damaged and moved aside on open: say so, and offer to copy what is still
-    readable in it into the new one. Returns what was reported, None if declined."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    readable in it into the new one. The copy runs off the GUI thread, the window usable
+    meanwhile (``history_salvage``); returns it, or None if declined."""
+    from PySide6.QtWidgets import QMessageBox
 
-    from app.storage.errors import StorageError
-    from app.storage.salvage import salvage
+    from app.ui.window.history_salvage import start_salvage
 
     store = window.store
     box = QMessageBox(window)
@@ -74,16 +74,7 @@ def offer_salvage(window: MainWindow) -> str | None:
     box.exec()
     if box.clickedButton() is not recover or store.db.recovered_from is None:
         return None
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        text = salvage(store, store.db.recovered_from).describe()
-    except StorageError as exc:
-        text = str(exc)
-    finally:
-        QApplication.restoreOverrideCursor()
-    window.session.refresh_list()
-    QMessageBox.information(window, "Pixtral Desk", text)
-    return text
+    return start_salvage(window, store, window.session, window.sidebar)
 
 
 def _smoke_preview() -> None:
@@ -134,9 +125,9 @@ def run_gui(args: argparse.Namespace) -> int:
     except StorageError as exc:
         QMessageBox.critical(None, "Pixtral Desk", str(exc))
         return 1
+    window.show()  # first: a salvage runs with the window shown and usable
     if window.store.recovery_notice:
         offer_salvage(window)
-    window.show()
     collector.defer_full_while(window.animating)
     collector.freeze_startup()  # a full collection no longer walks start-up's objects
     smoke_ms = os.environ.get("PIXTRAL_DESK_SMOKE_MS")

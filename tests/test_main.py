@@ -14,6 +14,7 @@ from app.main import build_window, offer_salvage
 from app.settings import Settings
 from app.storage.database import DB_FILENAME
 from app.storage.history import HistoryStore
+from app.ui.window.conversation_model import DetailRole, GroupRole, RecoveredRole
 
 
 def _damaged_history(root: Path) -> None:
@@ -58,14 +59,29 @@ def test_recover_copies_the_readable_conversations_into_the_sidebar(qtbot, tmp_p
     window = build_window(Settings(tmp_path / "settings.ini"), data)
     qtbot.addWidget(window)
     try:
-        assert window.store.db.recovered_from is not None
+        moved = window.store.db.recovered_from
+        assert moved is not None
+        damage = sqlite3.connect(moved)  # chat 0's dates unreadable too
+        with damage:
+            damage.execute("UPDATE conversations SET updated_at = 'x' WHERE title = 'chat 0'")
+        damage.close()
         seen: list[str] = []
-        _answer("Recover conversations", seen, boxes=2)
-        text = offer_salvage(window)
-        assert text is not None and text.startswith("Salvaged 60 conversation(s)")
-        assert "moved to" in seen[0] and seen[1] == text
+        _answer("Recover conversations", seen, boxes=1)
+        run = offer_salvage(window)
+        assert run is not None and "moved to" in seen[0]
+        qtbot.waitUntil(lambda: run.result is not None, timeout=10_000)
+        assert run.result is not None and run.result.startswith("Salvaged 60 conversation(s)")
+        result = window.findChild(QMessageBox, "salvageResult")
+        assert result is not None and result.text() == run.result  # shown once, not modal
         assert len(window.store.list_conversations(limit=-1)) == 60
         qtbot.waitUntil(lambda: window.sidebar.list.model().rowCount() == 60, timeout=10_000)
+        assert not window.sidebar.note.isVisible()
+        model = window.sidebar.model
+        rows = {model.index(r).data(): model.index(r) for r in range(model.rowCount())}
+        assert all(index.data(RecoveredRole) for index in rows.values())
+        detail = rows["chat 0"].data(DetailRole)
+        assert detail.startswith("Recovered · ") and "1970" not in detail, detail
+        assert rows["chat 0"].data(GroupRole) != "January 1970"
     finally:
         window.session.close()
         window.close()

@@ -35,6 +35,8 @@ class SidebarRow:
     updated_at: float
     pinned: bool = False
     snippet: str = ""
+    recovered: bool = False
+    """Salvaged out of a damaged history, or a stored value is damaged: it may be incomplete."""
 
 
 @dataclass
@@ -82,7 +84,13 @@ class SessionHistory(QObject):
                     for hit in self.store.search(text, limit=50)
                 ]
             return [
-                SidebarRow(info.id, info.title, info.updated_at, info.pinned)
+                SidebarRow(
+                    info.id,
+                    info.title,
+                    info.updated_at,
+                    info.pinned,
+                    recovered=info.recovered_at is not None or info.damaged,
+                )
                 for info in self.store.list_conversations(limit=500)
             ]
 

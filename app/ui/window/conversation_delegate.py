@@ -10,12 +10,15 @@ its group name): the list's clicks and the "…" button both go by it.
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.ui.theme.tokens import type_points
-from app.ui.window.conversation_model import DetailRole, GroupRole, PinnedRole
+from app.ui.theme.icons import current_scheme, icon
+from app.ui.theme.tokens import SPACING, Scheme, type_points
+from app.ui.window.conversation_model import DetailRole, GroupRole, PinnedRole, RecoveredRole
 
 ROW_PADDING = 6
 PIN_WIDTH = 14  # room the pin marker takes at the end of a pinned chat's title
@@ -110,13 +113,28 @@ class ConversationDelegate(QStyledItemDelegate):
         detail_color = QColor(text_color.color())
         detail_color.setAlphaF(0.65)
         painter.setPen(detail_color)
+        detail_rect = QRect(rect)
+        if index.data(RecoveredRole):  # a warning mark before "Recovered · date"
+            side = option.fontMetrics.height()
+            mark = QRect(rect.left(), rect.bottom() - side + 1, side, side)
+            role = "on_accent" if selected else "warning"
+            _recovered_icon(role, current_scheme()).paint(painter, mark)
+            detail_rect.setLeft(mark.right() + 1 + SPACING["xs"])
         detail = option.fontMetrics.elidedText(
-            str(index.data(DetailRole) or ""), Qt.TextElideMode.ElideRight, rect.width() - end
+            str(index.data(DetailRole) or ""),
+            Qt.TextElideMode.ElideRight,
+            detail_rect.width() - end,
         )
         painter.drawText(
-            rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), detail
+            detail_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), detail
         )
         painter.restore()
+
+
+@functools.lru_cache(maxsize=8)
+def _recovered_icon(role: str, scheme: Scheme) -> QIcon:
+    """The mark of a chat salvaged from a damaged history (kept: rows repaint often)."""
+    return icon("warning", scheme, role)
 
 
 def _paint_pin(painter: QPainter, rect: QRect, color: QColor) -> None:

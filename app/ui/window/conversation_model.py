@@ -22,13 +22,21 @@ IdRole = Qt.ItemDataRole.UserRole + 1
 PinnedRole = Qt.ItemDataRole.UserRole + 2
 DetailRole = Qt.ItemDataRole.UserRole + 3
 GroupRole = Qt.ItemDataRole.UserRole + 4  # the group's name on the first chat of a group, else ""
+RecoveredRole = Qt.ItemDataRole.UserRole + 5  # salvaged from a damaged history: may be incomplete
+
+RECOVERED = "Recovered"
+RECOVERED_TIP = "Recovered from a damaged history: some of this chat may be missing."
+UNKNOWN_DATE = "Date unknown"
 
 Clock = Callable[[], float]
 
 
 def group_of(updated_at: float, now: float) -> str:
     """The group a chat last used at ``updated_at`` falls in, by local calendar days: a chat
-    from 23:59 yesterday is "Yesterday" at 00:01 today, as people count it."""
+    from 23:59 yesterday is "Yesterday" at 00:01 today, as people count it. A damaged date
+    (read as 0) is not filed under January 1970."""
+    if updated_at <= 0:
+        return UNKNOWN_DATE
     today = dt.date.fromtimestamp(now)
     day = dt.date.fromtimestamp(updated_at)
     days = (today - day).days
@@ -64,13 +72,20 @@ class ConversationListModel(QAbstractListModel):
             return row.title or "New chat"
         if role == DetailRole:
             detail = _plain(row.snippet) if row.snippet else _when(row.updated_at, self._clock())
+            if row.recovered and not row.snippet:
+                detail = f"{RECOVERED} · {detail}"
             return f"Pinned · {detail}" if row.pinned else detail
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.title or "New chat"
+            title = row.title or "New chat"
+            return f"{title}\n{RECOVERED_TIP}" if row.recovered else title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{'Pinned, ' if row.pinned else ''}{row.title or 'New chat'}"
+            marks = ("Pinned, " if row.pinned else "") + ("Recovered, " if row.recovered else "")
+            return f"{marks}{row.title or 'New chat'}"
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
-            return self.group_at(index.row())
+            group = self.group_at(index.row())
+            return f"{group}. {RECOVERED_TIP}" if row.recovered else group
+        if role == RecoveredRole:
+            return row.recovered
         if role == IdRole:
             return row.conversation_id
         if role == PinnedRole:
@@ -110,6 +125,8 @@ class ConversationListModel(QAbstractListModel):
 
 
 def _when(timestamp: float, now: float) -> str:
+    if timestamp <= 0:
+        return UNKNOWN_DATE
     age = now - timestamp
     if age < 60:
         return "just now"

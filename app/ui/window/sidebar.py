@@ -201,6 +201,13 @@ class Sidebar(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.new_button)
         layout.addWidget(self.search_box)
+        # Work on the whole history that runs meanwhile ("Recovering conversations…").
+        self.note = QLabel()
+        self.note.setObjectName("sidebarNote")
+        self.note.setProperty("tone", "muted")  # the theme's muted text
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout.addWidget(self.note)
         # A search that finds nothing says so where the list would be, not with an empty box.
         self.no_matches = QLabel()
         self.no_matches.setObjectName("noMatches")
@@ -338,6 +345,14 @@ class Sidebar(QWidget):
         if index.isValid():
             corner = self.more_button.rect().bottomLeft()
             self._open_menu(index, self.more_button.mapToGlobal(corner))
+
+    def show_note(self, text: str) -> None:
+        """Say above the list what is happening to the history meanwhile."""
+        self.note.setText(text)
+        self.note.show()
+
+    def hide_note(self) -> None:
+        self.note.hide()
 
     def _on_search_timer_timeout(self) -> None:
         self._query = self.search_box.text().strip()

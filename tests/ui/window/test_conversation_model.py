@@ -22,3 +22,41 @@ def test_group_of_counts_calendar_days() -> None:
     assert group_of(datetime(2025, 12, 24).timestamp(), NOW) == (
         f"{date(2025, 12, 1).strftime('%B')} 2025"
     )
+
+
+def test_a_recovered_chat_says_so_with_its_date_and_a_damaged_date_is_not_1970(qapp) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.ui.session.session_history import SidebarRow
+    from app.ui.window.conversation_model import (
+        ConversationListModel,
+        DetailRole,
+        GroupRole,
+        RecoveredRole,
+    )
+
+    model = ConversationListModel(lambda: NOW)
+    model.set_rows(
+        [
+            SidebarRow(1, "Salvaged", NOW - 3 * DAY, recovered=True),
+            SidebarRow(2, "Unreadable date", 0.0, recovered=True),
+            SidebarRow(3, "Sound", NOW - 60),
+        ]
+    )
+    sound, salvaged, unknown = (model.index(row) for row in range(3))  # newest first
+    assert [i.data() for i in (sound, salvaged, unknown)] == [
+        "Sound",
+        "Salvaged",
+        "Unreadable date",
+    ]
+    assert sound.data(RecoveredRole) is False and "Recovered" not in sound.data(DetailRole)
+    assert salvaged.data(RecoveredRole) is True
+    assert salvaged.data(DetailRole) == (
+        "Recovered · " + datetime.fromtimestamp(NOW - 3 * DAY).strftime("%d %b %Y")
+    )
+    assert "damaged history" in salvaged.data(Qt.ItemDataRole.ToolTipRole)
+    assert salvaged.data(Qt.ItemDataRole.AccessibleTextRole) == "Recovered, Salvaged"
+    assert "may be missing" in salvaged.data(Qt.ItemDataRole.AccessibleDescriptionRole)
+    assert unknown.data(DetailRole) == "Recovered · Date unknown"
+    assert unknown.data(GroupRole) == "Date unknown"
+    assert group_of(0.0, NOW) == "Date unknown"
