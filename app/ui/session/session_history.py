@@ -36,7 +36,9 @@ class SidebarRow:
     pinned: bool = False
     snippet: str = ""
     recovered: bool = False
-    """Salvaged out of a damaged history, or a stored value is damaged: it may be incomplete."""
+    """Salvaged out of a damaged history: it may be incomplete."""
+    damaged: bool = False
+    """A stored value of it could not be read (shown with a stand-in, e.g. no date)."""
 
 
 @dataclass
@@ -89,7 +91,8 @@ class SessionHistory(QObject):
                     info.title,
                     info.updated_at,
                     info.pinned,
-                    recovered=info.recovered_at is not None or info.damaged,
+                    recovered=info.recovered_at is not None,
+                    damaged=info.damaged,
                 )
                 for info in self.store.list_conversations(limit=500)
             ]

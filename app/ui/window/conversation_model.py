@@ -22,10 +22,12 @@ IdRole = Qt.ItemDataRole.UserRole + 1
 PinnedRole = Qt.ItemDataRole.UserRole + 2
 DetailRole = Qt.ItemDataRole.UserRole + 3
 GroupRole = Qt.ItemDataRole.UserRole + 4  # the group's name on the first chat of a group, else ""
-RecoveredRole = Qt.ItemDataRole.UserRole + 5  # salvaged from a damaged history: may be incomplete
+RecoveredRole = Qt.ItemDataRole.UserRole + 5  # recovered or damaged: the row carries a mark
 
 RECOVERED = "Recovered"
 RECOVERED_TIP = "Recovered from a damaged history: some of this chat may be missing."
+DAMAGED = "Damaged"
+DAMAGED_TIP = "Part of this chat could not be read; what could not is shown with a stand-in."
 UNKNOWN_DATE = "Date unknown"
 
 Clock = Callable[[], float]
@@ -72,20 +74,24 @@ class ConversationListModel(QAbstractListModel):
             return row.title or "New chat"
         if role == DetailRole:
             detail = _plain(row.snippet) if row.snippet else _when(row.updated_at, self._clock())
-            if row.recovered and not row.snippet:
-                detail = f"{RECOVERED} · {detail}"
+            mark = _mark(row)
+            if mark and not row.snippet:
+                detail = f"{mark[0]} · {detail}"
             return f"Pinned · {detail}" if row.pinned else detail
         if role == Qt.ItemDataRole.ToolTipRole:
             title = row.title or "New chat"
-            return f"{title}\n{RECOVERED_TIP}" if row.recovered else title
+            mark = _mark(row)
+            return f"{title}\n{mark[1]}" if mark else title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            marks = ("Pinned, " if row.pinned else "") + ("Recovered, " if row.recovered else "")
+            mark = _mark(row)
+            marks = ("Pinned, " if row.pinned else "") + (f"{mark[0]}, " if mark else "")
             return f"{marks}{row.title or 'New chat'}"
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             group = self.group_at(index.row())
-            return f"{group}. {RECOVERED_TIP}" if row.recovered else group
+            mark = _mark(row)
+            return f"{group}. {mark[1]}" if mark else group
         if role == RecoveredRole:
-            return row.recovered
+            return bool(_mark(row))
         if role == IdRole:
             return row.conversation_id
         if role == PinnedRole:
@@ -122,6 +128,15 @@ class ConversationListModel(QAbstractListModel):
             if row.conversation_id == conversation_id:
                 return number
         return -1
+
+
+def _mark(row: SidebarRow) -> tuple[str, str] | None:
+    """The label and the explanation of a chat that may be incomplete, or None."""
+    if row.recovered:
+        return RECOVERED, RECOVERED_TIP
+    if row.damaged:
+        return DAMAGED, DAMAGED_TIP
+    return None
 
 
 def _when(timestamp: float, now: float) -> str:

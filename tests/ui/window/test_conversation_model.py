@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from PySide6.QtCore import Qt
+
 from app.ui.window.conversation_model import group_of
 
 # A fixed "now": Wednesday 15 July 2026, 12:00 local time. Groups count local calendar days.
@@ -60,3 +62,15 @@ def test_a_recovered_chat_says_so_with_its_date_and_a_damaged_date_is_not_1970(q
     assert unknown.data(DetailRole) == "Recovered · Date unknown"
     assert unknown.data(GroupRole) == "Date unknown"
     assert group_of(0.0, NOW) == "Date unknown"
+
+
+def test_a_damaged_chat_that_was_not_salvaged_is_called_damaged(qapp) -> None:
+    from app.ui.session.session_history import SidebarRow
+    from app.ui.window.conversation_model import ConversationListModel, DetailRole, RecoveredRole
+
+    model = ConversationListModel(lambda: NOW)
+    model.set_rows([SidebarRow(1, "Odd settings", NOW - 3 * DAY, damaged=True)])
+    index = model.index(0)
+    assert index.data(RecoveredRole) is True
+    assert index.data(DetailRole).startswith("Damaged · ")
+    assert "could not be read" in index.data(Qt.ItemDataRole.ToolTipRole)
