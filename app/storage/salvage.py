@@ -102,10 +102,13 @@ def salvage(
     source = open_read_only(damaged)
     try:
         mimes = blob_mimes(source)
-        found = read_found(source)
+        found = read_found(source, cancelled)
     finally:
         source.close()
     report.unreadable_rows += found.unreadable_rows
+    if found.stopped:  # stopped while reading: nothing was written yet
+        report.stopped = True
+        return report
     copier = _Copier(store, BlobStore(damaged.parent / "blobs"), mimes, report, damaged.name)
     order = list(dict.fromkeys([*found.conversations, *found.messages]))
     for done, old_id in enumerate(order, 1):

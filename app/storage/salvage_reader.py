@@ -9,7 +9,7 @@ page is still read. ``salvage.py`` writes what was read into the current history
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,14 @@ class Found:
     leaves: dict[int, int] = field(default_factory=dict)
     unreadable_rows: int = 0
     """Row ids whose read failed (an upper bound: some may have held no row)."""
+    cancelled: Callable[[], bool] = lambda: False
+    stopped: bool = False
 
 
-def read_found(source: sqlite3.Connection) -> Found:
-    found = Found()
+def read_found(source: sqlite3.Connection, cancelled: Callable[[], bool] | None = None) -> Found:
+    """Every readable row; once ``cancelled()`` is true (checked between chunks) it stops
+    reading, and ``stopped`` says the rows found are not all there are."""
+    found = Found(cancelled=cancelled) if cancelled is not None else Found()
     for old_id, row in _rows(source, "conversations", _conversation_columns(source), found):
         found.conversations[old_id] = row
     for old_id, row in _rows(source, "messages", MESSAGE, found):
@@ -85,6 +89,9 @@ def _rows(
     start, last_found, empty = 1, 0, 0
     failed: list[int] = []
     while top is None or start <= top:
+        if into.cancelled():
+            into.stopped = True
+            return
         found = _range(conn, table, columns, start, start + CHUNK - 1, failed)
         yield from found
         if found:

@@ -112,3 +112,18 @@ def test_a_stopped_salvage_leaves_whole_chats_and_the_rest_is_copied_later(
     assert again.conversations == 0 and again.already_present == CHATS
     titles = [info.title for info in store.list_conversations(limit=-1)]
     assert len(titles) == CHATS and "Recovered messages (conversation 5)" in titles
+
+
+def test_a_salvage_stopped_while_reading_writes_nothing(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    """Quitting while a big file is still being read does not wait for the read to end."""
+    asked: list[bool] = []
+
+    def cancelled() -> bool:  # true from the second question on: checked between chunks
+        asked.append(True)
+        return len(asked) > 1
+
+    report = salvage(store, _damaged_file(tmp_path), cancelled=cancelled)
+    assert report.stopped and report.conversations == 0
+    assert store.list_conversations(limit=-1) == []
