@@ -230,7 +230,10 @@ def mutated(draw: st.DrawFn) -> str:
         if not path or not isinstance(parent, dict | list):
             continue
         key = path[-1]
-        present = key in parent if isinstance(parent, dict) else key < len(parent)
+        if isinstance(parent, dict):
+            present = key in parent
+        else:  # an earlier mutation may have put a list where a dict was (a text key then)
+            present = isinstance(key, int) and key < len(parent)
         if not present:
             continue
         if action == "delete":
