@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -186,13 +186,19 @@ class ModelFolderList(QWidget):
         self._update_remove_button()
         self.remove_requested.emit(folder.path)
 
-    def _show_menu(self, pos) -> None:
+    def _show_menu(self, pos: QPoint) -> None:
+        menu = self.menu_at(pos)
+        if menu is not None:
+            menu.exec(self.list.viewport().mapToGlobal(pos))
+
+    def menu_at(self, pos: QPoint) -> QMenu | None:
+        """The context menu of the row at ``pos`` (selected first), ``None`` off the rows."""
         item = self.list.itemAt(pos)
         if item is None:
-            return
+            return None
         self.list.setCurrentItem(item)
         folder = self.selected()
         menu = QMenu(self)
         action = menu.addAction("&Remove from the search", self.remove_selected)
         action.setEnabled(folder is not None and folder.removable)
-        menu.exec(self.list.viewport().mapToGlobal(pos))
+        return menu

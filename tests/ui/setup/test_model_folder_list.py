@@ -76,3 +76,31 @@ def test_the_selection_survives_a_new_search(qtbot) -> None:
     widget.list.setCurrentRow(1)
     widget.show_folders([HUB, GONE, MINE])
     assert widget.selected() == MINE
+
+
+def test_the_context_menu_removes_only_a_folder_of_ones_own(qtbot) -> None:
+    widget = _list(qtbot)
+    widget.resize(600, 200)
+    removed: list[Path] = []
+    widget.remove_requested.connect(removed.append)
+    view = widget.list
+    for row, enabled in ((0, False), (2, True)):  # always searched, then the missing one
+        menu = widget.menu_at(view.visualItemRect(view.item(row)).center())
+        assert menu is not None and widget.list.currentRow() == row
+        [action] = menu.actions()
+        assert action.text() == "&Remove from the search" and action.isEnabled() is enabled
+        if enabled:
+            action.trigger()
+    assert removed == [GONE.path]
+
+
+def test_a_scheme_switch_repaints_the_muted_rows(qtbot, unthemed_afterwards) -> None:
+    from app.ui.theme.theme import Theme
+
+    theme = Theme.install(unthemed_afterwards, "light")
+    widget = _list(qtbot)
+    widget.list.setCurrentRow(1)
+    light = widget.list.item(2).foreground().color()
+    theme.set_appearance("dark")
+    assert widget.list.item(2).foreground().color() == QColor(colours().text_muted) != light
+    assert widget.list.count() == 3 and widget.selected() == MINE
