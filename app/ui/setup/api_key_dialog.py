@@ -74,8 +74,9 @@ class ApiKeyDialog(QDialog):
         self.test_button.clicked.connect(self._on_test_button_clicked)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         section = Section(
-            "API key", "Your key for La Plateforme, from console.mistral.ai. It never goes in "
-            "the settings file."
+            "API key",
+            "Your key for La Plateforme, from console.mistral.ai. It never goes in "
+            "the settings file.",
         )
         section.add_row("Key", self.key_edit)
         row = QHBoxLayout()

@@ -41,6 +41,8 @@ _FILE_SETTINGS = {
     "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
     "mmproj": ("Choose the vision projector (mmproj)", "GGUF models (*.gguf);;All files (*)"),
 }
+
+
 def choose(combo: QComboBox, value: str) -> None:
     """Select the item whose value (item data) is ``value``."""
     index = combo.findData(value)
