@@ -98,6 +98,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from app.backends import warm_imports
     from app.storage.errors import StorageError
     from app.ui.common.gil_switch import shorten_gil_switch
     from app.ui.common.gui_gc import GuiThreadCollector
@@ -126,6 +127,7 @@ def run_gui(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "Pixtral Desk", str(exc))
         return 1
     window.show()  # first: a salvage runs with the window shown and usable
+    warm_imports(settings["backend"])  # its first count then finds the backend's module loaded
     if window.store.recovery_notice:
         offer_salvage(window)
     collector.defer_full_while(window.animating)

@@ -139,3 +139,29 @@ def test_labels_say_where_it_runs() -> None:
     assert OPENAI_SERVER.target().label == "OpenAI-compatible server"
     server = SimpleNamespace(name="openai", base_url="http://gpu-box.lan:8000/v1")
     assert target_of(server).label.startswith("gpu-box.lan:8000")  # type: ignore[arg-type]
+
+
+def test_a_backends_module_is_imported_off_the_gui_thread_at_start_up() -> None:
+    """In a fresh process: the local engine's module loads on a thread of its own, once."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from app.backends import warm_imports;"
+        "assert 'app.engine.local.backend' not in sys.modules;"
+        "thread = warm_imports('local'); assert thread.name == 'warm-backend'; thread.join(60);"
+        "assert 'app.engine.local.backend' in sys.modules;"
+        "assert warm_imports('local') is None and warm_imports('no such') is None; print('ok')"
+    )
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stderr

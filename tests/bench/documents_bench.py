@@ -46,6 +46,7 @@ from PySide6 import __version__ as pyside_version  # noqa: E402
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.backends import warm_imports  # noqa: E402
 from app.main import build_window  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.ui.common.gil_switch import shorten_gil_switch  # noqa: E402
@@ -103,6 +104,7 @@ def open_window(folder: Path) -> MainWindow:
     window = build_window(settings, folder / "data", folder / "logs")
     window.resize(1200, 800)
     window.show()
+    warm_imports(settings["backend"])  # as app/main.py, once the window is shown
     return window
 
 
