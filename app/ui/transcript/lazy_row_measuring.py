@@ -44,8 +44,11 @@ class LazyRowMeasuring:
         known = self._heights.get(key)
         if known is not None and known[0] == revision and known[1] == width:
             return QSize(width, known[2])
-        streaming = model.item(row).status is MessageStatus.STREAMING
-        if streaming and known is not None and known[1] == width:
+        if (
+            known is not None
+            and known[1] == width
+            and model.item(row).status is MessageStatus.STREAMING
+        ):
             # The text grew since: the refresh (``ChatView``) renders and lays the row out in
             # passes of its own and relays out if its height changed. Done here, a relayout
             # or the glide to the bottom rendered the tail and laid it out in one go (profiled:
@@ -55,6 +58,7 @@ class LazyRowMeasuring:
             newest = row >= model.rowCount() - EAGER_ROWS  # on screen when opened
             # Rendering waits for a pass of its own (paint or the measurer): a relayout asks
             # every row, and one answer's rendering can take longer than a frame.
+            streaming = model.item(row).status is MessageStatus.STREAMING  # renders its tail
             if newest and self._spent < MEASURE_BUDGET_S and (streaming or model.is_rendered(row)):
                 return QSize(width, self.layout_for(index, width).height)
             if not streaming:  # a streaming row is the refresh's own
