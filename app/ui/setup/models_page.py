@@ -179,6 +179,8 @@ class ModelsPage(QWidget):
         self.save_button.clicked.connect(self._on_save_overrides)
         self.reset_button.clicked.connect(self._on_reset_overrides)
         self.override_box.setEnabled(False)
+        self.delete_button.setEnabled(False)  # until a model is selected
+        self.default_button.setEnabled(False)
         self.gpu_layers.setValue(int(self.defaults["n_gpu_layers"]))
         self.context.setValue(int(self.defaults["n_ctx"]))
         self._choose_kv(str(self.defaults["kv_type"]))
@@ -191,6 +193,9 @@ class ModelsPage(QWidget):
 
     def _show_overrides(self) -> None:
         pair = self._selected()
+        # Delete and Use by default act on the selected model: without one they said nothing.
+        self.delete_button.setEnabled(pair is not None)
+        self.default_button.setEnabled(pair is not None)
         self.override_box.setEnabled(pair is not None and self.overrides is not None)
         if pair is None or self.overrides is None:
             self.override_status.setText("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -41,6 +42,15 @@ _FILE_SETTINGS = {
     "model": ("Choose the Pixtral model", "GGUF models (*.gguf);;All files (*)"),
     "mmproj": ("Choose the vision projector (mmproj)", "GGUF models (*.gguf);;All files (*)"),
 }
+
+
+def _comfortable_height(dialog: QDialog) -> int:
+    """680 px, taller where the screen has room (up to 820): the Models tab shows its models,
+    the folders searched and the selected model's settings at once, and at 680 the models
+    table had room for a row and a half."""
+    screen = dialog.screen() or QGuiApplication.primaryScreen()
+    room = int(screen.availableGeometry().height() * 0.85) if screen else 0
+    return max(680, min(820, room))
 
 
 def choose(combo: QComboBox, value: str) -> None:
@@ -100,7 +110,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(buttons)
         self.setMinimumSize(600, 480)
-        self.resize(700, 680)
+        self.resize(700, _comfortable_height(self))
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -58,6 +58,15 @@ def test_pairs_are_listed_with_size_quantization_and_place(qtbot, tiny_pair, tmp
     assert page.grab().save(str(Path(os.environ.get("SHOT_DIR", tmp_path)) / "models_page.png"))
 
 
+def test_model_actions_wait_for_a_selected_model(qtbot, tiny_pair, tmp_path) -> None:
+    """Delete and Use by default act on the selection; enabled without one, they did nothing."""
+    page = _page(qtbot, _pairs(tiny_pair, tmp_path))
+    page.table.clearSelection()
+    assert not page.delete_button.isEnabled() and not page.default_button.isEnabled()
+    page.table.selectRow(0)
+    assert page.delete_button.isEnabled() and page.default_button.isEnabled()
+
+
 def test_set_default_emits_and_marks_it(qtbot, tiny_pair, tmp_path) -> None:
     page = _page(qtbot, _pairs(tiny_pair, tmp_path))
     page.table.selectRow(1)
