@@ -198,7 +198,7 @@ class LazyRowMeasuring:
         if self._unlaid and due:
             self._unlaid = self._urgent = False
             self._last_relayout = now
-            self._view.doItemsLayout()
+            self._view.relayout_then_repaint()
             if not self._pending:
                 self._measurer.stop()
             return

@@ -372,3 +372,17 @@ def test_animating_while_a_chat_opens_or_an_answer_streams(qtbot, view: ChatView
     assert view.animating()
     model.set_status(row, MessageStatus.COMPLETE)
     qtbot.waitUntil(lambda: not view.animating(), timeout=5_000)
+
+
+def test_a_background_relayout_repaints_a_round_later(qtbot, view: ChatView) -> None:
+    """The measurer's relayout and the repaint it brings ran back to back, before any due
+    timer; the repaint now comes in a later round of events, and does come."""
+    model = view.model()
+    model.set_messages(TranscriptItem(Role.USER, f"message {i}\n" * 3) for i in range(60))
+    qtbot.waitUntil(view.delegate.all_measured, timeout=10_000)
+    painted: list[bool] = []
+    original = view.delegate.frame_painted
+    view.delegate.frame_painted = lambda: (painted.append(True), original())  # type: ignore[method-assign]
+    view.relayout_then_repaint()
+    assert not view.viewport().updatesEnabled()
+    qtbot.waitUntil(lambda: view.viewport().updatesEnabled() and bool(painted), timeout=2000)
