@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -33,6 +32,7 @@ from app.backends import LA_PLATEFORME, LOCAL
 from app.settings import SETTINGS, SETTINGS_BY_KEY, Setting, Settings
 from app.ui.common.background import run_in_background
 from app.ui.common.path_edit import PathEdit
+from app.ui.common.screen_area import available_area
 from app.ui.setup.setting_words import CHOICES, SECTIONS, SPECIAL_VALUES, label
 from app.ui.setup.state_cache_section import add_state_cache_usage
 from app.ui.theme.dialog_parts import Section, button_row, section_page
@@ -48,8 +48,7 @@ def _comfortable_height(dialog: QDialog) -> int:
     """680 px, taller where the screen has room (up to 820): the Models tab shows its models,
     the folders searched and the selected model's settings at once, and at 680 the models
     table had room for a row and a half."""
-    screen = dialog.screen() or QGuiApplication.primaryScreen()
-    room = int(screen.availableGeometry().height() * 0.85) if screen else 0
+    room = int(available_area(dialog).height() * 0.85)
     return max(680, min(820, room))
 
 

@@ -8,9 +8,10 @@ a size saved on a larger monitor must not open half off this one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSettings, QSize
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QPoint, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow, QSplitter
+
+from app.ui.common.screen_area import available_area
 
 DEFAULT_SIZE = QSize(1280, 800)
 """The studio's size on first open when the screen and the main window leave room for it."""
@@ -40,7 +41,7 @@ def save_placement(window: QMainWindow, state: QSettings | None, splitter: QSpli
 
 def fit_to_screen(window: QMainWindow) -> None:
     """Cut the size to the screen's free area and move the window inside it."""
-    available = _available(window)
+    available = available_area(window)
     frame = window.frameGeometry().size() - window.size()  # title bar and borders
     room = (available.size() - frame).expandedTo(window.minimumSizeHint())
     if window.width() > room.width() or window.height() > room.height():
@@ -52,21 +53,13 @@ def fit_to_screen(window: QMainWindow) -> None:
         window.move(left, top)
 
 
-def _available(window: QMainWindow) -> QRect:
-    """The free area (no task bar, no dock) of the screen the main window is on."""
-    parent = window.parentWidget()
-    screen = (parent.screen() if parent else None) or window.screen()
-    screen = screen or QGuiApplication.primaryScreen()
-    return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
-
-
 def _first_size(window: QMainWindow) -> QSize:
     """No larger than the main window (it opens over it, not past its edges)."""
     parent = window.parentWidget()
     size = DEFAULT_SIZE
     if parent is not None and parent.isVisible():
         size = size.boundedTo(parent.size())
-    return size.boundedTo(_available(window).size())
+    return size.boundedTo(available_area(window).size())
 
 
 def _centre_on_parent(window: QMainWindow) -> None:
