@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -18,6 +19,27 @@ from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair
 
 # Before pytest-qt creates the QApplication: the HTML preview's WebEngine needs it then.
 prepare_web_engine()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Cycles are collected on the main thread only, as the app does (``GuiThreadCollector``).
+
+    Left to itself, Python collects on whichever thread allocates when a generation fills up.
+    A finished test's widgets can sit in reference cycles (a closed HTML studio, its web view);
+    a pool thread of a later test then destroyed them, and QtWebEngine stopped the process
+    ("Must be called on Chrome_UIThread", SIGTRAP, seen in CI). So automatic collection is off
+    for the session and ``pytest_runtest_logfinish`` collects what is due after each test, on
+    this thread, once pytest has let go of the test's arguments (a full collection after every
+    test had doubled the time of the storage and core tests).
+    """
+    gc.disable()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    from app.ui.common.gui_gc import collect_due_now
+
+    gc.disable()  # a test that switched it back on (the collector's own tests) leaves it off
+    collect_due_now()
 
 
 @pytest.fixture(scope="session")

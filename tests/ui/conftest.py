@@ -7,15 +7,12 @@ all of them (~30 s on two cores). Window tests keep the app's answer limit small
 (``max_tokens`` 24) for the same reason; here the jobs' limits shrink with it. A test about
 the limits themselves sets them back (``real_job_limits``).
 
-A closed window's Python wrappers can sit in reference cycles until the garbage collector
-runs, and it runs on whichever thread allocates next: a background task's pool thread then
-destroys QtWebEngine objects of an earlier test off the GUI thread, and Chromium stops the
-process (SIGTRAP, seen after a studio test). Collecting after each test frees them here.
+Cycles are collected on the GUI thread after each test (``tests/conftest.py``), never by a
+pool thread.
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 
 import pytest
@@ -35,12 +32,6 @@ def unthemed_afterwards(qapp):
         theme.uninstall()
     qapp.setStyleSheet(sheet)
     qapp.setPalette(palette)
-
-
-@pytest.fixture(autouse=True)
-def collect_on_the_gui_thread() -> Iterator[None]:
-    yield
-    gc.collect()
 
 
 @pytest.fixture(autouse=True)

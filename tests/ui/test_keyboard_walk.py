@@ -134,8 +134,9 @@ def back_to(qtbot, window: MainWindow) -> None:
     manager's job, which the offscreen platform leaves undone."""
     window.activateWindow()
     qtbot.waitUntil(
-        lambda: QApplication.focusWidget() is not None
-        and QApplication.focusWidget().window() is window,
+        lambda: (
+            QApplication.focusWidget() is not None and QApplication.focusWidget().window() is window
+        ),
         timeout=5_000,
     )
 

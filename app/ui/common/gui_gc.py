@@ -48,11 +48,24 @@ FULL_DEFER_LIMIT_S = 600.0
 CPU's pace streams for minutes; the cycles that reach the oldest generation are few)."""
 
 
+def due_generations() -> list[int]:
+    """The generations whose threshold has been passed: what Python itself would collect now."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    return [g for g in range(3) if thresholds[g] and counts[g] > thresholds[g]]
+
+
+def collect_due_now() -> int:
+    """Collect at once what is due, the oldest due generation with the younger ones."""
+    due = due_generations()
+    return gc.collect(max(due)) if due else 0
+
+
 class GuiThreadCollector(QObject):
     """Install once, on the GUI thread, for the life of the application."""
 
     def __init__(self, parent: QObject, interval_ms: int = CHECK_INTERVAL_MS) -> None:
         super().__init__(parent)
+        self._was_enabled = gc.isenabled()
         gc.disable()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -72,8 +85,7 @@ class GuiThreadCollector(QObject):
         the oldest only once the window is still."""
         now = time.monotonic()
         still = self._still_for(now, STILL_S)
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        due = [g for g in range(3) if thresholds[g] and counts[g] > thresholds[g]]
+        due = due_generations()
         if not due:
             return 0
         oldest = max(due)
@@ -99,6 +111,7 @@ class GuiThreadCollector(QObject):
         gc.freeze()
 
     def stop(self) -> None:
-        """Back to Python's own collection (tests; the app keeps it for its whole life)."""
+        """Back to how collection was before (tests; the app keeps it for its whole life)."""
         self._timer.stop()
-        gc.enable()
+        if self._was_enabled:
+            gc.enable()

@@ -124,9 +124,7 @@ def pane_title(title: str) -> QLabel:
     return label
 
 
-def studio_bar(
-    leading: Sequence[QWidget], status: QLabel, trailing: Sequence[QWidget]
-) -> QWidget:
+def studio_bar(leading: Sequence[QWidget], status: QLabel, trailing: Sequence[QWidget]) -> QWidget:
     """The studio's header strip: version and actions on the left, the status taking the
     room between, copy and save on the right; a surface with a rule under it, like the chat's."""
     header = QWidget()

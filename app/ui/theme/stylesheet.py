@@ -90,7 +90,8 @@ def build_stylesheet(scheme: Scheme) -> str:
     """The application stylesheet: rounded buttons and inputs, a primary button, slim bars."""
     c = COLOURS[scheme]
     r, s = RADIUS, SPACING
-    return f"""
+    return (
+        f"""
 QMainWindow, QDialog {{ background: {c.window}; }}
 QToolTip {{ background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
     border-radius: {r["sm"]}px; padding: {s["xs"]}px {s["sm"]}px; }}
@@ -161,7 +162,11 @@ QLabel[tone="danger"] {{ color: {c.danger}; }}
 QLabel[tone="warning"] {{ color: {c.warning}; }}
 #refusedNotice {{ background: {_rgba(c.danger, 0.10)}; border: 1px solid {_rgba(c.danger, 0.45)};
     border-radius: {r["sm"] + 2}px; }}
-{_composer_block(c)}""" + _dialog_block(scheme) + _header_block(scheme) + _window_block(c)
+{_composer_block(c)}"""
+        + _dialog_block(scheme)
+        + _header_block(scheme)
+        + _window_block(c)
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ class _Cycle:
 
 
 def test_cycles_made_and_dropped_die_on_the_gui_thread(qtbot) -> None:
+    was_enabled = gc.isenabled()
+    gc.enable()  # as in a fresh interpreter (the test session keeps it off: tests/conftest.py)
     owner = QObject()
     collector = GuiThreadCollector(owner, interval_ms=20)
     try:
@@ -45,7 +47,9 @@ def test_cycles_made_and_dropped_die_on_the_gui_thread(qtbot) -> None:
         assert set(_Cycle.deaths) == {threading.main_thread().name}
     finally:
         collector.stop()
-    assert gc.isenabled()
+    assert gc.isenabled()  # as it found it
+    if not was_enabled:
+        gc.disable()
 
 
 def test_nothing_is_collected_before_a_threshold_is_passed() -> None:
@@ -114,3 +118,17 @@ def test_a_full_collection_waits_no_longer_than_the_limit(monkeypatch) -> None:
         assert gc.get_count()[2] == 0
     finally:
         collector.stop()
+
+
+def test_stopping_leaves_collection_as_it_found_it() -> None:
+    was_enabled = gc.isenabled()
+    try:
+        for enabled in (False, True):
+            (gc.enable if enabled else gc.disable)()
+            owner = QObject()
+            collector = GuiThreadCollector(owner, interval_ms=10_000)
+            assert not gc.isenabled()
+            collector.stop()
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
