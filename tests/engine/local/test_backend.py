@@ -319,9 +319,16 @@ def test_cancel_during_image_encoding(backend: LocalBackend, flag_only: None) ->
     assert isinstance(_run(backend, request)[-1], Finished)
 
 
-def test_cancel_during_model_load(tiny_pair: GgufPair, tmp_path: Path) -> None:
+def test_cancel_during_model_load(
+    tiny_pair: GgufPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Loading does not look at the flag: the worker is killed after the grace, and the next
-    message starts a new one."""
+    message starts a new one.
+
+    The tiny model loads in ~0.3 s, barely longer than the grace: once (CI), it loaded within
+    it, the cancel ended the turn that followed and nothing was killed. With no grace the kill
+    comes at the next poll (10 ms), long before a spawned worker can have loaded anything."""
+    monkeypatch.setattr(backend_module, "CANCEL_GRACE_S", 0.0)
     engine = LocalBackend(tiny_config(tiny_pair), log_path=tmp_path / "engine.log")
     loading: list[object] = []
 
