@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from app.core.errors import UserFacingError
+from app.core.memory_watch import EXIT_OVER_MEMORY
 from app.workflows.pdf_process import GIB, MIB, PdfFailure, PdfLimits, PdfProcess
 
 
@@ -53,7 +54,7 @@ def start_process(path: Path, password: str | None, limits: PdfLimits) -> tuple[
     """A PDF process with ``path`` open in it, and the page count."""
     name = path.name
     try:
-        process = PdfProcess(limits.memory_bytes)
+        process = PdfProcess(limits.memory_bytes, limits.watch_memory_only)
     except OSError as exc:  # no process to be had (too many open, no memory left)
         message = f"'{name}' cannot be opened: the PDF reader did not start ({exc})."
         raise DocumentError(message) from exc
@@ -83,7 +84,9 @@ def budget_error(name: str, action: str, failure: PdfFailure, limits: PdfLimits)
         cost = f"takes too long to {action} (over {deadline:g} s)"
     elif limits.memory_bytes:
         memory = _size(limits.memory_bytes)
-        cost = f"needs more than {memory} of memory to {action}, or crashed the PDF reader"
+        cost = f"needs more than {memory} of memory to {action}"
+        if failure.exitcode != EXIT_OVER_MEMORY:  # the watch says so; a limit's abort does not
+            cost += ", or crashed the PDF reader"
     else:
         cost = f"crashed the PDF reader trying to {action}"
     return DocumentError(

@@ -21,6 +21,8 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
+from app.core.memory_watch import watch_memory
+
 _ERR_PASSWORD = 4  # pdfium's FPDF_ERR_PASSWORD
 PDF_MAGIC = b"%PDF-"
 HEADER_BYTES = 1024
@@ -29,7 +31,7 @@ HEADER_BYTES = 1024
 Reply = tuple[Any, ...]
 
 
-def serve(conn: Connection, memory_bytes: int | None) -> None:
+def serve(conn: Connection, memory_bytes: int | None, watch_only: bool = False) -> None:
     """Answer requests from ``conn`` until it closes or ``None`` arrives.
 
     Requests: ``("open", path, password, max_bytes)``, ``("info", index)``,
@@ -37,7 +39,7 @@ def serve(conn: Connection, memory_bytes: int | None) -> None:
     the app words for people (see ``pdf_process.PdfProcess.request``).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C belongs to the app
-    limit_memory(memory_bytes)
+    guard_memory(memory_bytes, watch_only)
     pdf: pdfium.PdfDocument | None = None
     while True:
         try:
@@ -69,6 +71,17 @@ def serve(conn: Connection, memory_bytes: int | None) -> None:
         pdf.close()
 
 
+def guard_memory(memory_bytes: int | None, watch_only: bool = False) -> str:
+    """Cap this process's memory: "address space" where the OS enforces a limit (Linux),
+    else "watch" (``memory_watch``: macOS, Windows; tests ask for it with ``watch_only``),
+    "none" where neither can be had."""
+    if memory_bytes is None:
+        return "none"
+    if not watch_only and limit_memory(memory_bytes):
+        return "address space"
+    return "watch" if watch_memory(memory_bytes) else "none"
+
+
 def limit_memory(memory_bytes: int | None) -> bool:
     """Cap this process's address space; False where the platform cannot (Windows, some macOS).
 
@@ -79,7 +92,7 @@ def limit_memory(memory_bytes: int | None) -> bool:
         return False
     try:
         import resource
-    except ImportError:  # Windows: the wall-clock deadline still bounds a runaway page
+    except ImportError:  # Windows: the watch takes over (guard_memory)
         return False
     try:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -2,10 +2,11 @@
 
 Why a process: pdfium is C++ reading files from anywhere. A small PDF can ask for gigabytes
 or minutes (a content stream that inflates to 200 MB of drawing operators: 58 s, 3.7 GB), and
-when an allocation fails pdfium aborts the whole process. So it runs in ``pdf_child`` under an
-address-space limit, every request has a wall-clock deadline after which the process is
-killed, and a process that dies or is killed becomes a ``PdfFailure`` the caller words for
-people. The next request starts a fresh process.
+when an allocation fails pdfium aborts the whole process. So it runs in ``pdf_child`` under a
+memory ceiling (an address-space limit, or a watch where the OS enforces none), every request
+has a wall-clock deadline after which the process is killed, and a process that dies or is
+killed becomes a ``PdfFailure`` the caller words for people.
+The next request starts a fresh process.
 
 Why ``forkserver`` where the platform has it: measured on the 2-core Linux dev box (Python
 3.11), a ``spawn`` child answers its first request 0.06-0.15 s after it is asked for (a fresh
@@ -60,6 +61,9 @@ class PdfLimits:
     open_s: float = OPEN_DEADLINE_S
     page_s: float = PAGE_DEADLINE_S
     max_file_bytes: int = MAX_FILE_BYTES
+    watch_memory_only: bool = False
+    """Cap memory with the watch macOS and Windows rely on, not the address-space limit
+    (``pdf_child.guard_memory``): so Linux tests exercise it too."""
 
 
 DEFAULT_LIMITS = PdfLimits()
@@ -77,13 +81,18 @@ class PdfFailure(Exception):
 class PdfProcess:
     """One child process serving one document; ``request`` is safe from any thread."""
 
-    def __init__(self, memory_bytes: int | None = MEMORY_LIMIT_BYTES) -> None:
+    def __init__(
+        self, memory_bytes: int | None = MEMORY_LIMIT_BYTES, watch_memory_only: bool = False
+    ) -> None:
         from app.workflows.pdf_child import serve
 
         context = _context()
         parent_conn, child_conn = context.Pipe()
         self._process: BaseProcess = context.Process(
-            target=serve, args=(child_conn, memory_bytes), name="pixtral-pdf", daemon=True
+            target=serve,
+            args=(child_conn, memory_bytes, watch_memory_only),
+            name="pixtral-pdf",
+            daemon=True,
         )
         with main_script_hidden():
             self._process.start()

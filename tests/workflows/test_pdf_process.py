@@ -82,22 +82,26 @@ def pid_of(doc: object) -> int | None:
 
 
 @linux_only
-def test_inflating_content_stream_fails_within_budget(tmp_path: Path) -> None:
+@pytest.mark.parametrize("watch_only", [False, True], ids=["address space", "watch"])
+def test_inflating_content_stream_fails_within_budget(tmp_path: Path, watch_only: bool) -> None:
     """A 64 MB-inflating page: DocumentError in seconds, the app's memory barely moves.
 
     When pdfium still ran in the app's own process, this page took ~4.5 s and ~1.9 GB to read.
+    The same under the watch that stands in for the address-space limit on macOS and Windows.
     """
+    limits = replace(TEST_LIMITS, watch_memory_only=watch_only)
     path = bomb_pdf(tmp_path / "bomb.pdf", inflated_mb=64)
     assert path.stat().st_size < 200_000
     reset_peak_rss()
     before = rss_mb()
     started = time.monotonic()
-    with open_document(path, limits=TEST_LIMITS) as doc:
+    with open_document(path, limits=limits) as doc:
         with pytest.raises(DocumentError) as error:
             doc.page_costs(Detail.LOW)
         elapsed = time.monotonic() - started
         message = str(error.value)
         assert message.startswith("'bomb.pdf' needs more than 384 MiB of memory to read page 1")
+        assert ("crashed" in message) is not watch_only  # the watch knows why it ended
         assert message.endswith(
             "it may be damaged or hostile, so it was stopped. Nothing was sent."
         )
@@ -108,7 +112,7 @@ def test_inflating_content_stream_fails_within_budget(tmp_path: Path) -> None:
         # process was started to try the page again.
         assert again.value is error.value and doc._process is None
         assert doc.page_text(1) == "Still readable"
-    assert elapsed < TEST_LIMITS.page_s
+    assert elapsed < limits.page_s
     assert peak_rss_mb() - before < 64, "pdfium's memory must not land in the app's process"
 
 
