@@ -57,7 +57,6 @@ def fake_screenshot(title: str, accent: tuple[int, int, int], size: tuple[int, i
     return out.getvalue()
 
 
-
 def sidebar_rows(row, now: float) -> list:
     return [
         row(1, "Mail client settings review", now - 60, pinned=True),
@@ -127,7 +126,6 @@ def found_pair():
     return ScanResult(pairs=[ModelPair(text, mmproj, "Hugging Face cache", "Q4_K_M")])
 
 
-
 STUDIO_PAGE = """<!DOCTYPE html>
 <html><head><style>
 body { margin: 0; background: #f6f7f9; font: 13px sans-serif; width: 800px; height: 600px; }
@@ -142,5 +140,3 @@ button { position: absolute; top: 508px; right: 0; width: 110px; height: 32px; b
 </style></head><body><header>Sign in</header>
 <nav><div></div><div></div><div></div><div></div><div></div></nav>
 <main><input><input><input><input><input><button></button></main></body></html>"""
-
-

@@ -157,9 +157,7 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     window.transcript.set_status(1, MessageStatus.COMPLETE)
     window.transcript.set_branch(1, 1, 2)
     window.composer.set_generating(False)
-    window.activity.setText(
-        "212 tokens at 38.0 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
-    )
+    finished_turn(window, prompt=6_911, generated=212)
     shooter.settle()
     view = window.chat_view  # the pointer rests on the answer: its actions show
     answer = view.visualRect(window.transcript.index(1))
@@ -176,6 +174,28 @@ def chat_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
     shooter.grab(dialog, "settings")
     dialog.close()
     window.close()
+
+
+def finished_turn(window, prompt: int, generated: int, ttft_s: float = 0.41) -> None:
+    """What the window shows once a turn has ended: its usage line, and the context meter
+    counting the conversation as the engine reported it (not 0 for a chat on screen)."""
+    from app.engine.base import Usage
+
+    usage = Usage(
+        prompt_tokens=prompt,
+        cached_tokens=0,
+        evaluated_tokens=prompt,
+        image_tokens=(),
+        images_encoded=0,
+        generated_tokens=generated,
+        ttft_s=ttft_s,
+        prefill_s=ttft_s,
+        decode_s=(generated - 1) / 38.0,
+        backend="local",
+        device="CUDA",
+    )
+    window.session.bridge.usage_ready.emit(usage)  # through the window's wiring, as a real turn
+    window.update_meter()
 
 
 def lease_parts() -> list:
@@ -208,9 +228,11 @@ def first_hour_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
         finally:
             main_window.SetupAssistant = real
         shooter.settle(
-            lambda window=window: window.setup is not None
-            and window.setup.scan_status.text() != "Searching…"
-            and window.setup.recommendation is not None
+            lambda window=window: (
+                window.setup is not None
+                and window.setup.scan_status.text() != "Searching…"
+                and window.setup.recommendation is not None
+            )
         )
         shooter.grab(window, name)
         window.close()
@@ -223,10 +245,7 @@ def first_hour_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
             TranscriptItem.from_message(Message.assistant(content.LEASE_ANSWER), 2, **BYLINE),
         ]
     )
-    window.activity.setText(
-        "96 tokens at 37.6 tokens/s · first token after 0.62 s · prompt 1,204 · CUDA"
-    )
-    window.update_meter()
+    finished_turn(window, prompt=1_204, generated=96, ttft_s=0.62)
     window._refresh_page()
     shooter.grab(window, "document-chat")
     window.close()
@@ -239,10 +258,7 @@ def first_hour_shots(shooter: Shooter, shots: list[PreparedImage]) -> None:
         ]
     )
     window.transcript.set_limit_reached(1, True)
-    window.activity.setText(
-        "1,024 tokens at 38.1 tokens/s · first token after 0.41 s · prompt 6,911 · CUDA"
-    )
-    window.update_meter()
+    finished_turn(window, prompt=6_911, generated=1_024)
     window._refresh_page()
     shooter.grab(window, "answer-limit")
     window.close()
