@@ -48,6 +48,8 @@ class Shooter:
 
         settings = Settings(self.work / f"settings-{name}.ini")
         settings["model"] = model
+        if model:  # a complete pair, as the setup leaves it
+            settings["mmproj"] = "mmproj-pixtral-12b-f16.gguf"
         window = build_window(settings, self.work / f"data-{name}")
         window.resize(*SIZE)
         window.show()
