@@ -37,7 +37,14 @@ from app.engine.remote_errors import (
     network_error,
     unexpected_error,
 )
-from app.engine.reply_limits import DEFAULT_LIMITS, ReplyLimits, capped_client
+from app.engine.reply_limits import (
+    DEFAULT_LIMITS,
+    MAX_LISTED_MODELS,
+    ReplyLimits,
+    capped_client,
+    listable_model_id,
+    listed_model_ids,
+)
 
 try:  # mistralai ≥ 2 moved the client under mistralai.client and uses httpx2
     import httpx2 as httpx
@@ -150,11 +157,13 @@ class MistralBackend(Notices):
             caps = getattr(card, "capabilities", None)
             if caps is None or not getattr(caps, "completion_chat", True):
                 continue
+            if not listable_model_id(card.id) or len(found) >= MAX_LISTED_MODELS:
+                continue
             found[card.id] = RemoteModel(
                 id=card.id,
                 vision=bool(getattr(caps, "vision", False)),
                 max_context=int(getattr(card, "max_context_length", 0) or 0),
-                aliases=tuple(getattr(card, "aliases", None) or ()),
+                aliases=tuple(listed_model_ids(getattr(card, "aliases", None) or ())),
             )
         self._models = found
         return sorted(found.values(), key=lambda m: (not m.vision, m.id))

@@ -31,7 +31,12 @@ from app.engine.remote_errors import (
     network_error,
     unexpected_error,
 )
-from app.engine.reply_limits import DEFAULT_LIMITS, ReplyLimits, capped_client
+from app.engine.reply_limits import (
+    DEFAULT_LIMITS,
+    ReplyLimits,
+    capped_client,
+    listed_model_ids,
+)
 
 try:
     import httpx2 as httpx
@@ -193,7 +198,7 @@ def _model_ids(response: Any, host: str) -> list[str]:
     """The ids in a ``GET /models`` answer; any other shape is one clear error."""
     try:
         data = response.json().get("data") or []
-        return [m["id"] for m in data if isinstance(m.get("id"), str) and m["id"]]
+        return listed_model_ids(m.get("id") for m in data)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
         raise RemoteServerError(
             network_error(NetworkFailure("malformed", f"{MALFORMED} {exc!r}"[:300]), host)

@@ -17,10 +17,11 @@ one go), so the limits count the bytes the parsers actually receive.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.secrets import redact_known
 from app.engine.remote_errors import NetworkFailure, ReplyTooLarge
 
 try:
@@ -129,3 +130,34 @@ def capped_client(limits: ReplyLimits = DEFAULT_LIMITS, **client_args: Any) -> h
         },
         **client_args,
     )
+
+
+MAX_LISTED_MODELS = 500
+"""Model ids a ``/models`` answer may put in the window's pickers (La Plateforme lists ~60)."""
+MAX_MODEL_ID_CHARS = 200
+
+
+def listable_model_id(value: object) -> bool:
+    """Whether a server's model id may be shown and picked: a string of 1 to
+    ``MAX_MODEL_ID_CHARS`` printable characters that carries no piece of a remembered secret.
+
+    A picker shows ids verbatim and sends the one chosen back, so an id cannot be redacted like
+    an error text: one that quotes the API key (a hostile or echoing server) is left out, as is
+    one with line breaks or control characters, or one long enough to stretch the window."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_MODEL_ID_CHARS
+        and value.isprintable()
+        and redact_known(value) == value
+    )
+
+
+def listed_model_ids(values: Iterable[object]) -> list[str]:
+    """The listable ids among ``values``, each once, in order, at most ``MAX_LISTED_MODELS``."""
+    listed: dict[str, None] = {}
+    for value in values:
+        if listable_model_id(value):
+            listed[value] = None  # type: ignore[index]
+            if len(listed) >= MAX_LISTED_MODELS:
+                break
+    return list(listed)

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from app.core.conversation import Message
+from app.core.secrets import forget_secrets
 from app.engine.base import EngineError, ErrorKind, GenerationRequest
 from app.engine.mistral_api import MistralBackend, RemoteError
 from app.engine.openai_compat import OpenAICompatBackend, RemoteServerError
-from app.engine.reply_limits import MB, ReplyLimits
+from app.engine.reply_limits import MAX_LISTED_MODELS, MB, ReplyLimits
 from tests.engine.fake_servers import FakeChatServer, Reply
 
 TOO_LARGE = "The server sent a reply too large to be an answer (over {} MB); stopped."
@@ -168,3 +169,37 @@ def test_a_compressed_normal_answer_still_reads():
         srv.script(Reply(raw=answer, headers={"content-encoding": "gzip"}))
         events = list(openai(srv).generate(ask()))
         assert events[-1].text == "ok" and events[-1].reason == "stop"
+
+
+LIST_KEY = "pd-live.9Zq_4mw8x"
+
+
+@pytest.mark.parametrize("make", [openai, mistral], ids=["openai", "mistral"])
+def test_a_model_list_brings_in_only_ids_a_picker_can_show(make) -> None:
+    """Ids are shown verbatim and sent back, so they cannot be redacted: one quoting the key,
+    one with a line break, an empty or a 5,000-character one is left out; 2,000 are cut to
+    ``MAX_LISTED_MODELS``."""
+    models = (
+        {"id": "pixtral-large-latest", "vision": True},
+        {"id": f"echo-{LIST_KEY}", "vision": True},
+        {"id": "x" * 5000, "vision": True},
+        {"id": "two\nlines", "vision": True},
+        {"id": "", "vision": True},
+        *({"id": f"m{i}", "vision": False} for i in range(2000)),
+    )
+    try:
+        with FakeChatServer("openai", models=models) as srv:
+            if make is openai:
+                ids = openai(srv, api_key=LIST_KEY).list_models()
+            else:
+                ids = [
+                    m.id
+                    for m in MistralBackend(
+                        LIST_KEY, "m", server_url=srv.url, max_retries=0
+                    ).list_models()
+                ]
+    finally:
+        forget_secrets()
+    assert "pixtral-large-latest" in ids and "m0" in ids
+    assert len(ids) == MAX_LISTED_MODELS
+    assert all(LIST_KEY[:8] not in i and "\n" not in i and 0 < len(i) <= 200 for i in ids)
