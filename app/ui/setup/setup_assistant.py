@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -120,13 +121,17 @@ class SetupAssistant(QWidget):
         self.download_button = QPushButton("Download")
         mark_primary(self.download_button, default=False)
         self.download_button.setEnabled(False)
+        # As wide as its words: a full-width button shouted over "Use selected" above it.
+        self.download_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.cancel_button = QPushButton("Pause")
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.download_status = QLabel("")
         self.download_status.setWordWrap(True)
+        self.download_status.setVisible(False)  # no empty line under the button until it speaks
         row2 = QHBoxLayout()
+        row2.addStretch(0)  # keeps the buttons right while the progress bar is hidden
         row2.addWidget(self.progress, 1)
         row2.addWidget(self.cancel_button)
         row2.addWidget(self.download_button)
@@ -232,6 +237,8 @@ class SetupAssistant(QWidget):
         search found nothing: an empty box reads as "something failed to load"."""
         self.pair_list.setVisible(rows > 0)
         self.use_button.setVisible(rows > 0)
+        # One primary action on the page: using what was found, else downloading.
+        mark_primary(self.download_button, default=False, primary=rows == 0)
         if rows:
             row_height = self.pair_list.sizeHintForRow(0)
             frame = 2 * self.pair_list.frameWidth()
@@ -278,24 +285,28 @@ class SetupAssistant(QWidget):
         self.cancel_button.setVisible(True)
         self.progress.setVisible(True)
         self.progress.setRange(0, 1000)
-        self.download_status.setText("Starting…")
+        self._say("Starting…")
         relay = self._relay
         run_in_background(
             lambda: self._downloader.download_pair(rec.quant, relay.progressed.emit),
             self._on_download_done, self._on_download_failed, self._pool, guard=self,
         )  # fmt: skip
 
+    def _say(self, text: str) -> None:
+        self.download_status.setText(text)
+        self.download_status.setVisible(bool(text))
+
     def _on_download_progressed(self, progress: Progress) -> None:
         self.progress.setValue(int(progress.fraction * 1000))
-        self.download_status.setText(progress.describe())
+        self._say(progress.describe())
 
     def _on_download_done(self, paths: tuple[Path, Path]) -> None:
         self.cancel_button.setVisible(False)
-        self.download_status.setText("Downloaded and verified.")
+        self._say("Downloaded and verified.")
         self.model_chosen.emit(str(paths[0]), str(paths[1]))
 
     def _on_download_failed(self, error: Exception) -> None:
         self.cancel_button.setVisible(False)
         self.download_button.setEnabled(True)
         self.download_button.setText("Resume download")
-        self.download_status.setText(str(error))
+        self._say(str(error))

@@ -129,10 +129,11 @@ def section_page(*sections: QWidget) -> QScrollArea:
     return scroll
 
 
-def mark_primary(button: QPushButton, default: bool = True) -> None:
+def mark_primary(button: QPushButton, default: bool = True, primary: bool = True) -> None:
     """Style ``button`` as the dialog's primary action; ``default`` makes Enter press it (pass
-    False where the primary action is not the safe one)."""
-    button.setProperty("primary", True)
+    False where the primary action is not the safe one). ``primary=False`` gives it its plain
+    look back (a page whose main action changes with what it found)."""
+    button.setProperty("primary", primary)
     button.style().unpolish(button)  # a button already polished would keep its plain look
     button.style().polish(button)
     button.setDefault(default)

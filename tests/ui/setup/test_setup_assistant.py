@@ -94,12 +94,29 @@ def test_download_reports_progress_and_ends_in_model_chosen(qtbot, tiny_pair) ->
     assert chosen.args == [str(paths[0]), str(paths[1])]
 
 
-def test_a_failed_download_offers_to_resume(qtbot, tiny_pair) -> None:
+def test_a_failed_download_offers_to_resume(qtbot, tiny_pair, tmp_path: Path) -> None:
     widget = _assistant(qtbot, tiny_pair, downloader=FakeDownloader(None))
+    widget.show()
+    assert not widget.download_status.isVisible()  # no empty line before it has news
     widget.download_button.click()
     qtbot.waitUntil(lambda: "resume" in widget.download_status.text())
+    assert widget.download_status.isVisible()
     assert widget.download_button.text() == "Resume download"
     assert widget.download_button.isEnabled()
+    qtbot.waitUntil(  # laid out again for its longer words, not clipped
+        lambda: widget.download_button.width() >= widget.download_button.sizeHint().width()
+    )
+    widget.grab().save(str(Path(os.environ.get("SHOT_DIR", tmp_path)) / "setup-resume.png"))
+
+
+def test_one_primary_action_using_what_was_found_else_downloading(qtbot, tiny_pair) -> None:
+    widget = _assistant(qtbot, tiny_pair)
+    widget.show()
+    qtbot.waitExposed(widget)
+    assert widget.use_button.property("primary") and not widget.download_button.property("primary")
+    assert widget.download_button.width() < widget.width() // 3  # as wide as its words
+    widget._on_scan_done(ScanResult())
+    assert widget.download_button.property("primary")
 
 
 def test_each_remote_backend_has_its_button(qtbot, tiny_pair) -> None:
