@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QAbstractSpinBox,
     QDialogButtonBox,
     QFormLayout,
     QFrame,
@@ -64,6 +65,10 @@ class Section(QFrame):
         """One labelled row of the form, the label centred on its field's line (Qt puts a
         short label at the top of a tall row) and given the field as its buddy."""
         self.form.addRow(label, field)
+        if isinstance(field, QAbstractSpinBox):
+            # Qt's stylesheet padding does not reach a spin box's text: without this its
+            # number sat against the border, left of every other field's text.
+            field.lineEdit().setTextMargins(SPACING["sm"] - 1, 0, 0, 0)
         item = self.form.itemAt(self.form.rowCount() - 1, QFormLayout.ItemRole.LabelRole)
         shown = item.widget() if item is not None else None
         if not isinstance(shown, QLabel):

@@ -53,3 +53,29 @@ def test_the_combo_arrow_the_dialog_block_names_exists(scheme: Scheme) -> None:
     assert any(f"caret-down-{scheme.value}.png" in path for path in paths)
     for path in paths:
         assert Path(path).is_file(), path  # a missing file shows no arrow, silently
+
+
+def test_a_spin_box_s_number_starts_where_other_fields_text_does(qtbot, app) -> None:
+    """Qt's stylesheet padding does not reach a spin box's text; ``add_row`` sets it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QLineEdit, QSpinBox
+
+    from app.ui.theme.theme import Theme
+
+    Theme.install(app, "light")
+    section = Section("Performance")
+    qtbot.addWidget(section)
+    spin, line = QSpinBox(), QLineEdit("512")
+    spin.setRange(0, 1000)
+    spin.setValue(512)
+    section.add_row("Prompt batch", spin)
+    section.add_row("Name", line)
+    section.resize(400, 160)
+    section.show()
+    qtbot.waitExposed(section)
+
+    def text_x(edit: QLineEdit) -> int:
+        edit.setCursorPosition(0)
+        return edit.mapTo(section, QPoint(edit.cursorRect().center().x(), 0)).x()
+
+    assert abs(text_x(spin.lineEdit()) - text_x(line)) <= 3
