@@ -122,6 +122,8 @@ QLineEdit, QPlainTextEdit, QTextEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     selection-background-color: {c.accent}; selection-color: {c.on_accent}; }}
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QSpinBox:focus,
 QDoubleSpinBox:focus, QComboBox:focus {{ border-color: {c.accent}; }}
+QLineEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled, QSpinBox:disabled,
+QDoubleSpinBox:disabled, QComboBox:disabled {{ background: {c.window}; color: {c.text_muted}; }}
 QComboBox::drop-down {{ border: none; width: {s["xl"]}px; }}
 QListView, QTreeView, QTableView {{ background: {c.surface}; color: {c.text};
     border: 1px solid {c.border}; border-radius: {r["md"]}px; }}

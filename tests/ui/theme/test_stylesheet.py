@@ -59,3 +59,22 @@ def test_type_sizes_step_from_the_app_font(app: QApplication, qtbot) -> None:
     page.grab()
     assert bar.font().pointSizeF() == pytest.approx(body, abs=0.05)
     assert caption.font().pointSizeF() == pytest.approx(scale["caption"], abs=0.05)
+
+
+@pytest.mark.parametrize("scheme", list(Scheme))
+def test_a_disabled_field_looks_unlike_one_you_can_type_in(
+    app: QApplication, qtbot, scheme: Scheme
+) -> None:
+    """The settings' system prompt is disabled with no chat open; it looked ready for typing."""
+    app.setStyleSheet(build_stylesheet(scheme))
+    enabled, disabled = QLineEdit(), QLineEdit()
+    disabled.setEnabled(False)
+    fills = []
+    for field in (enabled, disabled):
+        qtbot.addWidget(field)
+        field.resize(200, 32)
+        field.show()
+        qtbot.waitExposed(field)
+        fills.append(field.grab().toImage().pixelColor(100, 16).name())
+    assert fills[0] != fills[1]
+    assert fills[1] == COLOURS[scheme].window
