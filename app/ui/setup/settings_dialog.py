@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.backends import LA_PLATEFORME, LOCAL
 from app.settings import SETTINGS, SETTINGS_BY_KEY, Setting, Settings
+from app.storage.history import default_data_dir
 from app.ui.common.background import run_in_background
 from app.ui.common.path_edit import PathEdit
 from app.ui.common.screen_area import available_area
@@ -272,6 +273,8 @@ class SettingsDialog(QDialog):
             line = QLineEdit(str(value))
             return line, line
         line = PathEdit(str(value))
+        if setting.key == "data_dir":  # empty means the default: say which folder that is
+            line.setPlaceholderText(f"{default_data_dir()} (the default)")
         browse = QPushButton("Browse…")
         browse.setAccessibleName(f"Browse for {label(setting.key)}")
         browse.clicked.connect(lambda: self._browse(setting.key, line))
@@ -285,7 +288,7 @@ class SettingsDialog(QDialog):
     def _browse(self, key: str, line: QLineEdit) -> None:
         if key == "data_dir":
             chosen = QFileDialog.getExistingDirectory(
-                self, "Choose the history folder", line.text()
+                self, "Choose the history folder", line.text() or str(default_data_dir())
             )
         else:
             title, filters = _FILE_SETTINGS[key]

@@ -56,3 +56,13 @@ def test_the_seed_reads_random_until_the_user_fixes_one(qtbot, tmp_path: Path) -
     seed.setValue(1234)
     dialog.apply()
     assert Settings(tmp_path / "settings.ini")["seed"] == 1234
+
+
+def test_an_empty_history_folder_names_the_default_it_means(qtbot, tmp_path: Path) -> None:
+    from app.storage.history import default_data_dir
+
+    dialog = SettingsDialog(Settings(tmp_path / "settings.ini"), None)
+    qtbot.addWidget(dialog)
+    folder = dialog.editors["data_dir"]
+    assert isinstance(folder, QLineEdit) and folder.text() == ""
+    assert str(default_data_dir()) in folder.placeholderText()
