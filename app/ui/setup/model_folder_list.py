@@ -36,6 +36,10 @@ from app.ui.theme.tokens import SPACING, Scheme
 VISIBLE_ROWS = 4
 MIN_ROWS = 2
 PATH_ROLE = Qt.ItemDataRole.UserRole
+NO_FOLDERS = (
+    "None yet. The Hugging Face cache and LM Studio's and Jan's model folders are searched "
+    "once they exist; add the folder that holds your GGUF files."
+)
 
 
 def describe(folder: SearchedFolder) -> tuple[str, str]:
@@ -126,6 +130,10 @@ class ModelFolderList(QWidget):
         self.note.setText(
             f"{missing} folder{'s' if missing != 1 else ''} not found" if missing else ""
         )
+        # An empty box under "Searched in these folders" read as "searches nowhere".
+        self.list.setVisible(bool(self.folders))
+        if not self.folders:
+            self.note.setText(NO_FOLDERS)
         self._fit(len(self.folders))
         self._update_remove_button()
 

@@ -104,3 +104,14 @@ def test_a_scheme_switch_repaints_the_muted_rows(qtbot, unthemed_afterwards) -> 
     theme.set_appearance("dark")
     assert widget.list.item(2).foreground().color() == QColor(colours().text_muted) != light
     assert widget.list.count() == 3 and widget.selected() == MINE
+
+
+def test_no_folder_is_said_in_words_not_shown_as_an_empty_box(qtbot) -> None:
+    folders = ModelFolderList()
+    qtbot.addWidget(folders)
+    folders.show()
+    folders.show_folders([])
+    assert not folders.list.isVisible()
+    assert "Hugging Face cache" in folders.note.text() and "add the folder" in folders.note.text()
+    folders.show_folders([SearchedFolder(Path("/models"))])
+    assert folders.list.isVisible() and folders.note.text() == ""
