@@ -22,8 +22,9 @@ from app.backends import make_backend
 from app.commands.ask import run_ask
 from app.commands.backend_use import check_local, checked_schema, notice
 from app.commands.batch import add_batch_command, run_batch
+from app.commands.chat_link import chat_id
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
-from app.commands.inputs import PageMode
+from app.commands.inputs import add_page_flags
 from app.core.errors import UserFacingError
 from app.core.images import Detail, prepare_image
 from app.engine.base import Backend
@@ -116,11 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         "globs are expanded)",
     )  # fmt: skip
     ask.add_argument("--pdf", type=Path, default=None, help="a PDF whose pages to include")
-    ask.add_argument("--pages", default=None, help="PDF pages, like 1-3,7")
-    ask.add_argument(
-        "--as", dest="page_mode", choices=[m.value for m in PageMode], default=PageMode.TEXT.value,
-        help="PDF pages as their text layer (where they have one), as images, or both",
-    )  # fmt: skip
+    add_page_flags(ask, "the first pages that fit 60 % of the context")
     ask.add_argument(
         "--json-schema", type=Path, default=None, help="the answer follows this schema"
     )
@@ -129,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object at the end instead of streaming"
     )
     ask.add_argument("--save", action="store_true", help="keep the turn as a chat in the history")
-    ask.add_argument("--chat", type=int, default=None, metavar="ID", help="continue this chat")
+    ask.add_argument("--chat", type=chat_id, default=None, metavar="ID", help="continue this chat")
     ask.add_argument(
         "--data-dir", type=Path, default=None, help="history folder (default: the user data folder)"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import EXIT_BAD_INPUT, main
+from app.commands.ask import MAX_QUESTION_IMAGES
 from tests.fixtures.pixtral_gguf import GgufPair, write_pixtral_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +117,10 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
     broken_png = tmp_path / "broken.png"
     broken_png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     bomb = _png_header_only(tmp_path / "bomb.png", 20_000, 20_000)
+    album = tmp_path / "album"
+    album.mkdir()
+    for n in range(MAX_QUESTION_IMAGES + 1):  # empty: refused by count before any is decoded
+        (album / f"{n:04}.png").touch()
     good = ["--model", str(tiny_pair.model), "--mmproj", str(tiny_pair.mmproj)]
     model_only = ["--model", str(tiny_pair.model)]
     return {
@@ -138,6 +143,13 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
         "folder as image": ([*good, "--image", str(tmp_path)], "is a folder"),
         "no model at all": ([], "No model given"),
         "context too large": ([*good, "--n-ctx", "200000"], "between 0 and 131,072"),
+        "chat id past SQLite's": ([*good, "--chat", "9" * 30], "is not a chat id"),
+        "chat id 0": ([*good, "--chat", "0"], "is not a chat id"),
+        "pages 0": ([*good, "--pages", "0", "--pdf", str(text_file)], "pages count from 1"),
+        "pages backwards": ([*good, "--pages", "5-2", "--pdf", str(text_file)], "'5-2'"),
+        "pages empty": ([*good, "--pages", "", "--pdf", str(text_file)], "names no page"),
+        "pages without a PDF": ([*good, "--pages", "1"], "name the PDF with --pdf"),
+        "too many images": ([*good, "--image", str(album / "*.png")], "at most 1,000"),
     }
 
 

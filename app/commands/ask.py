@@ -30,14 +30,19 @@ from app.commands.inputs import PageMode, expand_paths, pdf_parts, read_prompt
 from app.commands.turn import TurnResult, parsed_json, run_turn
 from app.core.composition import Composition
 from app.core.conversation import Message, Role
+from app.core.errors import UserFacingError
 from app.core.images import Detail, prepare_image
 from app.core.prompt import SystemPlacement
 from app.engine.base import Backend, Finished, FinishReason, GenerationRequest, Sampling, Usage
-from app.workflows.documents import DOCUMENT_ANSWER_TOKENS
+from app.workflows.documents import DOCUMENT_ANSWER_TOKENS, MAX_IMAGE_PAGES
 
 DOCUMENT_BUDGET_TOKENS = 16384
 """The context a PDF's default page choice fills 60 % of when ``--n-ctx`` is 0 (automatic):
 the size is only known once the model is loaded, after the pages are chosen."""
+MAX_QUESTION_IMAGES = MAX_IMAGE_PAGES
+"""Images one question may carry, counted before any is decoded: the cap a document's drawn
+pages have, for the same reason (a 128K context holds ~585 page-sized images at low detail),
+so a glob over a photo library is refused at once, not after decoding every photo in it."""
 
 
 def run_ask(
@@ -47,12 +52,20 @@ def run_ask(
     backend_for: Callable[[], Backend],
 ) -> int:
     detail = Detail.parse(values["detail"])
+    if args.pages is not None and args.pdf is None:
+        raise UserFacingError("--pages chooses pages of a PDF; name the PDF with --pdf.")
     prompt = read_prompt(args.prompt, args.prompt_file)
     target = target_of_values(values)
     if args.pdf is not None:
         check_local(values)
     schema = checked_schema(args.json_schema, values)
-    images = [prepare_image(path, detail) for path in expand_paths(args.image)]
+    image_paths = expand_paths(args.image)
+    if len(image_paths) > MAX_QUESTION_IMAGES:
+        raise UserFacingError(
+            f"{len(image_paths):,} images for one question; one takes at most "
+            f"{MAX_QUESTION_IMAGES:,} (pixtral-desk batch answers each image on its own)."
+        )
+    images = [prepare_image(path, detail) for path in image_paths]
     document = (
         pdf_parts(
             args.pdf, args.pages, PageMode(args.page_mode), detail,

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from app.commands.batch_inputs import BatchItem, ItemReader, expand_items
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_SOME_FAILED
-from app.commands.inputs import PageMode, read_prompt, read_schema
+from app.commands.inputs import PageMode, add_page_flags, read_prompt, read_schema
 from app.commands.progress import Progress
 from app.commands.turn import FATAL_KINDS, TurnResult, parsed_json, run_turn
 from app.core.conversation import ImagePart, Message, Part, Role, TextPart
@@ -67,11 +67,7 @@ def add_batch_command(
     )
     batch.add_argument("--prompt-file", type=Path, default=None, help="read the question here")
     batch.add_argument("--system", default="", help="system prompt")
-    batch.add_argument("--pages", default=None, help="PDF pages, like 1-3,7 (default: all)")
-    batch.add_argument(
-        "--as", dest="page_mode", choices=[m.value for m in PageMode], default=PageMode.TEXT.value,
-        help="PDF pages as their text layer (where they have one), as images, or both",
-    )  # fmt: skip
+    add_page_flags(batch, "all")
     batch.add_argument("--json-schema", type=Path, default=None, help="answers follow this schema")
     batch.add_argument("-o", "--output", type=Path, default=None, help="write the lines here")
     batch.add_argument(
@@ -142,6 +138,8 @@ def open_output(path: Path | None, resume: bool) -> IO[str]:
                 "--resume needs --output FILE: the answers to skip are read there."
             )
         return sys.stdout
+    if path.is_dir():
+        raise UserFacingError(f"'{path}' is a folder; --output names the file for the lines.")
     if not resume and path.exists() and path.stat().st_size > 0:
         raise UserFacingError(
             f"'{path}' already holds answers; add --resume to skip them, or remove the file."

@@ -12,7 +12,9 @@ Every input is outside input, so each has a bound and a one-sentence refusal.
 
 from __future__ import annotations
 
+import argparse
 import glob
+import itertools
 import json
 import sys
 from collections.abc import Callable
@@ -36,7 +38,9 @@ mistake (a binary file, a runaway pipe), refused before it fills memory."""
 MAX_SCHEMA_BYTES = 256 * 1024
 """A JSON schema for one answer is a few kilobytes; a larger file is not read."""
 MAX_GLOB_MATCHES = 100_000
-"""One pattern may name this many files: a batch over a whole disk is not a receipts folder."""
+"""The files one command line may name, globs expanded: a batch over a whole disk is not a
+receipts folder. A glob is read no further than this, so ``'/**'`` is refused at once instead
+of after a walk over every file on the disk."""
 STDIN = "-"
 
 
@@ -48,6 +52,30 @@ class PageMode(StrEnum):
     TEXT = "text"
     IMAGES = "images"
     BOTH = "both"
+
+
+def add_page_flags(parser: argparse.ArgumentParser, pages_default: str) -> None:
+    """``--pages`` and ``--as``, the one definition ``ask`` and ``batch`` share: the same
+    choices, default and help, and a page list whose form is checked as the line is read
+    (before a model loads or a PDF opens). ``pages_default`` says which pages go without it."""
+    parser.add_argument(
+        "--pages", type=_page_list, default=None,
+        help=f"PDF pages, like 1-3,7 (default: {pages_default.replace('%', '%%')})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--as", dest="page_mode", choices=[m.value for m in PageMode], default=PageMode.TEXT.value,
+        help="PDF pages as their text layer (where they have one), as images, or both "
+        f"(default: {PageMode.TEXT.value})",
+    )  # fmt: skip
+
+
+def _page_list(raw: str) -> str:
+    """``--pages`` as argparse reads it: the text as given, once its form is right."""
+    try:
+        _page_ranges(raw)
+    except UserFacingError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return raw
 
 
 def read_prompt(prompt: str | None, prompt_file: Path | None, stdin: BinaryIO | None = None) -> str:
@@ -122,21 +150,40 @@ def expand_paths(patterns: list[str] | list[Path]) -> list[Path]:
     """
     paths: list[Path] = []
     for pattern in map(str, patterns):
-        if Path(pattern).exists() or not glob.has_magic(pattern):
-            paths.append(Path(pattern))
-            continue
-        matches = sorted(glob.iglob(pattern, recursive=True))
+        room = MAX_GLOB_MATCHES - len(paths)
+        literal = Path(pattern).exists() or not glob.has_magic(pattern)
+        matches = (
+            [pattern]
+            if literal
+            else list(itertools.islice(glob.iglob(pattern, recursive=True), room + 1))
+        )
         if not matches:
             raise UserFacingError(f"No file matches '{pattern}'.")
-        if len(paths) + len(matches) > MAX_GLOB_MATCHES:
-            raise UserFacingError(f"'{pattern}' matches over {MAX_GLOB_MATCHES:,} files.")
-        paths.extend(Path(match) for match in matches if not Path(match).is_dir())
+        if len(matches) > room:
+            raise UserFacingError(
+                f"'{pattern}' brings the files named to over {MAX_GLOB_MATCHES:,}; "
+                "name fewer at a time."
+            )
+        found = [Path(match) for match in sorted(matches)]
+        paths.extend(found if literal else [path for path in found if not path.is_dir()])
     return paths
 
 
 def parse_pages(spec: str, total: int, name: str) -> tuple[int, ...]:
     """``"1-3,7"`` → ``(1, 2, 3, 7)``: pages as people write them, checked against ``total``."""
-    pages: list[int] = []
+    ranges = _page_ranges(spec)
+    last = max(end for _start, end in ranges)
+    if last > total:
+        raise UserFacingError(
+            f"'{name}' has {total} page{'s' if total != 1 else ''}; there is no page {last}."
+        )
+    pages = itertools.chain.from_iterable(range(start, end + 1) for start, end in ranges)
+    return tuple(dict.fromkeys(pages))  # each page once, in the order first named
+
+
+def _page_ranges(spec: str) -> list[tuple[int, int]]:
+    """The ranges a page list names, each ``first <= last`` from page 1; whatever the PDF."""
+    ranges: list[tuple[int, int]] = []
     for item in spec.replace(" ", "").split(","):
         if not item:
             continue
@@ -150,14 +197,10 @@ def parse_pages(spec: str, total: int, name: str) -> tuple[int, ...]:
             ) from None
         if start < 1 or end < start:
             raise UserFacingError(f"'{item}' is not a page range; pages count from 1.")
-        if end > total:
-            raise UserFacingError(
-                f"'{name}' has {total} page{'s' if total != 1 else ''}; there is no page {end}."
-            )
-        pages.extend(page for page in range(start, end + 1) if page not in pages)
-    if not pages:
+        ranges.append((start, end))
+    if not ranges:
         raise UserFacingError(f"'{spec}' names no page.")
-    return tuple(pages)
+    return ranges
 
 
 def page_parts(doc: Document, pages: tuple[int, ...], mode: PageMode, detail: Detail) -> list[Part]:

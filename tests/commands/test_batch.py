@@ -203,3 +203,21 @@ def test_no_progress_bar_when_the_lines_go_to_the_terminal(
         os.close(leader)
     assert done.returncode == 0, done.stderr
     assert "[####" not in done.stderr and "2 answered" in done.stderr
+
+
+def test_a_bad_page_list_or_an_output_folder_is_refused_before_any_input(
+    tmp_path: Path, capsys
+) -> None:
+    from app.cli import main
+
+    pdfs = [write_pdf(tmp_path / f"{n}.pdf", [TextPage(["Total: 12.50"])]) for n in "ab"]
+    base = ["--config", str(tmp_path / "s.ini"), "batch", "--prompt", "Total?", "--each"]
+    for extra, phrase in [
+        (["--pages", "0"], "'0' is not a page range"),
+        (["--pages", "3-1"], "'3-1' is not a page range"),
+        (["-o", str(tmp_path)], "is a folder; --output names the file"),
+    ]:
+        code = main([*base, *map(str, pdfs), *extra, "--model", str(tmp_path / "m.gguf")])
+        out, err = capsys.readouterr()
+        assert code == 2 and phrase in err, err  # said once, not once per PDF
+        assert len(err.strip().splitlines()) == 1 and out == "", err

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import time
 from pathlib import Path
 
 import pytest
 
 from app.commands import inputs
-from app.commands.inputs import expand_paths, parse_pages, read_prompt, read_schema
+from app.commands.inputs import (
+    add_page_flags,
+    expand_paths,
+    parse_pages,
+    read_prompt,
+    read_schema,
+)
 from app.core.errors import UserFacingError
 
 
@@ -61,3 +69,42 @@ def test_a_schema_must_be_a_small_json_object(monkeypatch, tmp_path: Path) -> No
         read_schema(tmp_path / "none.json")
     with pytest.raises(UserFacingError, match="is a folder"):
         read_schema(tmp_path)
+
+
+def test_a_glob_is_read_no_further_than_the_bound(monkeypatch, tmp_path: Path) -> None:
+    for n in range(50):
+        (tmp_path / f"{n:02}.png").write_bytes(b"")
+    drawn = []
+
+    def counted(pattern: str, recursive: bool = False):  # the real glob, its matches counted
+        for match in real_iglob(pattern, recursive=recursive):
+            drawn.append(match)
+            yield match
+
+    real_iglob = inputs.glob.iglob
+    monkeypatch.setattr(inputs.glob, "iglob", counted)
+    monkeypatch.setattr(inputs, "MAX_GLOB_MATCHES", 5)
+    with pytest.raises(UserFacingError, match="over 5; name fewer"):
+        expand_paths([str(tmp_path / "*.png")])
+    assert len(drawn) == 6  # not all 50: a glob over a whole disk stops as soon as it is too many
+    named = [str(tmp_path / f"{n:02}.png") for n in range(4)]
+    assert expand_paths([*named, str(tmp_path / "4[0].png")]) == [Path(p) for p in named] + [
+        tmp_path / "40.png"
+    ]
+    with pytest.raises(UserFacingError, match=r"'.*0\[01\]\.png' brings the files named to over 5"):
+        expand_paths([*named, str(tmp_path / "0[01].png")])  # the bound is for all files named
+    with pytest.raises(UserFacingError, match="over 5"):
+        expand_paths([str(tmp_path / "00.png")] * 6)
+
+
+def test_a_page_list_s_form_is_checked_without_the_pdf() -> None:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_page_flags(parser, "all")
+    assert parser.parse_args(["--pages", "1-3,7", "--as", "both"]).pages == "1-3,7"
+    for spec, phrase in [("0", "count from 1"), ("5-2", "not a page range"), ("x", "like 1-3,7"),
+                         ("", "names no page"), ("1-", "like 1-3,7")]:  # fmt: skip
+        with pytest.raises(argparse.ArgumentError, match=phrase):
+            parser.parse_args(["--pages", spec])
+    started = time.perf_counter()  # each page once, in linear time (~40 s, not ms, when each
+    assert parse_pages("1-100000,7", 100_000, "big.pdf")[-1] == 100_000  # was checked by a scan)
+    assert time.perf_counter() - started < 5
