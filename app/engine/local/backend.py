@@ -65,6 +65,10 @@ LOG_LIMIT_BYTES = 4 * 1024 * 1024
 MISSING_IMAGE_RETRIES = 2
 """Sends after an ``ImagesMissing``: the missing images' pixels, then every image's."""
 _TERMINAL = (Loaded, Counted, CacheStats, ChatForgotten, Finished, EngineError, ImagesMissing)
+SWITCHED = EngineError(
+    ErrorKind.INTERNAL, "The model was switched before this could start. Send it again."
+)
+"""What a request waiting for a superseded backend's worker ends with (a preload ends quietly)."""
 
 
 class LocalBackend:
@@ -86,7 +90,10 @@ class LocalBackend:
         self._loaded_config: LocalEngineConfig | None = None
         self._busy = threading.Lock()
         self._predecessor_gone: threading.Event | None = None
-        self._closed = False
+        self._start_lock = threading.Lock()  # a start and ``supersede`` never interleave
+        self._superseded = False  # no worker may start any more
+        self._follows_another = False  # built by a switch (``start_after``)
+        self._stop_waiting = threading.Event()  # ends the wait for the predecessor early
         self._images = WorkerImages()
         self.wire = WireStats()
         """What this backend wrote to the worker's pipe (tests and benchmarks read it)."""
@@ -147,11 +154,15 @@ class LocalBackend:
                 (Path(self.config.state_dir) / chat_file_name(chat)).unlink(missing_ok=True)
 
     def load(self) -> Iterator[EngineEvent | Loaded]:
-        """Load now (the window does this at start so the first answer comes sooner)."""
+        """Load now (the window does this at start so the first answer comes sooner).
+
+        A load that a switch made pointless (``supersede``) ends quietly, cancelled: the
+        backend chosen since loads its own model, so there is nothing to tell the user."""
         with self._busy:
             self._cancel.clear()
             self._cancel_at = None
-            yield from self._ensure_loaded()
+            for event in self._ensure_loaded():
+                yield Finished(FinishReason.CANCELLED, "") if event is SWITCHED else event
 
     def cancel(self) -> None:
         """Stop whatever the engine is doing; safe from any thread."""
@@ -165,16 +176,35 @@ class LocalBackend:
         The backend this one replaces may still be ending its worker (writing the open chat's
         state, seconds at 16K tokens), and two models never share the memory. Whatever first
         needs the worker (a load, a turn, a token count) waits for it, off the GUI thread; a
-        backend closed while it waits starts nothing."""
+        backend superseded or closed while it waits starts nothing, ever."""
         self._predecessor_gone = predecessor_gone
-        self._closed = False
+        self._follows_another = True
+
+    def supersede(self) -> bool:
+        """Another backend replaces this one: if no worker runs now, none ever will (True).
+
+        A quick A → B → C switch must not load B (seconds of disk, gigabytes of memory) only
+        to close it for C. Whatever waits for B's worker stops waiting at once: a load ends
+        quietly, a turn or a token count with ``SWITCHED``. False, changing nothing, when the
+        worker is already running (``close`` ends it). Returns at once, from any thread."""
+        with self._start_lock:
+            if self._process is not None:
+                return False
+            self._superseded = True
+        self._stop_waiting.set()
+        return True
 
     def close(self) -> None:
         """End the worker; it first writes the open chat's state to the cache folder.
 
-        Waits up to ``SHUTDOWN_WAIT_S``: call it off the GUI thread, or at quit once the
-        window is hidden."""
-        self._closed = True
+        A backend built by a switch (``start_after``) starts nothing after this: its owner
+        never uses it again, and a request still queued for it must not bring a worker back.
+        Waits up to ``SHUTDOWN_WAIT_S``: call it off the GUI thread, or at quit once the window
+        is hidden."""
+        with self._start_lock:
+            if self._follows_another:
+                self._superseded = True
+        self._stop_waiting.set()
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             try:
                 self._conn.send(ShutdownCommand())
@@ -266,17 +296,16 @@ class LocalBackend:
             yield EngineError(ErrorKind.MODEL_FILE, str(exc))
             return
         if not self._alive():
-            if self._predecessor_gone is not None:
+            if self._predecessor_gone is not None and not self._superseded:
                 yield Loading(LoadStage.STARTING, 0.0)  # the window shows the switch as loading
-                self._predecessor_gone.wait()
-                self._predecessor_gone = None
-                if self._closed:
-                    yield EngineError(
-                        ErrorKind.INTERNAL,
-                        "The model was switched before this could start. Send it again.",
-                    )
-                    return
-            self._start()
+                self._wait_for_predecessor()
+            with self._start_lock:
+                started = not self._superseded
+                if started:
+                    self._start()
+            if not started:
+                yield SWITCHED
+                return
         yield Loading(LoadStage.STARTING, 0.0)
         self._loaded = None
         for event in self._exchange(LoadCommand(self.config), "loading the model"):
@@ -284,6 +313,14 @@ class LocalBackend:
                 self._loaded = event
                 self._loaded_config = self.config
             yield event
+
+    def _wait_for_predecessor(self) -> None:
+        """Until the predecessor's worker has ended, or this backend is superseded or closed."""
+        gone = self._predecessor_gone
+        while gone is not None and not gone.wait(POLL_S * 5):
+            if self._stop_waiting.is_set():
+                return
+        self._predecessor_gone = None  # gone for good: later requests need not wait
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.is_alive()

@@ -101,11 +101,17 @@ class EngineBridge(QObject):
         self._loader: _LoadThread | None = None
         self._backend: Backend | None = None
         self._active = False
+        self._next_preload: ModelLoader | None = None
 
     def preload(self, backend: ModelLoader) -> None:
-        """Load the model now, off the GUI thread, so the first answer starts sooner."""
+        """Load the model now, off the GUI thread, so the first answer starts sooner.
+
+        While a load or an answer is running, the load waits for it to end; asked again
+        meanwhile, only the last backend asked for loads (a quick switch: the last choice)."""
         if self._active or self._loader is not None:
+            self._next_preload = backend
             return
+        self._next_preload = None
         loader = _LoadThread(backend)
         loader.event_ready.connect(self._on_loader_event_ready)
         loader.finished.connect(self._on_loader_finished)
@@ -116,11 +122,22 @@ class EngineBridge(QObject):
         loader, self._loader = self._loader, None
         if loader is not None:
             loader.deleteLater()
+        self._preload_next()
 
     def _on_thread_finished(self) -> None:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.deleteLater()
+        self._preload_next()
+
+    def forget(self, backend: object) -> None:
+        """``backend`` is being closed: a load still waiting to start for it never starts."""
+        if self._next_preload is backend:
+            self._next_preload = None
+
+    def _preload_next(self) -> None:
+        if self._next_preload is not None:
+            self.preload(self._next_preload)
 
     def _on_loader_event_ready(self, event: object) -> None:
         if isinstance(event, Loading):

@@ -188,7 +188,9 @@ class EngineOwner(QObject):
 
         ``force`` rebuilds even with the same settings: a model's own overrides are kept
         outside them, and choosing the same files again means "try again". While an answer is
-        being written the old backend finishes it and the next turn builds the new one.
+        being written the old backend finishes it and the next turn builds the new one; but a
+        turn still waiting for its model to start (a quick A → B → C switch) ends at once with a
+        message, and B never starts: the last choice wins.
 
         Returns at once: the old backend is closed in the background (``unload``'s way), and
         the new one starts its worker only once the old worker has ended; ``loading`` is True
@@ -198,7 +200,7 @@ class EngineOwner(QObject):
         if not force and told == self._told:
             return
         self._device = ""
-        if not self.bridge.busy:
+        if not self.bridge.busy or self._supersede(self._backend):
             self._key = None
             self.start()
         self.backend_changed.emit()
@@ -235,6 +237,7 @@ class EngineOwner(QObject):
         still waiting for its predecessor then starts nothing), then waits, bounded, for
         those still being closed in the background."""
         if self._backend is not None:
+            self.bridge.forget(self._backend)
             self._backend.close()
             self._backend = None
         self._closer.waitForDone(QUIT_WAIT_MS)
@@ -244,6 +247,9 @@ class EngineOwner(QObject):
         """Close ``backend`` off the GUI thread: its worker may take seconds to write the open
         chat's state. ``model_unloaded`` says when it has ended; a backend built meanwhile
         starts its worker only after that (``_last_gone``)."""
+        self._supersede(backend)  # not started yet: it never will (closing it waits its turn)
+        self.bridge.forget(backend)
+        self._loading = False  # whatever it was loading is no concern of the window's any more
         gone = threading.Event()
         self._last_gone = gone
         self._closing += 1
@@ -261,6 +267,13 @@ class EngineOwner(QObject):
             self.model_unloaded.emit()
 
         run_in_background(close, closed, closed, pool=self._closer, guard=self)
+
+    @staticmethod
+    def _supersede(backend: Backend | None) -> bool:
+        """Tell a backend that waits for its predecessor that it is replaced; True when it had
+        started nothing (and now never will). Backends that load no model start nothing."""
+        supersede = getattr(backend, "supersede", None)
+        return bool(supersede()) if supersede is not None else False
 
     def _engine_settings(self) -> tuple:
         return tuple(self.settings[key] for key in ENGINE_KEYS)

@@ -14,7 +14,8 @@ import pytest
 
 from app.core.conversation import Message
 from app.core.errors import UserFacingError
-from app.engine.base import Finished, FinishReason, GenerationRequest, Sampling
+from app.engine.base import EngineError, Finished, FinishReason, GenerationRequest, Sampling
+from app.engine.local.backend import SWITCHED, LocalBackend
 from app.engine.local.protocol import Loaded
 from app.settings import ENGINE_KEYS, SETTINGS, Settings
 from app.ui.session.engine_owner import DEFAULT_CONTEXT, EngineOwner
@@ -254,3 +255,177 @@ def test_quitting_waits_for_a_backend_still_being_closed(qtbot, tmp_path: Path, 
     assert old_worker.exitcode == 0  # it shut down itself, not killed at exit
     assert owner.bridge.wait(10_000)
     assert new._process is None  # type: ignore[union-attr]  # the waiting load started nothing
+
+
+class WorkerStarts:
+    """Each local worker process started, in order, by the backend that started it; and
+    whether any earlier worker was still running at that moment (two models in memory)."""
+
+    def __init__(self) -> None:
+        self.by: list[object] = []
+        self.overlapped = False
+        self._workers: list[Any] = []
+
+    def record(self, backend: LocalBackend) -> None:
+        self.overlapped |= any(worker.is_alive() for worker in self._workers)
+        self.by.append(backend)
+        self._workers.append(backend._process)
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> WorkerStarts:
+    """The real ``LocalBackend._start``, noting each start: the processes are real."""
+    seen, real_start = WorkerStarts(), LocalBackend._start
+
+    def start(backend: LocalBackend) -> None:
+        real_start(backend)
+        seen.record(backend)
+
+    monkeypatch.setattr(LocalBackend, "_start", start)
+    return seen
+
+
+def _hold_close(backend: Any) -> tuple[threading.Event, list[threading.Thread]]:
+    """Hold ``backend``'s close (as a long chat's state being written would) until released."""
+    release, close_threads = threading.Event(), []
+    real_close = backend.close
+
+    def held_close() -> None:
+        close_threads.append(threading.current_thread())
+        release.wait(20)
+        real_close()
+
+    backend.close = held_close
+    return release, close_threads
+
+
+def _first_load_ended(owner: EngineOwner, qtbot) -> None:
+    """Until the first preload's thread has said it finished (its last signal comes first)."""
+    assert owner.bridge.wait(5000)
+    qtbot.wait(50)
+
+
+def _second_start_loaded(owner: EngineOwner, qtbot, starts: WorkerStarts, last: Any) -> None:
+    """Until a second worker has started, which must be the last choice's, and has loaded."""
+    qtbot.waitUntil(lambda: len(starts.by) >= 2, timeout=30_000)
+    assert starts.by[1] is last, "a worker started for a backend switched away from"
+    qtbot.waitUntil(owner.loaded, timeout=60_000)
+
+
+def _switch(owner: EngineOwner, **values: Any) -> Any:
+    """The model menu's way: save the choice, rebuild now (``BackendSwitcher.use_backend``)."""
+    for key, value in values.items():
+        owner.settings[key] = value
+    owner.settings_changed(force=True)
+    return owner.backend()
+
+
+def test_a_quick_a_b_c_switch_never_starts_b(
+    qtbot, tmp_path: Path, tiny_pair, starts: WorkerStarts
+) -> None:
+    """The tiny real model. A is loaded; B is chosen, then C, while A's worker is still ending
+    (held here): B's preload was waiting for A and ends quietly, B's worker never starts, and C
+    starts once A is gone, never beside it."""
+    owner = _tiny_owner(tmp_path, tiny_pair)
+    failures: list[object] = []
+    owner.bridge.load_failed.connect(failures.append)
+    try:
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        _first_load_ended(owner, qtbot)
+        a = owner.backend()
+        release, close_threads = _hold_close(a)
+        with qtbot.waitSignal(owner.bridge.loading_progressed, timeout=5000):
+            b = _switch(owner, threads=1)  # B's preload waits for A's worker to end
+        qtbot.waitUntil(lambda: bool(close_threads), timeout=5000)
+        c = _switch(owner, n_ctx=2048)
+        assert len({id(a), id(b), id(c)}) == 3 and owner.loading
+        qtbot.wait(300)  # B's preload has ended by now; nothing may start while A is held
+        assert starts.by == [a] and b._process is None and c._process is None
+        release.set()
+        _second_start_loaded(owner, qtbot, starts, c)
+        assert starts.by == [a, c] and not starts.overlapped
+        assert b._process is None and c._process.is_alive()
+        assert owner.context_size() == 2048
+        assert not failures and not owner.loading
+    finally:
+        release.set()
+        owner.bridge.wait(10_000)
+        owner.close()
+
+
+def test_a_message_waiting_for_b_gets_one_message_when_c_is_chosen_and_c_answers_the_next(
+    qtbot, tmp_path: Path, tiny_pair, starts: WorkerStarts
+) -> None:
+    """A message sent while B waits for A's worker, then C chosen: the message ends at once
+    with one human message instead of loading B for it; C loads on its own and answers."""
+    owner = _tiny_owner(tmp_path, tiny_pair)
+    answers: list[object] = []
+    owner.bridge.reply_finished.connect(answers.append)
+    owner.bridge.reply_failed.connect(answers.append)
+    request = GenerationRequest([Message.user("hello")], sampling=Sampling(0.0, 1.0, 8, 0))
+    try:
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        _first_load_ended(owner, qtbot)
+        a = owner.backend()
+        release, close_threads = _hold_close(a)
+        b = _switch(owner, threads=1)
+        qtbot.waitUntil(lambda: bool(close_threads), timeout=5000)
+        owner.bridge.start(b, request)  # the session's turn, for the backend chosen then
+        qtbot.wait(200)
+        assert owner.bridge.busy and not answers
+        c = _switch(owner, n_ctx=2048)
+        assert c is not b
+        qtbot.waitUntil(lambda: bool(answers), timeout=5000)  # A is still held meanwhile
+        assert len(answers) == 1 and isinstance(answers[0], EngineError)
+        assert answers[0].message == SWITCHED.message
+        release.set()
+        _second_start_loaded(owner, qtbot, starts, c)
+        assert starts.by == [a, c] and not starts.overlapped and b._process is None
+        owner.bridge.start(owner.backend(), request)
+        qtbot.waitUntil(lambda: len(answers) == 2, timeout=60_000)
+        assert isinstance(answers[1], Finished) and starts.by == [a, c]
+    finally:
+        release.set()
+        owner.bridge.wait(10_000)
+        owner.close()
+
+
+def test_a_switch_through_a_remote_backend_and_back_starts_only_the_last_local_model(
+    qtbot, tmp_path: Path, tiny_pair, starts: WorkerStarts
+) -> None:
+    """A → B (local) → a server → C (local), all while A's worker is ending: B never starts,
+    the server loads nothing, and C starts once A is gone. Then to the server alone: nothing
+    is left loading."""
+    owner = _tiny_owner(tmp_path, tiny_pair)
+    failures: list[object] = []
+    owner.bridge.load_failed.connect(failures.append)
+    server = {"backend": "openai", "openai_base_url": "http://127.0.0.1:9/v1"}
+    try:
+        with qtbot.waitSignal(owner.model_loaded, timeout=60_000):
+            owner.start()
+        _first_load_ended(owner, qtbot)
+        a = owner.backend()
+        release, close_threads = _hold_close(a)
+        b = _switch(owner, threads=1)
+        qtbot.waitUntil(lambda: bool(close_threads), timeout=5000)
+        remote = _switch(owner, **server)
+        assert remote.name == "openai" and owner.problem == ""
+        c = _switch(owner, backend="local", n_ctx=2048)
+        qtbot.wait(300)
+        assert starts.by == [a] and owner.loading
+        release.set()
+        _second_start_loaded(owner, qtbot, starts, c)
+        assert starts.by == [a, c] and not starts.overlapped and b._process is None
+        b2 = _switch(owner, threads=1)  # C is running: B2 waits for C's worker to end...
+        with qtbot.waitSignals([owner.model_unloaded] * 2, timeout=40_000):
+            _switch(owner, **server)  # ...and is dropped for the server before it starts
+        owner.bridge.wait(10_000)
+        qtbot.wait(100)
+        assert starts.by == [a, c] and b2._process is None and not c._process
+        assert not failures and not owner.loading and not owner.loaded()
+    finally:
+        release.set()
+        owner.bridge.wait(10_000)
+        owner.close()
