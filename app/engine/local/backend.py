@@ -52,6 +52,7 @@ from app.engine.local.protocol import (
     StatsCommand,
     WirePiece,
 )
+from app.engine.local.start_gate import SWITCHED, StartGate
 from app.engine.local.state_files import chat_file_name
 from app.engine.local.wire import WireStats, WorkerImages, count_images, send
 from app.engine.local.worker import worker_main
@@ -65,10 +66,6 @@ LOG_LIMIT_BYTES = 4 * 1024 * 1024
 MISSING_IMAGE_RETRIES = 2
 """Sends after an ``ImagesMissing``: the missing images' pixels, then every image's."""
 _TERMINAL = (Loaded, Counted, CacheStats, ChatForgotten, Finished, EngineError, ImagesMissing)
-SWITCHED = EngineError(
-    ErrorKind.INTERNAL, "The model was switched before this could start. Send it again."
-)
-"""What a request waiting for a superseded backend's worker ends with (a preload ends quietly)."""
 
 
 class LocalBackend:
@@ -89,11 +86,7 @@ class LocalBackend:
         self._loaded: Loaded | None = None
         self._loaded_config: LocalEngineConfig | None = None
         self._busy = threading.Lock()
-        self._predecessor_gone: threading.Event | None = None
-        self._start_lock = threading.Lock()  # a start and ``supersede`` never interleave
-        self._superseded = False  # no worker may start any more
-        self._follows_another = False  # built by a switch (``start_after``)
-        self._stop_waiting = threading.Event()  # ends the wait for the predecessor early
+        self._gate = StartGate()
         self._images = WorkerImages()
         self.wire = WireStats()
         """What this backend wrote to the worker's pipe (tests and benchmarks read it)."""
@@ -176,9 +169,8 @@ class LocalBackend:
         The backend this one replaces may still be ending its worker (writing the open chat's
         state, seconds at 16K tokens), and two models never share the memory. Whatever first
         needs the worker (a load, a turn, a token count) waits for it, off the GUI thread; a
-        backend superseded or closed while it waits starts nothing, ever."""
-        self._predecessor_gone = predecessor_gone
-        self._follows_another = True
+        backend superseded or closed while it waits starts nothing, ever (``StartGate``)."""
+        self._gate.follow(predecessor_gone)
 
     def supersede(self) -> bool:
         """Another backend replaces this one: if no worker runs now, none ever will (True).
@@ -187,12 +179,7 @@ class LocalBackend:
         to close it for C. Whatever waits for B's worker stops waiting at once: a load ends
         quietly, a turn or a token count with ``SWITCHED``. False, changing nothing, when the
         worker is already running (``close`` ends it). Returns at once, from any thread."""
-        with self._start_lock:
-            if self._process is not None:
-                return False
-            self._superseded = True
-        self._stop_waiting.set()
-        return True
+        return self._gate.supersede(lambda: self._process is not None)
 
     def close(self) -> None:
         """End the worker; it first writes the open chat's state to the cache folder.
@@ -201,10 +188,7 @@ class LocalBackend:
         never uses it again, and a request still queued for it must not bring a worker back.
         Waits up to ``SHUTDOWN_WAIT_S``: call it off the GUI thread, or at quit once the window
         is hidden."""
-        with self._start_lock:
-            if self._follows_another:
-                self._superseded = True
-        self._stop_waiting.set()
+        self._gate.close()
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             try:
                 self._conn.send(ShutdownCommand())
@@ -296,14 +280,10 @@ class LocalBackend:
             yield EngineError(ErrorKind.MODEL_FILE, str(exc))
             return
         if not self._alive():
-            if self._predecessor_gone is not None and not self._superseded:
+            if self._gate.waits:
                 yield Loading(LoadStage.STARTING, 0.0)  # the window shows the switch as loading
-                self._wait_for_predecessor()
-            with self._start_lock:
-                started = not self._superseded
-                if started:
-                    self._start()
-            if not started:
+                self._gate.wait()
+            if not self._gate.start(self._start):
                 yield SWITCHED
                 return
         yield Loading(LoadStage.STARTING, 0.0)
@@ -313,14 +293,6 @@ class LocalBackend:
                 self._loaded = event
                 self._loaded_config = self.config
             yield event
-
-    def _wait_for_predecessor(self) -> None:
-        """Until the predecessor's worker has ended, or this backend is superseded or closed."""
-        gone = self._predecessor_gone
-        while gone is not None and not gone.wait(POLL_S * 5):
-            if self._stop_waiting.is_set():
-                return
-        self._predecessor_gone = None  # gone for good: later requests need not wait
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.is_alive()

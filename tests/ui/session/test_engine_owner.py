@@ -15,8 +15,9 @@ import pytest
 from app.core.conversation import Message
 from app.core.errors import UserFacingError
 from app.engine.base import EngineError, Finished, FinishReason, GenerationRequest, Sampling
-from app.engine.local.backend import SWITCHED, LocalBackend
+from app.engine.local.backend import LocalBackend
 from app.engine.local.protocol import Loaded
+from app.engine.local.start_gate import SWITCHED
 from app.settings import ENGINE_KEYS, SETTINGS, Settings
 from app.ui.session.engine_owner import DEFAULT_CONTEXT, EngineOwner
 

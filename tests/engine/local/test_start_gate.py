@@ -1,5 +1,6 @@
-"""A backend built by a model switch (``start_after``) and replaced before it started: it
-never starts a worker, and whatever waited for one ends at once. The real tiny pair."""
+"""The start gate, through the real backend on the tiny pair: a backend built by a model switch
+(``start_after``) and replaced before it started never starts a worker, and whatever waited
+for one ends at once."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 from app.core.conversation import Message
 from app.engine.base import EngineError, Finished, FinishReason, GenerationRequest, Sampling
-from app.engine.local.backend import SWITCHED, LocalBackend
+from app.engine.local.backend import LocalBackend
 from app.engine.local.protocol import Loaded
+from app.engine.local.start_gate import SWITCHED
 from tests.engine.local.configs import tiny_config
 from tests.fixtures.pixtral_gguf import GgufPair
 
