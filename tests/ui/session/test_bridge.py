@@ -85,3 +85,53 @@ def test_run_in_background_calls_back_on_the_gui_thread(qtbot) -> None:
     run_in_background(lambda: 1 / 0, lambda _r: None, errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert isinstance(errors[0], ZeroDivisionError)
+
+
+def test_a_preload_asked_for_while_one_runs_loads_only_the_last_backend_asked_for(
+    qtbot, tiny_pair: GgufPair, tmp_path: Path
+) -> None:
+    """A quick switch: B's load is still waiting (here for a predecessor that never ends) when
+    C, then D, are asked for; once B's ends, only D loads: C never starts a worker."""
+    b, c, d = (_backend(tiny_pair, tmp_path) for _ in range(3))
+    b.start_after(threading.Event())  # its predecessor is still ending
+    bridge = EngineBridge()
+    loaded: list[object] = []
+    bridge.model_loaded.connect(loaded.append)
+    try:
+        with qtbot.waitSignal(bridge.loading_progressed, timeout=5000):
+            bridge.preload(b)
+        bridge.preload(c)
+        bridge.preload(d)
+        qtbot.wait(200)
+        assert not loaded and c._process is None and d._process is None
+        assert b.supersede()  # B is switched away from: its waiting load ends quietly
+        qtbot.waitUntil(lambda: bool(loaded), timeout=30_000)
+        assert bridge.wait()
+        qtbot.wait(100)
+        assert len(loaded) == 1 and d._process.is_alive()  # type: ignore[union-attr]
+        assert b._process is None and c._process is None
+    finally:
+        bridge.wait()
+        for backend in (b, c, d):
+            backend.close()
+
+
+def test_a_queued_preload_of_a_backend_being_closed_never_runs(
+    qtbot, tiny_pair: GgufPair, tmp_path: Path
+) -> None:
+    waiting, closing = _backend(tiny_pair, tmp_path), _backend(tiny_pair, tmp_path)
+    waiting.start_after(threading.Event())
+    bridge = EngineBridge()
+    try:
+        with qtbot.waitSignal(bridge.loading_progressed, timeout=5000):
+            bridge.preload(waiting)
+        bridge.preload(closing)  # queued behind the waiting one...
+        bridge.forget(closing)  # ...and dropped: its backend is being closed
+        assert waiting.supersede()
+        assert bridge.wait()
+        qtbot.wait(200)
+        assert closing._process is None and bridge.wait()
+    finally:
+        bridge.wait()
+        waiting.close()
+        closing.close()
