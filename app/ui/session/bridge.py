@@ -114,20 +114,23 @@ class EngineBridge(QObject):
         self._next_preload = None
         loader = _LoadThread(backend)
         loader.event_ready.connect(self._on_loader_event_ready)
-        loader.finished.connect(self._on_loader_finished)
+        loader.finished.connect(lambda: self._on_loader_finished(loader))
         self._loader = loader
         loader.start()
 
-    def _on_loader_finished(self) -> None:
-        loader, self._loader = self._loader, None
-        if loader is not None:
-            loader.deleteLater()
+    def _on_loader_finished(self, loader: _LoadThread) -> None:
+        if self._loader is loader:
+            self._loader = None
+        loader.deleteLater()
         self._preload_next()
 
-    def _on_thread_finished(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.deleteLater()
+    def _on_thread_finished(self, thread: _GenerationThread) -> None:
+        """``thread`` has returned. It names itself: a turn started from the last one's
+        ``reply_finished`` (its final event arrives before its ``finished``) is already
+        ``self._thread``, and deleting that running thread would abort the process."""
+        if self._thread is thread:
+            self._thread = None
+        thread.deleteLater()
         self._preload_next()
 
     def forget(self, backend: object) -> None:
@@ -162,7 +165,7 @@ class EngineBridge(QObject):
         thread = _GenerationThread(backend, request)
         thread.event_ready.connect(self._on_thread_event_ready)
         thread.rate_ready.connect(self.decode_rate_changed)
-        thread.finished.connect(self._on_thread_finished)
+        thread.finished.connect(lambda: self._on_thread_finished(thread))
         self._thread = thread
         thread.start()
 

@@ -135,3 +135,30 @@ def test_a_queued_preload_of_a_backend_being_closed_never_runs(
         bridge.wait()
         waiting.close()
         closing.close()
+
+
+def test_a_turn_started_as_the_last_one_finishes_keeps_running(
+    qtbot, tiny_pair: GgufPair, tmp_path: Path
+) -> None:
+    """The last turn's final event arrives before its thread's ``finished``: a turn started
+    from ``reply_finished`` (a job's next step) was taken for the old thread, and deleted while
+    it ran ("QThread: Destroyed while thread is still running": the process aborts)."""
+    backend = _backend(tiny_pair, tmp_path)
+    bridge = EngineBridge()
+    request = GenerationRequest([Message.user("hi")], sampling=Sampling(0.0, 1.0, 8, 0))
+    finished: list[Finished] = []
+
+    def on_finished(result: Finished) -> None:
+        finished.append(result)
+        if len(finished) == 1:
+            bridge.start(backend, request)  # at once, as a chained job does
+
+    bridge.reply_finished.connect(on_finished)
+    try:
+        bridge.start(backend, request)
+        qtbot.waitUntil(lambda: len(finished) == 2, timeout=30_000)
+        qtbot.wait(200)  # the first thread's ``finished`` and any deletion it asks for
+        assert bridge._thread is None or bridge._thread.isFinished()
+        assert bridge.wait()
+    finally:
+        backend.close()
