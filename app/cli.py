@@ -22,7 +22,6 @@ from app.backends import make_backend
 from app.commands.ask import run_ask
 from app.commands.backend_use import check_local, checked_schema, notice
 from app.commands.batch import add_batch_command, run_batch
-from app.commands.chat_link import chat_id
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
 from app.commands.inputs import add_page_flags
 from app.core.errors import UserFacingError
@@ -31,7 +30,7 @@ from app.engine.base import Backend
 from app.logs import engine_log_path
 from app.models.models_cli import add_models_commands
 from app.settings import SETTINGS, Setting, Settings, coerce
-from app.storage.history_cli import add_history_commands
+from app.storage.history_cli import add_history_commands, chat_id
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_BROKEN_PIPE", "main"]
 

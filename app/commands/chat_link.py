@@ -11,7 +11,6 @@ private chat, or one holding document pages, is never continued on a remote back
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -61,23 +60,6 @@ SAMPLING_NAMES = frozenset(setting.name for setting in fields(Sampling))
 def flags_given(args: object) -> set[str]:
     """The sampling settings a flag sets for this turn (argparse leaves the others None)."""
     return {name for name in SAMPLING_NAMES if getattr(args, name, None) is not None}
-
-
-MAX_CHAT_ID = 2**63 - 1
-"""The largest id SQLite can hold; a larger number cannot name a chat (and SQLite would raise)."""
-
-
-def chat_id(raw: str) -> int:
-    """``--chat ID`` as argparse reads it: a whole number a chat's id can be, or one message."""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_CHAT_ID:
-        raise argparse.ArgumentTypeError(
-            f"'{raw}' is not a chat id; pixtral-desk history list shows the ids"
-        )
-    return value
 
 
 def open_history(data_dir: Path | None) -> HistoryStore:

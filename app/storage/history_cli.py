@@ -16,6 +16,38 @@ from pathlib import Path
 from app.storage.errors import StorageError
 from app.storage.history import HistoryStore
 
+MAX_CHAT_ID = 2**63 - 1
+"""The largest id SQLite can hold; a larger number cannot name a chat (and SQLite would raise)."""
+MAX_LIST_LIMIT = 100_000
+"""The most rows ``list`` / ``search`` print at once."""
+
+
+def chat_id(raw: str) -> int:
+    """A chat id as argparse reads it (``show ID``, ``ask --chat ID``): a whole number a chat's
+    id can be, or one message."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CHAT_ID:
+        raise argparse.ArgumentTypeError(
+            f"'{raw}' is not a chat id; pixtral-desk history list shows the ids"
+        )
+    return value
+
+
+def list_limit(raw: str) -> int:
+    """``--limit N``: from 1 to ``MAX_LIST_LIMIT`` (a negative one meant "no limit" to SQLite)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIST_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"'{raw}' is not a number of rows; give one from 1 to {MAX_LIST_LIMIT:,}"
+        )
+    return value
+
 
 def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     history = subparsers.add_parser("history", help="list, show, search, export and import chats")
@@ -25,24 +57,24 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     commands = history.add_subparsers(dest="history_command", required=True)
 
     listing = commands.add_parser("list", help="the most recent conversations")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=list_limit, default=50)
     listing.add_argument("--trash", action="store_true", help="list the trash instead")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_run_list)
 
     show = commands.add_parser("show", help="print a conversation (the branch shown in the app)")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=chat_id)
     show.set_defaults(run=_run_show)
 
     search = commands.add_parser("search", help="full-text search over titles and messages")
     search.add_argument("text", nargs="+")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=list_limit, default=20)
     search.add_argument("--json", action="store_true")
     search.set_defaults(run=_run_search)
 
     export = commands.add_parser("export", help="export one conversation, or all of them")
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", type=int, nargs="?", help="the conversation to export")
+    which.add_argument("id", type=chat_id, nargs="?", help="the conversation to export")
     which.add_argument("--all", action="store_true", help="every conversation, as one zip")
     export.add_argument("--format", choices=("md", "json"), default="md")
     export.add_argument("--out", type=Path, required=True, help="file or folder to write")
@@ -55,11 +87,11 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     trash = commands.add_parser(
         "trash", help="move conversations to the trash (see them with list --trash; undo: restore)"
     )
-    trash.add_argument("ids", type=int, nargs="+", metavar="id")
+    trash.add_argument("ids", type=chat_id, nargs="+", metavar="id")
     trash.set_defaults(run=_run_trash)
 
     restore = commands.add_parser("restore", help="take conversations back out of the trash")
-    restore.add_argument("ids", type=int, nargs="+", metavar="id")
+    restore.add_argument("ids", type=chat_id, nargs="+", metavar="id")
     restore.set_defaults(run=_run_restore)
 
     salvage = commands.add_parser(
@@ -69,7 +101,7 @@ def add_history_commands(subparsers: argparse._SubParsersAction) -> None:
     salvage.set_defaults(run=_run_salvage)
 
     delete = commands.add_parser("delete", help="delete conversations for good, trash or not")
-    delete.add_argument("ids", type=int, nargs="+", metavar="id")
+    delete.add_argument("ids", type=chat_id, nargs="+", metavar="id")
     delete.set_defaults(run=_run_delete)
 
 

@@ -94,3 +94,22 @@ def test_an_empty_history_says_so(tmp_path: Path, capsys) -> None:
     assert captured.out == "" and "No conversations yet." in captured.err
     assert run("history", "--data-dir", str(tmp_path / "empty"), "list", "--trash") == 0
     assert "The trash is empty." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("show", "99999999999999999999999"),  # SQLite raised OverflowError: a traceback
+        ("show", "0"),
+        ("trash", "1", "-3"),
+        ("export", "123456789012345678901234567890", "--out", "x"),
+        ("list", "--limit", "-5"),  # SQLite read a negative limit as "no limit"
+        ("search", "weather", "--limit", "0"),
+    ],
+)
+def test_ids_and_limits_are_checked_as_the_line_is_read(data: Path, capsys, argv) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run("history", "--data-dir", str(data), *argv)
+    assert refused.value.code == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "is not a chat id" in said or "is not a number of rows" in said
