@@ -27,7 +27,7 @@ from urllib.parse import quote
 from app.storage import tree
 from app.storage.errors import translate
 from app.storage.history import HistoryStore
-from app.storage.records import as_time, loads
+from app.storage.records import as_time, is_time, loads
 
 FORMAT_NAME = "pixtral-desk-history"
 FORMAT_VERSION = 1
@@ -54,8 +54,8 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
     """One conversation with all its branches, as plain JSON values."""
     row = conn.execute(
         "SELECT uid, title, title_source, created_at, updated_at, pinned, archived, trashed_at, "
-        "backend, model, system_prompt, sampling, private, allow_fallback, active_leaf_id "
-        "FROM conversations WHERE id = ?",
+        "backend, model, system_prompt, sampling, private, allow_fallback, active_leaf_id, "
+        "recovered_at FROM conversations WHERE id = ?",
         (conversation_id,),
     ).fetchone()
     keys = _CONVERSATION_KEYS
@@ -66,6 +66,8 @@ def conversation_document(conn: sqlite3.Connection, conversation_id: int) -> dic
     doc["sampling"] = loads(row[11]) or {}
     doc["created_at"], doc["updated_at"] = as_time(row[3]), as_time(row[4])
     doc["trashed_at"] = None if row[7] is None else as_time(row[7])
+    if is_time(row[15]) and row[15] > 0:  # only when set (and readable): older files lack it
+        doc["recovered_at"] = float(row[15])
     rows = conn.execute(
         f"SELECT {tree.MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
         (conversation_id,),
@@ -176,6 +178,8 @@ def render_markdown(
     details = ["Exported from Pixtral Desk", f"started {stamp}"]
     if info.model:
         details.append(f"model {info.model}")
+    if info.recovered_at is not None:
+        details.append("recovered from a damaged history: some of it may be missing")
     lines += ["*" + " · ".join(details) + "*", ""]
     if info.system_prompt:
         lines += ["> **System prompt:** " + info.system_prompt.replace("\n", "\n> "), ""]

@@ -10,6 +10,7 @@ writes: an answer is at most 131,072 tokens (~0.5 MB of text), a prepared image 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from app.core.conversation import MessageStatus, Role
@@ -28,6 +29,7 @@ from app.storage.schema_check import (
     FreeJson,
     Invalid,
     Items,
+    Lenient,
     Nullable,
     Number,
     Record,
@@ -179,10 +181,24 @@ def _tree(conversation: dict[str, Any], where: tuple[str, ...]) -> None:
         raise Invalid(where, "active_leaf must be the index of one of its messages")
 
 
+RECOVERED_SLACK = 86_400.0
+"""How far past the importing computer's clock a recovered mark may lie (its clock and the
+exporting one's may disagree by a time zone mistake, never by more than a day)."""
+
+
+def _recovered_at(conversation: dict[str, Any]) -> None:
+    """A recovered mark that is no salvage's time (1970, the future) is dropped, the chat kept:
+    the mark only warns, so a bad one must not cost the chat it came with."""
+    at = conversation["recovered_at"]
+    if at is not None and not 0 < at <= time.time() + RECOVERED_SLACK:
+        conversation["recovered_at"] = None
+
+
 def _conversation(conversation: dict[str, Any], where: tuple[str, ...]) -> None:
     # Exports written before the fallback flag had its own field carry it inside sampling.
     if take_old_fallback_flag(conversation["sampling"]):
         conversation["allow_fallback"] = True
+    _recovered_at(conversation)
     _tree(conversation, where)
 
 
@@ -202,6 +218,7 @@ CONVERSATION = Record(
         "sampling": Field(SAMPLING, {}),
         "private": Field(Flag(), False),
         "allow_fallback": Field(Flag(), False),
+        "recovered_at": Field(Lenient(_TIME), None),
         "messages": Field(Items(MESSAGE, MAX_MESSAGES, "message")),
         "active_leaf": Field(Nullable(_INDEX), None),
     },
@@ -216,6 +233,10 @@ BLOB = Record(
     }
 )
 
+# Versions: a field added with a default (``recovered_at``, written only when set) keeps the
+# version: older files read as before, and an older Pixtral Desk drops the keys it does not
+# know (``Record`` without ``extra``), so a newer file still imports there, minus the mark.
+# Only a change an older reader would misread bumps ``export.FORMAT_VERSION``.
 EXPORT = Record(
     {
         "format": Field(Text(40, choices=("pixtral-desk-history",))),

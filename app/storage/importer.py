@@ -151,7 +151,7 @@ def _insert_conversation(
     cursor = conn.execute(
         "INSERT INTO conversations (uid, title, title_source, created_at, updated_at, pinned, "
         "archived, trashed_at, backend, model, system_prompt, sampling, private, "
-        "allow_fallback) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "allow_fallback, recovered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             uid,
             conv["title"],
@@ -167,6 +167,7 @@ def _insert_conversation(
             dumps(conv["sampling"]),
             int(conv["private"]),
             int(conv["allow_fallback"]),
+            conv["recovered_at"],
         ),
     )
     conversation_id = int(cursor.lastrowid or 0)

@@ -65,6 +65,15 @@ class Nullable:
 
 
 @dataclass(frozen=True)
+class Lenient:
+    """A value kept only when it matches ``inner``; anything else reads as None, never a
+    refusal. For a field that only informs (a mark on a chat): refusing a whole file over it
+    would lose far more than the field is worth."""
+
+    inner: Spec
+
+
+@dataclass(frozen=True)
 class Field:
     spec: Spec
     default: Any = REQUIRED
@@ -121,13 +130,20 @@ class FreeJson:
     """Any JSON value (an extra key's), not only an object."""
 
 
-Spec = Union[Text, Number, Flag, Nullable, Record, Items, Table, Variant, FreeJson]  # noqa: UP007
+Spec = Union[  # noqa: UP007
+    Text, Number, Flag, Nullable, Lenient, Record, Items, Table, Variant, FreeJson
+]
 
 
 def check(value: Any, spec: Spec, where: tuple[str, ...] = (), name: str = "value") -> Any:
     """``value`` if it matches ``spec`` (a cleaned copy for containers), else ``Invalid``."""
     if isinstance(spec, Nullable):
         return None if value is None else check(value, spec.inner, where, name)
+    if isinstance(spec, Lenient):
+        try:
+            return check(value, spec.inner, where, name)
+        except Invalid:
+            return None
     if isinstance(spec, Text):
         return _text(value, spec, where, name)
     if isinstance(spec, Number):
@@ -194,7 +210,9 @@ def _number(value: Any, spec: Number, where: tuple[str, ...], name: str) -> floa
     number_type = int if spec.whole else (int, float)
     if isinstance(value, bool) or not isinstance(value, number_type):
         raise Invalid(where, f"{name} must be a {'whole ' if spec.whole else ''}number")
-    if not (math.isfinite(value) and spec.low <= value <= spec.high):
+    # An int is finite however long (math.isfinite raises OverflowError past 1e308).
+    finite = isinstance(value, int) or math.isfinite(value)
+    if not (finite and spec.low <= value <= spec.high):
         span = spec.what or f"between {spec.low:g} and {spec.high:g}"
         raise Invalid(where, f"{name} must be {span}")
     return value
@@ -284,6 +302,7 @@ __all__ = [
     "FreeJson",
     "Invalid",
     "Items",
+    "Lenient",
     "Nullable",
     "Number",
     "Record",

@@ -222,3 +222,60 @@ def test_not_json_and_not_our_zip(tmp_path: Path, store: HistoryStore) -> None:
         import_file(store, other_zip)
     with pytest.raises(ImportFormatError, match="no file"):
         import_file(store, tmp_path / "missing.json")
+
+
+def _mark_recovered(store: HistoryStore, conversation_id: int, at: float) -> None:
+    """What salvage stamps on a chat it rebuilt (salvage itself is tested in test_salvage)."""
+    with store.db.write() as conn:
+        conn.execute(
+            "UPDATE conversations SET recovered_at = ? WHERE id = ?", (at, conversation_id)
+        )
+
+
+def test_a_recovered_chat_keeps_its_mark_through_export_and_import(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    """The mark warns that the chat may be incomplete: an exported and imported copy warns too,
+    and exports again byte for byte; a chat never recovered carries no such key."""
+    cid = _rich_conversation(store, make_image)
+    plain = json.loads(export_json(store, cid, tmp_path / "plain.json").read_bytes())
+    assert "recovered_at" not in plain["conversations"][0]
+    _mark_recovered(store, cid, 1_700_000_123.5)
+    first = export_json(store, cid, tmp_path / "chat.json")
+    assert json.loads(first.read_bytes())["conversations"][0]["recovered_at"] == 1_700_000_123.5
+    with HistoryStore.open(tmp_path / "other") as other:
+        (new_id,) = import_file(other, first)
+        assert other.get_conversation(new_id).recovered_at == 1_700_000_123.5
+        second = export_json(other, new_id, tmp_path / "again.json")
+        assert second.read_bytes().replace(b"interrupted", b"streaming") == first.read_bytes()
+        (from_zip,) = import_file(other, export_all_json(store, tmp_path / "all.zip"))
+        assert other.get_conversation(from_zip).recovered_at == 1_700_000_123.5
+
+
+def test_the_recovered_mark_is_dropped_where_the_field_is_unknown(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    """The version stays 1: a Pixtral Desk that predates the mark imports the file without it."""
+    from dataclasses import replace
+
+    from app.storage import export_format
+    from app.storage.schema_check import check
+
+    cid = _rich_conversation(store, make_image)
+    _mark_recovered(store, cid, 1_700_000_000.0)
+    payload = json.loads(export_json(store, cid, tmp_path / "new.json").read_bytes())
+    assert payload["version"] == 1
+    known = dict(export_format.CONVERSATION.fields)
+    del known["recovered_at"]
+    before = replace(export_format.CONVERSATION, fields=known, rule=None)  # its rule came later
+    assert "recovered_at" not in check(payload["conversations"][0], before)
+
+
+def test_markdown_of_a_recovered_chat_says_it_may_be_incomplete(
+    tmp_path: Path, store: HistoryStore, make_image
+) -> None:
+    cid = _rich_conversation(store, make_image)
+    note = "recovered from a damaged history: some of it may be missing"
+    assert note not in export_markdown(store, cid, tmp_path / "a.md").read_text(encoding="utf-8")
+    _mark_recovered(store, cid, 1_700_000_000.0)
+    assert note in export_markdown(store, cid, tmp_path / "b.md").read_text(encoding="utf-8")

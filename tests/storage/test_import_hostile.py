@@ -6,6 +6,7 @@ import base64
 import copy
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,7 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("huge time", lambda p: _conv(p).update(updated_at=1e300), "updated_at must be a time"),
     ("negative time", lambda p: _message(p).update(created_at=-5.0), "created_at must be a time"),
     ("int time", lambda p: _conv(p).update(created_at=10**30), "created_at must be a time"),
+    ("int past a float", lambda p: _conv(p).update(created_at=10**400), "created_at must be a"),
     ("bool parent", lambda p: _message(p).update(parent=True), "parent must be a whole number"),
     ("float parent", lambda p: _message(p).update(parent=0.0), "parent must be a whole number"),
     ("self parent", lambda p: _message(p).update(parent=1), "parent must be the index"),
@@ -206,3 +208,61 @@ def test_missing_optional_keys_take_their_defaults(
     info = store.get_conversation(cid)
     assert info.sampling == {} and info.trashed_at is None and not info.pinned
     assert render_markdown(store, cid, None)[0]
+
+
+BAD_RECOVERED_AT: list[tuple[str, Any]] = [
+    ("zero", 0),
+    ("negative", -5.0),
+    ("huge", 1e300),
+    ("int past a float", 10**400),
+    ("in two days", time.time() + 2 * 86_400),
+    ("text", "yesterday"),
+    ("true", True),
+    ("list", [1_700_000_000]),
+    ("object", {"at": 1_700_000_000}),
+    ("deep", json.loads("[" * 50 + "]" * 50)),
+    ("null", None),
+]
+
+
+@pytest.mark.parametrize(
+    "value", [b[1] for b in BAD_RECOVERED_AT], ids=[b[0] for b in BAD_RECOVERED_AT]
+)
+def test_a_bad_recovered_mark_is_ignored_and_the_chat_kept(
+    tmp_path: Path, store: HistoryStore, payload: dict[str, Any], value: Any
+) -> None:
+    """The mark only warns: a value that is no salvage's time is never stored, and never costs
+    the chat it came with."""
+    _conv(payload)["recovered_at"] = value
+    path = tmp_path / "marked.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    (cid,) = import_file(store, path)
+    assert store.get_conversation(cid).recovered_at is None
+    assert len(store.load(cid).messages) == 2
+    stored = store.db.conn.execute("SELECT recovered_at FROM conversations WHERE id = ?", (cid,))
+    assert stored.fetchone()[0] is None
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e400"])
+def test_a_non_finite_recovered_mark_is_ignored(
+    tmp_path: Path, store: HistoryStore, payload: dict[str, Any], literal: str
+) -> None:
+    text = json.dumps(payload).replace(
+        '"created_at": ', f'"recovered_at": {literal}, "created_at": ', 1
+    )
+    path = tmp_path / "nan.json"
+    path.write_text(text, encoding="utf-8")
+    (cid,) = import_file(store, path)
+    assert store.get_conversation(cid).recovered_at is None
+
+
+def test_a_recovered_mark_within_a_day_of_now_is_kept(
+    tmp_path: Path, store: HistoryStore, payload: dict[str, Any]
+) -> None:
+    """Clocks disagree (a time zone set wrong): a mark up to a day ahead is still a salvage's."""
+    soon = time.time() + 3600
+    _conv(payload)["recovered_at"] = soon
+    path = tmp_path / "soon.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    (cid,) = import_file(store, path)
+    assert store.get_conversation(cid).recovered_at == soon
