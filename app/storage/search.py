@@ -14,11 +14,12 @@ apart anyway, only the newest few thousand compete. ``ORDER BY rank`` over every
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 
 from app.storage.database import Database
-from app.storage.records import as_time
+from app.storage.records import ConversationInfo, as_time
 
 CANDIDATES = 2000
 """How many of the newest matches are scored; bounds the cost of very common words."""
@@ -40,6 +41,9 @@ class SearchHit:
     score: float
     """Lower is better (bm25's convention)."""
     updated_at: float
+    conversation: ConversationInfo
+    """The chat it was found in, as the list reads it: a hit shows the same marks (pinned,
+    recovered, damaged) as the chat's line in the list."""
 
 
 def to_fts_query(text: str) -> str:
@@ -104,11 +108,30 @@ def search(
             if conversation_id not in best or score < best[conversation_id][0]:
                 best[conversation_id] = (score, part_id, title, updated_at)
         ranked = sorted(best.items(), key=lambda item: item[1][0])[:limit]
+        infos = _conversations(conn, [conversation_id for conversation_id, _ in ranked])
         hits = []
         for conversation_id, (score, part_id, title, updated_at) in ranked:
             message_id, snippet = _snippet(conn, query, part_id, conversation_id, highlight)
-            hits.append(SearchHit(conversation_id, message_id, title, snippet, score, updated_at))
+            info = infos[conversation_id]
+            hits.append(
+                SearchHit(conversation_id, message_id, title, snippet, score, updated_at, info)
+            )
     return hits
+
+
+def _conversations(conn: sqlite3.Connection, ids: list[int]) -> dict[int, ConversationInfo]:
+    """The hits' chats, read as the list reads them; 500 ids a query (SQLite bounds the
+    parameters of one statement, and ``limit`` may be large for the command line)."""
+    infos: dict[int, ConversationInfo] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {ConversationInfo.COLUMNS} FROM conversations "
+            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+        infos.update((row[0], ConversationInfo.from_row(row)) for row in rows)
+    return infos
 
 
 def _snippet(

@@ -41,6 +41,20 @@ class SidebarRow:
     """A stored value of it could not be read (shown with a stand-in, e.g. no date)."""
 
 
+def sidebar_row(info: ConversationInfo, snippet: str = "") -> SidebarRow:
+    """A chat's line, listed or found by a search: its marks are read here and only here, so
+    a search hit shows what the chat's line in the list shows."""
+    return SidebarRow(
+        info.id,
+        info.title,
+        info.updated_at,
+        info.pinned,
+        snippet,
+        recovered=info.recovered_at is not None,
+        damaged=info.damaged,
+    )
+
+
 @dataclass
 class ShownMessage:
     stored: StoredMessage
@@ -81,21 +95,9 @@ class SessionHistory(QObject):
 
         def work() -> list[SidebarRow]:
             if text:
-                return [
-                    SidebarRow(hit.conversation_id, hit.title, hit.updated_at, snippet=hit.snippet)
-                    for hit in self.store.search(text, limit=50)
-                ]
-            return [
-                SidebarRow(
-                    info.id,
-                    info.title,
-                    info.updated_at,
-                    info.pinned,
-                    recovered=info.recovered_at is not None,
-                    damaged=info.damaged,
-                )
-                for info in self.store.list_conversations(limit=500)
-            ]
+                hits = self.store.search(text, limit=50)
+                return [sidebar_row(hit.conversation, hit.snippet) for hit in hits]
+            return [sidebar_row(info) for info in self.store.list_conversations(limit=500)]
 
         self._db(work, self.conversations_listed.emit)
 

@@ -75,7 +75,7 @@ class ConversationListModel(QAbstractListModel):
         if role == DetailRole:
             detail = _plain(row.snippet) if row.snippet else _when(row.updated_at, self._clock())
             mark = _mark(row)
-            if mark and not row.snippet:
+            if mark:  # a search hit says it too: what it quotes may be all that is left
                 detail = f"{mark[0]} · {detail}"
             return f"Pinned · {detail}" if row.pinned else detail
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -74,3 +74,21 @@ def test_a_damaged_chat_that_was_not_salvaged_is_called_damaged(qapp) -> None:
     assert index.data(RecoveredRole) is True
     assert index.data(DetailRole).startswith("Damaged · ")
     assert "could not be read" in index.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_search_hit_in_a_recovered_chat_says_so_before_its_snippet(qapp) -> None:
+    from app.ui.session.session_history import SidebarRow
+    from app.ui.window.conversation_model import ConversationListModel, DetailRole, RecoveredRole
+
+    model = ConversationListModel(lambda: NOW)
+    model.set_rows(
+        [
+            SidebarRow(1, "Salvaged", NOW, snippet="the [okapi] budget", recovered=True),
+            SidebarRow(2, "Sound", NOW, snippet="an [okapi]"),
+        ]
+    )
+    salvaged, sound = model.index(0), model.index(1)
+    assert salvaged.data(RecoveredRole) is True
+    assert salvaged.data(DetailRole) == "Recovered · the okapi budget"
+    assert "damaged history" in salvaged.data(Qt.ItemDataRole.ToolTipRole)
+    assert sound.data(RecoveredRole) is False and sound.data(DetailRole) == "an okapi"
