@@ -172,7 +172,9 @@ def _run_search(args: argparse.Namespace) -> int:
 
         hits = search(store.db, text, limit=args.limit, highlight=marks)
     if args.json:
-        print(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
+        keys = ("conversation_id", "message_id", "title", "snippet", "score", "updated_at")
+        rows = [{key: getattr(hit, key) for key in keys} for hit in hits]
+        print(json.dumps(rows, ensure_ascii=False))
         return 0
     for hit in hits:
         snippet = " ".join(hit.snippet.split())

@@ -44,6 +44,9 @@ def test_list_show_search(data: Path, capsys) -> None:
     assert "## You" in out and "[image: shot.png]" in out and "Sunny" in out
     assert run("history", "--data-dir", str(data), "search", "light", "wind") == 0
     assert "[light] [wind]" in capsys.readouterr().out
+    assert run("history", "--data-dir", str(data), "search", "wind", "--json") == 0
+    (hit,) = json.loads(capsys.readouterr().out)
+    assert hit["conversation_id"] == 1 and hit["snippet"].endswith("[wind].")
     assert run("history", "--data-dir", str(data), "search", "nothing-like-this") == 1
 
 
