@@ -149,6 +149,7 @@ def bad_inputs(tmp_path: Path, tiny_pair: GgufPair) -> dict[str, tuple[list[str]
         "pages backwards": ([*good, "--pages", "5-2", "--pdf", str(text_file)], "'5-2'"),
         "pages empty": ([*good, "--pages", "", "--pdf", str(text_file)], "names no page"),
         "pages without a PDF": ([*good, "--pages", "1"], "name the PDF with --pdf"),
+        "--as without a PDF": ([*good, "--as", "images"], "name the PDF with --pdf"),
         "too many images": ([*good, "--image", str(album / "*.png")], "at most 1,000"),
     }
 

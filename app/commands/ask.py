@@ -26,7 +26,7 @@ from app.commands.chat_link import (
     save_turn,
 )
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED
-from app.commands.inputs import PageMode, expand_paths, pdf_parts, read_prompt
+from app.commands.inputs import expand_paths, page_mode, pdf_parts, read_prompt, typed
 from app.commands.turn import TurnResult, parsed_json, run_turn
 from app.core.composition import Composition
 from app.core.conversation import Message, Role
@@ -54,6 +54,8 @@ def run_ask(
     detail = Detail.parse(values["detail"])
     if args.pages is not None and args.pdf is None:
         raise UserFacingError("--pages chooses pages of a PDF; name the PDF with --pdf.")
+    if typed(args, "page_mode") and args.pdf is None:
+        raise UserFacingError("--as says how a PDF's pages are sent; name the PDF with --pdf.")
     prompt = read_prompt(args.prompt, args.prompt_file)
     target = target_of_values(values)
     if args.pdf is not None:
@@ -68,7 +70,7 @@ def run_ask(
     images = [prepare_image(path, detail) for path in image_paths]
     document = (
         pdf_parts(
-            args.pdf, args.pages, PageMode(args.page_mode), detail,
+            args.pdf, args.pages, page_mode(args), detail,
             values["n_ctx"] or DOCUMENT_BUDGET_TOKENS, notice,
         )
         if args.pdf is not None

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from app.commands.batch_inputs import BatchItem, ItemReader, expand_items
 from app.commands.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_SOME_FAILED
-from app.commands.inputs import PageMode, add_page_flags, read_prompt, read_schema
+from app.commands.inputs import PageMode, add_page_flags, page_mode, read_prompt, read_schema
 from app.commands.progress import Progress
 from app.commands.turn import FATAL_KINDS, TurnResult, parsed_json, run_turn
 from app.core.conversation import ImagePart, Message, Part, Role, TextPart
@@ -98,7 +98,7 @@ def plan_batch(args: argparse.Namespace, values: dict[str, Any], presets_file: P
         system=args.system,
         sampling=replace(sampling, json_schema=schema),
         detail=Detail.parse(detail),
-        mode=PageMode(args.page_mode),
+        mode=page_mode(args),
         pages=args.pages,
     )
 

@@ -64,9 +64,29 @@ def add_page_flags(parser: argparse.ArgumentParser, pages_default: str) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--as", dest="page_mode", choices=[m.value for m in PageMode], default=PageMode.TEXT.value,
+        action=_NotedWhenTyped,
         help="PDF pages as their text layer (where they have one), as images, or both "
         f"(default: {PageMode.TEXT.value})",
     )  # fmt: skip
+
+
+def page_mode(args: object) -> PageMode:
+    """How PDF pages are sent (``--as``, text unless typed)."""
+    return PageMode(getattr(args, "page_mode", PageMode.TEXT.value))
+
+
+def typed(args: object, dest: str) -> bool:
+    """Whether the flag behind ``dest`` was on the command line (``_NotedWhenTyped``), not
+    left at its default: ``ask`` refuses ``--as`` without a PDF, and says so."""
+    return bool(getattr(args, f"{dest}_typed", False))
+
+
+class _NotedWhenTyped(argparse.Action):
+    """Stores the value as argparse would, and notes that the flag was typed (``typed``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_typed", True)
 
 
 def _page_list(raw: str) -> str:
