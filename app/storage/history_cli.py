@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.storage.errors import StorageError
 from app.storage.history import HistoryStore
+from app.storage.records import ConversationInfo
 
 MAX_CHAT_ID = 2**63 - 1
 """The largest id SQLite can hold; a larger number cannot name a chat (and SQLite would raise)."""
@@ -130,8 +131,7 @@ def _run_list(args: argparse.Namespace) -> int:
                         "id": r.id,
                         "title": r.title,
                         "updated_at": r.updated_at,
-                        "pinned": r.pinned,
-                        "damaged": r.damaged,
+                        **_marks(r),
                     }
                     for r in rows
                 ],
@@ -145,7 +145,13 @@ def _run_list(args: argparse.Namespace) -> int:
     for row in rows:
         pin = "*" if row.pinned else " "
         date = "(damaged)       " if row.damaged else _date(row.updated_at)
-        print(f"{row.id:>6} {pin} {date}  {row.title or '(untitled)'}")
+        print(f"{row.id:>6} {pin} {date}  {_marked(row)}")
+    if any(row.recovered_at is not None for row in rows):
+        print(
+            "pixtral-desk: conversations marked (recovered) were copied out of a damaged history; "
+            "some of their messages may be missing.",
+            file=sys.stderr,
+        )
     if any(row.damaged for row in rows):
         print(
             "pixtral-desk: conversations marked (damaged) hold values that could not be read; "
@@ -153,6 +159,17 @@ def _run_list(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _marked(info: ConversationInfo) -> str:
+    """A chat's title as a line of ``list`` or ``search`` shows it, with the mark the window's
+    sidebar gives a recovered chat."""
+    title = info.title or "(untitled)"
+    return f"{title}  (recovered)" if info.recovered_at is not None else title
+
+
+def _marks(info: ConversationInfo) -> dict[str, object]:
+    return {"pinned": info.pinned, "damaged": info.damaged, "recovered_at": info.recovered_at}
 
 
 def _run_show(args: argparse.Namespace) -> int:
@@ -173,12 +190,14 @@ def _run_search(args: argparse.Namespace) -> int:
         hits = search(store.db, text, limit=args.limit, highlight=marks)
     if args.json:
         keys = ("conversation_id", "message_id", "title", "snippet", "score", "updated_at")
-        rows = [{key: getattr(hit, key) for key in keys} for hit in hits]
+        rows = [
+            {**{key: getattr(hit, key) for key in keys}, **_marks(hit.conversation)} for hit in hits
+        ]
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for hit in hits:
         snippet = " ".join(hit.snippet.split())
-        print(f"{hit.conversation_id:>6}  {hit.title or '(untitled)'}\n        {snippet}")
+        print(f"{hit.conversation_id:>6}  {_marked(hit.conversation)}\n        {snippet}")
     if not hits:
         print(f"No conversation matches '{text}'.", file=sys.stderr)
         return 1

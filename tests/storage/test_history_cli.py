@@ -116,3 +116,19 @@ def test_ids_and_limits_are_checked_as_the_line_is_read(data: Path, capsys, argv
     assert refused.value.code == 2
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert "is not a chat id" in said or "is not a number of rows" in said
+
+
+def test_a_recovered_chat_is_marked_in_list_and_search(data: Path, capsys) -> None:
+    with HistoryStore.open(data) as store, store.db.write() as conn:  # as salvage stamps it
+        conn.execute("UPDATE conversations SET recovered_at = 1700000000 WHERE id = 1")
+    assert run("history", "--data-dir", str(data), "list") == 0
+    listed = capsys.readouterr()
+    assert "(recovered)" in listed.out and "may be missing" in listed.err
+    assert run("history", "--data-dir", str(data), "search", "wind") == 0
+    assert "(recovered)" in capsys.readouterr().out
+    assert run("history", "--data-dir", str(data), "list", "--json") == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows[1]["recovered_at"] == 1700000000 and rows[2]["recovered_at"] is None
+    assert run("history", "--data-dir", str(data), "search", "wind", "--json") == 0
+    (hit,) = json.loads(capsys.readouterr().out)
+    assert hit["recovered_at"] == 1700000000
