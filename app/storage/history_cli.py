@@ -26,27 +26,26 @@ MAX_LIST_LIMIT = 100_000
 def chat_id(raw: str) -> int:
     """A chat id as argparse reads it (``show ID``, ``ask --chat ID``): a whole number a chat's
     id can be, or one message."""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_CHAT_ID:
-        raise argparse.ArgumentTypeError(
-            f"'{raw}' is not a chat id; pixtral-desk history list shows the ids"
-        )
-    return value
+    return _whole_number(
+        raw, MAX_CHAT_ID, "is not a chat id; pixtral-desk history list shows the ids"
+    )
 
 
 def list_limit(raw: str) -> int:
     """``--limit N``: from 1 to ``MAX_LIST_LIMIT`` (a negative one meant "no limit" to SQLite)."""
+    return _whole_number(
+        raw, MAX_LIST_LIMIT, f"is not a number of rows; give one from 1 to {MAX_LIST_LIMIT:,}"
+    )
+
+
+def _whole_number(raw: str, most: int, refusal: str) -> int:
+    """``raw`` as a whole number from 1 to ``most``, or argparse's one-line refusal."""
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if not 1 <= value <= MAX_LIST_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"'{raw}' is not a number of rows; give one from 1 to {MAX_LIST_LIMIT:,}"
-        )
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"'{raw}' {refusal}")
     return value
 
 
