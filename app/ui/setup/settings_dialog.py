@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -36,7 +35,7 @@ from app.ui.common.path_edit import PathEdit
 from app.ui.common.screen_area import available_area
 from app.ui.setup.setting_words import CHOICES, SECTIONS, SPECIAL_VALUES, label
 from app.ui.setup.state_cache_section import add_state_cache_usage
-from app.ui.theme.dialog_parts import Section, button_row, section_page
+from app.ui.theme.dialog_parts import Section, StatusNote, button_row, section_page
 from app.ui.theme.tokens import SPACING
 
 _FILE_SETTINGS = {
@@ -166,9 +165,7 @@ class SettingsDialog(QDialog):
         models_button.setAccessibleName("Choose a La Plateforme model")
         models_button.setToolTip("Ask La Plateforme which models accept images")
         models_button.clicked.connect(self._on_models_button_clicked)
-        self.remote_status = QLabel("")
-        self.remote_status.setObjectName("dialogNote")
-        self.remote_status.setWordWrap(True)
+        self.remote_status = StatusNote("dialogNote")
         row = QHBoxLayout()
         row.setSpacing(SPACING["sm"])
         row.addWidget(key_button)

@@ -36,7 +36,7 @@ from app.models.hardware import HardwareReport, probe
 from app.models.memory_fit import Recommendation, recommend
 from app.models.model_folders import ModelFolders, remember_folder, remembered_folders
 from app.ui.common.background import run_in_background
-from app.ui.theme.dialog_parts import Section, mark_primary
+from app.ui.theme.dialog_parts import Section, StatusNote, mark_primary
 from app.ui.theme.tokens import READING_WIDTH_WIDE, SPACING
 
 
@@ -127,9 +127,7 @@ class SetupAssistant(QWidget):
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.download_status = QLabel("")
-        self.download_status.setWordWrap(True)
-        self.download_status.setVisible(False)  # no empty line under the button until it speaks
+        self.download_status = StatusNote()  # no empty line under the button until it speaks
         row2 = QHBoxLayout()
         row2.addStretch(0)  # keeps the buttons right while the progress bar is hidden
         row2.addWidget(self.progress, 1)
@@ -285,28 +283,24 @@ class SetupAssistant(QWidget):
         self.cancel_button.setVisible(True)
         self.progress.setVisible(True)
         self.progress.setRange(0, 1000)
-        self._say("Starting…")
+        self.download_status.setText("Starting…")
         relay = self._relay
         run_in_background(
             lambda: self._downloader.download_pair(rec.quant, relay.progressed.emit),
             self._on_download_done, self._on_download_failed, self._pool, guard=self,
         )  # fmt: skip
 
-    def _say(self, text: str) -> None:
-        self.download_status.setText(text)
-        self.download_status.setVisible(bool(text))
-
     def _on_download_progressed(self, progress: Progress) -> None:
         self.progress.setValue(int(progress.fraction * 1000))
-        self._say(progress.describe())
+        self.download_status.setText(progress.describe())
 
     def _on_download_done(self, paths: tuple[Path, Path]) -> None:
         self.cancel_button.setVisible(False)
-        self._say("Downloaded and verified.")
+        self.download_status.setText("Downloaded and verified.")
         self.model_chosen.emit(str(paths[0]), str(paths[1]))
 
     def _on_download_failed(self, error: Exception) -> None:
         self.cancel_button.setVisible(False)
         self.download_button.setEnabled(True)
         self.download_button.setText("Resume download")
-        self._say(str(error))
+        self.download_status.setText(str(error))

@@ -85,6 +85,23 @@ class Section(QFrame):
         self.form.addRow("", widget)
 
 
+class StatusNote(QLabel):
+    """A wrapping note under a section's buttons ("Asking La Plateforme…", a download's
+    progress) that takes no room until it has something to say: an empty label still kept a
+    blank line under the buttons."""
+
+    def __init__(self, object_name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        if object_name:
+            self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setVisible(False)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 def aligned_form() -> QFormLayout:
     """A form whose labels line up on the left and whose fields take the rest of the width,
     the same on every platform style (Qt's defaults differ between Fusion and macOS)."""

@@ -79,3 +79,21 @@ def test_a_spin_box_s_number_starts_where_other_fields_text_does(qtbot, app) -> 
         return edit.mapTo(section, QPoint(edit.cursorRect().center().x(), 0)).x()
 
     assert abs(text_x(spin.lineEdit()) - text_x(line)) <= 3
+
+
+def test_a_status_note_takes_no_room_until_it_has_something_to_say(qtbot) -> None:
+    from PySide6.QtWidgets import QVBoxLayout
+
+    from app.ui.theme.dialog_parts import StatusNote
+
+    page = QWidget()
+    qtbot.addWidget(page)
+    note = StatusNote()
+    QVBoxLayout(page).addWidget(note)
+    page.show()
+    qtbot.waitExposed(page)
+    assert not note.isVisible()
+    note.setText("Asking La Plateforme…")
+    assert note.isVisible()
+    note.setText("")
+    assert not note.isVisible()
