@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +41,7 @@ from app.ui.composer.pending_images import ImageSource, PendingImagesModel
 from app.ui.composer.pending_strip import PendingImagesStrip
 from app.ui.composer.refused_notice import RefusedNotice
 from app.ui.composer.send_button import SendButton
+from app.ui.theme.dialog_parts import StatusNote
 from app.ui.theme.tokens import READING_WIDTH, SPACING
 
 _IMAGE_GLOBS = "*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff"
@@ -97,11 +97,8 @@ class Composer(QWidget):
         self.document_chips.remove_requested.connect(self.detach_document)
         self.meter = ContextMeter(self.card)
         self.meter.budget_changed.connect(self._on_meter_budget_changed)
-        self.budget_line = QLabel(self.card)
-        self.budget_line.setObjectName("budgetLine")
+        self.budget_line = StatusNote("budgetLine", self.card)
         self.budget_line.setAccessibleName("Why the message cannot be sent")
-        self.budget_line.setWordWrap(True)
-        self.budget_line.hide()
         self.send_button = SendButton(self.card)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.tools = ComposerTools(self)
@@ -382,7 +379,6 @@ class Composer(QWidget):
             style = f"color: {alert_colour(self)};"
         if self.budget_line.styleSheet() != style:  # each set restyles it: ~0.4 ms
             self.budget_line.setStyleSheet(style)
-        self.budget_line.setVisible(bool(self.budget_line.text()))
         if self._generating:
             button.show_stop()
             return

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.core.images import Detail, ImageError, PreparedImage, prepare_image
 from app.ui.common.background import run_in_background
 from app.ui.common.qt_images import qimage_from_prepared
+from app.ui.theme.dialog_parts import StatusNote
 from app.ui.transcript.transcript_layout import reading_column
 
 THUMB_SIDE = 56
@@ -138,10 +139,8 @@ class InlineMessageEditor(QFrame):
         self.add_button.setToolTip("Add images from files to this message")
         self.add_button.setAccessibleName("Add image")
         self.add_button.clicked.connect(self.add_images)
-        self.notice = QLabel("")
-        self.notice.setWordWrap(True)
+        self.notice = StatusNote()
         self.notice.setAccessibleName("Edit notice")
-        self.notice.hide()
 
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Leave the message as it was (Esc)")
@@ -227,7 +226,6 @@ class InlineMessageEditor(QFrame):
         self._preparing -= 1
         self.images.extend(prepared)
         self.notice.setText("\n".join(failed))
-        self.notice.setVisible(bool(failed))
         self._fill_thumbs()
 
     # ------------------------------------------------------------------------------ result
