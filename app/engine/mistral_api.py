@@ -39,10 +39,8 @@ from app.engine.remote_errors import (
 )
 from app.engine.reply_limits import (
     DEFAULT_LIMITS,
-    MAX_LISTED_MODELS,
     ReplyLimits,
     capped_client,
-    listable_model_id,
     listed_model_ids,
 )
 
@@ -152,16 +150,20 @@ class MistralBackend(Notices):
             listing = self._client.models.list()
         except Exception as exc:
             raise RemoteError(self._error(exc)) from exc
+        chat_cards = [
+            card
+            for card in listing.data or []
+            if getattr(card, "capabilities", None) is not None
+            and getattr(card.capabilities, "completion_chat", True)
+        ]
+        listed = set(listed_model_ids(card.id for card in chat_cards))
         found: dict[str, RemoteModel] = {}
-        for card in listing.data or []:
-            caps = getattr(card, "capabilities", None)
-            if caps is None or not getattr(caps, "completion_chat", True):
-                continue
-            if not listable_model_id(card.id) or len(found) >= MAX_LISTED_MODELS:
+        for card in chat_cards:
+            if card.id not in listed:
                 continue
             found[card.id] = RemoteModel(
                 id=card.id,
-                vision=bool(getattr(caps, "vision", False)),
+                vision=bool(getattr(card.capabilities, "vision", False)),
                 max_context=int(getattr(card, "max_context_length", 0) or 0),
                 aliases=tuple(listed_model_ids(getattr(card, "aliases", None) or ())),
             )
