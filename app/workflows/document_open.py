@@ -54,7 +54,7 @@ def start_process(path: Path, password: str | None, limits: PdfLimits) -> tuple[
     """A PDF process with ``path`` open in it, and the page count."""
     name = path.name
     try:
-        process = PdfProcess(limits.memory_bytes, limits.watch_memory_only)
+        process = PdfProcess(limits)
     except OSError as exc:  # no process to be had (too many open, no memory left)
         message = f"'{name}' cannot be opened: the PDF reader did not start ({exc})."
         raise DocumentError(message) from exc

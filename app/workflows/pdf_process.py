@@ -81,16 +81,14 @@ class PdfFailure(Exception):
 class PdfProcess:
     """One child process serving one document; ``request`` is safe from any thread."""
 
-    def __init__(
-        self, memory_bytes: int | None = MEMORY_LIMIT_BYTES, watch_memory_only: bool = False
-    ) -> None:
+    def __init__(self, limits: PdfLimits = DEFAULT_LIMITS) -> None:
         from app.workflows.pdf_child import serve
 
         context = _context()
         parent_conn, child_conn = context.Pipe()
         self._process: BaseProcess = context.Process(
             target=serve,
-            args=(child_conn, memory_bytes, watch_memory_only),
+            args=(child_conn, limits.memory_bytes, limits.watch_memory_only),
             name="pixtral-pdf",
             daemon=True,
         )
